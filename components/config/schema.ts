@@ -1,0 +1,388 @@
+// The stack configuration: one schema, validated once, before any resource is registered.
+// Pure (no Pulumi import) so the render script and the tests use the very same checks.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseShellWords } from "shell-quote";
+import { z } from "zod";
+
+export const PROJECT = "pydeploy";
+
+/** Keys whose values are Pulumi secrets: never echoed in errors, never in plain outputs. */
+export const SECRET_KEYS = ["secretEnv", "sshPrivateKey", "registryPassword"] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+
+// Pulumi's `config set --path` stores "8000" as a number but a plain `config set` keeps a string.
+const integer = (min: number, max: number, what: string) =>
+  z.preprocess(
+    (v) => (typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v),
+    z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).min(min, { error: `expected ${what}` }).max(max, { error: `expected ${what}` }),
+  );
+const boolean = z.preprocess(
+  (v) => (v === "true" ? true : v === "false" ? false : v),
+  z.boolean({ error: "expected true or false" }),
+);
+const port = integer(1, 65535, "a port from 1 to 65535");
+const slug = (what: string, max: number) =>
+  z
+    .string({ error: `expected ${what}` })
+    .max(max, { error: `expected ${what} of at most ${max} characters` })
+    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, { error: `expected ${what}: lowercase letters, digits and inner dashes` });
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)" });
+const envValue = z.preprocess(
+  (v) => (typeof v === "number" || typeof v === "boolean" ? String(v) : v),
+  z.string({ error: "expected a string value" }).refine((s) => !/[\r\n\0]/.test(s), { error: "expected a single-line value (no newline or NUL)" }),
+);
+const cidr = z.cidrv4({ error: "expected an IPv4 CIDR such as 203.0.113.0/24" });
+const httpUrl = z.url({ protocol: /^https?$/, error: "expected an http(s) URL" });
+const nonEmpty = (what: string) => z.string({ error: `expected ${what}` }).trim().min(1, { error: `expected ${what}` });
+// Debian package names, optionally pinned (pkg=1.2-3); nothing a shell would interpret.
+const debPackage = z.string().regex(/^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$/, { error: "expected a Debian package name such as lsof or libpq-dev" });
+const imageReference = z
+  .string()
+  .regex(/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/, {
+    error: "expected an image reference such as python:3.12-slim or registry.cn-hangzhou.aliyuncs.com/library/python:3.12-slim",
+  });
+
+// A command is argv (exec form). A string is split like a shell would, but shell syntax
+// (&&, |, >) is refused: that needs a script in the project, not a hidden `sh -c`.
+const command = z.preprocess(
+  (v) => {
+    if (typeof v !== "string") return v;
+    const words = parseShellWords(v);
+    return words.every((w) => typeof w === "string") ? words : { shellOperators: v };
+  },
+  z
+    .array(nonEmpty("a non-empty argument"), { error: "expected a command: a list of arguments, or a string without shell operators (&&, |, >, ;)" })
+    .min(1, { error: "expected a non-empty command" }),
+);
+
+const healthcheckSchema = z.strictObject({
+  path: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, { error: "expected an HTTP path starting with /" }),
+  intervalSeconds: integer(1, 3600, "seconds from 1 to 3600").default(10),
+  timeoutSeconds: integer(1, 300, "seconds from 1 to 300").default(3),
+  retries: integer(1, 100, "a count from 1 to 100").default(3),
+  startPeriodSeconds: integer(0, 3600, "seconds from 0 to 3600").default(10),
+});
+
+const roleSchema = z
+  .strictObject({
+    command,
+    port: port.optional(),
+    publish: port.optional(),
+    healthcheck: healthcheckSchema.optional(),
+  })
+  .superRefine((role, ctx) => {
+    if (role.publish !== undefined && role.port === undefined)
+      ctx.addIssue({ code: "custom", path: ["publish"], message: "expected `port` too: publish maps a host port to the role's container port" });
+    if (role.healthcheck && role.port === undefined)
+      ctx.addIssue({ code: "custom", path: ["healthcheck"], message: "expected `port` too: an HTTP healthcheck needs the port the role listens on" });
+  });
+
+const appSchema = z.strictObject({
+  name: slug("an app name", 40),
+  path: nonEmpty("the path of the Python project, relative to Pulumi.yaml"),
+  python: z.string().regex(/^[23]\.\d{1,2}(\.\d{1,2})?$/, { error: "expected a Python version such as 3.12" }).default("3.12"),
+  baseImage: imageReference.optional(),
+  aptPackages: z.array(debPackage).default([]),
+  buildPackages: z.array(debPackage).default([]),
+  requirements: nonEmpty("a requirements file path, relative to app.path").optional(),
+  pipIndexUrl: httpUrl.optional(),
+  env: z.record(envName, envValue).default({}),
+  workdir: z.string().regex(/^\/[A-Za-z0-9._/-]*$/, { error: "expected an absolute path such as /app" }).default("/app"),
+  user: z
+    .strictObject({ name: slug("a user name", 32), uid: integer(1000, 65533, "a uid from 1000 to 65533") })
+    .default({ name: "app", uid: 10001 }),
+  mode: z.enum(["roles", "single"], { error: "expected roles (one container per process) or single (one container, generated entrypoint)" }).default("roles"),
+  roles: z
+    .record(
+      z.string().regex(/^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$/, { error: "expected a role name such as web or worker: lowercase letters, digits, inner dashes" }),
+      roleSchema,
+    )
+    .refine((r) => Object.keys(r).length > 0, { error: "expected at least one role, e.g. web: {command: [...], port: 8000}" }),
+});
+
+const deploySchema = z.strictObject({
+  ship: z.enum(["copy", "registry"], { error: "expected copy (docker save + scp) or registry (push and pull)" }).optional(),
+  keepImages: integer(2, 20, "a count from 2 to 20 (the running image plus at least one to roll back to)").default(3),
+  healthTimeoutSeconds: integer(5, 1800, "seconds from 5 to 1800").default(60),
+  logMaxSize: z.string().regex(/^[1-9][0-9]*[kmg]$/, { error: "expected a size such as 10m" }).default("10m"),
+  logMaxFiles: integer(1, 100, "a count from 1 to 100").default(3),
+  dockerMirror: httpUrl.default("https://mirrors.aliyun.com/docker-ce"),
+  registryMirrors: z.array(httpUrl).default([]),
+  remoteDir: z.string().regex(/^(\/|\.?[A-Za-z0-9_])[A-Za-z0-9._/-]*$/, { error: "expected a path such as .pydeploy (relative to the SSH user's home) or /opt/pydeploy" }).default(".pydeploy"),
+  sshTimeoutSeconds: integer(10, 3600, "seconds from 10 to 3600").default(600),
+});
+
+const registrySchema = z.strictObject({
+  server: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$/, { error: "expected a registry host such as registry.cn-hangzhou.aliyuncs.com" }),
+  username: nonEmpty("the registry user name"),
+  repository: z.string().regex(/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/, { error: "expected namespace/name, e.g. my-namespace/demo" }),
+});
+
+const serverSchema = z.strictObject({
+  instanceType: z.string().regex(/^ecs\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$/, { error: "expected an ECS instance type such as ecs.t6-c1m2.large" }).optional(),
+  imageId: z.string().regex(/^([a-z0-9]+(_[a-z0-9]+)*\.vhd|m-[a-z0-9]+)$/, { error: "expected an ECS image id such as ubuntu_22_04_x64_20G_alibase_20240508.vhd or m-bp1..." }).optional(),
+  zoneId: z.string().regex(/^[a-z]{2}-[a-z0-9]+(-[a-z0-9]+)*$/, { error: "expected a zone id such as cn-hangzhou-h" }).optional(),
+  cpuCores: integer(1, 256, "a core count from 1 to 256").default(2),
+  memoryGb: z.preprocess((v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v), z.number({ error: "expected GiB of memory, e.g. 4" }).positive({ error: "expected GiB of memory, e.g. 4" })).default(2),
+  imageNameRegex: nonEmpty("a regular expression for system image names").default("^ubuntu_22_04_x64_20G_alibase_"),
+  vpcId: z.string().regex(/^vpc-[a-z0-9]+$/, { error: "expected a VPC id such as vpc-bp1..." }).optional(),
+  vswitchId: z.string().regex(/^vsw-[a-z0-9]+$/, { error: "expected a vSwitch id such as vsw-bp1..." }).optional(),
+  securityGroupId: z.string().regex(/^sg-[a-z0-9]+$/, { error: "expected a security group id such as sg-bp1..." }).optional(),
+  vpcCidr: cidr.default("172.16.0.0/16"),
+  vswitchCidr: cidr.default("172.16.1.0/24"),
+  internetMaxBandwidthOut: integer(1, 200, "Mbit/s from 1 to 200 (above 0 gives the server a public IP)").default(5),
+  systemDisk: z
+    .strictObject({
+      category: z.enum(["cloud_essd", "cloud_efficiency", "cloud_ssd", "cloud_auto"], { error: "expected cloud_essd, cloud_efficiency, cloud_ssd or cloud_auto" }).default("cloud_essd"),
+      sizeGb: integer(20, 2048, "GiB from 20 to 2048").default(40),
+    })
+    .default({ category: "cloud_essd", sizeGb: 40 }),
+  tags: z.record(z.string().min(1).max(128), z.string().max(128)).default({}),
+  deletionProtection: boolean.default(false),
+  sshPort: port.default(22),
+  sshUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/, { error: "expected a Unix user name" }).default("root"),
+  sshAllowedCidrs: z.array(cidr).min(1, { error: "expected at least one CIDR" }).optional(),
+  appAllowedCidrs: z.array(cidr).min(1, { error: "expected at least one CIDR" }).default(["0.0.0.0/0"]),
+  publicKey: z.string().regex(/^ssh-rsa [A-Za-z0-9+/]+=*( [^\n]*)?$/, { error: "expected an OpenSSH RSA public key (ssh-rsa AAAA...); Alibaba Cloud key pairs are RSA" }).optional(),
+});
+
+const hostSchema = z.strictObject({
+  address: z.union([z.ipv4(), z.ipv6(), z.hostname()], { error: "expected a host name or IP address" }),
+  port: port.default(22),
+  user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, { error: "expected a Unix user name" }).default("root"),
+});
+
+const stackSchema = z.strictObject({
+  environment: z.enum(["development", "production"], { error: "expected development or production" }).optional(),
+  target: z.enum(["local", "existing", "alicloud"], { error: "expected local (this machine's Docker), existing (a server you have) or alicloud (a new ECS server)" }).default("local"),
+  app: appSchema,
+  deploy: deploySchema.default(() => deploySchema.parse({})),
+  registry: registrySchema.optional(),
+  server: serverSchema.optional(),
+  host: hostSchema.optional(),
+  secretEnv: z.record(envName, envValue).default({}),
+  sshPrivateKey: z.string().refine((k) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(k), { error: "expected a PEM or OpenSSH private key (-----BEGIN ... PRIVATE KEY-----)" }).optional(),
+  registryPassword: nonEmpty("the registry password").optional(),
+});
+
+type ParsedStack = z.output<typeof stackSchema>;
+export type HealthcheckConfig = z.output<typeof healthcheckSchema>;
+export type RegistryConfig = z.output<typeof registrySchema>;
+export type DeployConfig = Omit<z.output<typeof deploySchema>, "ship"> & { ship: "copy" | "registry" };
+export type ExistingHostConfig = z.output<typeof hostSchema>;
+export type AlicloudServerConfig = Omit<z.output<typeof serverSchema>, "sshAllowedCidrs"> & { sshAllowedCidrs: string[]; region: string };
+
+export interface RoleConfig {
+  name: string;
+  command: string[];
+  /** Container port the role listens on. */
+  port?: number;
+  /** Host port published for it (defaults to `port`). */
+  publish?: number;
+  healthcheck?: HealthcheckConfig;
+}
+
+export interface AppConfig extends Omit<z.output<typeof appSchema>, "roles" | "path" | "requirements"> {
+  /** Absolute path of the Python project. */
+  path: string;
+  /** Requirements file relative to `path`, POSIX separators; undefined when the project has none. */
+  requirements?: string;
+  /** In declaration order. */
+  roles: RoleConfig[];
+}
+
+export interface StackConfig {
+  project: string;
+  stack: string;
+  environment: "development" | "production";
+  target: "local" | "existing" | "alicloud";
+  app: AppConfig;
+  deploy: DeployConfig;
+  registry?: RegistryConfig;
+  server?: AlicloudServerConfig;
+  host?: ExistingHostConfig;
+  /** Raw secret values: the Pulumi loader wraps them in pulumi.secret() at once. */
+  secrets: { env: Record<string, string>; sshPrivateKey?: string; registryPassword?: string };
+  /** Things that are allowed but worth saying (logged with pulumi.log.warn). */
+  warnings: string[];
+}
+
+export interface RawStackConfig {
+  project?: string;
+  stack: string;
+  /** Values of the project's namespace, keys without the "pydeploy:" prefix. */
+  values: Record<string, unknown>;
+  /** Provider configuration that matters here, e.g. {"alicloud:region": "cn-hangzhou"}. */
+  providerConfig: Record<string, unknown>;
+  /** Directory that relative paths (app.path) are resolved against: the one holding Pulumi.yaml. */
+  baseDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid stack configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Validates the whole stack config; throws one ConfigError listing every problem, each naming its key. */
+export function parseStackConfig(raw: RawStackConfig): StackConfig {
+  const project = raw.project ?? PROJECT;
+  const key = (p: PropertyKey[]) => `${project}:${p.map(String).join(".")}`;
+  const result = stackSchema.safeParse(raw.values, { reportInput: true });
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const secret = SECRET_KEYS.includes(issue.path[0] as SecretKey);
+        if (issue.code === "unrecognized_keys") {
+          const where = issue.path.length ? key(issue.path) : project;
+          return `${where}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}${issue.path.length ? "" : ` (known keys: ${Object.keys(stackSchema.shape).join(", ")})`}`;
+        }
+        const got = !secret && "input" in issue && issue.input !== undefined ? `, got ${describe(issue.input)}` : "";
+        const missing = "input" in issue && issue.input === undefined && issue.code === "invalid_type" ? " (missing)" : "";
+        return `${key(issue.path)}: ${issue.message}${missing}${got}`;
+      }),
+    );
+  }
+  return checkSemantics(project, raw, result.data);
+}
+
+function describe(v: unknown): string {
+  if (v !== null && typeof v === "object" && "shellOperators" in v) return JSON.stringify((v as { shellOperators: string }).shellOperators);
+  const s = JSON.stringify(v);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+// Checks that span several keys or touch the file system.
+function checkSemantics(project: string, raw: RawStackConfig, v: ParsedStack): StackConfig {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const problem = (k: string, msg: string) => problems.push(`${project}:${k}: ${msg}`);
+
+  const environment = v.environment ?? (/^prod/.test(raw.stack) ? "production" : "development");
+
+  // The project on disk.
+  const appPath = path.resolve(raw.baseDir, v.app.path);
+  let requirements: string | undefined;
+  if (!isDirectory(appPath)) {
+    problem("app.path", `expected a directory holding the Python project, but ${appPath} does not exist or is not a directory`);
+  } else if (v.app.requirements !== undefined) {
+    const file = path.resolve(appPath, v.app.requirements);
+    if (!isInside(appPath, file)) problem("app.requirements", `expected a file inside app.path (${appPath}), got ${JSON.stringify(v.app.requirements)}`);
+    else if (!isFile(file)) problem("app.requirements", `expected an existing file, but ${file} does not exist`);
+    else requirements = path.relative(appPath, file).split(path.sep).join("/");
+  } else if (isFile(path.join(appPath, "requirements.txt"))) {
+    requirements = "requirements.txt";
+  }
+
+  // Roles and published ports.
+  const roles: RoleConfig[] = Object.entries(v.app.roles).map(([name, r]) => ({
+    name,
+    command: r.command,
+    port: r.port,
+    publish: r.port === undefined ? undefined : (r.publish ?? r.port),
+    healthcheck: r.healthcheck,
+  }));
+  const hostPorts = new Map<number, string>();
+  for (const role of roles) {
+    if (role.publish === undefined) continue;
+    const other = hostPorts.get(role.publish);
+    if (other) problem(`app.roles.${role.name}.publish`, `host port ${role.publish} is already published by role ${other}; each role needs its own host port`);
+    else hostPorts.set(role.publish, role.name);
+  }
+  if (v.app.mode === "single") {
+    const containerPorts = new Map<number, string>();
+    for (const role of roles) {
+      if (role.port === undefined) continue;
+      const other = containerPorts.get(role.port);
+      if (other) problem(`app.roles.${role.name}.port`, `in single mode all roles share one container, and port ${role.port} is already used by role ${other}`);
+      else containerPorts.set(role.port, role.name);
+    }
+  }
+  for (const name of Object.keys(v.secretEnv)) {
+    if (name in v.app.env) problem(`secretEnv.${name}`, `is also set in ${project}:app.env; keep each variable in one place`);
+  }
+
+  // Target-specific keys.
+  const onlyFor = (k: "server" | "host", target: string) => {
+    if (v[k] !== undefined && v.target !== target) problem(k, `is only used with target ${target}, but target is ${v.target}`);
+  };
+  onlyFor("server", "alicloud");
+  onlyFor("host", "existing");
+
+  let server: AlicloudServerConfig | undefined;
+  if (v.target === "alicloud") {
+    const region = raw.providerConfig["alicloud:region"];
+    if (typeof region !== "string" || !/^[a-z]{2}-[a-z0-9-]+$/.test(region)) {
+      problems.push(`alicloud:region: expected the Alibaba Cloud region, e.g. cn-hangzhou (pulumi config set alicloud:region cn-hangzhou)${region === undefined ? " (missing)" : `, got ${describe(region)}`}`);
+    }
+    const s = v.server ?? serverSchema.parse({});
+    let sshAllowedCidrs = s.sshAllowedCidrs;
+    if (environment === "production") {
+      if (!sshAllowedCidrs) problem("server.sshAllowedCidrs", "is required in production: list the CIDRs allowed to reach SSH, e.g. [\"203.0.113.7/32\"]");
+      else if (sshAllowedCidrs.some((c) => c.endsWith("/0"))) problem("server.sshAllowedCidrs", "must not open SSH to the whole internet (/0) in production");
+    } else if (!sshAllowedCidrs) {
+      sshAllowedCidrs = ["0.0.0.0/0"];
+      warnings.push(`${project}:server.sshAllowedCidrs is not set: SSH (port ${s.sshPort}) is open to 0.0.0.0/0 on this ${environment} stack. Set it to your own address, e.g. ["203.0.113.7/32"].`);
+    }
+    if (s.sshPort !== 22) {
+      warnings.push(`${project}:server.sshPort is ${s.sshPort}: the security group opens it, but the instance's sshd must be configured to listen there (the stock image listens on 22).`);
+    }
+    if (hostPorts.has(s.sshPort)) problem(`server.sshPort`, `port ${s.sshPort} is also published by role ${hostPorts.get(s.sshPort)}`);
+    if (!s.vswitchId && !cidrContains(s.vpcCidr, s.vswitchCidr)) problem("server.vswitchCidr", `expected a block inside server.vpcCidr (${s.vpcCidr}), got ${s.vswitchCidr}`);
+    if (s.vswitchId && !s.vpcId && !s.securityGroupId) problem("server.vpcId", "is needed with server.vswitchId to create the security group in the same VPC");
+    if (s.publicKey && !v.sshPrivateKey) problem("sshPrivateKey", "is required with server.publicKey: the deployment logs in with its private key (pulumi config set --secret sshPrivateKey < key)");
+    if (!s.publicKey && v.sshPrivateKey) problem("sshPrivateKey", "is set but server.publicKey is not: set both, or neither to have a key pair generated");
+    server = { ...s, sshAllowedCidrs: sshAllowedCidrs ?? [], region: typeof region === "string" ? region : "" };
+  }
+  if (v.target === "existing") {
+    if (!v.host) problem("host", "is required with target existing: {address, port, user} of your server");
+    if (!v.sshPrivateKey) problem("sshPrivateKey", "is required with target existing (pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519)");
+  }
+
+  // Shipping.
+  const ship = v.deploy.ship ?? (v.registry ? "registry" : "copy");
+  if (ship === "registry" && !v.registry) problem("registry", "is required with deploy.ship registry: {server, username, repository}");
+  if (v.registry && !v.registryPassword) problem("registryPassword", "is required with a registry (pulumi config set --secret registryPassword)");
+
+  if (problems.length) throw new ConfigError(problems);
+
+  return {
+    project,
+    stack: raw.stack,
+    environment,
+    target: v.target,
+    app: { ...v.app, path: appPath, requirements, roles },
+    deploy: { ...v.deploy, ship },
+    registry: v.registry,
+    server,
+    host: v.target === "existing" ? v.host : undefined,
+    secrets: { env: v.secretEnv, sshPrivateKey: v.sshPrivateKey, registryPassword: v.registryPassword },
+    warnings,
+  };
+}
+
+function isDirectory(p: string): boolean {
+  return fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+function isFile(p: string): boolean {
+  return fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
+}
+function isInside(dir: string, file: string): boolean {
+  const rel = path.relative(dir, file);
+  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+}
+
+function cidrContains(outer: string, inner: string): boolean {
+  const [oAddr, oBits] = splitCidr(outer);
+  const [iAddr, iBits] = splitCidr(inner);
+  if (iBits < oBits) return false;
+  const mask = oBits === 0 ? 0 : (~0 << (32 - oBits)) >>> 0;
+  return ((oAddr & mask) >>> 0) === ((iAddr & mask) >>> 0);
+}
+function splitCidr(c: string): [number, number] {
+  const [addr, bits] = c.split("/");
+  const n = addr.split(".").reduce((acc, octet) => (acc * 256 + Number(octet)) >>> 0, 0);
+  return [n, Number(bits)];
+}

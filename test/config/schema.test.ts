@@ -1,0 +1,251 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { ConfigError, parseStackConfig, RawStackConfig } from "../../components/config/schema";
+import { REPO_ROOT } from "../support/docker";
+
+const validApp = () => ({
+  name: "demo",
+  path: "example",
+  aptPackages: ["lsof"],
+  roles: {
+    web: { command: ["python", "-m", "demo.web"], port: 8000, publish: 80, healthcheck: { path: "/health" } },
+    worker: { command: ["python", "-m", "demo.worker"] },
+  },
+});
+
+function raw(values: Record<string, unknown>, extra: Partial<RawStackConfig> = {}): RawStackConfig {
+  return { stack: "dev", values, providerConfig: { "alicloud:region": "cn-hangzhou" }, baseDir: REPO_ROOT, ...extra };
+}
+
+/** Parses and returns the problems; fails the test if the config was accepted. */
+function problemsOf(r: RawStackConfig): string[] {
+  try {
+    parseStackConfig(r);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
+    return err.problems;
+  }
+  assert.fail("the config was accepted");
+}
+
+function assertProblem(r: RawStackConfig, key: string, pattern: RegExp): void {
+  const problems = problemsOf(r);
+  const hit = problems.find((p) => p.startsWith(`${key}:`));
+  assert.ok(hit, `no problem names ${key}; got:\n${problems.join("\n")}`);
+  assert.match(hit, pattern);
+}
+
+describe("stack config: valid input", () => {
+  it("applies defaults and resolves the project path", () => {
+    const c = parseStackConfig(raw({ app: validApp() }));
+    assert.equal(c.target, "local");
+    assert.equal(c.environment, "development");
+    assert.equal(c.app.path, path.join(REPO_ROOT, "example"));
+    assert.equal(c.app.requirements, "requirements.txt", "requirements.txt is picked up when present");
+    assert.equal(c.app.python, "3.12");
+    assert.deepEqual(c.app.user, { name: "app", uid: 10001 });
+    assert.equal(c.app.mode, "roles");
+    assert.deepEqual(c.app.roles.map((r) => [r.name, r.port, r.publish]), [["web", 8000, 80], ["worker", undefined, undefined]]);
+    assert.deepEqual(c.app.roles[0].healthcheck, { path: "/health", intervalSeconds: 10, timeoutSeconds: 3, retries: 3, startPeriodSeconds: 10 });
+    assert.equal(c.deploy.ship, "copy");
+    assert.equal(c.deploy.keepImages, 3);
+    assert.equal(c.server, undefined);
+  });
+
+  it("splits a command string like a shell and coerces numeric strings", () => {
+    const app = validApp();
+    (app.roles.web as Record<string, unknown>).command = "gunicorn 'demo.wsgi:app' --bind 0.0.0.0:8000";
+    (app.roles.web as Record<string, unknown>).port = "8000";
+    const c = parseStackConfig(raw({ app }));
+    assert.deepEqual(c.app.roles[0].command, ["gunicorn", "demo.wsgi:app", "--bind", "0.0.0.0:8000"]);
+    assert.equal(c.app.roles[0].port, 8000);
+  });
+
+  it("publishes on the container port when no host port is given", () => {
+    const app = validApp();
+    delete (app.roles.web as Record<string, unknown>).publish;
+    assert.equal(parseStackConfig(raw({ app })).app.roles[0].publish, 8000);
+  });
+
+  it("opens SSH to the world on a development alicloud stack only with a warning", () => {
+    const c = parseStackConfig(raw({ target: "alicloud", app: validApp() }));
+    assert.deepEqual(c.server?.sshAllowedCidrs, ["0.0.0.0/0"]);
+    assert.equal(c.warnings.length, 1);
+    assert.match(c.warnings[0], /sshAllowedCidrs is not set: SSH \(port 22\) is open to 0\.0\.0\.0\/0/);
+  });
+
+  it("treats prod* stacks as production unless told otherwise", () => {
+    const values = { target: "alicloud", app: validApp(), server: { sshAllowedCidrs: ["203.0.113.0/24"] } };
+    assert.equal(parseStackConfig(raw(values, { stack: "prod-eu" })).environment, "production");
+    assert.equal(parseStackConfig(raw({ ...values, environment: "development" }, { stack: "prod-eu" })).environment, "development");
+  });
+
+  it("ships through the registry when one is configured", () => {
+    const c = parseStackConfig(raw({
+      app: validApp(),
+      registry: { server: "registry.cn-hangzhou.aliyuncs.com", username: "me", repository: "team/demo" },
+      registryPassword: "s3cret",
+    }));
+    assert.equal(c.deploy.ship, "registry");
+    assert.equal(c.secrets.registryPassword, "s3cret");
+  });
+});
+
+describe("stack config: bad input names the key and what was expected", () => {
+  it("a wrong type", () => {
+    const app = validApp();
+    (app.roles.web as Record<string, unknown>).port = "eighty";
+    assertProblem(raw({ app }), "pydeploy:app.roles.web.port", /expected a port from 1 to 65535, got "eighty"/);
+  });
+
+  it("a port out of range", () => {
+    const app = validApp();
+    (app.roles.web as Record<string, unknown>).publish = 70000;
+    assertProblem(raw({ app }), "pydeploy:app.roles.web.publish", /expected a port from 1 to 65535, got 70000/);
+  });
+
+  it("an empty command", () => {
+    const app = validApp();
+    (app.roles.worker as Record<string, unknown>).command = [];
+    assertProblem(raw({ app }), "pydeploy:app.roles.worker.command", /expected a non-empty command/);
+  });
+
+  it("a command with shell operators", () => {
+    const app = validApp();
+    (app.roles.worker as Record<string, unknown>).command = "celery -A proj worker && echo done";
+    assertProblem(raw({ app }), "pydeploy:app.roles.worker.command", /without shell operators.*got "celery -A proj worker && echo done"/);
+  });
+
+  it("an unknown top-level key", () => {
+    assertProblem(raw({ app: validApp(), severs: {} }), "pydeploy", /unknown key "severs" \(known keys: .*server/);
+  });
+
+  it("an unknown nested key", () => {
+    const app = { ...validApp(), requirement: "requirements.txt" };
+    assertProblem(raw({ app }), "pydeploy:app", /unknown key "requirement"/);
+  });
+
+  it("a project path that does not exist", () => {
+    assertProblem(raw({ app: { ...validApp(), path: "no-such-project" } }), "pydeploy:app.path", /expected a directory .*no-such-project does not exist/);
+  });
+
+  it("a requirements file that does not exist, or escapes the project", () => {
+    assertProblem(raw({ app: { ...validApp(), requirements: "reqs/prod.txt" } }), "pydeploy:app.requirements", /expected an existing file/);
+    assertProblem(raw({ app: { ...validApp(), requirements: "../package.json" } }), "pydeploy:app.requirements", /expected a file inside app.path/);
+  });
+
+  it("two roles publishing the same host port", () => {
+    const app = validApp();
+    (app.roles as Record<string, unknown>).admin = { command: ["python", "-m", "demo.web"], port: 9000, publish: 80 };
+    assertProblem(raw({ app }), "pydeploy:app.roles.admin.publish", /host port 80 is already published by role web/);
+  });
+
+  it("a healthcheck without a port", () => {
+    const app = validApp();
+    (app.roles.worker as Record<string, unknown>).healthcheck = { path: "/health" };
+    assertProblem(raw({ app }), "pydeploy:app.roles.worker.healthcheck", /expected `port` too/);
+  });
+
+  it("an app name that cannot name containers", () => {
+    assertProblem(raw({ app: { ...validApp(), name: "My App" } }), "pydeploy:app.name", /lowercase letters, digits and inner dashes, got "My App"/);
+  });
+
+  it("an apt package name a shell would interpret", () => {
+    assertProblem(raw({ app: { ...validApp(), aptPackages: ["lsof; rm -rf /"] } }), "pydeploy:app.aptPackages.0", /expected a Debian package name/);
+  });
+
+  it("a malformed CIDR", () => {
+    assertProblem(
+      raw({ target: "alicloud", app: validApp(), server: { sshAllowedCidrs: ["10.0.0.0/33"] } }),
+      "pydeploy:server.sshAllowedCidrs.0",
+      /expected an IPv4 CIDR/,
+    );
+    assertProblem(raw({ target: "alicloud", app: validApp(), server: { appAllowedCidrs: ["everyone"] } }), "pydeploy:server.appAllowedCidrs.0", /expected an IPv4 CIDR/);
+  });
+
+  it("an instance type or image id of the wrong form", () => {
+    assertProblem(raw({ target: "alicloud", app: validApp(), server: { instanceType: "t6.large" } }), "pydeploy:server.instanceType", /expected an ECS instance type such as ecs.t6-c1m2.large, got "t6.large"/);
+    assertProblem(raw({ target: "alicloud", app: validApp(), server: { imageId: "ubuntu 22.04" } }), "pydeploy:server.imageId", /expected an ECS image id/);
+  });
+
+  it("a missing region", () => {
+    assertProblem(raw({ target: "alicloud", app: validApp() }, { providerConfig: {} }), "alicloud:region", /expected the Alibaba Cloud region.*\(missing\)/);
+  });
+
+  it("production without sshAllowedCidrs, or with SSH open to the world", () => {
+    assertProblem(raw({ target: "alicloud", environment: "production", app: validApp() }), "pydeploy:server.sshAllowedCidrs", /is required in production/);
+    assertProblem(
+      raw({ target: "alicloud", app: validApp(), server: { sshAllowedCidrs: ["0.0.0.0/0"] } }, { stack: "prod" }),
+      "pydeploy:server.sshAllowedCidrs",
+      /must not open SSH to the whole internet/,
+    );
+  });
+
+  it("existing-host mode without a host or a key", () => {
+    const problems = problemsOf(raw({ target: "existing", app: validApp() }));
+    assert.ok(problems.some((p) => /^pydeploy:host: is required with target existing/.test(p)), problems.join("\n"));
+    assert.ok(problems.some((p) => /^pydeploy:sshPrivateKey: is required with target existing/.test(p)), problems.join("\n"));
+  });
+
+  it("keys meant for another target", () => {
+    assertProblem(raw({ app: validApp(), host: { address: "203.0.113.5" } }), "pydeploy:host", /only used with target existing, but target is local/);
+  });
+
+  it("a registry without its password, and registry shipping without a registry", () => {
+    assertProblem(
+      raw({ app: validApp(), registry: { server: "registry.cn-hangzhou.aliyuncs.com", username: "me", repository: "team/demo" } }),
+      "pydeploy:registryPassword",
+      /is required with a registry/,
+    );
+    assertProblem(raw({ app: validApp(), deploy: { ship: "registry" } }), "pydeploy:registry", /is required with deploy.ship registry/);
+  });
+
+  it("a secret env value with a newline, without echoing the secret", () => {
+    const problems = problemsOf(raw({ app: validApp(), secretEnv: { API_TOKEN: "line1\nTOPSECRET" } }));
+    assert.ok(problems.some((p) => /^pydeploy:secretEnv.API_TOKEN: expected a single-line value/.test(p)), problems.join("\n"));
+    assert.ok(!problems.join("\n").includes("TOPSECRET"), "a secret value appeared in the error");
+  });
+
+  it("a malformed private key, without echoing it", () => {
+    const problems = problemsOf(raw({ target: "existing", app: validApp(), host: { address: "203.0.113.5" }, sshPrivateKey: "hunter2-not-a-key" }));
+    assert.ok(problems.some((p) => p.startsWith("pydeploy:sshPrivateKey: expected a PEM or OpenSSH private key")), problems.join("\n"));
+    assert.ok(!problems.join("\n").includes("hunter2"), "the key appeared in the error");
+  });
+
+  it("a vSwitch block outside the VPC", () => {
+    assertProblem(
+      raw({ target: "alicloud", app: validApp(), server: { vpcCidr: "10.0.0.0/16", vswitchCidr: "172.16.1.0/24" } }),
+      "pydeploy:server.vswitchCidr",
+      /expected a block inside server.vpcCidr \(10.0.0.0\/16\)/,
+    );
+  });
+
+  it("a variable both in app.env and secretEnv", () => {
+    assertProblem(raw({ app: { ...validApp(), env: { TOKEN: "x" } }, secretEnv: { TOKEN: "y" } }), "pydeploy:secretEnv.TOKEN", /also set in pydeploy:app.env/);
+  });
+
+  it("lists every problem at once", () => {
+    const app = validApp();
+    (app.roles.web as Record<string, unknown>).port = 0;
+    const problems = problemsOf(raw({ app: { ...app, name: "" }, target: "cloud" }));
+    assert.ok(problems.length >= 3, problems.join("\n"));
+    for (const key of ["pydeploy:app.name", "pydeploy:app.roles.web.port", "pydeploy:target"]) {
+      assert.ok(problems.some((p) => p.startsWith(`${key}:`)), `${key} missing from:\n${problems.join("\n")}`);
+    }
+  });
+
+  it("resolves app.path against the given base directory", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-config-"));
+    fs.mkdirSync(path.join(dir, "svc"));
+    try {
+      const c = parseStackConfig(raw({ app: { ...validApp(), path: "svc" } }, { baseDir: dir }));
+      assert.equal(c.app.path, path.join(dir, "svc"));
+      assert.equal(c.app.requirements, undefined, "no requirements file, no pip install");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
