@@ -85,7 +85,8 @@ const appSchema = z.strictObject({
   baseImage: imageReference.optional(),
   aptPackages: z.array(debPackage).default([]),
   buildPackages: z.array(debPackage).default([]),
-  requirements: nonEmpty("a requirements file path, relative to app.path").optional(),
+  // COPY would expand globs and $VARS: plain path characters only.
+  requirements: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._/-]*$/, { error: "expected a requirements file path relative to app.path, such as requirements/prod.txt" }).optional(),
   pipIndexUrl: httpUrl.optional(),
   env: z.record(envName, envValue).default({}),
   workdir: z.string().regex(/^\/[A-Za-z0-9._/-]*$/, { error: "expected an absolute path such as /app" }).default("/app"),

@@ -134,7 +134,8 @@ describe("stack config: bad input names the key and what was expected", () => {
 
   it("a requirements file that does not exist, or escapes the project", () => {
     assertProblem(raw({ app: { ...validApp(), requirements: "reqs/prod.txt" } }), "pydeploy:app.requirements", /expected an existing file/);
-    assertProblem(raw({ app: { ...validApp(), requirements: "../package.json" } }), "pydeploy:app.requirements", /expected a file inside app.path/);
+    assertProblem(raw({ app: { ...validApp(), requirements: "demo/../../package.json" } }), "pydeploy:app.requirements", /expected a file inside app.path/);
+    assertProblem(raw({ app: { ...validApp(), requirements: "$HOME/req*.txt" } }), "pydeploy:app.requirements", /expected a requirements file path relative to app.path/);
   });
 
   it("two roles publishing the same host port", () => {

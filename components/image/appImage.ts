@@ -1,0 +1,59 @@
+// Writes the generated build files into the project and builds the image with docker.Image.
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { AppConfig } from "../config/schema";
+import { dockerfilePath, renderBuildFiles, writeBuildFiles } from "./buildFiles";
+
+export interface RegistryLogin {
+  server: pulumi.Input<string>;
+  username: pulumi.Input<string>;
+  password: pulumi.Input<string>;
+}
+
+export interface AppImageArgs {
+  /** The validated app config: which files to generate and where the project is. */
+  app: pulumi.Input<AppConfig>;
+  /** Repository without tag, e.g. "pydeploy/demo" or "registry.cn-hangzhou.aliyuncs.com/ns/demo". */
+  repository: pulumi.Input<string>;
+  tag: pulumi.Input<string>;
+  /** Push to this registry; without one the image stays in the local engine. */
+  registry?: RegistryLogin;
+  /** Defaults to linux/amd64, what ECS instances run. */
+  platform?: pulumi.Input<string>;
+}
+
+export class AppImage extends pulumi.ComponentResource {
+  /** repository:tag. Not unique per build: deploy by `repoDigest`. */
+  readonly imageName: pulumi.Output<string>;
+  /** Unique per build: the registry digest (repo@sha256:...) when pushed, else the local image ID (sha256:...). */
+  readonly repoDigest: pulumi.Output<string>;
+  /** Absolute paths of the generated Dockerfile, .dockerignore and entrypoint. */
+  readonly generatedFiles: pulumi.Output<string[]>;
+
+  constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pydeploy:image:AppImage", name, {}, opts);
+
+    const app = pulumi.output(args.app);
+    // Written before the build reads them; rendering is deterministic, so a no-op update rewrites nothing.
+    this.generatedFiles = app.apply((a) => writeBuildFiles(a.path, renderBuildFiles(a)));
+
+    const image = new docker.Image(
+      `${name}-image`,
+      {
+        imageName: pulumi.interpolate`${args.repository}:${args.tag}`,
+        build: {
+          context: app.path,
+          dockerfile: pulumi.all([app, this.generatedFiles]).apply(([a]) => dockerfilePath(a)),
+          platform: args.platform ?? "linux/amd64",
+        },
+        skipPush: args.registry === undefined,
+        registry: args.registry,
+      },
+      { parent: this },
+    );
+
+    this.imageName = image.imageName;
+    this.repoDigest = image.repoDigest;
+    this.registerOutputs({ imageName: this.imageName, repoDigest: this.repoDigest, generatedFiles: this.generatedFiles });
+  }
+}

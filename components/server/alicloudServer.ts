@@ -1,0 +1,275 @@
+// An Alibaba Cloud ECS server with Docker: VPC, vSwitch, security group (exactly the given
+// ports), key pair and instance. Lookups run only for what the caller leaves out.
+import { createHash } from "node:crypto";
+import * as alicloud from "@pulumi/alicloud";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { renderCloudInit } from "./cloudInit";
+import type { DockerInstallOptions } from "./dockerInstall";
+
+export interface AlicloudServerArgs {
+  instanceType?: pulumi.Input<string>;
+  imageId?: pulumi.Input<string>;
+  zoneId?: pulumi.Input<string>;
+  /** Used only to look up an instance type. */
+  cpuCores: pulumi.Input<number>;
+  memoryGb: pulumi.Input<number>;
+  /** Used only to look up an image. */
+  imageNameRegex: pulumi.Input<string>;
+  /** Existing resources: when given, they are not created. */
+  vpcId?: pulumi.Input<string>;
+  vswitchId?: pulumi.Input<string>;
+  securityGroupId?: pulumi.Input<string>;
+  vpcCidr: pulumi.Input<string>;
+  vswitchCidr: pulumi.Input<string>;
+  /** > 0 gives the instance a public IP, billed PayByTraffic. */
+  internetMaxBandwidthOut: pulumi.Input<number>;
+  systemDisk: pulumi.Input<{ category: string; sizeGb: number }>;
+  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  deletionProtection: pulumi.Input<boolean>;
+  /** Already validated; one ingress rule per CIDR. */
+  ssh: { port: number; user: string; allowedCidrs: string[] };
+  /** Published host ports; one ingress rule per (port, CIDR). */
+  appPorts: { port: number; allowedCidrs: string[] }[];
+  /** Both or neither; neither generates an RSA 4096 key (Alibaba key pairs take RSA). */
+  publicKey?: pulumi.Input<string>;
+  privateKey?: pulumi.Input<string>;
+  cloudInit: DockerInstallOptions;
+}
+
+export interface SshConnection {
+  host: string;
+  port: number;
+  user: string;
+  privateKey: string;
+}
+
+export class AlicloudServer extends pulumi.ComponentResource {
+  readonly instanceId: pulumi.Output<string>;
+  readonly publicIp: pulumi.Output<string>;
+  readonly privateIp: pulumi.Output<string>;
+  readonly securityGroupId: pulumi.Output<string>;
+  /** Secret as a whole. */
+  readonly connection: pulumi.Output<SshConnection>;
+  /** Secret. */
+  readonly privateKey: pulumi.Output<string>;
+  /** e.g. "ssh -p 22 root@203.0.113.10"; no key material. */
+  readonly sshCommand: pulumi.Output<string>;
+  /** What the instance actually runs: copy into config to pin looked-up values. */
+  readonly zoneId: pulumi.Output<string>;
+  readonly imageId: pulumi.Output<string>;
+  readonly instanceType: pulumi.Output<string>;
+
+  constructor(name: string, args: AlicloudServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pydeploy:server:AlicloudServer", name, {}, opts);
+    if ((args.publicKey === undefined) !== (args.privateKey === undefined)) {
+      throw new Error(`AlicloudServer ${name}: give both publicKey and privateKey, or neither to generate a key`);
+    }
+    const parent = { parent: this };
+    const physicalName = `${name}-${pulumi.getStack()}`;
+
+    // Each lookup is created at most once, and only if something needs its answer.
+    const once = <T>(f: () => T): (() => T) => {
+      let value: T | undefined;
+      return () => (value ??= f());
+    };
+
+    const existingSwitch = once(() =>
+      pulumi.output(args.vswitchId!).apply((id) =>
+        alicloud.vpc.getSwitchesOutput({ ids: [id] }, parent).apply((r) => {
+          const vswitch = r.vswitches[0];
+          if (!vswitch) throw new pulumi.RunError(`vSwitch ${id} was not found in this region; check pydeploy:server.vswitchId`);
+          return vswitch;
+        }),
+      ),
+    );
+
+    const zoneId = once((): pulumi.Output<string> => {
+      if (args.zoneId !== undefined) return pulumi.output(args.zoneId);
+      if (args.vswitchId !== undefined) return existingSwitch().zoneId;
+      return pulumi.output(args.instanceType).apply((type) =>
+        alicloud.getZonesOutput({ availableResourceCreation: "VSwitch", availableInstanceType: type }, parent).apply((r) => {
+          const zone = r.zones[0];
+          if (!zone) {
+            throw new pulumi.RunError(`no zone in this region offers vSwitches${type ? ` and instance type ${type}` : ""}; set pydeploy:server.zoneId`);
+          }
+          return zone.id;
+        }),
+      );
+    });
+
+    const instanceType: pulumi.Output<string> =
+      args.instanceType !== undefined
+        ? pulumi.output(args.instanceType)
+        : pulumi
+            .all([zoneId(), args.cpuCores, args.memoryGb, pulumi.output(args.systemDisk).category])
+            .apply(([zone, cores, memory, diskCategory]) =>
+              alicloud.ecs
+                .getInstanceTypesOutput({ availabilityZone: zone, cpuCoreCount: cores, memorySize: memory, systemDiskCategory: diskCategory }, parent)
+                .apply((r) => {
+                  // Burstable types (t5/t6) throttle under sustained load: prefer any other.
+                  const types = r.instanceTypes ?? [];
+                  const chosen = types.find((t) => !t.burstableInstance?.initialCredit) ?? types[0];
+                  if (!chosen) {
+                    throw new pulumi.RunError(
+                      `no instance type with ${cores} cores and ${memory} GiB in zone ${zone}; set pydeploy:server.instanceType` +
+                        ` (the lookup also asked for ${diskCategory} system disk support)`,
+                    );
+                  }
+                  return chosen.id;
+                }),
+            );
+
+    const imageLookedUp = args.imageId === undefined;
+    const imageId: pulumi.Output<string> = !imageLookedUp
+      ? pulumi.output(args.imageId!)
+      : pulumi.output(args.imageNameRegex).apply((nameRegex) =>
+          alicloud.ecs.getImagesOutput({ owners: "system", mostRecent: true, nameRegex }, parent).apply((r) => {
+            const image = r.images[0];
+            if (!image) {
+              throw new pulumi.RunError(`no system image matches ${nameRegex}; set pydeploy:server.imageId or pydeploy:server.imageNameRegex`);
+            }
+            return image.id;
+          }),
+        );
+
+    let vpcId: pulumi.Output<string> | undefined;
+    const resolveVpcId = (): pulumi.Output<string> => {
+      if (vpcId) return vpcId;
+      if (args.vpcId !== undefined) return (vpcId = pulumi.output(args.vpcId));
+      if (args.vswitchId !== undefined) return (vpcId = existingSwitch().vpcId);
+      const vpc = new alicloud.vpc.Network(`${name}-vpc`, { vpcName: physicalName, cidrBlock: args.vpcCidr, tags: args.tags }, parent);
+      return (vpcId = vpc.id);
+    };
+
+    const vswitchId: pulumi.Output<string> =
+      args.vswitchId !== undefined
+        ? pulumi.output(args.vswitchId)
+        : new alicloud.vpc.Switch(
+            `${name}-vswitch`,
+            { vpcId: resolveVpcId(), cidrBlock: args.vswitchCidr, zoneId: zoneId(), vswitchName: physicalName, tags: args.tags },
+            parent,
+          ).id;
+
+    const securityGroupId: pulumi.Output<string> =
+      args.securityGroupId !== undefined
+        ? pulumi.output(args.securityGroupId)
+        : new alicloud.ecs.SecurityGroup(
+            `${name}-sg`,
+            { securityGroupName: physicalName, vpcId: resolveVpcId(), description: `pydeploy ${physicalName}`, tags: args.tags },
+            parent,
+          ).id;
+
+    const ingress = (ruleName: string, port: number, cidrIp: string, description: string) =>
+      new alicloud.ecs.SecurityGroupRule(
+        ruleName,
+        {
+          securityGroupId,
+          type: "ingress",
+          ipProtocol: "tcp",
+          portRange: `${port}/${port}`,
+          nicType: "intranet",
+          policy: "accept",
+          cidrIp,
+          description,
+        },
+        parent,
+      );
+    // Alibaba rejects a duplicate (port, CIDR) rule and Pulumi a duplicate name: open each pair once.
+    const opened = new Set<string>();
+    const perPrefix = new Map<string, number>();
+    const rules: alicloud.ecs.SecurityGroupRule[] = [];
+    const allow = (prefix: string, port: number, cidrs: string[], description: string) => {
+      for (const cidr of cidrs) {
+        if (opened.has(`${port} ${cidr}`)) continue;
+        opened.add(`${port} ${cidr}`);
+        const index = perPrefix.get(prefix) ?? 0;
+        perPrefix.set(prefix, index + 1);
+        rules.push(ingress(`${prefix}-${index}`, port, cidr, description));
+      }
+    };
+    allow(`${name}-ssh-${args.ssh.port}`, args.ssh.port, args.ssh.allowedCidrs, `pydeploy ${name}: SSH`);
+    for (const { port, allowedCidrs } of args.appPorts) allow(`${name}-port-${port}`, port, allowedCidrs, `pydeploy ${name}: port ${port}`);
+
+    let publicKey: pulumi.Output<string>;
+    if (args.publicKey !== undefined) {
+      publicKey = pulumi.output(args.publicKey);
+      this.privateKey = pulumi.secret(args.privateKey!);
+    } else {
+      const key = new tls.PrivateKey(
+        `${name}-ssh-key`,
+        { algorithm: "RSA", rsaBits: 4096 },
+        { ...parent, additionalSecretOutputs: ["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"] },
+      );
+      publicKey = key.publicKeyOpenssh;
+      this.privateKey = pulumi.secret(key.privateKeyPem);
+    }
+    const keyPair = new alicloud.ecs.EcsKeyPair(
+      `${name}-keypair`,
+      {
+        // Key pair names are unique per region: a content hash lets a new key be created
+        // before the old one is deleted on replacement.
+        keyPairName: publicKey.apply((k) => `pydeploy-${physicalName}-${createHash("sha256").update(k.trim()).digest("hex").slice(0, 8)}`),
+        publicKey,
+        tags: args.tags,
+      },
+      parent,
+    );
+
+    const systemDisk = pulumi.output(args.systemDisk);
+    const instance = new alicloud.ecs.Instance(
+      `${name}-instance`,
+      {
+        instanceName: physicalName,
+        imageId,
+        instanceType,
+        // The zone follows from the vSwitch (the provider ignores availabilityZone when vswitchId is set).
+        vswitchId,
+        securityGroups: [securityGroupId],
+        keyName: keyPair.keyPairName,
+        internetMaxBandwidthOut: args.internetMaxBandwidthOut,
+        internetChargeType: "PayByTraffic",
+        systemDiskCategory: systemDisk.category,
+        systemDiskSize: systemDisk.sizeGb,
+        tags: args.tags,
+        deletionProtection: args.deletionProtection,
+        // Base64 is the provider's recommended form.
+        userData: Buffer.from(renderCloudInit(args.cloudInit), "utf8").toString("base64"),
+      },
+      {
+        ...parent,
+        // A newer image matching the regex must not rebuild the system disk of a running server.
+        ignoreChanges: imageLookedUp ? ["imageId"] : [],
+      },
+    );
+
+    this.instanceId = instance.id;
+    this.publicIp = instance.publicIp;
+    this.privateIp = instance.privateIp;
+    this.securityGroupId = securityGroupId;
+    this.zoneId = instance.availabilityZone;
+    this.imageId = instance.imageId;
+    this.instanceType = instance.instanceType;
+    // Without a public IP (bandwidth 0) the deploy can only reach the private address.
+    const host = pulumi.all([instance.publicIp, instance.privateIp]).apply(([pub, priv]) => pub || priv);
+    const { port, user } = args.ssh;
+    // Depending on the rule ids makes anything using the connection wait for SSH to be allowed.
+    this.connection = pulumi.secret(
+      pulumi.all([host, this.privateKey, ...rules.map((r) => r.id)]).apply(([h, privateKey]) => ({ host: h, port, user, privateKey })),
+    );
+    this.sshCommand = pulumi.interpolate`ssh -p ${port} ${user}@${host}`;
+
+    this.registerOutputs({
+      instanceId: this.instanceId,
+      publicIp: this.publicIp,
+      privateIp: this.privateIp,
+      securityGroupId: this.securityGroupId,
+      connection: this.connection,
+      privateKey: this.privateKey,
+      sshCommand: this.sshCommand,
+      zoneId: this.zoneId,
+      imageId: this.imageId,
+      instanceType: this.instanceType,
+    });
+  }
+}

@@ -1,0 +1,128 @@
+// Image benchmark (`npm run bench:image`): our generated Dockerfile against the seed's 2020
+// template, for a temp copy of the example project, on the same local base and builder.
+// Prints numbers; not a test. Removes every image and temp dir it made.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { renderDockerfile } from "../components/image/dockerfile";
+import { renderDockerignore } from "../components/image/dockerignore";
+import { BASE_IMAGE, EXAMPLE_DIR, REPO_ROOT, docker, ensureBaseImage, uniqueName } from "../test/support/docker";
+
+const REBUILD_RATIO_TARGET = 0.15;
+// The seed's packages and mirror, so the two images hold the same things.
+const APT_PACKAGES = ["vim", "lsof"];
+const PIP_INDEX_URL = "https://mirrors.aliyun.com/pypi/simple/";
+const SEED_DOCKERFILE = path.join(REPO_ROOT, "scripts", "bench", "seed.Dockerfile");
+// The seed's start script (its `nohup a & b` pattern), so the seed image is complete.
+const SEED_START_SH = `nohup /proj/.venv/bin/python -m demo.worker > worker.log 2>&1 &
+/proj/.venv/bin/python -m demo.web
+`;
+
+const runId = uniqueName("pydeploy-bench");
+const tempDirs: string[] = [];
+const tags: string[] = [];
+
+function copyExample(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-bench-"));
+  tempDirs.push(dir);
+  fs.cpSync(EXAMPLE_DIR, dir, { recursive: true });
+  return dir;
+}
+
+function bumpVersion(dir: string): void {
+  const init = path.join(dir, "demo", "__init__.py");
+  const text = fs.readFileSync(init, "utf8");
+  const bumped = text.replace(/__version__ = "([^"]+)"/, (_m, v: string) => `__version__ = "${v}.1"`);
+  if (bumped === text) throw new Error(`no __version__ in ${init}`);
+  fs.writeFileSync(init, bumped);
+}
+
+/** Seconds taken by a legacy-builder build. */
+async function build(args: string[], tag: string): Promise<number> {
+  tags.push(tag);
+  const started = process.hrtime.bigint();
+  await docker(["build", "-t", tag, ...args], { env: { ...process.env, DOCKER_BUILDKIT: "0" }, timeoutMs: 20 * 60_000 });
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+async function imageSize(image: string): Promise<number> {
+  return Number((await docker(["image", "inspect", "--format", "{{.Size}}", image])).stdout.trim());
+}
+
+async function main(): Promise<void> {
+  ensureBaseImage();
+  const tag = (name: string) => `pydeploy-bench/${runId}:${name}`;
+
+  const ours = copyExample();
+  fs.mkdirSync(path.join(ours, ".pydeploy"));
+  const dockerfile = path.join(ours, ".pydeploy", "Dockerfile");
+  fs.writeFileSync(dockerfile, renderDockerfile({
+    base: { image: BASE_IMAGE },
+    aptPackages: APT_PACKAGES,
+    buildPackages: [],
+    requirementsFile: "requirements.txt",
+    pipIndexUrl: PIP_INDEX_URL,
+    env: { APP_NAME: "demo" },
+    // The bench label lets the cleanup prune the builder stage's untagged images.
+    labels: { "pydeploy.app": "demo", "pydeploy.bench": runId },
+    workdir: "/app",
+    user: { name: "app", uid: 10001 },
+    exposedPorts: [8000],
+    command: ["python", "-m", "demo.web"],
+    healthcheck: { port: 8000, path: "/health", timeoutSeconds: 3, intervalSeconds: 10, retries: 3, startPeriodSeconds: 5 },
+  }));
+  fs.writeFileSync(path.join(ours, ".dockerignore"), renderDockerignore({ keep: [] }));
+
+  const seed = copyExample();
+  fs.copyFileSync(SEED_DOCKERFILE, path.join(seed, "Dockerfile"));
+  fs.writeFileSync(path.join(seed, "start.sh"), SEED_START_SH);
+  const seedArgs = ["--build-arg", `BASE_IMAGE=${BASE_IMAGE}`, "-f", path.join(seed, "Dockerfile"), seed];
+
+  console.error(`building (base ${BASE_IMAGE}, legacy builder, apt: ${APT_PACKAGES.join(" ")}) ...`);
+  const oursCold = await build(["--no-cache", "-f", dockerfile, ours], tag("ours-cold"));
+  bumpVersion(ours);
+  const oursRebuild = await build(["-f", dockerfile, ours], tag("ours-rebuild"));
+  const seedCold = await build(["--no-cache", ...seedArgs], tag("seed-cold"));
+  bumpVersion(seed);
+  const seedRebuild = await build(seedArgs, tag("seed-rebuild"));
+
+  const [oursSize, seedSize, baseSize] = await Promise.all([
+    imageSize(tag("ours-rebuild")),
+    imageSize(tag("seed-rebuild")),
+    imageSize(BASE_IMAGE),
+  ]);
+  const rebuildRatio = oursRebuild / oursCold;
+  const sizeRatio = oursSize / seedSize;
+
+  const s = (x: number) => `${x.toFixed(1)} s`;
+  const mb = (x: number) => `${(x / 1e6).toFixed(1)} MB`;
+  const verdict = (ok: boolean) => (ok ? "PASS" : "MISS");
+  const rows: [string, string, string, string][] = [
+    ["", "pydeploy", "seed (2020)", ""],
+    ["cold build (--no-cache)", s(oursCold), s(seedCold), ""],
+    ["code-only rebuild", s(oursRebuild), s(seedRebuild), ""],
+    ["rebuild / cold", rebuildRatio.toFixed(3), (seedRebuild / seedCold).toFixed(3),
+      `target <= ${REBUILD_RATIO_TARGET}: ${verdict(rebuildRatio <= REBUILD_RATIO_TARGET)}`],
+    ["image size", mb(oursSize), mb(seedSize), ""],
+    ["size over the base", mb(oursSize - baseSize), mb(seedSize - baseSize), ""],
+    ["ours / seed size", sizeRatio.toFixed(3), "", `target < 1: ${verdict(sizeRatio < 1)}`],
+  ];
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
+  console.log(`image benchmark: example project, base ${BASE_IMAGE} (${mb(baseSize)}), apt ${APT_PACKAGES.join(" ")}`);
+  for (const r of rows) {
+    console.log(`${r[0].padEnd(widths[0])}  ${r[1].padStart(widths[1])}  ${r[2].padStart(widths[2])}  ${r[3]}`.trimEnd());
+  }
+}
+
+async function cleanup(): Promise<void> {
+  for (const t of tags) await docker(["rmi", "-f", t], { allowFailure: true });
+  await docker(["image", "prune", "-f", "--filter", `label=pydeploy.bench=${runId}`], { allowFailure: true });
+  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+}
+
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(cleanup);
