@@ -74,7 +74,13 @@ pydeploy_log() { echo "pydeploy: $*"; }
 pydeploy_die() { echo "pydeploy: error: $*" >&2; exit 1; }
 # 9>&-: a daemon started from here (package postinst, service, dockerd) must not inherit the lock.
 pydeploy_as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@" 9>&-; else sudo -n "$@" 9>&-; fi
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@" 9>&-
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo -n "$@" 9>&-
+  else
+    pydeploy_die "$(id -un) is not root and has no sudo: cannot run '$*'"
+  fi
 }
 # $1: a variable of /etc/os-release (ID, VERSION_ID, VERSION_CODENAME); empty when unset.
 pydeploy_os_field() {
@@ -85,7 +91,16 @@ pydeploy_os_field() {
   ( . "$file" && printf '%s' "\${!1:-}" )
 }
 pydeploy_systemd() { [ -d "$pydeploy_root/run/systemd/system" ]; }
-pydeploy_docker_up() { pydeploy_as_root docker info >/dev/null 2>&1; }
+# A docker-group user needs no root; only otherwise ask for it. A running daemon this user may
+# not use is not a reason to start another one.
+pydeploy_docker_up() {
+  local out
+  out="$(docker info 2>&1)" && return 0
+  if [[ "$out" == *"permission denied"* ]] && [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
+    pydeploy_die "user $(id -un) cannot use Docker: add it to the docker group or connect as root"
+  fi
+  (pydeploy_as_root docker info) >/dev/null 2>&1
+}
 
 pydeploy_install_apt() {
   local distro="$1" codename arch keyring=/etc/apt/keyrings/docker.asc

@@ -172,3 +172,78 @@ export async function captureUnhandledRejections(
   for (const m of messages) void pulumi.log.error(`expected failure: ${m}`);
   return rejections;
 }
+
+/** Like recordChildren, but also keeps the raw args (`props`) each resource was constructed with. */
+export interface RecordedArgs extends RecordedChild {
+  props: any;
+}
+export function recordArgs(): { transformation: pulumi.ResourceTransformation; records: RecordedArgs[] } {
+  const records: RecordedArgs[] = [];
+  return {
+    records,
+    transformation: (args) => {
+      records.push({ type: args.type, name: args.name, parent: args.opts.parent, resource: args.resource, opts: args.opts, props: args.props });
+      return undefined;
+    },
+  };
+}
+
+/** A value the mock monitor received as a secret (the wire form: {<sig>: <secret sig>, value}). */
+export function isWireSecret(v: unknown): boolean {
+  return pulumi.runtime.isRpcSecret(v);
+}
+
+/** The value inside a wire secret (deeply); plain values unchanged. */
+export function reveal(v: any): any {
+  if (isWireSecret(v)) return reveal(pulumi.runtime.unwrapRpcSecret(v));
+  if (Array.isArray(v)) return v.map(reveal);
+  if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
+  }
+  return v;
+}
+
+/** What the engine is told at registration: parent URN and the URNs each resource depends on. */
+export interface Registration {
+  type: string;
+  name: string;
+  urn: string;
+  parent: string;
+  custom: boolean;
+  /** Explicit (dependsOn) and implicit (input) dependencies, components expanded to their children. */
+  dependencies: string[];
+}
+
+/**
+ * Records every registration the mock monitor answers. Call right after installMocks(): the
+ * engine's view of the dependency graph, which MockResourceArgs does not show.
+ */
+export function recordRegistrations(): Registration[] {
+  const registrations: Registration[] = [];
+  const monitor = pulumi.runtime.getMonitor() as any;
+  if (!monitor) throw new Error("recordRegistrations: call installMocks() first");
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) =>
+    original(req, (err: unknown, resp: any) => {
+      if (!err && resp) {
+        registrations.push({
+          type: req.getType(),
+          name: req.getName(),
+          urn: resp.getUrn(),
+          parent: req.getParent(),
+          custom: req.getCustom(),
+          dependencies: req.getDependenciesList(),
+        });
+      }
+      callback(err, resp);
+    });
+  return registrations;
+}
+
+/** Waits until the runtime has no RPC in flight: every resource constructed so far is registered. */
+export async function drainRegistrations(): Promise<void> {
+  // waitForRPCs is @internal in the SDK's typings but exported at runtime.
+  const wait = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
+  if (typeof wait !== "function") throw new Error("this @pulumi/pulumi has no runtime.waitForRPCs");
+  await wait();
+}

@@ -1,0 +1,56 @@
+// The docker.Container settings for one role on the local engine: the same ports, restart
+// policy, labels, log rotation and health gate as the remote `docker run`. Pure data.
+import type { RoleSpec } from "./containerSpec";
+
+export interface LocalContainerSettings {
+  name: string;
+  command?: string[];
+  ports: { internal: number; external: number }[];
+  restart: "unless-stopped";
+  init: true;
+  labels: { label: string; value: string }[];
+  logDriver: "json-file";
+  logOpts: Record<string, string>;
+  /** tests ["NONE"] switches off an image HEALTHCHECK meant for another role. */
+  healthcheck: { tests: string[]; interval?: string; timeout?: string; retries?: number; startPeriod?: string };
+  /** The provider waits for "healthy" (the gate) only where there is a healthcheck. */
+  wait: boolean;
+  waitTimeout: number;
+  mustRun: true;
+}
+
+export interface LocalContainerOptions {
+  app: string;
+  logMaxSize: string;
+  logMaxFiles: number;
+  healthTimeoutSeconds: number;
+}
+
+export function localContainerSettings(o: LocalContainerOptions, role: RoleSpec): LocalContainerSettings {
+  const h = role.healthcheck;
+  return {
+    name: `${o.app}-${role.role}`,
+    command: role.command.length ? role.command : undefined,
+    ports: role.ports.map((p) => ({ internal: p.container, external: p.host })),
+    restart: "unless-stopped",
+    init: true,
+    labels: [
+      { label: "pydeploy.app", value: o.app },
+      { label: "pydeploy.role", value: role.role },
+    ],
+    logDriver: "json-file",
+    logOpts: { "max-size": o.logMaxSize, "max-file": String(o.logMaxFiles) },
+    healthcheck: h
+      ? {
+          tests: ["CMD", ...h.test],
+          interval: `${h.intervalSeconds}s`,
+          timeout: `${h.timeoutSeconds}s`,
+          retries: h.retries,
+          startPeriod: `${h.startPeriodSeconds}s`,
+        }
+      : { tests: ["NONE"] },
+    wait: h !== undefined,
+    waitTimeout: o.healthTimeoutSeconds,
+    mustRun: true,
+  };
+}

@@ -1,0 +1,54 @@
+// From the app config to what each container runs: one per role, or one for all in single mode.
+// Pure; both targets (remote over SSH, local Docker) start containers from these specs.
+import type { AppConfig, RoleConfig } from "../config/schema";
+import { pythonHealthProbe } from "../image/healthProbe";
+import type { ContainerHealthcheck, HealthGate, RoleSpec } from "./containerSpec";
+
+/** The role name of the one container in single mode. */
+export const SINGLE_ROLE = "app";
+
+export function roleSpecs(app: AppConfig): RoleSpec[] {
+  if (app.mode === "single") {
+    const gated = app.roles.find((r) => r.healthcheck) ?? app.roles.find((r) => r.port !== undefined);
+    return [
+      {
+        role: SINGLE_ROLE,
+        command: [], // the image's CMD: the generated entrypoint
+        ports: app.roles.flatMap(portMapping),
+        gate: gated ? gateFor(gated) : { kind: "running" },
+        healthcheck: gated ? containerHealthcheck(gated) : undefined,
+      },
+    ];
+  }
+  const specs = app.roles.map((r) => ({
+    role: r.name,
+    command: r.command,
+    ports: portMapping(r),
+    gate: gateFor(r),
+    healthcheck: containerHealthcheck(r),
+  }));
+  // Roles that serve traffic boot first: if they fail their gate, the others are left alone.
+  return [...specs.filter((s) => s.gate.kind !== "running"), ...specs.filter((s) => s.gate.kind === "running")];
+}
+
+function portMapping(r: RoleConfig): RoleSpec["ports"] {
+  return r.port === undefined ? [] : [{ host: r.publish ?? r.port, container: r.port }];
+}
+
+function gateFor(r: RoleConfig): HealthGate {
+  if (r.port === undefined) return { kind: "running" };
+  const port = r.publish ?? r.port;
+  return r.healthcheck ? { kind: "http", port, path: r.healthcheck.path } : { kind: "tcp", port };
+}
+
+function containerHealthcheck(r: RoleConfig): ContainerHealthcheck | undefined {
+  if (!r.healthcheck || r.port === undefined) return undefined;
+  const h = r.healthcheck;
+  return {
+    test: pythonHealthProbe({ port: r.port, path: h.path, timeoutSeconds: h.timeoutSeconds }),
+    intervalSeconds: h.intervalSeconds,
+    timeoutSeconds: h.timeoutSeconds,
+    retries: h.retries,
+    startPeriodSeconds: h.startPeriodSeconds,
+  };
+}

@@ -1,0 +1,113 @@
+// The program: read and validate the stack config, then wire the components.
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackConfig } from "./components/config/load";
+import { LocalDeployment } from "./components/deploy/localDeployment";
+import { operatorCommands } from "./components/deploy/operatorCommands";
+import { RemoteDeployment } from "./components/deploy/remoteDeployment";
+import { roleSpecs } from "./components/deploy/roles";
+import { AppImage } from "./components/image/appImage";
+import { AlicloudServer, SshConnection } from "./components/server/alicloudServer";
+import { dockerInstallScript } from "./components/server/dockerInstall";
+
+const config = loadStackConfig();
+const { app, deploy, registry, secrets } = config;
+const roles = roleSpecs(app);
+const publishedPorts = app.roles.flatMap((r) => (r.publish === undefined ? [] : [r.publish]));
+const hasLsof = app.aptPackages.some((p) => p.split("=")[0] === "lsof");
+
+const registryLogin = registry && {
+  server: registry.server,
+  username: registry.username,
+  password: secrets.registryPassword!,
+};
+
+const image = new AppImage(app.name, {
+  app,
+  repository: registry ? `${registry.server}/${registry.repository}` : `pydeploy/${app.name}`,
+  tag: config.stack,
+  registry: registryLogin,
+});
+
+export const target = config.target;
+export const imageName = image.imageName;
+export const imageDigest = image.repoDigest;
+export const generatedFiles = image.generatedFiles;
+
+let server: AlicloudServer | undefined;
+let connection: pulumi.Output<SshConnection> | undefined;
+if (config.target === "alicloud") {
+  const s = config.server!;
+  server = new AlicloudServer(app.name, {
+    instanceType: s.instanceType,
+    imageId: s.imageId,
+    zoneId: s.zoneId,
+    cpuCores: s.cpuCores,
+    memoryGb: s.memoryGb,
+    imageNameRegex: s.imageNameRegex,
+    vpcId: s.vpcId,
+    vswitchId: s.vswitchId,
+    securityGroupId: s.securityGroupId,
+    vpcCidr: s.vpcCidr,
+    vswitchCidr: s.vswitchCidr,
+    internetMaxBandwidthOut: s.internetMaxBandwidthOut,
+    systemDisk: s.systemDisk,
+    tags: { "managed-by": "pydeploy", app: app.name, stack: config.stack, ...s.tags },
+    deletionProtection: s.deletionProtection,
+    ssh: { port: s.sshPort, user: s.sshUser, allowedCidrs: s.sshAllowedCidrs },
+    appPorts: publishedPorts.map((port) => ({ port, allowedCidrs: s.appAllowedCidrs })),
+    publicKey: s.publicKey,
+    privateKey: s.publicKey ? secrets.sshPrivateKey : undefined,
+    cloudInit: { mirror: deploy.dockerMirror, registryMirrors: deploy.registryMirrors },
+  });
+  connection = server.connection;
+} else if (config.target === "existing") {
+  const h = config.host!;
+  connection = pulumi.secret(
+    secrets.sshPrivateKey!.apply((privateKey) => ({ host: h.address, port: h.port, user: h.user, privateKey })),
+  );
+}
+
+export const publicIp = server?.publicIp;
+export const privateIp = server?.privateIp;
+export const instanceId = server?.instanceId;
+export const securityGroupId = server?.securityGroupId;
+/** Only when the key pair was generated; save it with `pulumi stack output --show-secrets sshPrivateKey`. */
+export const sshPrivateKey = server && !config.server!.publicKey ? server.privateKey : undefined;
+
+const keyFile = `~/.ssh/pydeploy-${app.name}-${config.stack}`;
+const host: pulumi.Output<string> | undefined =
+  server?.publicIp ?? (config.host ? pulumi.output(config.host.address) : undefined);
+
+let deployment: RemoteDeployment | LocalDeployment;
+if (connection) {
+  deployment = new RemoteDeployment(
+    app.name,
+    {
+      connection,
+      app,
+      deploy,
+      imageName: image.imageName,
+      repoDigest: image.repoDigest,
+      registry: deploy.ship === "registry" ? registryLogin : undefined,
+      secretEnv: secrets.env,
+      dockerInstallScript: dockerInstallScript({ mirror: deploy.dockerMirror, registryMirrors: deploy.registryMirrors }),
+      archiveCacheDir: path.join(os.homedir(), ".cache", "pydeploy", "images"),
+    },
+    { dependsOn: server ? [server] : [] },
+  );
+} else {
+  deployment = new LocalDeployment(app.name, { app, deploy, repoDigest: image.repoDigest, secretEnv: secrets.env });
+}
+
+export const containers = deployment.containers;
+export const appUrls = host
+  ? host.apply((h) => publishedPorts.map((p) => `http://${h}${p === 80 ? "" : `:${p}`}/`))
+  : pulumi.output(publishedPorts.map((p) => `http://localhost:${p}/`));
+const sshUser = config.server?.sshUser ?? config.host?.user ?? "root";
+const sshPort = config.server?.sshPort ?? config.host?.port ?? 22;
+/** The seed's manual checks, ready to paste: ssh, docker ps, logs, a shell, the listening ports. */
+export const commands = host
+  ? host.apply((h) => operatorCommands({ app: app.name, roles, hasLsof, ssh: { user: sshUser, host: h, port: sshPort, keyFile } }))
+  : pulumi.output(operatorCommands({ app: app.name, roles, hasLsof }));
