@@ -4,9 +4,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { renderDockerfile } from "../components/image/dockerfile";
-import { renderDockerignore } from "../components/image/dockerignore";
+import { renderBuildFiles, writeBuildFiles } from "../components/image/buildFiles";
 import { BASE_IMAGE, EXAMPLE_DIR, REPO_ROOT, docker, ensureBaseImage, uniqueName } from "../test/support/docker";
+import { exampleStack } from "../test/support/stack";
 
 const REBUILD_RATIO_TARGET = 0.15;
 // The seed's packages and mirror, so the two images hold the same things.
@@ -53,25 +53,13 @@ async function main(): Promise<void> {
   ensureBaseImage();
   const tag = (name: string) => `pydeploy-bench/${runId}:${name}`;
 
+  // The example's stack config, rendered the way `pulumi up` renders it, with the seed's
+  // packages and mirror so both images hold the same things. The per-run app name labels
+  // the builder stage's untagged images for the cleanup.
   const ours = copyExample();
-  fs.mkdirSync(path.join(ours, ".pydeploy"));
+  const app = exampleStack({ app: { name: runId, aptPackages: APT_PACKAGES, pipIndexUrl: PIP_INDEX_URL } }).app;
+  writeBuildFiles(ours, renderBuildFiles({ ...app, path: ours }));
   const dockerfile = path.join(ours, ".pydeploy", "Dockerfile");
-  fs.writeFileSync(dockerfile, renderDockerfile({
-    base: { image: BASE_IMAGE },
-    aptPackages: APT_PACKAGES,
-    buildPackages: [],
-    requirementsFile: "requirements.txt",
-    pipIndexUrl: PIP_INDEX_URL,
-    env: { APP_NAME: "demo" },
-    // The bench label lets the cleanup prune the builder stage's untagged images.
-    labels: { "pydeploy.app": "demo", "pydeploy.bench": runId },
-    workdir: "/app",
-    user: { name: "app", uid: 10001 },
-    exposedPorts: [8000],
-    command: ["python", "-m", "demo.web"],
-    healthcheck: { port: 8000, path: "/health", timeoutSeconds: 3, intervalSeconds: 10, retries: 3, startPeriodSeconds: 5 },
-  }));
-  fs.writeFileSync(path.join(ours, ".dockerignore"), renderDockerignore({ keep: [] }));
 
   const seed = copyExample();
   fs.copyFileSync(SEED_DOCKERFILE, path.join(seed, "Dockerfile"));
@@ -116,7 +104,7 @@ async function main(): Promise<void> {
 
 async function cleanup(): Promise<void> {
   for (const t of tags) await docker(["rmi", "-f", t], { allowFailure: true });
-  await docker(["image", "prune", "-f", "--filter", `label=pydeploy.bench=${runId}`], { allowFailure: true });
+  await docker(["image", "prune", "-f", "--filter", `label=pydeploy.app=${runId}`], { allowFailure: true });
   for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
 }
 

@@ -5,11 +5,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { DockerfileOptions, renderDockerfile } from "../../components/image/dockerfile";
-import { renderDockerignore } from "../../components/image/dockerignore";
+import type { AppConfig } from "../../components/config/schema";
+import { renderBuildFiles, writeBuildFiles } from "../../components/image/buildFiles";
 import { EntrypointProcess, renderEntrypoint } from "../../components/image/entrypoint";
 import {
-  BASE_IMAGE,
   EXAMPLE_DIR,
   docker,
   ensureBaseImage,
@@ -19,6 +18,7 @@ import {
   waitFor,
   waitForHttp200,
 } from "../support/docker";
+import { exampleStack } from "../support/stack";
 
 const RUN_ID = uniqueName("pydeploy-image-it");
 const TRICKY = `say "hi" to $USER \\o/ \${X} it's  two  spaces`;
@@ -29,19 +29,22 @@ const PROCESSES: EntrypointProcess[] = [
 ];
 
 // Like the example's stack; the test label lets `after` prune exactly this run's images.
-const OPTIONS: DockerfileOptions = {
-  base: { image: BASE_IMAGE },
-  aptPackages: ["lsof"],
-  buildPackages: [],
-  requirementsFile: "requirements.txt",
-  env: { APP_NAME: "demo", PYDEPLOY_TEST_TRICKY: TRICKY },
-  labels: { "pydeploy.app": "demo", "pydeploy.test": RUN_ID },
-  workdir: "/app",
-  user: { name: "app", uid: 10001 },
-  exposedPorts: [8000],
-  command: ["python", "-m", "demo.web"],
-  healthcheck: { port: 8000, path: "/health", timeoutSeconds: 3, intervalSeconds: 2, retries: 3, startPeriodSeconds: 5 },
-};
+// The example's stack config, rendered by the product's own path (renderBuildFiles). A
+// per-run app name labels the images, so `after` prunes exactly this run's builder stages.
+const APP_NAME = uniqueName("demo");
+function exampleApp(mode: "roles" | "single"): AppConfig {
+  return exampleStack({
+    app: {
+      name: APP_NAME,
+      mode,
+      env: { APP_NAME: "demo", PYDEPLOY_TEST_TRICKY: TRICKY },
+      roles: {
+        web: { command: PROCESSES[0].command, port: 8000, healthcheck: { path: "/health", intervalSeconds: 2, startPeriodSeconds: 5 } },
+        worker: { command: PROCESSES[1].command },
+      },
+    },
+  }).app;
+}
 
 interface BuildStep {
   instruction: string;
@@ -61,17 +64,10 @@ function parseSteps(output: string): BuildStep[] {
   });
 }
 
-function writeProject(dir: string, mode: "multi" | "single"): void {
-  fs.mkdirSync(path.join(dir, ".pydeploy"), { recursive: true });
-  if (mode === "single") {
-    fs.writeFileSync(path.join(dir, ENTRYPOINT), renderEntrypoint(PROCESSES), { mode: 0o755 });
-    fs.chmodSync(path.join(dir, ENTRYPOINT), 0o755);
-  } else {
-    fs.rmSync(path.join(dir, ENTRYPOINT), { force: true });
-  }
-  const single = mode === "single" ? { entrypoint: { source: ENTRYPOINT } } : {};
-  fs.writeFileSync(path.join(dir, ".pydeploy", "Dockerfile"), renderDockerfile({ ...OPTIONS, ...single }));
-  fs.writeFileSync(path.join(dir, ".dockerignore"), renderDockerignore({ keep: mode === "single" ? [ENTRYPOINT] : [] }));
+function writeProject(dir: string, mode: "roles" | "single"): void {
+  // A stale entrypoint from single mode is not the generator's to remove.
+  if (mode === "roles") fs.rmSync(path.join(dir, ENTRYPOINT), { force: true });
+  writeBuildFiles(dir, renderBuildFiles({ ...exampleApp(mode), path: dir }));
 }
 
 async function build(dir: string, tag: string): Promise<{ steps: BuildStep[]; ms: number }> {
@@ -154,7 +150,7 @@ describe("generated image on the real engine", { timeout: 30 * 60_000 }, () => {
       fs.mkdirSync(path.dirname(path.join(project, file)), { recursive: true });
       fs.writeFileSync(path.join(project, file), content);
     }
-    writeProject(project, "multi");
+    writeProject(project, "roles");
     v1 = await build(project, tags.v1);
   }, { timeout: 15 * 60_000 });
 
@@ -162,7 +158,7 @@ describe("generated image on the real engine", { timeout: 30 * 60_000 }, () => {
     for (const c of containers) await docker(["rm", "-f", c], { allowFailure: true });
     for (const t of Object.values(tags)) await docker(["rmi", "-f", t], { allowFailure: true });
     // The builder stages' images are untagged; they carry the run's label.
-    await docker(["image", "prune", "-f", "--filter", `label=pydeploy.test=${RUN_ID}`], { allowFailure: true });
+    await docker(["image", "prune", "-f", "--filter", `label=pydeploy.app=${APP_NAME}`], { allowFailure: true });
     if (project) fs.rmSync(project, { recursive: true, force: true });
   });
 
@@ -198,7 +194,7 @@ describe("generated image on the real engine", { timeout: 30 * 60_000 }, () => {
     assert.ok(env.includes("APP_NAME=demo"));
     assert.ok(env.includes("PYTHONDONTWRITEBYTECODE=1") && env.includes("PYTHONUNBUFFERED=1"));
     const labels = await inspect<Record<string, string>>(tags.v1, ".Config.Labels");
-    assert.equal(labels["pydeploy.app"], "demo");
+    assert.equal(labels["pydeploy.app"], APP_NAME);
     assert.equal(await inspect<string>(tags.v1, ".Config.User"), "10001:10001");
     assert.deepEqual(await inspect<Record<string, unknown>>(tags.v1, ".Config.ExposedPorts"), { "8000/tcp": {} });
   });
