@@ -23,12 +23,12 @@ export function operatorCommands(o: { app: string; roles: RoleSpec[]; hasLsof: b
   const running = (role: string) => `$(docker ps -q --filter label=pydeploy.app=${o.app} --filter label=pydeploy.role=${role})`;
   const first = o.roles[0];
   const port = o.roles.flatMap((r) => r.ports)[0]?.container;
-  const sshBase = o.ssh ? `ssh -i ${o.ssh.keyFile} -p ${o.ssh.port} ${o.ssh.user}@${o.ssh.host}` : undefined;
+  const ssh = (tty: boolean) => o.ssh && `ssh${tty ? " -t" : ""} -i ${o.ssh.keyFile} -p ${o.ssh.port} ${o.ssh.user}@${o.ssh.host}`;
   // Remote commands travel as one quoted argument so $(...) runs on the server.
-  const onServer = (cmd: string, tty = false) => (sshBase ? `${sshBase}${tty ? " -t" : ""} ${quote([cmd])}` : cmd);
+  const onServer = (cmd: string, tty = false) => (o.ssh ? `${ssh(tty)} ${quote([cmd])}` : cmd);
   const inspectPorts = o.hasLsof && port !== undefined ? `lsof -i:${port}` : "cat /proc/net/tcp";
   return {
-    ssh: sshBase,
+    ssh: ssh(false),
     ps: onServer(`docker ps -a --filter label=pydeploy.app=${o.app}`),
     logs: Object.fromEntries(o.roles.map((r) => [r.role, onServer(`docker logs --tail 100 -f ${running(r.role)}`)])),
     shell: onServer(`docker exec -it ${running(first.role)} bash`, true),

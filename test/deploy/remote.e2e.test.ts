@@ -12,9 +12,11 @@ import type { AppConfig, DeployConfig } from "../../components/config/schema";
 import { appLayout, PlannedStep, prepareHost, waitForServer } from "../../components/deploy/commands";
 import { containerName, ReleaseSpec, renderEnvFile } from "../../components/deploy/containerSpec";
 import { ensureImageArchive } from "../../components/deploy/imageArchive";
+import { operatorCommands } from "../../components/deploy/operatorCommands";
 import { envFingerprint, remotePlan, RemotePlanInput } from "../../components/deploy/remotePlan";
+import { roleSpecs } from "../../components/deploy/roles";
 import { dockerInstallScript } from "../../components/server/dockerInstall";
-import { docker, ensureBaseImage, httpGet, RunResult, uniqueName, waitFor, waitForHttp200 } from "../support/docker";
+import { docker, ensureBaseImage, httpGet, run, RunResult, uniqueName, waitFor, waitForHttp200 } from "../support/docker";
 import { BuiltImage, buildExampleImage } from "../support/images";
 import { serverExec, sftpUpload, SshConnection, sshExec, startTestServer, stopTestServer, TestServer } from "../support/sshServer";
 import { exampleStack, StackOverrides } from "../support/stack";
@@ -221,6 +223,34 @@ describe("remote deployment over SSH (Docker-in-Docker server)", { timeout: 30 *
     const first = await tick();
     await waitFor("a later heartbeat", async () => ((await tick()) > first ? true : undefined), { timeoutMs: 15_000, intervalMs: 500 });
     assert.match(await onServer(`docker logs ${worker} 2>&1`), /worker: tick \d+/);
+  });
+
+  test("the ready-made operator commands (docker ps, logs, ports) work through the OpenSSH client", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-ssh-"));
+    try {
+      const keyFile = path.join(dir, "key");
+      fs.writeFileSync(keyFile, server.privateKey, { mode: 0o600 });
+      // A test seam for host-key checking only: the generated command line runs as it is.
+      fs.writeFileSync(path.join(dir, "ssh"), '#!/bin/sh\nexec /usr/bin/ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes "$@"\n', { mode: 0o755 });
+      const commands = operatorCommands({ app: APP, roles: roleSpecs(appConfig()), hasLsof: true, ssh: { user: "root", host: server.host, port: 22, keyFile } });
+      const sh = (cmd: string, timeoutMs = 30_000) => run("bash", ["-c", cmd], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, timeoutMs, allowFailure: true });
+      const release = releaseFor(images.v1);
+
+      const ps = await sh(commands.ps);
+      assert.equal(ps.code, 0, ps.stderr);
+      assert.match(ps.stdout, new RegExp(containerName(APP, "web", release.version)));
+      assert.match(ps.stdout, new RegExp(containerName(APP, "worker", release.version)));
+
+      const ports = await sh(commands.ports);
+      assert.equal(ports.code, 0, ports.stderr);
+      assert.match(ports.stdout, /python.*TCP \*:8000 \(LISTEN\)/, "the post's `lsof -i:port`, inside the web container");
+
+      // `docker logs -f` follows forever: stop it after a few seconds.
+      const logs = await sh(`timeout 4 ${commands.logs.worker}`);
+      assert.match(logs.stdout + logs.stderr, /worker: tick \d+/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("env file is 0600 and owned by the SSH user; containers have the restart policy, log options and labels", async () => {
