@@ -103,7 +103,7 @@ if (connection) {
 
 export const containers = deployment.containers;
 export const appUrls = host
-  ? host.apply((h) => publishedPorts.map((p) => `http://${h}${p === 80 ? "" : `:${p}`}/`))
+  ? host.apply((h) => publishedPorts.map((p) => `http://${h.includes(":") ? `[${h}]` : h}${p === 80 ? "" : `:${p}`}/`))
   : pulumi.output(publishedPorts.map((p) => `http://localhost:${p}/`));
 const sshUser = config.server?.sshUser ?? config.host?.user ?? "root";
 const sshPort = config.server?.sshPort ?? config.host?.port ?? 22;

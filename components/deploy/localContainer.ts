@@ -1,6 +1,7 @@
 // The docker.Container settings for one role on the local engine: the same ports, restart
-// policy, labels, log rotation and health gate as the remote `docker run`. Pure data.
-import type { RoleSpec } from "./containerSpec";
+// policy, labels, log rotation and health gate as the remote `docker run`. Pure.
+import { pythonTcpProbe } from "../image/healthProbe";
+import type { ContainerHealthcheck, RoleSpec } from "./containerSpec";
 
 export interface LocalContainerSettings {
   name: string;
@@ -26,8 +27,19 @@ export interface LocalContainerOptions {
   healthTimeoutSeconds: number;
 }
 
+// The remote release gates a role with a port but no HTTP check by TCP from the host; locally
+// the provider can only wait for Docker's health status, so the same check runs in the container.
+const TCP_GATE = { intervalSeconds: 5, timeoutSeconds: 3, retries: 3, startPeriodSeconds: 5 };
+
+function gateHealthcheck(role: RoleSpec): ContainerHealthcheck | undefined {
+  if (role.healthcheck || role.gate.kind !== "tcp") return role.healthcheck;
+  const gatePort = role.gate.port;
+  const port = role.ports.find((p) => p.host === gatePort)?.container ?? gatePort;
+  return { test: pythonTcpProbe({ port, timeoutSeconds: TCP_GATE.timeoutSeconds }), ...TCP_GATE };
+}
+
 export function localContainerSettings(o: LocalContainerOptions, role: RoleSpec): LocalContainerSettings {
-  const h = role.healthcheck;
+  const h = gateHealthcheck(role);
   return {
     name: `${o.app}-${role.role}`,
     command: role.command.length ? role.command : undefined,

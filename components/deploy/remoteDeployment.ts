@@ -99,7 +99,12 @@ export class RemoteDeployment extends pulumi.ComponentResource {
         );
         continue;
       }
-      const step: pulumi.Output<RemoteStep> = planned(stepName).apply((s) => ("step" in s ? s.step : ({ create: "" } as RemoteStep)));
+      const stdinSecret = STDIN_OF[stepName];
+      const step: pulumi.Output<RemoteStep> = planned(stepName).apply((s) => {
+        const remoteStep = "step" in s ? s.step : ({ create: "" } as RemoteStep);
+        if (remoteStep.stdin !== stdinSecret) throw new Error(`step ${stepName} reads ${remoteStep.stdin ?? "nothing"} on stdin, not ${stdinSecret ?? "nothing"}`);
+        return remoteStep;
+      });
       const isWait = stepName === "wait";
       const timeout = isWait ? sshTimeout : stepName === "release" ? releaseTimeout : undefined;
       const resource = new command.remote.Command(
@@ -112,8 +117,7 @@ export class RemoteDeployment extends pulumi.ComponentResource {
           // previous containers for rollback, and a replacement would delete them.
           update: step.create,
           delete: step.apply((s) => s.delete ?? ""),
-          // Undefined for steps without stdin, which leaves the input out.
-          stdin: stdinFor(step, envFile, args.registry?.password) as pulumi.Output<string>,
+          stdin: stdinSecret === "envFile" ? envFile : stdinSecret === "registryPassword" ? pulumi.secret(args.registry!.password) : undefined,
           triggers: triggersFor(stepName, args.repoDigest, release.apply((r) => r.version), envFile),
           // The provider would pass previous output through SSH env vars, which need AcceptEnv.
           addPreviousOutputInEnv: false,
@@ -133,11 +137,8 @@ export class RemoteDeployment extends pulumi.ComponentResource {
   }
 }
 
-function stdinFor(step: pulumi.Output<RemoteStep>, envFile: pulumi.Output<string>, password: pulumi.Input<string> | undefined) {
-  return pulumi.all([step, envFile, password]).apply(([s, env, pw]) =>
-    s.stdin === "envFile" ? env : s.stdin === "registryPassword" ? pw : undefined,
-  );
-}
+/** The steps that read a secret on stdin; the plan marks the same ones (checked above). */
+const STDIN_OF: Partial<Record<StepName, RemoteStep["stdin"]>> = { env: "envFile", pull: "registryPassword" };
 
 /** What makes a step run again: a new image, new run settings, or a new env file. */
 function triggersFor(

@@ -29,3 +29,8 @@ export function pythonHealthProbe(o: HealthProbeOptions): string[] {
   ].join("\n");
   return ["python", "-c", code];
 }
+
+/** Exec-form argv run inside the container: exits 0 iff something accepts TCP on 127.0.0.1:<port>. */
+export function pythonTcpProbe(o: { port: number; timeoutSeconds: number }): string[] {
+  return ["python", "-c", `import socket\nsocket.create_connection(("127.0.0.1", ${o.port}), timeout=${o.timeoutSeconds}).close()`];
+}

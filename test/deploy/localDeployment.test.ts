@@ -115,8 +115,9 @@ describe("LocalDeployment, roles mode (the local stack)", () => {
 
   test("replacement deletes first (fixed name and host port); the worker waits for the web", () => {
     const [w, k] = s.children;
-    assert.equal(w.opts.deleteBeforeReplace, true);
-    assert.equal(k.opts.deleteBeforeReplace, true);
+    // The transformation sees ResourceOptions; a container's are CustomResourceOptions.
+    assert.equal((w.opts as pulumi.CustomResourceOptions).deleteBeforeReplace, true);
+    assert.equal((k.opts as pulumi.CustomResourceOptions).deleteBeforeReplace, true);
     assert.deepEqual(w.opts.dependsOn, []);
     assert.deepEqual(k.opts.dependsOn, [w.resource]);
   });

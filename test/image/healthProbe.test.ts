@@ -5,7 +5,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { pythonHealthProbe } from "../../components/image/healthProbe";
+import { pythonHealthProbe, pythonTcpProbe } from "../../components/image/healthProbe";
 import { run } from "../support/docker";
 
 describe("pythonHealthProbe", () => {
@@ -106,5 +106,23 @@ describe("pythonHealthProbe", () => {
     const path = `/ok?q="it's"&x=\\1`;
     assert.equal((await probe(path)).code, 0);
     assert.deepEqual(seen, [path]);
+  });
+});
+
+describe("pythonTcpProbe", () => {
+  it("exits 0 when something listens on the port, 1 when nothing does", async () => {
+    const listener = net.createServer((s) => s.end());
+    await new Promise<void>((r) => listener.listen(0, "127.0.0.1", r));
+    const open = (listener.address() as AddressInfo).port;
+    try {
+      const [exe, ...args] = pythonTcpProbe({ port: open, timeoutSeconds: 2 });
+      assert.equal(exe, "python");
+      assert.equal((await run("python3", args, { allowFailure: true })).code, 0);
+    } finally {
+      await new Promise((r) => listener.close(r));
+    }
+    // The port we just closed has no listener any more.
+    const [, ...closedArgs] = pythonTcpProbe({ port: open, timeoutSeconds: 2 });
+    assert.equal((await run("python3", closedArgs, { allowFailure: true })).code, 1);
   });
 });
