@@ -111,3 +111,5 @@ const sshPort = config.server?.sshPort ?? config.host?.port ?? 22;
 export const commands = host
   ? host.apply((h) => operatorCommands({ app: app.name, roles, hasLsof, ssh: { user: sshUser, host: h, port: sshPort, keyFile } }))
   : pulumi.output(operatorCommands({ app: app.name, roles, hasLsof }));
+/** Remote targets: the ssh command line (save the key to the file it names first). */
+export const sshCommand = host ? commands.apply((c) => c.ssh) : undefined;
