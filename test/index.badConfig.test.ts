@@ -3,12 +3,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { readStackFile } from "../components/config/stackFile";
-import { REPO_ROOT } from "./support/docker";
 import { drainRegistrations, installMocks } from "./support/mocks";
+import { exampleAppValues, programError } from "./support/program";
 
-const raw = readStackFile(REPO_ROOT, "local");
-const app = raw.values.app as { roles: Record<string, Record<string, unknown>> };
+const app = exampleAppValues();
 const mocks = installMocks({
   stack: "local",
   config: {
@@ -19,13 +17,8 @@ const mocks = installMocks({
 });
 
 test("a bad port and an unknown key: one error naming both, and nothing registered", async () => {
-  process.chdir(REPO_ROOT);
-  let error: unknown;
-  await assert.rejects(import("../index"), (err: unknown) => {
-    error = err;
-    return true;
-  });
-  const message = String((error as Error).message);
+  const error = await programError();
+  const message = String(error.message);
   assert.ok(pulumi.RunError.isInstance(error), "a RunError: Pulumi prints the message without a stack trace");
   assert.match(message, /^invalid stack configuration:/);
   assert.match(message, /pydeploy:app\.roles\.web\.port: expected a port from 1 to 65535, got 70000/);

@@ -4,9 +4,8 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { readStackFile } from "../components/config/stackFile";
 import { planStepNames } from "../components/deploy/commands";
-import { REPO_ROOT } from "./support/docker";
+import { committedStackConfig, importProgram } from "./support/program";
 import {
   drainRegistrations,
   installMocks,
@@ -32,10 +31,9 @@ const T = {
   container: "docker:index/container:Container",
 };
 
-const raw = readStackFile(REPO_ROOT, "dev");
 const mocks = installMocks({
   stack: "dev",
-  config: { ...Object.fromEntries(Object.entries(raw.values).map(([k, v]) => [`pydeploy:${k}`, v])), ...raw.providerConfig },
+  config: committedStackConfig("dev"),
   outputs: (r) => {
     if (r.type === T.image) return { repoDigest: LOCAL_ID };
     // "present": the upload then needs no real `docker save`.
@@ -56,8 +54,7 @@ logModule.warn = (msg: string, ...rest: unknown[]) => {
 
 let program: typeof import("../index");
 before(async () => {
-  process.chdir(REPO_ROOT);
-  program = await import("../index");
+  program = await importProgram();
   await Promise.all([valueOf(program.containers), valueOf(program.commands), valueOf(program.appUrls), valueOf(program.imageDigest)]);
   await drainRegistrations();
 });

@@ -3,9 +3,8 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { readStackFile } from "../components/config/stackFile";
 import { planStepNames } from "../components/deploy/commands";
-import { REPO_ROOT } from "./support/docker";
+import { exampleAppValues, importProgram } from "./support/program";
 import { drainRegistrations, installMocks, isWireSecret, reveal, valueOf } from "./support/mocks";
 
 const LOCAL_ID = `sha256:${"56".repeat(32)}`;
@@ -15,11 +14,10 @@ const SECRET_ENV = { DEMO_SECRET_TOKEN: "tok-s3cr3t-9e4f", DJANGO_SECRET_KEY: "d
 const T = { command: "command:remote:Command", copy: "command:remote:CopyToRemote", image: "docker:index/image:Image" };
 
 // The local stack's app, deployed to an existing host instead.
-const raw = readStackFile(REPO_ROOT, "local");
 const mocks = installMocks({
   stack: "mybox",
   config: {
-    "pydeploy:app": raw.values.app,
+    "pydeploy:app": exampleAppValues(),
     "pydeploy:target": "existing",
     "pydeploy:host": HOST,
     "pydeploy:sshPrivateKey": PRIVATE_KEY,
@@ -35,8 +33,7 @@ const mocks = installMocks({
 
 let program: typeof import("../index");
 before(async () => {
-  process.chdir(REPO_ROOT);
-  program = await import("../index");
+  program = await importProgram();
   await Promise.all([valueOf(program.containers), valueOf(program.commands), valueOf(program.appUrls)]);
   await drainRegistrations();
 });

@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
-import { readStackFile } from "../components/config/stackFile";
 import { REPO_ROOT } from "./support/docker";
+import { committedStackConfig, importProgram } from "./support/program";
 import { drainRegistrations, installMocks, recordRegistrations, valueOf, type Registration } from "./support/mocks";
 
 const LOCAL_ID = `sha256:${"12".repeat(32)}`;
@@ -15,10 +15,9 @@ const T = {
   container: "docker:index/container:Container",
 };
 
-const raw = readStackFile(REPO_ROOT, "local");
 const mocks = installMocks({
   stack: "local",
-  config: { ...Object.fromEntries(Object.entries(raw.values).map(([k, v]) => [`pydeploy:${k}`, v])), ...raw.providerConfig },
+  config: committedStackConfig("local"),
   // A build without a push reports the local image ID.
   outputs: (r) => (r.type === T.image ? { repoDigest: LOCAL_ID } : undefined),
 });
@@ -27,8 +26,7 @@ const registrations = recordRegistrations();
 let program: typeof import("../index");
 before(async () => {
   // Pulumi runs the program from the project directory; app.path is relative to it.
-  process.chdir(REPO_ROOT);
-  program = await import("../index");
+  program = await importProgram();
   await Promise.all([valueOf(program.containers), valueOf(program.commands), valueOf(program.imageDigest), valueOf(program.generatedFiles)]);
   await drainRegistrations();
 });

@@ -3,16 +3,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { readStackFile } from "../components/config/stackFile";
-import { REPO_ROOT } from "./support/docker";
 import { drainRegistrations, installMocks } from "./support/mocks";
+import { exampleAppValues, programError } from "./support/program";
 
 const KEY_MATERIAL = "PLAINTEXT-KEY-MATERIAL-33d1";
-const raw = readStackFile(REPO_ROOT, "local");
 const mocks = installMocks({
   stack: "mybox",
   config: {
-    "pydeploy:app": raw.values.app,
+    "pydeploy:app": exampleAppValues(),
     "pydeploy:target": "existing",
     "pydeploy:host": { address: "198.51.100.7" },
     "pydeploy:sshPrivateKey": `-----BEGIN OPENSSH PRIVATE KEY-----\n${KEY_MATERIAL}\n-----END OPENSSH PRIVATE KEY-----\n`,
@@ -21,13 +19,8 @@ const mocks = installMocks({
 });
 
 test("an sshPrivateKey set without --secret is refused with the command to fix it", async () => {
-  process.chdir(REPO_ROOT);
-  let error: unknown;
-  await assert.rejects(import("../index"), (err: unknown) => {
-    error = err;
-    return true;
-  });
-  const message = String((error as Error).message);
+  const error = await programError();
+  const message = String(error.message);
   assert.ok(pulumi.RunError.isInstance(error), message);
   assert.match(message, /pydeploy:sshPrivateKey: is stored in plain text/);
   assert.match(message, /pulumi config set --secret sshPrivateKey/);

@@ -3,17 +3,12 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppConfig, DeployConfig } from "../config/schema";
+import type { RegistryLogin } from "../image/appImage";
 import type { SshConnection } from "../server/alicloudServer";
 import { planStepNames, PlannedStep, RemoteStep } from "./commands";
 import { renderEnvFile } from "./containerSpec";
 import { ensureImageArchive } from "./imageArchive";
 import { envFingerprint, remotePlan, RemotePlan } from "./remotePlan";
-
-export interface RegistryShipping {
-  server: pulumi.Input<string>;
-  username: pulumi.Input<string>;
-  password: pulumi.Input<string>;
-}
 
 export interface RemoteDeploymentArgs {
   connection: pulumi.Input<SshConnection>;
@@ -25,7 +20,7 @@ export interface RemoteDeploymentArgs {
   repoDigest: pulumi.Input<string>;
   /** Registry shipping (push and pull) when given, else copy (docker save + upload). Plain:
    *  it decides which resources exist. */
-  registry?: RegistryShipping;
+  registry?: RegistryLogin;
   /** Written to the server's env file (mode 0600) through stdin; never in a command line. */
   secretEnv: pulumi.Input<Record<string, string>>;
   /** The idempotent "install Docker if missing" snippet (components/server/dockerInstall.ts). */
