@@ -172,7 +172,7 @@ export type HealthcheckConfig = z.output<typeof healthcheckSchema>;
 export type RegistryConfig = z.output<typeof registrySchema>;
 export type DeployConfig = Omit<z.output<typeof deploySchema>, "ship"> & { ship: "copy" | "registry" };
 export type ExistingHostConfig = z.output<typeof hostSchema>;
-export type AlicloudServerConfig = Omit<z.output<typeof serverSchema>, "sshAllowedCidrs"> & { sshAllowedCidrs: string[]; region: string };
+export type AlicloudServerConfig = Omit<z.output<typeof serverSchema>, "sshAllowedCidrs"> & { sshAllowedCidrs: string[] };
 
 export interface RoleConfig {
   name: string;
@@ -335,7 +335,7 @@ function checkSemantics(project: string, raw: RawStackConfig, v: ParsedStack): S
     if (s.vswitchId && !s.vpcId && !s.securityGroupId) problem("server.vpcId", "is needed with server.vswitchId to create the security group in the same VPC");
     if (s.publicKey && !v.sshPrivateKey) problem("sshPrivateKey", "is required with server.publicKey: the deployment logs in with its private key (pulumi config set --secret sshPrivateKey < key)");
     if (!s.publicKey && v.sshPrivateKey) problem("sshPrivateKey", "is set but server.publicKey is not: set both, or neither to have a key pair generated");
-    server = { ...s, sshAllowedCidrs: sshAllowedCidrs ?? [], region: typeof region === "string" ? region : "" };
+    server = { ...s, sshAllowedCidrs: sshAllowedCidrs ?? [] };
   }
   if (v.target === "existing") {
     if (!v.host) problem("host", "is required with target existing: {address, port, user} of your server");

@@ -1,7 +1,7 @@
 // The docker.Container settings for one role on the local engine: the same ports, restart
 // policy, labels, log rotation and health gate as the remote `docker run`. Pure.
 import { pythonTcpProbe } from "../image/healthProbe";
-import type { ContainerHealthcheck, RoleSpec } from "./containerSpec";
+import { ContainerHealthcheck, LABEL_APP, LABEL_ROLE, RoleSpec } from "./containerSpec";
 
 export interface LocalContainerSettings {
   name: string;
@@ -47,8 +47,8 @@ export function localContainerSettings(o: LocalContainerOptions, role: RoleSpec)
     restart: "unless-stopped",
     init: true,
     labels: [
-      { label: "pydeploy.app", value: o.app },
-      { label: "pydeploy.role", value: role.role },
+      { label: LABEL_APP, value: o.app },
+      { label: LABEL_ROLE, value: role.role },
     ],
     logDriver: "json-file",
     logOpts: { "max-size": o.logMaxSize, "max-file": String(o.logMaxFiles) },

@@ -1,7 +1,7 @@
 // Ready-made commands for the seed's manual checks (docker ps, logs, docker exec, lsof),
 // run locally or through SSH. Pure.
 import { quote } from "shell-quote";
-import type { RoleSpec } from "./containerSpec";
+import { LABEL_APP, LABEL_ROLE, RoleSpec } from "./containerSpec";
 
 export interface SshTarget {
   user: string;
@@ -20,7 +20,7 @@ export interface OperatorCommands {
 }
 
 export function operatorCommands(o: { app: string; roles: RoleSpec[]; hasLsof: boolean; ssh?: SshTarget }): OperatorCommands {
-  const running = (role: string) => `$(docker ps -q --filter label=pydeploy.app=${o.app} --filter label=pydeploy.role=${role})`;
+  const running = (role: string) => `$(docker ps -q --filter label=${LABEL_APP}=${o.app} --filter label=${LABEL_ROLE}=${role})`;
   const first = o.roles[0];
   const port = o.roles.flatMap((r) => r.ports)[0]?.container;
   const ssh = (tty: boolean) => o.ssh && `ssh${tty ? " -t" : ""} -i ${o.ssh.keyFile} -p ${o.ssh.port} ${o.ssh.user}@${o.ssh.host}`;
@@ -29,7 +29,7 @@ export function operatorCommands(o: { app: string; roles: RoleSpec[]; hasLsof: b
   const inspectPorts = o.hasLsof && port !== undefined ? `lsof -i:${port}` : "cat /proc/net/tcp";
   return {
     ssh: ssh(false),
-    ps: onServer(`docker ps -a --filter label=pydeploy.app=${o.app}`),
+    ps: onServer(`docker ps -a --filter label=${LABEL_APP}=${o.app}`),
     logs: Object.fromEntries(o.roles.map((r) => [r.role, onServer(`docker logs --tail 100 -f ${running(r.role)}`)])),
     shell: onServer(`docker exec -it ${running(first.role)} bash`, true),
     ports: onServer(`docker exec ${running(first.role)} ${inspectPorts}`),

@@ -3,6 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { AppConfig } from "../config/schema";
+import { LABEL_APP } from "../deploy/containerSpec";
 import { DockerfileOptions, renderDockerfile } from "./dockerfile";
 import { renderDockerignore } from "./dockerignore";
 import { renderEntrypoint } from "./entrypoint";
@@ -20,8 +21,6 @@ export interface GeneratedFile {
   mode: number;
 }
 
-export const APP_LABEL = "pydeploy.app";
-
 export function dockerfileOptions(app: AppConfig): DockerfileOptions {
   const web = app.roles.find((r) => r.healthcheck && r.port !== undefined);
   return {
@@ -31,7 +30,8 @@ export function dockerfileOptions(app: AppConfig): DockerfileOptions {
     requirementsFile: app.requirements,
     pipIndexUrl: app.pipIndexUrl,
     env: app.env,
-    labels: { [APP_LABEL]: app.name },
+    // The deploy finds, prunes and removes the app's images by this label.
+    labels: { [LABEL_APP]: app.name },
     workdir: app.workdir,
     user: app.user,
     exposedPorts: [...new Set(app.roles.flatMap((r) => (r.port === undefined ? [] : [r.port])))],
