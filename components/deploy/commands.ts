@@ -8,6 +8,7 @@
 // arrive on stdin (RemoteStep.stdin), never in a command line.
 import * as path from "node:path";
 import { quote } from "shell-quote";
+import { singleQuote } from "../shell";
 import {
   containerName,
   dockerRunArgs,
@@ -608,14 +609,9 @@ function recordTag(layout: AppLayout): string {
   return `grep -qxF -- "$image" ${file} 2>/dev/null || echo "$image" >>${file}`;
 }
 
-/**
- * `bash -c '<script>'` for any POSIX login shell, `set -euo pipefail` first. Always POSIX single
- * quotes with each ' as '"'"' (shell-quote's form for text with both ' and !), so the script in
- * the command line reads as written (shell-quote's double-quote form escapes every $ and ").
- */
+/** `bash -c '<script>'` for any POSIX login shell, `set -euo pipefail` first, readable as written. */
 function bashC(script: string): string {
-  const text = `set -euo pipefail\n${script.replace(/^\n/, "")}`;
-  return `bash -c '${text.replace(/'/g, `'"'"'`)}'`;
+  return `bash -c ${singleQuote(`set -euo pipefail\n${script.replace(/^\n/, "")}`)}`;
 }
 
 /** shell-quote's quote, except for words that need no quotes or only double quotes (readability). */

@@ -1,5 +1,6 @@
 // The "install Docker only when missing" bash snippet. Pure (no Pulumi import) so that the
 // cloud-init userData and the SSH deploy step embed the very same text.
+import { singleQuote } from "../shell";
 
 /**
  * Docker CE package mirror with Alibaba's layout `<mirror>/linux/{ubuntu,debian,centos}`
@@ -23,11 +24,6 @@ export interface DockerInstallOptions {
  * /etc/os-release and inspect what would be written to /etc.
  */
 export const FS_ROOT_ENV = "PYDEPLOY_FS_ROOT";
-
-/** Single-quotes a string for bash. */
-export function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 function httpUrl(value: string, what: string): string {
   let url: URL;
@@ -65,9 +61,9 @@ export function dockerInstallScript(o: DockerInstallOptions): string {
 set -euo pipefail
 pydeploy_root="\${${FS_ROOT_ENV}:-}"
 # shellcheck disable=SC2016 # literal values: a "$" in a URL must not expand
-pydeploy_mirror=${shellQuote(mirror)}
+pydeploy_mirror=${singleQuote(mirror)}
 # shellcheck disable=SC2016
-pydeploy_daemon_json=${daemon === null ? "''" : shellQuote(daemon)}
+pydeploy_daemon_json=${daemon === null ? "''" : singleQuote(daemon)}
 pydeploy_restart_docker=0
 
 pydeploy_log() { echo "pydeploy: $*"; }
