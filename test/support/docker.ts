@@ -50,6 +50,10 @@ export async function run(
         resolve(result);
       }
     });
+    // A child that exits without reading its stdin closes the pipe: its exit status tells the story.
+    child.stdin.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE") reject(err);
+    });
     child.stdin.end(opts.input ?? "");
   });
 }
