@@ -81,6 +81,7 @@ const host: pulumi.Output<string> | undefined =
   server?.publicIp ?? (config.host ? pulumi.output(config.host.address) : undefined);
 
 let deployment: RemoteDeployment | LocalDeployment;
+let localUrls: pulumi.Output<string[]> | undefined;
 if (connection) {
   deployment = new RemoteDeployment(
     app.name,
@@ -98,13 +99,15 @@ if (connection) {
     { dependsOn: server ? [server] : [] },
   );
 } else {
-  deployment = new LocalDeployment(app.name, { app, deploy, repoDigest: image.repoDigest, secretEnv: secrets.env });
+  const local = new LocalDeployment(app.name, { app, deploy, repoDigest: image.repoDigest, secretEnv: secrets.env });
+  deployment = local;
+  localUrls = local.urls;
 }
 
 export const containers = deployment.containers;
 export const appUrls = host
   ? host.apply((h) => publishedPorts.map((p) => `http://${h.includes(":") ? `[${h}]` : h}${p === 80 ? "" : `:${p}`}/`))
-  : pulumi.output(publishedPorts.map((p) => `http://localhost:${p}/`));
+  : localUrls!;
 const sshUser = config.server?.sshUser ?? config.host?.user ?? "root";
 const sshPort = config.server?.sshPort ?? config.host?.port ?? 22;
 /** The seed's manual checks, ready to paste: ssh, docker ps, logs, a shell, the listening ports. */

@@ -6,7 +6,7 @@ import type { AppConfig, DeployConfig } from "../config/schema";
 import type { RegistryLogin } from "../image/appImage";
 import type { SshConnection } from "../server/alicloudServer";
 import { planStepNames, PlannedStep, RemoteStep } from "./commands";
-import { renderEnvFile } from "./containerSpec";
+import { containerName, renderEnvFile } from "./containerSpec";
 import { ensureImageArchive } from "./imageArchive";
 import { envFingerprint, remotePlan, RemotePlan } from "./remotePlan";
 
@@ -126,7 +126,7 @@ export class RemoteDeployment extends pulumi.ComponentResource {
     }
 
     this.version = release.apply((r) => r.version);
-    this.containers = release.apply((r) => r.roles.map((role) => `${r.app}-${role.role}-${r.version}`));
+    this.containers = release.apply((r) => r.roles.map((role) => containerName(r.app, role.role, r.version)));
     this.releaseLog = releaseCommand!.stdout;
     this.registerOutputs({ version: this.version, containers: this.containers, releaseLog: this.releaseLog });
   }
