@@ -13,10 +13,13 @@ import {
   containerName,
   dockerRunArgs,
   HealthGate,
+  IMAGE_ID,
+  IMAGE_REF,
   LABEL_APP,
   LABEL_ROLE,
   ReleaseSpec,
   RoleSpec,
+  SLUG,
   validateReleaseSpec,
 } from "./containerSpec";
 
@@ -53,9 +56,6 @@ export const RUNNING_GATE_SECONDS = 5;
 /** Where prepareHost's delete finds the tags that loadImage / pullImage gave the app's images. */
 export const TAGS_FILE = "image-tags";
 
-const SLUG = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
-const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/;
 const REGISTRY = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$/;
 // Words that need no quoting (Python's shlex set): they keep generated scripts readable.
 const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;

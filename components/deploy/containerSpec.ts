@@ -44,12 +44,12 @@ export const LABEL_ROLE = "pydeploy.role";
 export const LABEL_VERSION = "pydeploy.version";
 export const LABEL_IMAGE = "pydeploy.image";
 
-const SLUG = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+export const SLUG = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 // Docker names allow [a-zA-Z0-9][a-zA-Z0-9_.-]; the version is lowercase so names stay uniform.
 const VERSION = /^[a-z0-9][a-z0-9_.-]*$/;
-const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
+export const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
 // A local image reference: [registry[:port]/]path[:tag][@sha256:digest], no whitespace or shell syntax.
-const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/;
+export const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/;
 const LOG_SIZE = /^[1-9][0-9]*[kmg]?$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // The file is UTF-8; a lone surrogate has no UTF-8 form.

@@ -4,8 +4,8 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { IMAGE_ID } from "./containerSpec";
 
-const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
 const ARCHIVE = /^([0-9a-f]{64})\.tar\.gz$/;
 
 /** Written next to each archive: which image repository (≈ app) it belongs to, for pruning. */
