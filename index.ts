@@ -1,15 +1,12 @@
 // The program: read and validate the stack config, then wire the components.
-import * as os from "node:os";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./components/config/load";
-import { LocalDeployment } from "./components/deploy/localDeployment";
+import { AppDeployment } from "./components/deploy/deployment";
 import { operatorCommands } from "./components/deploy/operatorCommands";
-import { RemoteDeployment } from "./components/deploy/remoteDeployment";
 import { roleSpecs } from "./components/deploy/roles";
 import { AppImage } from "./components/image/appImage";
-import { AlicloudServer, SshConnection } from "./components/server/alicloudServer";
-import { dockerInstallScript } from "./components/server/dockerInstall";
+import { AlicloudServer } from "./components/server/alicloudServer";
+import type { SshConnection } from "./components/server/sshConnection";
 
 const config = loadStackConfig();
 const { app, deploy, registry, secrets } = config;
@@ -28,6 +25,8 @@ const image = new AppImage(app.name, {
   repository: registry ? `${registry.server}/${registry.repository}` : `pydeploy/${app.name}`,
   tag: config.stack,
   registry: registryLogin,
+  // Servers are x86-64 unless configured; the local target runs what this machine builds natively.
+  platform: config.target === "local" ? deploy.platform : (deploy.platform ?? "linux/amd64"),
 });
 
 export const target = config.target;
@@ -65,7 +64,7 @@ if (config.target === "alicloud") {
 } else if (config.target === "existing") {
   const h = config.host!;
   connection = pulumi.secret(
-    secrets.sshPrivateKey!.apply((privateKey) => ({ host: h.address, port: h.port, user: h.user, privateKey })),
+    secrets.sshPrivateKey!.apply((privateKey) => ({ host: h.address, port: h.port, user: h.user, privateKey, ...(h.hostKey ? { hostKey: h.hostKey } : {}) })),
   );
 }
 
@@ -73,41 +72,35 @@ export const publicIp = server?.publicIp;
 export const privateIp = server?.privateIp;
 export const instanceId = server?.instanceId;
 export const securityGroupId = server?.securityGroupId;
+/** The new server's SSH host key, pinned by every deploy step. */
+export const hostKey = server?.hostKey;
 /** Only when the key pair was generated; save it with `pulumi stack output --show-secrets sshPrivateKey`. */
 export const sshPrivateKey = server && !config.server!.publicKey ? server.privateKey : undefined;
+
+const deployment = new AppDeployment(
+  app.name,
+  {
+    target: connection ? { kind: "ssh", connection } : { kind: "local" },
+    app,
+    deploy,
+    imageName: image.imageName,
+    repoDigest: image.repoDigest,
+    registry: deploy.ship === "registry" && registryLogin ? registryLogin : undefined,
+    secretEnv: secrets.env,
+    dockerInstall: connection ? { mirror: deploy.dockerMirror, registryMirrors: deploy.registryMirrors } : undefined,
+  },
+  { dependsOn: server ? [server] : [] },
+);
 
 const keyFile = `~/.ssh/pydeploy-${app.name}-${config.stack}`;
 const host: pulumi.Output<string> | undefined =
   server?.publicIp ?? (config.host ? pulumi.output(config.host.address) : undefined);
-
-let deployment: RemoteDeployment | LocalDeployment;
-let localUrls: pulumi.Output<string[]> | undefined;
-if (connection) {
-  deployment = new RemoteDeployment(
-    app.name,
-    {
-      connection,
-      app,
-      deploy,
-      imageName: image.imageName,
-      repoDigest: image.repoDigest,
-      registry: deploy.ship === "registry" ? registryLogin : undefined,
-      secretEnv: secrets.env,
-      dockerInstallScript: dockerInstallScript({ mirror: deploy.dockerMirror, registryMirrors: deploy.registryMirrors }),
-      archiveCacheDir: path.join(os.homedir(), ".cache", "pydeploy", "images"),
-    },
-    { dependsOn: server ? [server] : [] },
-  );
-} else {
-  const local = new LocalDeployment(app.name, { app, deploy, repoDigest: image.repoDigest, secretEnv: secrets.env });
-  deployment = local;
-  localUrls = local.urls;
-}
+const urlHost = (h: string) => (h.includes(":") ? `[${h}]` : h);
 
 export const containers = deployment.containers;
-export const appUrls = host
-  ? host.apply((h) => publishedPorts.map((p) => `http://${h.includes(":") ? `[${h}]` : h}${p === 80 ? "" : `:${p}`}/`))
-  : localUrls!;
+export const appUrls = (host ?? pulumi.output("localhost")).apply((h) =>
+  publishedPorts.map((p) => `http://${urlHost(h)}${p === 80 ? "" : `:${p}`}/`),
+);
 const sshUser = config.server?.sshUser ?? config.host?.user ?? "root";
 const sshPort = config.server?.sshPort ?? config.host?.port ?? 22;
 /** The seed's manual checks, ready to paste: ssh, docker ps, logs, a shell, the listening ports. */

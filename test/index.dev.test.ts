@@ -1,10 +1,10 @@
 // The program (index.ts) with the committed dev stack (Alibaba Cloud), under Pulumi mocks: the
-// server with exactly the published port and SSH open, a warning about SSH, and the remote
-// deploy steps in plan order after the server.
+// server with exactly the published port and SSH open, a warning about SSH, and the deploy
+// steps after the server, pinned to its host key.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { planStepNames } from "../components/deploy/commands";
+import { SPEC_ENV } from "../components/deploy/spec";
 import { committedStackConfig, importProgram } from "./support/program";
 import {
   drainRegistrations,
@@ -25,10 +25,8 @@ const T = {
   sg: "alicloud:ecs/securityGroup:SecurityGroup",
   rule: "alicloud:ecs/securityGroupRule:SecurityGroupRule",
   server: "pydeploy:server:AlicloudServer",
-  remote: "pydeploy:deploy:RemoteDeployment",
-  command: "command:remote:Command",
-  copy: "command:remote:CopyToRemote",
-  container: "docker:index/container:Container",
+  deployment: "pydeploy:deploy:AppDeployment",
+  step: "command:local:Command",
 };
 
 const mocks = installMocks({
@@ -36,8 +34,7 @@ const mocks = installMocks({
   config: committedStackConfig("dev"),
   outputs: (r) => {
     if (r.type === T.image) return { repoDigest: LOCAL_ID };
-    // "present": the upload then needs no real `docker save`.
-    if (r.type === T.command && r.name.endsWith("-probe")) return { stdout: "present" };
+    if (r.type === T.step && r.name.endsWith("-release")) return { stdout: 'pydeploy-result: {"version":"0123456789ab","containers":["demo-web-0123456789ab","demo-worker-0123456789ab"]}' };
     return undefined;
   },
 });
@@ -86,39 +83,28 @@ describe("program, dev stack (alicloud)", () => {
     assert.equal(ssh.length, 1, `warnings: ${JSON.stringify(warnings)}`);
   });
 
-  test("the deploy steps exist in plan order, each after the one before", () => {
-    const steps = planStepNames("copy");
-    assert.deepEqual(
-      mocks.resources.filter((r) => r.type === T.command || r.type === T.copy).map((r) => r.name).sort(),
-      steps.map((s) => `demo-${s}`).sort(),
-    );
-    const remote = registrations.find((r) => r.type === T.remote)!;
-    steps.forEach((step, i) => {
-      const r = reg(`demo-${step}`);
-      assert.equal(r.parent, remote.urn, `${step} is parented to the RemoteDeployment`);
-      if (i > 0) assert.ok(r.dependencies.includes(reg(`demo-${steps[i - 1]}`).urn), `${step} depends on ${steps[i - 1]}`);
-    });
+  test("the deploy steps run after the server: the first waits for the instance and every SSH rule", () => {
+    const steps = mocks.byType(T.step).map((r) => r.name);
+    assert.deepEqual(steps, ["demo-host", "demo-ship", "demo-release"], "three steps");
+    const deployment = registrations.find((r) => r.type === T.deployment)!;
+    assert.ok(deployment.dependencies.includes(reg("demo-instance").urn), "AppDeployment dependsOn the server");
+    const host = reg("demo-host");
+    for (const rule of registrations.filter((r) => r.type === T.rule)) assert.ok(host.dependencies.includes(rule.urn), `host waits for ${rule.name}`);
+    assert.ok(reg("demo-ship").dependencies.includes(host.urn), "ship after host");
+    assert.ok(reg("demo-release").dependencies.includes(reg("demo-ship").urn), "release after ship");
   });
 
-  test("the deploy depends on the server: the first step waits for the instance and the SSH rule", () => {
-    const instance = reg("demo-instance").urn;
-    const rules = registrations.filter((r) => r.type === T.rule).map((r) => r.urn);
-    const remote = registrations.find((r) => r.type === T.remote)!;
-    assert.ok(remote.dependencies.includes(instance), "RemoteDeployment dependsOn the server");
-    const wait = reg("demo-wait");
-    for (const urn of [instance, ...rules]) assert.ok(wait.dependencies.includes(urn), `wait depends on ${urn}`);
-  });
-
-  test("the steps connect to the instance's public IP with the generated key, as a secret", () => {
-    for (const r of mocks.resources.filter((x) => x.type === T.command || x.type === T.copy)) {
-      assert.equal(isWireSecret(r.inputs.connection), true, r.name);
-      const c = reveal(r.inputs.connection);
-      assert.deepEqual([c.host, c.port, c.user, c.privateKey], [MOCK_PUBLIC_IP, 22, "root", MOCK_PRIVATE_KEY_PEM], r.name);
+  test("every step targets the instance's public IP and pins the host key cloud-init installs; the key travels on secret stdin", async () => {
+    const hostKey = await valueOf(program.hostKey!);
+    assert.match(hostKey, /^ssh-ed25519 AAAA/, "an ed25519 host key");
+    for (const r of mocks.byType(T.step)) {
+      assert.deepEqual(JSON.parse(r.inputs.environment[SPEC_ENV]).target, { kind: "ssh", host: MOCK_PUBLIC_IP, port: 22, user: "root", hostKey }, `${r.name} target`);
+      assert.equal(isWireSecret(r.inputs.stdin), true, `${r.name} stdin is secret`);
+      assert.equal(JSON.parse(reveal(r.inputs.stdin)).privateKey, MOCK_PRIVATE_KEY_PEM, `${r.name} gets the generated key`);
     }
   });
 
-  test("no local containers; the image is not pushed (no registry)", () => {
-    assert.equal(mocks.byType(T.container).length, 0);
+  test("the image is not pushed (no registry)", () => {
     const image = mocks.byType(T.image);
     assert.equal(image.length, 1);
     assert.equal(image[0].inputs.skipPush, true);

@@ -1,10 +1,10 @@
-// What one release runs on the server, as data: the `docker run` argv of each role and the
-// env file. Pure: no I/O, no Pulumi. The remote steps (commands.ts) quote these values.
+// What one release runs, as data: the roles' containers, their `docker run` argv and the env
+// file. Pure: no I/O, no Pulumi. The deployer (runner/) runs these argv on the server.
 import { quote } from "shell-quote";
 
 export type HealthGate =
-  | { kind: "http"; port: number; path: string } // host port on the server, polled from the server: 2xx/3xx = healthy
-  | { kind: "tcp"; port: number } // host port; the connection is made to the container behind it
+  | { kind: "http"; port: number; path: string } // container port, probed inside the container: 2xx/3xx = healthy
+  | { kind: "tcp"; port: number } // container port accepts a connection, probed inside the container
   | { kind: "running" }; // no port: healthy if still running, never restarted, after a few seconds
 
 /** Docker-level healthcheck. `test` is an exec argv (or Docker's ["CMD", ...], ["CMD-SHELL", cmd], ["NONE"]). */
@@ -26,17 +26,24 @@ export interface RoleSpec {
   healthcheck?: ContainerHealthcheck;
 }
 
-export interface ReleaseSpec {
+/** Everything that shapes the containers of a release: a change here gives new container names. */
+export interface ContainerSettings {
   app: string;
+  /** The image as tagged on the server: <repository>:<12 hex of its identity>. */
   image: string;
-  imageId: string;
-  version: string;
+  /** What the image is, independent of the image store: the local image ID or the registry digest. */
+  imageIdentity: string;
   roles: RoleSpec[];
   envFile: string;
   logMaxSize: string;
   logMaxFiles: number;
-  healthTimeoutSeconds: number;
-  keepImages: number;
+  /** `docker stop` waits this long for a graceful exit before SIGKILL (also used by dockerd restarts). */
+  stopGraceSeconds: number;
+}
+
+export interface ReleaseSpec extends ContainerSettings {
+  /** Names this release's containers: <app>-<role>-<version>. */
+  version: string;
 }
 
 export const LABEL_APP = "pydeploy.app";
@@ -47,7 +54,8 @@ export const LABEL_IMAGE = "pydeploy.image";
 export const SLUG = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 // Docker names allow [a-zA-Z0-9][a-zA-Z0-9_.-]; the version is lowercase so names stay uniform.
 const VERSION = /^[a-z0-9][a-z0-9_.-]*$/;
-export const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
+/** A local image ID or a content digest. */
+export const DIGEST = /^sha256:[0-9a-f]{64}$/;
 // A local image reference: [registry[:port]/]path[:tag][@sha256:digest], no whitespace or shell syntax.
 export const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/;
 const LOG_SIZE = /^[1-9][0-9]*[kmg]?$/;
@@ -62,21 +70,41 @@ export function containerName(app: string, role: string, version: string): strin
   return `${app}-${role}-${version}`;
 }
 
-/** Throws a clear Error for a spec the release script could not run safely. */
-export function validateReleaseSpec(spec: ReleaseSpec): void {
-  containerName(spec.app, "x", spec.version);
-  check(IMAGE_REF.test(spec.image), `image ${JSON.stringify(spec.image)} is not a valid image reference`);
-  check(IMAGE_ID.test(spec.imageId), `imageId ${JSON.stringify(spec.imageId)} must be sha256:<64 hex digits>`);
-  check(spec.roles.length > 0, `app ${spec.app}: a release needs at least one role`);
-  check(spec.envFile.length > 0 && !/[\0\n\r]/.test(spec.envFile), `envFile ${JSON.stringify(spec.envFile)} is not a usable path`);
-  check(LOG_SIZE.test(spec.logMaxSize), `logMaxSize ${JSON.stringify(spec.logMaxSize)} must look like 10m`);
-  check(isInt(spec.logMaxFiles, 1), `logMaxFiles must be an integer >= 1, got ${spec.logMaxFiles}`);
-  check(isInt(spec.healthTimeoutSeconds, 1), `healthTimeoutSeconds must be an integer >= 1, got ${spec.healthTimeoutSeconds}`);
-  check(isInt(spec.keepImages, 1), `keepImages must be an integer >= 1 (the running image counts), got ${spec.keepImages}`);
+/** "sha256:<hex>" of a local image ID or of a repository@sha256 digest. */
+export function digestOf(identity: string): string {
+  const match = /(sha256:[0-9a-f]{64})$/.exec(identity);
+  if (!match) throw new Error(`image identity ${JSON.stringify(identity)} is neither sha256:<hex> nor repository@sha256:<hex>`);
+  return match[1];
+}
+
+/** "registry:5000/ns/demo:tag@sha256:..." -> "registry:5000/ns/demo". */
+export function repositoryOf(image: string): string {
+  return image.replace(/@.*$/, "").replace(/:[^/:]*$/, "");
+}
+
+/**
+ * The tag an image gets on the server: its repository and 12 hex digits of its identity. The
+ * image ID itself is no name to rely on across hosts: the containerd image store gives the same
+ * image another ID than the classic store.
+ */
+export function serverTag(imageName: string, identity: string): string {
+  return `${repositoryOf(imageName)}:${digestOf(identity).slice("sha256:".length, "sha256:".length + 12)}`;
+}
+
+/** Throws a clear Error for settings the deployer could not run safely. */
+export function validateSettings(s: ContainerSettings): void {
+  check(SLUG.test(s.app), `app name ${JSON.stringify(s.app)} must be lowercase letters, digits and inner dashes`);
+  check(IMAGE_REF.test(s.image), `image ${JSON.stringify(s.image)} is not a valid image reference`);
+  digestOf(s.imageIdentity);
+  check(s.roles.length > 0, `app ${s.app}: a release needs at least one role`);
+  check(s.envFile.length > 0 && !/[\0\n\r]/.test(s.envFile), `envFile ${JSON.stringify(s.envFile)} is not a usable path`);
+  check(LOG_SIZE.test(s.logMaxSize), `logMaxSize ${JSON.stringify(s.logMaxSize)} must look like 10m`);
+  check(isInt(s.logMaxFiles, 1), `logMaxFiles must be an integer >= 1, got ${s.logMaxFiles}`);
+  check(isInt(s.stopGraceSeconds, 0), `stopGraceSeconds must be an integer >= 0, got ${s.stopGraceSeconds}`);
   const roles = new Set<string>();
   const hostPorts = new Map<number, string>();
-  for (const role of spec.roles) {
-    containerName(spec.app, role.role, spec.version);
+  for (const role of s.roles) {
+    check(SLUG.test(role.role), `role name ${JSON.stringify(role.role)} must be lowercase letters, digits and inner dashes`);
     check(!roles.has(role.role), `role ${role.role} appears twice`);
     roles.add(role.role);
     for (const p of role.ports) {
@@ -87,10 +115,10 @@ export function validateReleaseSpec(spec: ReleaseSpec): void {
     }
     const gate = role.gate;
     if (gate.kind !== "running") {
-      // Polling a port this role does not publish would gate on some other process.
+      // Probing a port the role does not listen on would gate on nothing.
       check(
-        role.ports.some((p) => p.host === gate.port),
-        `role ${role.role}: its ${gate.kind} gate port ${gate.port} is not one of its published host ports (${role.ports.map((p) => p.host).join(", ") || "none"})`,
+        role.ports.some((p) => p.container === gate.port),
+        `role ${role.role}: its ${gate.kind} gate port ${gate.port} is not one of its container ports (${role.ports.map((p) => p.container).join(", ") || "none"})`,
       );
     }
     if (gate.kind === "http") {
@@ -108,7 +136,7 @@ export function validateReleaseSpec(spec: ReleaseSpec): void {
 }
 
 export function dockerRunArgs(spec: ReleaseSpec, role: RoleSpec): string[] {
-  validateReleaseSpec(spec);
+  validateSettings(spec);
   return [
     "docker", "run",
     "--detach",
@@ -116,12 +144,13 @@ export function dockerRunArgs(spec: ReleaseSpec, role: RoleSpec): string[] {
     "--init",
     "--name", containerName(spec.app, role.role, spec.version),
     "--env-file", spec.envFile,
+    "--stop-timeout", String(spec.stopGraceSeconds),
     "--log-opt", `max-size=${spec.logMaxSize}`,
     "--log-opt", `max-file=${spec.logMaxFiles}`,
     "--label", `${LABEL_APP}=${spec.app}`,
     "--label", `${LABEL_ROLE}=${role.role}`,
     "--label", `${LABEL_VERSION}=${spec.version}`,
-    "--label", `${LABEL_IMAGE}=${spec.imageId}`,
+    "--label", `${LABEL_IMAGE}=${spec.imageIdentity}`,
     ...role.ports.flatMap((p) => ["-p", `${p.host}:${p.container}`]),
     ...healthArgs(role.healthcheck),
     spec.image,

@@ -35,10 +35,11 @@ function portMapping(r: RoleConfig): RoleSpec["ports"] {
   return r.port === undefined ? [] : [{ host: r.publish ?? r.port, container: r.port }];
 }
 
+// Gates probe the container port from inside the container: no tool is needed on the server,
+// and a role behind the proxy (no host port) is gated the same way.
 function gateFor(r: RoleConfig): HealthGate {
   if (r.port === undefined) return { kind: "running" };
-  const port = r.publish ?? r.port;
-  return r.healthcheck ? { kind: "http", port, path: r.healthcheck.path } : { kind: "tcp", port };
+  return r.healthcheck ? { kind: "http", port: r.port, path: r.healthcheck.path } : { kind: "tcp", port: r.port };
 }
 
 function containerHealthcheck(r: RoleConfig): ContainerHealthcheck | undefined {

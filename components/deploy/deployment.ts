@@ -1,0 +1,130 @@
+// Runs the app on a Docker host: this machine's engine, or a server over SSH. Three steps, each
+// a local.Command running the deployer (runner/main.ts) with its spec in the environment and
+// its secrets on stdin:
+//   host     SSH answers, boot finished, Docker usable, app folder claimed.
+//            Replaced when the host changes; its delete (`remove`) takes the app off the old host.
+//   ship     the image onto the host, verified (SSH: copied or pulled; local: tagged).
+//   release  the containers of this image, env and settings, health-gated, with rollback.
+// Every change is an in-place update of ship/release (their spec or stdin changed); neither has a
+// delete, so nothing of a running release is removed at the end of a deployment.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { AppConfig, DeployConfig } from "../config/schema";
+import type { SshConnection } from "../server/sshConnection";
+import type { ContainerSettings } from "./containerSpec";
+import { serverTag } from "./containerSpec";
+import { roleSpecs } from "./roles";
+import {
+  appDirOf,
+  envFileOf,
+  HostSpec,
+  parseResult,
+  ReleaseResult,
+  ReleaseStepSpec,
+  runnerCommand,
+  ShipSpec,
+  SPEC_ENV,
+  StepSecrets,
+  Target,
+} from "./spec";
+
+export type DeployTarget = { kind: "local" } | { kind: "ssh"; connection: pulumi.Input<SshConnection> };
+
+export interface AppDeploymentArgs {
+  target: DeployTarget;
+  /** Plain: the roles and settings are known before anything is built. */
+  app: AppConfig;
+  deploy: DeployConfig;
+  /** The built image: repository:tag, and docker.Image's repoDigest (local ID, or registry digest). */
+  imageName: pulumi.Input<string>;
+  repoDigest: pulumi.Input<string>;
+  /** Pull from this registry instead of copying the image (SSH targets). */
+  registry?: { server: string; username: string; password: pulumi.Input<string> };
+  /** Written to the host's env file (mode 600) through stdin; never in a command line. */
+  secretEnv: pulumi.Input<Record<string, string>>;
+  /** SSH targets: where Docker CE is installed from when missing, and the registry mirrors. */
+  dockerInstall?: { mirror: string; registryMirrors: string[] };
+}
+
+export class AppDeployment extends pulumi.ComponentResource {
+  /** Names this release's containers: <app>-<role>-<version>. */
+  readonly version: pulumi.Output<string>;
+  /** The containers this release runs, in boot order. */
+  readonly containers: pulumi.Output<string[]>;
+  /** What the release printed: gates passed, containers started, images pruned. */
+  readonly releaseLog: pulumi.Output<string>;
+
+  constructor(name: string, args: AppDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pydeploy:deploy:AppDeployment", name, {}, opts);
+    const { app, deploy } = args;
+    const appDir = appDirOf(deploy.remoteDir, app.name);
+    const base = (target: Target) => ({ target, app: app.name, appDir, connectTimeoutSeconds: deploy.sshTimeoutSeconds });
+
+    // Where and as whom: plain (no key material), so diffs and the delete can show it.
+    const target: pulumi.Output<Target> =
+      args.target.kind === "local"
+        ? pulumi.output({ kind: "local" as const })
+        : pulumi.unsecret(
+            pulumi.output(args.target.connection).apply((c) => ({ kind: "ssh" as const, host: c.host, port: c.port, user: c.user, ...(c.hostKey ? { hostKey: c.hostKey } : {}) })),
+          );
+    const privateKey = args.target.kind === "ssh" ? pulumi.output(args.target.connection).apply((c) => c.privateKey) : undefined;
+    const secrets = (s: { [K in keyof StepSecrets]: pulumi.Input<StepSecrets[K]> | undefined }) =>
+      pulumi.secret(pulumi.output(s).apply((v) => JSON.stringify(v)));
+    const spec = (s: pulumi.Input<object>) => ({ [SPEC_ENV]: pulumi.output(s).apply((v) => JSON.stringify(v)) });
+    const step = (stepName: "host" | "ship" | "release", specValue: pulumi.Input<object>, stdin: pulumi.Output<string>, extra: Partial<command.local.CommandArgs>, dependsOn: pulumi.Resource[]) =>
+      new command.local.Command(
+        `${name}-${stepName}`,
+        {
+          create: runnerCommand(stepName),
+          environment: spec(specValue),
+          stdin,
+          logging: "stdoutAndStderr",
+          // Long release logs must not be passed back through the environment (ARG_MAX).
+          addPreviousOutputInEnv: false,
+          ...extra,
+        },
+        { parent: this, dependsOn },
+      );
+
+    const hostSpec: pulumi.Output<HostSpec> = target.apply((t) => ({ ...base(t), ...(t.kind === "ssh" && args.dockerInstall ? { dockerInstall: args.dockerInstall } : {}) }));
+    const host = step("host", hostSpec, secrets({ privateKey }), {
+      delete: runnerCommand("remove"),
+      // `remove` reads the owner token the create printed.
+      addPreviousOutputInEnv: true,
+      // A new host is a new resource: the old one's delete takes the app off the old host.
+      triggers: [target.apply((t) => (t.kind === "ssh" ? `${t.user}@${t.host}:${t.port}` : "local"))],
+    }, []);
+
+    const image = pulumi.all([args.imageName, args.repoDigest]).apply(([name, identity]) => ({ name, identity, serverTag: serverTag(name, identity) }));
+    const shipSpec: pulumi.Output<ShipSpec> = pulumi.all([target, image]).apply(([t, i]) => ({
+      ...base(t),
+      image: i,
+      ...(args.registry ? { registry: { server: args.registry.server, username: args.registry.username } } : {}),
+    }));
+    const ship = step("ship", shipSpec, secrets({ privateKey, registryPassword: args.registry?.password }), {}, [host]);
+
+    const settings: pulumi.Output<ContainerSettings> = image.apply((i) => ({
+      app: app.name,
+      image: i.serverTag,
+      imageIdentity: i.identity,
+      roles: roleSpecs(app),
+      envFile: envFileOf(appDir),
+      logMaxSize: deploy.logMaxSize,
+      logMaxFiles: deploy.logMaxFiles,
+      stopGraceSeconds: deploy.stopGraceSeconds,
+    }));
+    const releaseSpec: pulumi.Output<ReleaseStepSpec> = pulumi.all([target, settings]).apply(([t, s]) => ({
+      ...base(t),
+      settings: s,
+      healthTimeoutSeconds: deploy.healthTimeoutSeconds,
+      keepImages: deploy.keepImages,
+    }));
+    const release = step("release", releaseSpec, secrets({ privateKey, env: args.secretEnv }), {}, [ship]);
+
+    const result = release.stdout.apply((out) => parseResult<ReleaseResult>("release", out));
+    this.version = result.apply((r) => r.version);
+    this.containers = result.apply((r) => r.containers);
+    this.releaseLog = release.stdout;
+    this.registerOutputs({ version: this.version, containers: this.containers, releaseLog: this.releaseLog });
+  }
+}

@@ -1,0 +1,72 @@
+// Every command the deployer runs on a Docker host, as an argv (Kamal's command classes): one
+// source for the deployer and the tests, which assert them exactly. Pure: no I/O, no Pulumi.
+// Values are separate argv words, never shell text; the SSH transport quotes each word.
+import { dockerRunArgs, HealthGate, LABEL_APP, ReleaseSpec, RoleSpec } from "./containerSpec";
+import { httpGateProbe, tcpGateProbe } from "./gateProbe";
+
+export type Argv = string[];
+
+/** JSON-producing reads: the deployer parses the Engine API's own field names. */
+export const dockerVersion = (): Argv => ["docker", "version", "--format", "{{.Server.Version}}"];
+export const dockerInfoJson = (): Argv => ["docker", "info", "--format", "{{json .}}"];
+
+export const appContainerIds = (app: string): Argv => [
+  "docker", "ps", "--all", "--quiet", "--no-trunc", "--filter", `label=${LABEL_APP}=${app}`,
+];
+export const allContainerIds = (): Argv => ["docker", "ps", "--all", "--quiet", "--no-trunc"];
+export const inspectContainers = (idsOrNames: string[]): Argv => ["docker", "container", "inspect", ...idsOrNames];
+
+export const appImageIds = (app: string): Argv => [
+  "docker", "image", "ls", "--quiet", "--no-trunc", "--filter", `label=${LABEL_APP}=${app}`,
+];
+export const inspectImages = (refs: string[]): Argv => ["docker", "image", "inspect", ...refs];
+
+export const runContainer = (spec: ReleaseSpec, role: RoleSpec): Argv => dockerRunArgs(spec, role);
+export const startContainers = (names: string[]): Argv => ["docker", "start", ...names];
+/** Graceful: SIGTERM, then SIGKILL after `graceSeconds`. */
+export const stopContainers = (names: string[], graceSeconds: number): Argv => ["docker", "stop", "--time", String(graceSeconds), ...names];
+export const removeContainers = (names: string[], o: { force?: boolean } = {}): Argv => ["docker", "rm", ...(o.force ? ["--force"] : []), ...names];
+export const containerLogs = (name: string, tail: number): Argv => ["docker", "logs", "--tail", String(tail), name];
+
+/** The gate's check, run inside the container (gateProbe.ts); undefined for a `running` gate. */
+export function gateProbe(name: string, gate: HealthGate, timeoutSeconds: number): Argv | undefined {
+  switch (gate.kind) {
+    case "http":
+      return ["docker", "exec", name, ...httpGateProbe({ port: gate.port, path: gate.path, timeoutSeconds })];
+    case "tcp":
+      return ["docker", "exec", name, ...tcpGateProbe({ port: gate.port, timeoutSeconds })];
+    case "running":
+      return undefined;
+  }
+}
+
+/** Runs the image's Python once, without network: a loaded image that cannot start fails here. */
+export const smokeTest = (image: string): Argv => [
+  "docker", "run", "--rm", "--network", "none", "--entrypoint", "python", image, "-c", "import sys; sys.exit(0)",
+];
+
+export const tagImage = (source: string, target: string): Argv => ["docker", "tag", source, target];
+/** Untags, or removes an image nothing else names; `force` for an ID with several tags. */
+export const removeImages = (refs: string[], o: { force?: boolean } = {}): Argv => ["docker", "image", "rm", ...(o.force ? ["--force"] : []), ...refs];
+/** Reads an image archive (tar, or gzip'd tar) from stdin. */
+export const loadImage = (): Argv => ["docker", "load"];
+export const saveImage = (ref: string): Argv => ["docker", "save", ref];
+
+/** `docker` with a throwaway client config, so a registry login leaves no credential behind. */
+const withConfig = (configDir: string, argv: Argv): Argv => ["env", `DOCKER_CONFIG=${configDir}`, ...argv];
+/** The password arrives on stdin. */
+export const registryLogin = (configDir: string, server: string, username: string): Argv =>
+  withConfig(configDir, ["docker", "login", "--username", username, "--password-stdin", server]);
+export const pullImage = (configDir: string, ref: string): Argv => withConfig(configDir, ["docker", "pull", ref]);
+export const registryLogout = (configDir: string, server: string): Argv => withConfig(configDir, ["docker", "logout", server]);
+
+/** File commands for the app's folder (paths relative to the SSH user's home). */
+export const makePrivateDir = (dir: string): Argv => ["mkdir", "-p", "-m", "700", dir];
+export const makeTempDir = (): Argv => ["mktemp", "-d"];
+export const removePath = (path: string): Argv => ["rm", "-rf", "--", path];
+export const readFile = (path: string): Argv => ["cat", "--", path];
+/** Writes stdin to `path`, mode 600, atomically (a reader never sees half a file). */
+export const writePrivateFile = (path: string): Argv => [
+  "sh", "-c", 'umask 077 && cat >"$1.tmp" && chmod 600 "$1.tmp" && mv -f "$1.tmp" "$1"', "sh", path,
+];
+

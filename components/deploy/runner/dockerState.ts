@@ -1,0 +1,103 @@
+// Reads of a Docker host's state, parsed from `docker … inspect` JSON (the Engine API's own
+// field names, the same on every version and image store).
+import { appContainerIds, appImageIds, inspectContainers, inspectImages } from "../dockerCommands";
+import { LABEL_APP, LABEL_ROLE, LABEL_VERSION } from "../containerSpec";
+import type { DockerHost } from "./transport";
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  app?: string;
+  role?: string;
+  version?: string;
+  /** The image ID the container runs. */
+  image: string;
+  /** created | running | restarting | paused | exited | dead */
+  status: string;
+  running: boolean;
+  restartCount: number;
+  health?: string;
+  exitCode: number;
+  finishedAt: string;
+}
+
+export interface ImageInfo {
+  id: string;
+  tags: string[];
+  created: string;
+  /** The layer diffIDs: what the image is, whatever store holds it. */
+  layers: string[];
+}
+
+interface RawContainer {
+  Id: string;
+  Name: string;
+  Image: string;
+  RestartCount: number;
+  State: { Status: string; Running: boolean; ExitCode: number; FinishedAt: string; Health?: { Status: string } };
+  Config: { Labels: Record<string, string> | null };
+}
+
+interface RawImage {
+  Id: string;
+  RepoTags: string[] | null;
+  Created: string;
+  RootFS: { Layers?: string[] };
+}
+
+function toContainer(c: RawContainer): ContainerInfo {
+  const labels = c.Config.Labels ?? {};
+  return {
+    id: c.Id,
+    name: c.Name.replace(/^\//, ""),
+    app: labels[LABEL_APP],
+    role: labels[LABEL_ROLE],
+    version: labels[LABEL_VERSION],
+    image: c.Image,
+    status: c.State.Status,
+    running: c.State.Running,
+    restartCount: c.RestartCount,
+    health: c.State.Health?.Status,
+    exitCode: c.State.ExitCode,
+    finishedAt: c.State.FinishedAt,
+  };
+}
+
+function toImage(i: RawImage): ImageInfo {
+  return { id: i.Id, tags: i.RepoTags ?? [], created: i.Created, layers: i.RootFS.Layers ?? [] };
+}
+
+/** One container by name or ID; undefined when there is none. */
+export async function inspectContainer(host: DockerHost, name: string): Promise<ContainerInfo | undefined> {
+  const r = await host.run(inspectContainers([name]), { allowFailure: true });
+  if (r.code !== 0) {
+    if (/no such (container|object)/i.test(r.stderr)) return undefined;
+    throw new Error(`on ${host.description}: docker container inspect ${name} failed: ${r.stderr.trim()}`);
+  }
+  return toContainer((JSON.parse(r.stdout) as RawContainer[])[0]);
+}
+
+/** Every container of the app, running or not. */
+export async function appContainers(host: DockerHost, app: string): Promise<ContainerInfo[]> {
+  const ids = (await host.run(appContainerIds(app))).stdout.split("\n").filter(Boolean);
+  if (ids.length === 0) return [];
+  return (JSON.parse((await host.run(inspectContainers(ids))).stdout) as RawContainer[]).map(toContainer);
+}
+
+/** One image by reference; undefined when there is none. */
+export async function inspectImage(host: DockerHost, ref: string): Promise<ImageInfo | undefined> {
+  const r = await host.run(inspectImages([ref]), { allowFailure: true });
+  if (r.code !== 0) {
+    if (/no such (image|object)/i.test(r.stderr)) return undefined;
+    throw new Error(`on ${host.description}: docker image inspect ${ref} failed: ${r.stderr.trim()}`);
+  }
+  return toImage((JSON.parse(r.stdout) as RawImage[])[0]);
+}
+
+/** Every image labelled as the app's, newest first. */
+export async function appImages(host: DockerHost, app: string): Promise<ImageInfo[]> {
+  const ids = [...new Set((await host.run(appImageIds(app))).stdout.split("\n").filter(Boolean))];
+  if (ids.length === 0) return [];
+  const images = (JSON.parse((await host.run(inspectImages(ids))).stdout) as RawImage[]).map(toImage);
+  return images.sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
+}

@@ -1,0 +1,128 @@
+// The deployer: what each pydeploy step's local.Command runs on the deployer's machine.
+// Usage: node --import tsx components/deploy/runner/main.ts <host|ship|release|remove>
+//   PYDEPLOY_SPEC  the step's spec (JSON, no secrets; see ../spec.ts)
+//   stdin          the step's secrets (JSON: privateKey, env, registryPassword)
+// Prints progress as "pydeploy: …" lines and, last, "pydeploy-result: {…}" for the component.
+import { renderEnvFile } from "../containerSpec";
+import { writePrivateFile } from "../dockerCommands";
+import {
+  envFileOf,
+  HostResult,
+  hostSpecSchema,
+  parseResult,
+  parseSpec,
+  releaseSpecSchema,
+  releaseVersion,
+  resultLine,
+  secretsSchema,
+  shipSpecSchema,
+  SPEC_ENV,
+  StepName,
+  STEPS,
+  StepSecrets,
+  Target,
+} from "../spec";
+import { appSalt, ensureAppFolder } from "./appFolder";
+import { setUpHost } from "./hostSetup";
+import { runRelease } from "./release";
+import { removeApp } from "./remove";
+import { shipImage } from "./ship";
+import { connectSsh, UnreachableError } from "./sshHost";
+import { DockerHost, LocalHost } from "./transport";
+
+/** `pulumi destroy` gives up on a host that does not answer for this long. */
+const REMOVE_CONNECT_SECONDS = 30;
+
+const log = (line: string) => process.stdout.write(`pydeploy: ${line}\n`);
+
+async function connect(target: Target, secrets: StepSecrets, timeoutSeconds: number): Promise<DockerHost> {
+  if (target.kind === "local") return new LocalHost();
+  if (!secrets.privateKey) throw new Error(`no SSH private key was given on stdin for ${target.user}@${target.host}`);
+  return connectSsh({ ...target, privateKey: secrets.privateKey }, { timeoutSeconds, log });
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString();
+}
+
+async function run(step: StepName, specJson: string | undefined, stdin: string): Promise<object | undefined> {
+  const parsed = secretsSchema.safeParse(stdin.trim() ? JSON.parse(stdin) : {});
+  if (!parsed.success) throw new Error(`pydeploy ${step}: stdin is not the step's secrets JSON`);
+  const secrets = parsed.data;
+  switch (step) {
+    case "host": {
+      const spec = parseSpec(step, hostSpecSchema, specJson);
+      const host = await connect(spec.target, secrets, spec.connectTimeoutSeconds);
+      try {
+        return await setUpHost(host, spec, log);
+      } finally {
+        await host.close();
+      }
+    }
+    case "ship": {
+      const spec = parseSpec(step, shipSpecSchema, specJson);
+      const host = await connect(spec.target, secrets, spec.connectTimeoutSeconds);
+      try {
+        return await shipImage(host, new LocalHost(), spec, secrets, log);
+      } finally {
+        await host.close();
+      }
+    }
+    case "release": {
+      const spec = parseSpec(step, releaseSpecSchema, specJson);
+      const host = await connect(spec.target, secrets, spec.connectTimeoutSeconds);
+      try {
+        await ensureAppFolder(host, spec.appDir);
+        const envFile = renderEnvFile(secrets.env ?? {});
+        const version = releaseVersion(spec.settings, envFile, await appSalt(host, spec.appDir));
+        // Read by `docker run --env-file`: the containers keep their env when it changes later.
+        await host.run(writePrivateFile(envFileOf(spec.appDir)), { stdin: envFile });
+        return await runRelease(host, { ...spec.settings, version }, { healthTimeoutSeconds: spec.healthTimeoutSeconds, keepImages: spec.keepImages, log });
+      } finally {
+        await host.close();
+      }
+    }
+    case "remove": {
+      const spec = parseSpec(step, hostSpecSchema, specJson);
+      let claimed: HostResult | undefined;
+      try {
+        claimed = parseResult<HostResult>("host", process.env.PULUMI_COMMAND_STDOUT ?? "");
+      } catch {
+        claimed = undefined;
+      }
+      let host: DockerHost;
+      try {
+        host = await connect(spec.target, secrets, Math.min(REMOVE_CONNECT_SECONDS, spec.connectTimeoutSeconds));
+      } catch (err) {
+        if (!(err instanceof UnreachableError)) throw err;
+        log(`warning: ${err.message}; nothing was removed there. If the server still exists, remove the app by hand: docker rm -f $(docker ps -aq --filter label=pydeploy.app=${spec.app}); rm -rf ${spec.appDir}`);
+        return undefined;
+      }
+      try {
+        await removeApp(host, spec, claimed, log);
+        return undefined;
+      } finally {
+        await host.close();
+      }
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const step = process.argv[2] as StepName;
+  if (!STEPS.includes(step)) {
+    process.stderr.write(`usage: node --import tsx components/deploy/runner/main.ts <${STEPS.join("|")}>  (spec in $${SPEC_ENV}, secrets on stdin)\n`);
+    process.exit(2);
+  }
+  try {
+    const result = await run(step, process.env[SPEC_ENV], await readStdin());
+    if (result) process.stdout.write(`${resultLine(result)}\n`);
+  } catch (err) {
+    process.stderr.write(`pydeploy: error: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+void main();

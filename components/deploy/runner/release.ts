@@ -1,0 +1,215 @@
+// The release, Kamal's way: orchestration here on the deployer, small docker commands on the
+// host. Each role in boot order (serving roles first): stop the running container (kept for
+// rollback), start the new one, gate it. A failed gate shows the new container's logs, removes
+// what this release started and starts the previous containers again. After success: stop the
+// roles the app dropped, keep the newest stopped container per role, prune images.
+import {
+  allContainerIds,
+  containerLogs,
+  gateProbe,
+  inspectContainers,
+  removeContainers,
+  removeImages,
+  runContainer,
+  startContainers,
+  stopContainers,
+} from "../dockerCommands";
+import { containerName, ReleaseSpec, RoleSpec } from "../containerSpec";
+import type { ReleaseResult } from "../spec";
+import { appContainers, appImages, ContainerInfo, inspectContainer, inspectImage } from "./dockerState";
+import type { DockerHost } from "./transport";
+
+export interface ReleaseOptions {
+  /** How long each new container may take to pass its gate. */
+  healthTimeoutSeconds: number;
+  /** App images kept on the host, the running one included. */
+  keepImages: number;
+  log: (line: string) => void;
+  /** Between two looks at a container under its gate. */
+  pollMs?: number;
+  /** A role without a port passes when it ran this long without exiting or restarting. */
+  runningGateSeconds?: number;
+  /** Lines of the failed container's log shown with the error. */
+  logLines?: number;
+}
+
+export const RUNNING_GATE_SECONDS = 5;
+
+export class ReleaseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ReleaseError";
+  }
+}
+
+export async function runRelease(host: DockerHost, spec: ReleaseSpec, o: ReleaseOptions): Promise<ReleaseResult> {
+  const names = spec.roles.map((r) => containerName(spec.app, r.role, spec.version));
+  const undo = { created: [] as string[], restarted: [] as string[], previous: [] as string[] };
+  o.log(`release ${spec.version} of ${spec.app}: image ${spec.image} (${spec.imageIdentity})`);
+  try {
+    for (const role of spec.roles) await bootRole(host, spec, role, undo, o);
+  } catch (err) {
+    await rollBack(host, spec, undo, o);
+    throw err;
+  }
+  o.log(`release ${spec.version} of ${spec.app} is live: ${names.join(" ")}`);
+  await tidyUp("stop the containers of dropped roles", () => stopDroppedRoles(host, spec, o), o);
+  await tidyUp("remove old containers", () => removeOldContainers(host, spec, o), o);
+  await tidyUp("prune old images", () => pruneImages(host, spec, o), o);
+  return { version: spec.version, containers: names };
+}
+
+async function bootRole(
+  host: DockerHost,
+  spec: ReleaseSpec,
+  role: RoleSpec,
+  undo: { created: string[]; restarted: string[]; previous: string[] },
+  o: ReleaseOptions,
+): Promise<void> {
+  const name = containerName(spec.app, role.role, spec.version);
+  const existing = await inspectContainer(host, name);
+  if (existing?.running) {
+    o.log(`role ${role.role}: ${name} already runs`);
+    return;
+  }
+  const running = (await appContainers(host, spec.app)).filter((c) => c.role === role.role && c.running && c.name !== name);
+  if (running.length > 0) {
+    // A published host port can be bound by one container only: the old one goes first.
+    o.log(`role ${role.role}: stopping ${running.map((c) => c.name).join(" ")} (kept for rollback)`);
+    undo.previous.push(...running.map((c) => c.name));
+    await host.run(stopContainers(running.map((c) => c.name), spec.stopGraceSeconds));
+  }
+  if (existing) {
+    o.log(`role ${role.role}: starting the existing container ${name} again`);
+    undo.restarted.push(name);
+    await host.run(startContainers([name]));
+  } else {
+    o.log(`role ${role.role}: starting ${name}`);
+    undo.created.push(name);
+    await host.run(runContainer(spec, role));
+  }
+  await gate(host, name, role, o);
+}
+
+/** A gate in words, as failure messages name it. */
+export function describeGate(role: RoleSpec, runningSeconds: number): string {
+  const g = role.gate;
+  return g.kind === "http" ? `GET :${g.port}${g.path}` : g.kind === "tcp" ? `TCP :${g.port}` : `running for ${runningSeconds}s`;
+}
+
+/**
+ * Polls until the gate passes. Fails when the container stops, is restarted (it crashed:
+ * the restart policy hides a crash loop from a plain "is it running" look), turns unhealthy,
+ * or the time runs out.
+ */
+async function gate(host: DockerHost, name: string, role: RoleSpec, o: ReleaseOptions): Promise<void> {
+  const timeout = o.healthTimeoutSeconds;
+  const runningSeconds = Math.min(o.runningGateSeconds ?? RUNNING_GATE_SECONDS, timeout);
+  const what = describeGate(role, runningSeconds);
+  const probe = gateProbe(name, role.gate, Math.min(5, timeout));
+  const started = Date.now();
+  const elapsed = () => (Date.now() - started) / 1000;
+  const baseline = (await inspectContainer(host, name))?.restartCount ?? 0;
+  let lastAnswer = "";
+  for (;;) {
+    const c = await inspectContainer(host, name);
+    if (!c) return gateFailed(host, name, role, what, `container ${name} is gone`, o);
+    if (c.status === "exited" || c.status === "dead") return gateFailed(host, name, role, what, `container ${name} ${c.status} (exit code ${c.exitCode})`, o);
+    if (c.restartCount > baseline || c.status === "restarting") return gateFailed(host, name, role, what, `container ${name} crashed and was restarted`, o);
+    if (c.health === "unhealthy") return gateFailed(host, name, role, what, `container ${name} is unhealthy (docker healthcheck)`, o);
+    if (c.status === "running") {
+      if (!probe) {
+        if (elapsed() >= runningSeconds) break;
+      } else {
+        const r = await host.run(probe, { allowFailure: true });
+        lastAnswer = (r.stdout.trim() || r.stderr.trim()).split("\n").pop() ?? "";
+        if (r.code === 0) break;
+      }
+    }
+    if (elapsed() >= timeout) {
+      return gateFailed(host, name, role, what, `timed out${lastAnswer ? `, last answer: ${lastAnswer}` : ""}`, o);
+    }
+    await new Promise((r) => setTimeout(r, o.pollMs ?? 1000));
+  }
+  o.log(`role ${role.role}: ${name} passed ${what}`);
+}
+
+async function gateFailed(host: DockerHost, name: string, role: RoleSpec, what: string, reason: string, o: ReleaseOptions): Promise<never> {
+  const lines = o.logLines ?? 100;
+  const logs = await host.run(containerLogs(name, lines), { allowFailure: true });
+  const text = `${logs.stdout}${logs.stderr}`.trimEnd();
+  o.log(`role ${role.role}: ${reason}; last ${lines} log lines of ${name}:`);
+  for (const line of text ? text.split("\n") : ["(no output)"]) o.log(`  | ${line}`);
+  throw new ReleaseError(`role ${role.role} did not become healthy: ${reason} (gate ${what}, timeout ${o.healthTimeoutSeconds}s)`);
+}
+
+/** Undoes a failed release: its new containers go, the previous ones run again. Never throws. */
+async function rollBack(host: DockerHost, spec: ReleaseSpec, undo: { created: string[]; restarted: string[]; previous: string[] }, o: ReleaseOptions): Promise<void> {
+  const attempt = async (what: string, f: () => Promise<unknown>) => {
+    try {
+      await f();
+      o.log(what);
+    } catch (err) {
+      o.log(`rollback: could not ${what}: ${(err as Error).message}`);
+    }
+  };
+  if (undo.created.length) await attempt(`removed ${undo.created.join(" ")}`, () => host.run(removeContainers(undo.created, { force: true })));
+  if (undo.restarted.length) await attempt(`stopped ${undo.restarted.join(" ")} again`, () => host.run(stopContainers(undo.restarted, spec.stopGraceSeconds)));
+  if (undo.previous.length) await attempt(`the previous version runs again: ${undo.previous.join(" ")}`, () => host.run(startContainers(undo.previous)));
+}
+
+async function tidyUp(what: string, f: () => Promise<void>, o: ReleaseOptions): Promise<void> {
+  try {
+    await f();
+  } catch (err) {
+    o.log(`warning: could not ${what}: ${(err as Error).message}`);
+  }
+}
+
+async function stopDroppedRoles(host: DockerHost, spec: ReleaseSpec, o: ReleaseOptions): Promise<void> {
+  const roles = new Set(spec.roles.map((r) => r.role));
+  const dropped = (await appContainers(host, spec.app)).filter((c) => c.running && !roles.has(c.role ?? ""));
+  for (const c of dropped) {
+    o.log(`stopping ${c.name}: role ${c.role} is no longer part of the app`);
+    await host.run(stopContainers([c.name], spec.stopGraceSeconds));
+  }
+}
+
+/** Per role, the newest stopped container is the rollback; older ones go. */
+async function removeOldContainers(host: DockerHost, spec: ReleaseSpec, o: ReleaseOptions): Promise<void> {
+  const stopped = (await appContainers(host, spec.app))
+    .filter((c) => !c.running)
+    .sort((a, b) => Date.parse(b.finishedAt) - Date.parse(a.finishedAt));
+  const kept = new Set<string>();
+  const old: ContainerInfo[] = [];
+  for (const c of stopped) {
+    const role = c.role ?? "";
+    if (kept.has(role)) old.push(c);
+    else kept.add(role);
+  }
+  for (const c of old) o.log(`removing old container ${c.name}`);
+  if (old.length) await host.run(removeContainers(old.map((c) => c.name)));
+}
+
+/** Keeps `keepImages` app images: the running one, every one a container uses, then the newest. */
+async function pruneImages(host: DockerHost, spec: ReleaseSpec, o: ReleaseOptions & { keepImages: number }): Promise<void> {
+  const current = await inspectImage(host, spec.image);
+  const ids = (await host.run(allContainerIds())).stdout.split("\n").filter(Boolean);
+  const used = new Set<string>(ids.length ? (JSON.parse((await host.run(inspectContainers(ids))).stdout) as { Image: string }[]).map((c) => c.Image) : []);
+  if (current) used.add(current.id);
+  let count = 0;
+  const unused: string[] = [];
+  for (const image of await appImages(host, spec.app)) {
+    if (used.has(image.id)) count++;
+    else unused.push(image.id);
+  }
+  // Newest first: unused images stay while there is room.
+  for (const id of unused) {
+    if (count < o.keepImages) {
+      count++;
+      continue;
+    }
+    o.log(`removing image ${id}`);
+    await host.run(removeImages([id], { force: true }));
+  }
+}

@@ -1,0 +1,34 @@
+// `pulumi destroy` (the host step's delete): removes the app from the Docker host, its
+// containers, images and folder, but only while the folder is still this deployment's (the
+// owner token), and gives up with a warning when the host no longer answers.
+import { readFile, removeContainers, removeImages, removePath } from "../dockerCommands";
+import { HostResult, ownerFileOf, RemoveSpec } from "../spec";
+import { appContainers, appImages } from "./dockerState";
+import type { DockerHost } from "./transport";
+
+/** A server tag: <repository>:<12 hex digits>, what ship gives the app's images. */
+const SERVER_TAG = /:[0-9a-f]{12}$/;
+
+export async function removeApp(host: DockerHost, spec: RemoveSpec, claimed: HostResult | undefined, log: (line: string) => void): Promise<void> {
+  const owner = await host.run(readFile(ownerFileOf(spec.appDir)), { allowFailure: true });
+  if (owner.code === 0 && claimed && owner.stdout.trim() !== claimed.owner) {
+    log(`${spec.appDir} on ${host.description} now belongs to another deployment of ${spec.app} (a newer host step claimed it): leaving the app in place`);
+    return;
+  }
+  const containers = await appContainers(host, spec.app);
+  if (containers.length) {
+    log(`removing containers: ${containers.map((c) => c.name).join(" ")}`);
+    await host.run(removeContainers(containers.map((c) => c.id), { force: true }));
+  }
+  const images = await appImages(host, spec.app);
+  if (spec.target.kind === "local") {
+    // The local engine's images are docker.Image's build results: only our tags go.
+    const tags = images.flatMap((i) => i.tags.filter((t) => SERVER_TAG.test(t)));
+    if (tags.length) await host.run(removeImages(tags), { allowFailure: true });
+  } else if (images.length) {
+    log(`removing images: ${images.map((i) => i.tags[0] ?? i.id).join(" ")}`);
+    await host.run(removeImages(images.map((i) => i.id), { force: true }));
+  }
+  await host.run(removePath(spec.appDir));
+  log(`app ${spec.app} removed from ${host.description}`);
+}

@@ -1,0 +1,144 @@
+// The contract between the Pulumi component and the deployer it runs (runner/main.ts): what
+// each step is told, as plain JSON in its environment, and the secrets it reads on stdin.
+// Pure: the component builds these, the runner validates and runs them, the tests assert them.
+import { createHash, createHmac } from "node:crypto";
+import * as path from "node:path";
+import { z } from "zod";
+import type { ContainerSettings } from "./containerSpec";
+import { SLUG, validateSettings } from "./containerSpec";
+
+/** The deployer, run by local.Command from the project directory (the provider's working directory). */
+export const RUNNER = "components/deploy/runner/main.ts";
+/** The environment variable that carries a step's spec. */
+export const SPEC_ENV = "PYDEPLOY_SPEC";
+
+export const STEPS = ["host", "ship", "release", "remove"] as const;
+export type StepName = (typeof STEPS)[number];
+
+/** The shell line a local.Command runs for a step. */
+export function runnerCommand(step: StepName): string {
+  return `node --import tsx ${RUNNER} ${step}`;
+}
+
+const targetSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("local") }),
+  z.strictObject({
+    kind: z.literal("ssh"),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    user: z.string().min(1),
+    /** "ssh-ed25519 AAAA…": the only key the server may present. Absent: any key, with a warning. */
+    hostKey: z.string().optional(),
+  }),
+]);
+export type Target = z.infer<typeof targetSchema>;
+
+const baseShape = {
+  target: targetSchema,
+  app: z.string().regex(SLUG),
+  /** The app's folder on the Docker host, relative to the (SSH) user's home unless absolute. */
+  appDir: z.string().min(1),
+  /** How long to keep dialling a host that does not answer yet (a new server boots for minutes). */
+  connectTimeoutSeconds: z.number().int().min(1),
+};
+
+export const hostSpecSchema = z.strictObject({
+  ...baseShape,
+  /** SSH hosts only: Docker CE is installed from here when missing; mirrors go to daemon.json. */
+  dockerInstall: z.strictObject({ mirror: z.string(), registryMirrors: z.array(z.string()) }).optional(),
+});
+export type HostSpec = z.infer<typeof hostSpecSchema>;
+
+export const shipSpecSchema = z.strictObject({
+  ...baseShape,
+  image: z.strictObject({
+    /** repository:tag as built on the deployer. */
+    name: z.string().min(1),
+    /** docker.Image's repoDigest: the local image ID, or repository@sha256:… when pushed. */
+    identity: z.string().min(1),
+    /** The tag it gets on the host: serverTag(name, identity). */
+    serverTag: z.string().min(1),
+  }),
+  /** Pull from here instead of copying (the password arrives on stdin). */
+  registry: z.strictObject({ server: z.string().min(1), username: z.string().min(1) }).optional(),
+});
+export type ShipSpec = z.infer<typeof shipSpecSchema>;
+
+export const releaseSpecSchema = z.strictObject({
+  ...baseShape,
+  settings: z.custom<ContainerSettings>((v) => typeof v === "object" && v !== null, "expected the container settings"),
+  healthTimeoutSeconds: z.number().int().min(1),
+  keepImages: z.number().int().min(1),
+});
+export type ReleaseStepSpec = z.infer<typeof releaseSpecSchema>;
+
+/** What `remove` (the host step's delete) needs: the host step's own spec. */
+export type RemoveSpec = HostSpec;
+
+/** Secrets, on stdin as JSON: never in the spec, a command line or a log. */
+export const secretsSchema = z.strictObject({
+  privateKey: z.string().optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  registryPassword: z.string().optional(),
+});
+export type StepSecrets = z.infer<typeof secretsSchema>;
+
+/** Parses and checks a step's spec; the message names the step and what is wrong. */
+export function parseSpec<S extends z.ZodTypeAny>(step: StepName, schema: S, json: string | undefined): z.infer<S> {
+  if (!json) throw new Error(`pydeploy ${step}: ${SPEC_ENV} is not set; this program is run by the pydeploy Pulumi component`);
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (err) {
+    throw new Error(`pydeploy ${step}: ${SPEC_ENV} is not JSON: ${(err as Error).message}`);
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((i: z.core.$ZodIssue) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new Error(`pydeploy ${step}: invalid ${SPEC_ENV}: ${problems.join("; ")}`);
+  }
+  if (step === "release") validateSettings((result.data as ReleaseStepSpec).settings);
+  return result.data;
+}
+
+/** The app's folder on the host: <remoteDir>/<app>. Relative paths are in the user's home. */
+export function appDirOf(remoteDir: string, app: string): string {
+  if (remoteDir.startsWith("~")) throw new Error(`remote dir ${JSON.stringify(remoteDir)}: write it relative to the home directory (e.g. .pydeploy), not with ~`);
+  return path.posix.join(remoteDir, app);
+}
+
+export const envFileOf = (appDir: string): string => `${appDir}/app.env`;
+export const saltFileOf = (appDir: string): string => `${appDir}/salt`;
+export const ownerFileOf = (appDir: string): string => `${appDir}/owner`;
+
+/**
+ * Names a release: the container settings and a keyed hash of the env file. The key is a
+ * random salt kept on the host, so the (plain) container names reveal nothing about secret
+ * values, and rotating the SSH key changes nothing.
+ */
+export function releaseVersion(settings: ContainerSettings, envFile: string, salt: string): string {
+  const envPrint = createHmac("sha256", salt).update(envFile).digest("hex");
+  return createHash("sha256").update(JSON.stringify(settings)).update(envPrint).digest("hex").slice(0, 12);
+}
+
+/** The final stdout line of a step: what the component reads back as outputs. */
+export const RESULT_PREFIX = "pydeploy-result: ";
+export interface ReleaseResult {
+  version: string;
+  containers: string[];
+}
+export interface HostResult {
+  /** A fresh token written to <appDir>/owner: `remove` deletes only a folder it still owns. */
+  owner: string;
+}
+
+export function resultLine(result: object): string {
+  return `${RESULT_PREFIX}${JSON.stringify(result)}`;
+}
+
+/** The result a step printed last, or throws naming the step. */
+export function parseResult<T>(step: StepName, stdout: string): T {
+  const line = stdout.split("\n").reverse().find((l) => l.startsWith(RESULT_PREFIX));
+  if (!line) throw new Error(`pydeploy ${step}: the step printed no result line`);
+  return JSON.parse(line.slice(RESULT_PREFIX.length)) as T;
+}

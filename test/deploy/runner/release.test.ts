@@ -1,0 +1,189 @@
+// The release logic by behaviour, against an in-memory Docker host (test/support/fakeDocker.ts):
+// gates, crash detection, rollback, dropped roles, kept containers and pruned images.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { ReleaseSpec, RoleSpec } from "../../../components/deploy/containerSpec";
+import { ReleaseError, runRelease } from "../../../components/deploy/runner/release";
+import { Behaviour, FakeDockerHost } from "../../support/fakeDocker";
+
+const WEB: RoleSpec = { role: "web", command: ["python", "-m", "demo.web"], ports: [{ host: 8080, container: 8000 }], gate: { kind: "http", port: 8000, path: "/health" } };
+const WORKER: RoleSpec = { role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" } };
+
+function spec(version: string, image: string, roles: RoleSpec[] = [WEB, WORKER]): ReleaseSpec {
+  return {
+    app: "demo",
+    image,
+    imageIdentity: `sha256:${version.padEnd(64, "0").slice(0, 64).replace(/[^0-9a-f]/g, "0")}`,
+    roles,
+    envFile: ".pydeploy/demo/app.env",
+    logMaxSize: "10m",
+    logMaxFiles: 3,
+    stopGraceSeconds: 30,
+    version,
+  };
+}
+
+function fakeHost(behaviours: Record<string, Behaviour> = {}): FakeDockerHost {
+  const host = new FakeDockerHost();
+  host.behaviour = ({ image, role }) => behaviours[`${image} ${role}`] ?? behaviours[image] ?? { kind: "healthy" };
+  return host;
+}
+
+async function release(host: FakeDockerHost, s: ReleaseSpec, o: { keepImages?: number; timeout?: number } = {}) {
+  const lines: string[] = [];
+  // What the ship step does before every release.
+  host.addImage({ tag: s.image, app: "demo" });
+  try {
+    const result = await runRelease(host, s, {
+      healthTimeoutSeconds: o.timeout ?? 2,
+      keepImages: o.keepImages ?? 3,
+      log: (l) => lines.push(l),
+      pollMs: 5,
+      runningGateSeconds: 0.05,
+    });
+    return { result, lines, error: undefined as Error | undefined };
+  } catch (err) {
+    return { result: undefined, lines, error: err as Error };
+  }
+}
+
+const runs = (host: FakeDockerHost) => host.history.filter((a) => a[1] === "run").map((a) => a[a.indexOf("--name") + 1]);
+
+describe("runRelease against a fake Docker host", { timeout: 30_000 }, () => {
+  test("a first release starts web, then worker, and reports both containers", async () => {
+    const host = fakeHost();
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"));
+    assert.equal(r.error, undefined, `no error expected: ${r.error?.message}`);
+    assert.deepEqual(r.result, { version: "v1", containers: ["demo-web-v1", "demo-worker-v1"] }, "the result names both containers");
+    assert.deepEqual(runs(host), ["demo-web-v1", "demo-worker-v1"], "web is started before worker");
+    assert.deepEqual(host.states(), { "demo-web-v1": "running", "demo-worker-v1": "running" }, "both run");
+    assert.ok(r.lines.includes("role web: demo-web-v1 passed GET :8000/health"), `the web gate is logged: ${r.lines.join("\n")}`);
+    assert.ok(r.lines.includes("role worker: demo-worker-v1 passed running for 0.05s"), `the worker gate is logged: ${r.lines.join("\n")}`);
+  });
+
+  test("the same release again starts nothing", async () => {
+    const host = fakeHost();
+    await release(host, spec("v1", "pydeploy/demo:v1"));
+    const before = host.history.length;
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"));
+    assert.equal(r.error, undefined, "no error expected");
+    assert.deepEqual(runs(host), ["demo-web-v1", "demo-worker-v1"], "no second docker run");
+    assert.ok(!host.history.slice(before).some((a) => a[1] === "stop" || a[1] === "start"), "nothing stopped or started");
+    assert.ok(r.lines.includes("role web: demo-web-v1 already runs"), "says the web already runs");
+  });
+
+  test("a redeploy stops the old containers (kept) and runs the new ones", async () => {
+    const host = fakeHost();
+    await release(host, spec("v1", "pydeploy/demo:v1"));
+    const r = await release(host, spec("v2", "pydeploy/demo:v2"));
+    assert.equal(r.error, undefined, "no error expected");
+    assert.deepEqual(host.states(), { "demo-web-v1": "exited", "demo-worker-v1": "exited", "demo-web-v2": "running", "demo-worker-v2": "running" }, "v1 kept stopped, v2 runs");
+    const stops = host.history.filter((a) => a[1] === "stop");
+    assert.deepEqual(stops, [["docker", "stop", "--time", "30", "demo-web-v1"], ["docker", "stop", "--time", "30", "demo-worker-v1"]], "each old container gets a graceful stop with the grace period");
+  });
+
+  test("an unhealthy web fails its gate: its logs are shown, it is removed, the previous web runs again, the worker is untouched", async () => {
+    const host = fakeHost({ "pydeploy/demo:v2 web": { kind: "unhealthy" } });
+    await release(host, spec("v1", "pydeploy/demo:v1"));
+    const r = await release(host, spec("v2", "pydeploy/demo:v2"));
+    assert.ok(r.error instanceof ReleaseError, `a ReleaseError is expected, got ${r.error}`);
+    assert.equal(r.error!.message, "role web did not become healthy: container demo-web-v2 is unhealthy (docker healthcheck) (gate GET :8000/health, timeout 2s)", "the error names role, reason, gate and timeout");
+    assert.ok(r.lines.includes("  | log of demo-web-v2"), `the new container's log is shown: ${r.lines.join("\n")}`);
+    assert.deepEqual(host.states(), { "demo-web-v1": "running", "demo-worker-v1": "running" }, "v2 is gone, v1 runs");
+    assert.ok(r.lines.includes("the previous version runs again: demo-web-v1"), "the rollback is logged");
+  });
+
+  test("a web that never answers 2xx times out with the last answer it gave", async () => {
+    const host = fakeHost({ "pydeploy/demo:v2 web": { kind: "slow", failedProbes: 1_000_000 } });
+    const r = await release(host, spec("v2", "pydeploy/demo:v2"), { timeout: 1 });
+    assert.equal(r.error?.message, "role web did not become healthy: timed out, last answer: HTTP 503 Service Unavailable (gate GET :8000/health, timeout 1s)", "timeout with last answer");
+    assert.deepEqual(host.states(), {}, "nothing of the failed first release remains");
+  });
+
+  test("a web that needs a few probes passes", async () => {
+    const host = fakeHost({ "pydeploy/demo:v1 web": { kind: "slow", failedProbes: 3 } });
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"));
+    assert.equal(r.error, undefined, `no error expected: ${r.error?.message}`);
+    const probes = host.history.filter((a) => a[1] === "exec" && a[2] === "demo-web-v1").length;
+    assert.equal(probes, 4, "three failed probes, then one that passes");
+  });
+
+  test("a worker that crashes and is restarted by its restart policy fails its gate, and the web is rolled back too", async () => {
+    const host = fakeHost({ "pydeploy/demo:v2 worker": { kind: "crashloop" } });
+    await release(host, spec("v1", "pydeploy/demo:v1"));
+    const r = await release(host, spec("v2", "pydeploy/demo:v2"));
+    assert.equal(r.error?.message, "role worker did not become healthy: container demo-worker-v2 crashed and was restarted (gate running for 0.05s, timeout 2s)", "crash detected");
+    assert.deepEqual(host.states(), { "demo-web-v1": "running", "demo-worker-v1": "running" }, "both roles are back on v1");
+  });
+
+  test("a container that exits at once fails with its exit code", async () => {
+    const host = fakeHost({ "pydeploy/demo:v1 worker": { kind: "exits", code: 3 } });
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"));
+    assert.equal(r.error?.message, "role worker did not become healthy: container demo-worker-v1 exited (exit code 3) (gate running for 0.05s, timeout 2s)", "exit detected");
+    assert.deepEqual(host.states(), {}, "the first release left nothing behind");
+  });
+
+  test("roles are booted in the spec's order; with the worker first the worker boots first", async () => {
+    const host = fakeHost();
+    await release(host, spec("v1", "pydeploy/demo:v1", [WORKER, WEB]));
+    assert.deepEqual(runs(host), ["demo-worker-v1", "demo-web-v1"], "the runner follows the given order (roles.ts decides it)");
+  });
+
+  test("a dropped role is stopped after the release and kept as its role's rollback", async () => {
+    const host = fakeHost();
+    await release(host, spec("v1", "pydeploy/demo:v1"));
+    const r = await release(host, spec("v2", "pydeploy/demo:v2", [WEB]));
+    assert.equal(r.error, undefined, "no error expected");
+    assert.ok(r.lines.includes("stopping demo-worker-v1: role worker is no longer part of the app"), "the dropped role is named");
+    assert.deepEqual(host.states(), { "demo-web-v1": "exited", "demo-worker-v1": "exited", "demo-web-v2": "running" }, "worker stopped, not removed");
+  });
+
+  test("per role only the newest stopped container is kept", async () => {
+    const host = fakeHost();
+    for (const v of ["v1", "v2", "v3"]) {
+      const r = await release(host, spec(v, `pydeploy/demo:${v}`));
+      assert.equal(r.error, undefined, `release ${v} succeeds`);
+    }
+    assert.deepEqual(host.states(), { "demo-web-v2": "exited", "demo-worker-v2": "exited", "demo-web-v3": "running", "demo-worker-v3": "running" }, "v1 removed, v2 kept, v3 runs");
+  });
+
+  test("deploying the previous version again restarts its kept containers instead of creating new ones", async () => {
+    const host = fakeHost();
+    await release(host, spec("v1", "pydeploy/demo:v1"));
+    await release(host, spec("v2", "pydeploy/demo:v2"));
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"));
+    assert.equal(r.error, undefined, "no error expected");
+    assert.ok(r.lines.includes("role web: starting the existing container demo-web-v1 again"), "the kept container is reused");
+    assert.deepEqual(runs(host), ["demo-web-v1", "demo-worker-v1", "demo-web-v2", "demo-worker-v2"], "no third docker run");
+    assert.deepEqual(host.states(), { "demo-web-v1": "running", "demo-worker-v1": "running", "demo-web-v2": "exited", "demo-worker-v2": "exited" }, "v1 runs, v2 kept");
+  });
+
+  test("a failed rollback target restarted again is stopped once more", async () => {
+    const host = fakeHost({ "pydeploy/demo:v1 web": { kind: "healthy" } });
+    await release(host, spec("v1", "pydeploy/demo:v1"));
+    await release(host, spec("v2", "pydeploy/demo:v2"));
+    // v1's web turns unhealthy when started again: v2 must be back.
+    host.behaviour = ({ image, role }) => (image === "pydeploy/demo:v1" && role === "web" ? { kind: "unhealthy" } : { kind: "healthy" });
+    for (const c of host.containers.values()) if (c.name === "demo-web-v1") c.behaviour = { kind: "unhealthy" };
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"));
+    assert.ok(r.error, "the release fails");
+    assert.deepEqual(host.states(), { "demo-web-v1": "exited", "demo-worker-v1": "exited", "demo-web-v2": "running", "demo-worker-v2": "running" }, "v2 runs again, v1 is stopped, not removed");
+  });
+
+  test("exactly keepImages app images stay: the running one, the rollback's, then the newest", async () => {
+    const host = fakeHost();
+    for (const v of ["v1", "v2", "v3", "v4", "v5"]) await release(host, spec(v, `pydeploy/demo:${v}`), { keepImages: 3 });
+    const tags = [...host.images.values()].map((i) => i.tags[0]).sort();
+    assert.deepEqual(tags, ["pydeploy/demo:v3", "pydeploy/demo:v4", "pydeploy/demo:v5"], "v5 runs, v4 is the rollback, v3 is the newest unused");
+  });
+
+  test("an image some container still uses is never pruned, even beyond keepImages", async () => {
+    const host = fakeHost();
+    await release(host, spec("v1", "pydeploy/demo:v1"), { keepImages: 2 });
+    await release(host, spec("v2", "pydeploy/demo:v2"), { keepImages: 2 });
+    await release(host, spec("v3", "pydeploy/demo:v3", [WEB]), { keepImages: 2 });
+    // v1: no container left; v2: the web's and the dropped worker's rollback; v3: running.
+    const tags = [...host.images.values()].map((i) => i.tags[0]).sort();
+    assert.deepEqual(tags, ["pydeploy/demo:v2", "pydeploy/demo:v3"], "v1 pruned; v2 (both roles' rollback) and v3 (running) in use");
+  });
+});

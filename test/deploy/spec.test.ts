@@ -1,0 +1,59 @@
+// The component ↔ deployer contract: release names, spec parsing errors, the result line.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { ContainerSettings } from "../../components/deploy/containerSpec";
+import { appDirOf, hostSpecSchema, parseResult, parseSpec, releaseSpecSchema, releaseVersion, runnerCommand } from "../../components/deploy/spec";
+
+const settings: ContainerSettings = {
+  app: "demo",
+  image: "pydeploy/demo:4f1c2b3a9d8e",
+  imageIdentity: `sha256:${"4f1c2b3a9d8e".padEnd(64, "0")}`,
+  roles: [{ role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" } }],
+  envFile: ".pydeploy/demo/app.env",
+  logMaxSize: "10m",
+  logMaxFiles: 3,
+  stopGraceSeconds: 30,
+};
+
+describe("releaseVersion", () => {
+  const salt = "a".repeat(64);
+  test("12 hex digits, the same for the same settings, env and salt", () => {
+    const v = releaseVersion(settings, "A=1\n", salt);
+    assert.match(v, /^[0-9a-f]{12}$/, "12 hex digits");
+    assert.equal(releaseVersion({ ...settings }, "A=1\n", salt), v, "deterministic");
+  });
+  test("a new secret value, a new setting or another host's salt gives a new name", () => {
+    const v = releaseVersion(settings, "A=1\n", salt);
+    assert.notEqual(releaseVersion(settings, "A=2\n", salt), v, "env change");
+    assert.notEqual(releaseVersion({ ...settings, logMaxFiles: 4 }, "A=1\n", salt), v, "setting change");
+    assert.notEqual(releaseVersion(settings, "A=1\n", "b".repeat(64)), v, "salt change");
+  });
+});
+
+describe("parseSpec", () => {
+  test("a missing, non-JSON or invalid spec names the step and the field", () => {
+    assert.throws(() => parseSpec("host", hostSpecSchema, undefined), /pydeploy host: PYDEPLOY_SPEC is not set/, "missing");
+    assert.throws(() => parseSpec("host", hostSpecSchema, "{"), /pydeploy host: PYDEPLOY_SPEC is not JSON/, "not JSON");
+    assert.throws(
+      () => parseSpec("host", hostSpecSchema, JSON.stringify({ target: { kind: "ssh", host: "h", port: 70000, user: "u" }, app: "demo", appDir: ".pydeploy/demo", connectTimeoutSeconds: 10 })),
+      /pydeploy host: invalid PYDEPLOY_SPEC: target\.port: /,
+      "port out of range",
+    );
+  });
+  test("a release spec's settings are validated too", () => {
+    const bad = { target: { kind: "local" }, app: "demo", appDir: "d", connectTimeoutSeconds: 10, settings: { ...settings, logMaxSize: "ten" }, healthTimeoutSeconds: 5, keepImages: 2 };
+    assert.throws(() => parseSpec("release", releaseSpecSchema, JSON.stringify(bad)), /logMaxSize "ten"/, "bad settings");
+  });
+});
+
+test("appDirOf: relative to the home directory; ~ is refused (it would not expand)", () => {
+  assert.equal(appDirOf(".pydeploy", "demo"), ".pydeploy/demo", "relative");
+  assert.equal(appDirOf("/opt/pydeploy", "demo"), "/opt/pydeploy/demo", "absolute");
+  assert.throws(() => appDirOf("~/apps", "demo"), /write it relative to the home directory/, "tilde");
+});
+
+test("the result line is the last pydeploy-result line of a step's output", () => {
+  assert.deepEqual(parseResult("release", 'pydeploy: x\npydeploy-result: {"a":1}\npydeploy: after\npydeploy-result: {"a":2}'), { a: 2 }, "last one wins");
+  assert.throws(() => parseResult("release", "pydeploy: nothing"), /pydeploy release: the step printed no result line/, "none");
+  assert.equal(runnerCommand("ship"), "node --import tsx components/deploy/runner/main.ts ship", "the command line");
+});

@@ -1,0 +1,253 @@
+// An in-memory Docker host for the release logic's unit tests: it understands exactly the argv
+// of components/deploy/dockerCommands.ts and fails loudly on anything else. Containers behave
+// as a test scripts them (healthy, unhealthy, crash-looping, exiting, slow to start).
+import type { Argv } from "../../components/deploy/dockerCommands";
+import type { CommandResult, DockerHost, RunOptions } from "../../components/deploy/runner/transport";
+import { HostCommandError } from "../../components/deploy/runner/transport";
+
+export type Behaviour =
+  | { kind: "healthy" }
+  | { kind: "unhealthy" } // runs, but its probe answers 503 and docker marks it unhealthy
+  | { kind: "crashloop" } // the restart policy restarts it after every look
+  | { kind: "exits"; code: number }
+  | { kind: "slow"; failedProbes: number }; // passes after this many failed probes
+
+export interface FakeContainer {
+  id: string;
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+  argv: Argv;
+  status: "created" | "running" | "exited";
+  restartCount: number;
+  finishedAt: string;
+  behaviour: Behaviour;
+  probes: number;
+  health?: string;
+}
+
+export interface FakeImage {
+  id: string;
+  tags: string[];
+  labels: Record<string, string>;
+  created: string;
+  layers: string[];
+}
+
+const VALUE_FLAGS = new Set(["--restart", "--name", "--env-file", "--stop-timeout", "--log-opt", "--label", "-p", "--health-cmd", "--health-interval", "--health-timeout", "--health-retries", "--health-start-period", "--network", "--entrypoint", "--network-alias", "-v", "--mount"]);
+
+export class FakeDockerHost implements DockerHost {
+  readonly description = "the fake Docker host";
+  bytesSent = 0;
+  readonly containers = new Map<string, FakeContainer>();
+  readonly images = new Map<string, FakeImage>();
+  /** Every argv run, in order. */
+  readonly history: Argv[] = [];
+  private clock = Date.parse("2026-01-01T00:00:00Z");
+  private nextId = 1;
+
+  /** How a container of `image` for `role` behaves; default healthy. */
+  behaviour: (o: { image: string; role: string }) => Behaviour = () => ({ kind: "healthy" });
+
+  addImage(o: { tag: string; app: string; layers?: string[] }): FakeImage {
+    const existing = this.findImage(o.tag);
+    if (existing) return existing;
+    const image: FakeImage = {
+      id: `sha256:${String(this.nextId++).padStart(64, "0")}`,
+      tags: [o.tag],
+      labels: { "pydeploy.app": o.app },
+      created: this.tick(),
+      layers: o.layers ?? [`sha256:${"a".repeat(64)}`],
+    };
+    this.images.set(image.id, image);
+    return image;
+  }
+
+  /** Containers by state, e.g. for assertions: name -> status. */
+  states(): Record<string, string> {
+    return Object.fromEntries([...this.containers.values()].map((c) => [c.name, c.status]));
+  }
+
+  async run(argv: Argv, opts: RunOptions = {}): Promise<CommandResult> {
+    this.history.push(argv);
+    if (typeof opts.stdin === "string" || Buffer.isBuffer(opts.stdin)) this.bytesSent += Buffer.byteLength(opts.stdin);
+    const result = this.execute(argv);
+    if (result.code !== 0 && !opts.allowFailure) throw new HostCommandError(this.description, argv, result);
+    return result;
+  }
+
+  async close(): Promise<void> {}
+
+  private execute(argv: Argv): CommandResult {
+    const ok = (stdout = ""): CommandResult => ({ code: 0, stdout, stderr: "" });
+    const fail = (stderr: string, code = 1): CommandResult => ({ code, stdout: "", stderr });
+    const [cmd, ...rest] = argv;
+    if (cmd !== "docker") {
+      if (cmd === "mkdir" || cmd === "sh" || cmd === "rm") return ok();
+      if (cmd === "cat") return fail(`cat: ${rest.at(-1)}: No such file or directory`);
+      throw new Error(`fake docker: unexpected command ${JSON.stringify(argv)}`);
+    }
+    const key = rest.slice(0, 2).join(" ");
+    if (key === "container inspect") {
+      const found = rest.slice(2).map((n) => this.findContainer(n));
+      if (found.some((c) => !c)) return fail(`Error: No such container: ${rest.slice(2)[found.findIndex((c) => !c)]}`);
+      return ok(JSON.stringify(found.map((c) => this.inspectContainer(c!))));
+    }
+    if (rest[0] === "ps") {
+      const label = filterValue(rest);
+      const ids = [...this.containers.values()].filter((c) => !label || matchesLabel(c.labels, label)).map((c) => c.id);
+      return ok(ids.map((id) => `${id}\n`).join(""));
+    }
+    if (key === "image ls") {
+      const label = filterValue(rest);
+      const ids = [...this.images.values()].filter((i) => !label || matchesLabel(i.labels, label)).map((i) => i.id);
+      return ok(ids.map((id) => `${id}\n`).join(""));
+    }
+    if (key === "image inspect") {
+      const found = rest.slice(2).map((r) => this.findImage(r));
+      if (found.some((i) => !i)) return fail(`Error: No such image: ${rest.slice(2)[found.findIndex((i) => !i)]}`);
+      return ok(JSON.stringify(found.map((i) => ({ Id: i!.id, RepoTags: i!.tags, Created: i!.created, RootFS: { Layers: i!.layers } }))));
+    }
+    if (key === "image rm") {
+      for (const ref of rest.slice(2).filter((a) => !a.startsWith("--"))) {
+        const image = this.findImage(ref);
+        if (!image) return fail(`Error: No such image: ${ref}`);
+        if ([...this.containers.values()].some((c) => c.image === image.id)) return fail(`Error: conflict: unable to delete ${ref} (must be forced) - image is being used by a container`);
+        this.images.delete(image.id);
+      }
+      return ok();
+    }
+    switch (rest[0]) {
+      case "run":
+        return this.runContainer(argv);
+      case "start":
+        for (const name of rest.slice(1)) {
+          const c = this.findContainer(name);
+          if (!c) return fail(`Error: No such container: ${name}`);
+          this.boot(c);
+        }
+        return ok();
+      case "stop": {
+        for (const name of rest.slice(3)) {
+          const c = this.findContainer(name);
+          if (!c) return fail(`Error: No such container: ${name}`);
+          if (c.status === "running") {
+            c.status = "exited";
+            c.finishedAt = this.tick();
+          }
+        }
+        return ok();
+      }
+      case "rm": {
+        const force = rest.includes("--force");
+        for (const name of rest.slice(1).filter((a) => a !== "--force")) {
+          const c = this.findContainer(name);
+          if (!c) return fail(`Error: No such container: ${name}`);
+          if (c.status === "running" && !force) return fail(`Error: You cannot remove a running container ${c.id}`);
+          this.containers.delete(c.id);
+        }
+        return ok();
+      }
+      case "logs": {
+        const c = this.findContainer(rest.at(-1)!);
+        return c ? ok(`log of ${c.name}\n`) : fail(`Error: No such container: ${rest.at(-1)}`);
+      }
+      case "exec": {
+        const c = this.findContainer(rest[1]);
+        if (!c || c.status !== "running") return fail(`Error: container ${rest[1]} is not running`);
+        c.probes++;
+        const b = c.behaviour;
+        const healthy = b.kind === "healthy" || (b.kind === "slow" && c.probes > b.failedProbes);
+        return healthy ? ok("HTTP 200 OK\n") : { code: 1, stdout: "HTTP 503 Service Unavailable\n", stderr: "" };
+      }
+      case "tag": {
+        const image = this.findImage(rest[1]);
+        if (!image) return fail(`Error: No such image: ${rest[1]}`);
+        if (!image.tags.includes(rest[2])) image.tags.push(rest[2]);
+        return ok();
+      }
+    }
+    throw new Error(`fake docker: unexpected command ${JSON.stringify(argv)}`);
+  }
+
+  private runContainer(argv: Argv): CommandResult {
+    const labels: Record<string, string> = {};
+    let name = "";
+    let i = 2;
+    while (i < argv.length && argv[i].startsWith("-")) {
+      if (argv[i] === "--name") name = argv[i + 1];
+      if (argv[i] === "--label") {
+        const [k, ...v] = argv[i + 1].split("=");
+        labels[k] = v.join("=");
+      }
+      i += VALUE_FLAGS.has(argv[i]) ? 2 : 1;
+    }
+    const image = this.findImage(argv[i]);
+    if (!image) return { code: 125, stdout: "", stderr: `Unable to find image '${argv[i]}' locally` };
+    if (this.findContainer(name)) return { code: 125, stdout: "", stderr: `Conflict. The container name "/${name}" is already in use` };
+    const c: FakeContainer = {
+      id: `c${String(this.nextId++).padStart(63, "0")}`,
+      name,
+      image: image.id,
+      labels,
+      argv,
+      status: "created",
+      restartCount: 0,
+      finishedAt: "0001-01-01T00:00:00Z",
+      behaviour: this.behaviour({ image: argv[i], role: labels["pydeploy.role"] ?? "" }),
+      probes: 0,
+    };
+    this.containers.set(c.id, c);
+    this.boot(c);
+    return { code: 0, stdout: `${c.id}\n`, stderr: "" };
+  }
+
+  private boot(c: FakeContainer): void {
+    c.status = "running";
+    c.probes = 0;
+    if (c.behaviour.kind === "exits") {
+      c.status = "exited";
+      c.finishedAt = this.tick();
+    }
+    if (c.behaviour.kind === "unhealthy") c.health = "starting";
+  }
+
+  private inspectContainer(c: FakeContainer): object {
+    // Each look moves a scripted container along: a crash loop has been restarted again,
+    // an unhealthy one has failed its healthcheck by the second look.
+    if (c.status === "running" && c.behaviour.kind === "crashloop") c.restartCount++;
+    else if (c.status === "running" && c.behaviour.kind === "unhealthy") c.health = c.health === "starting" ? "starting-1" : "unhealthy";
+    const health = c.health === undefined ? undefined : { Status: c.health.startsWith("starting") ? "starting" : c.health };
+    return {
+      Id: c.id,
+      Name: `/${c.name}`,
+      Image: c.image,
+      RestartCount: c.restartCount,
+      State: { Status: c.status, Running: c.status === "running", ExitCode: c.behaviour.kind === "exits" ? c.behaviour.code : 0, FinishedAt: c.finishedAt, ...(health ? { Health: health } : {}) },
+      Config: { Labels: c.labels },
+    };
+  }
+
+  private findContainer(ref: string): FakeContainer | undefined {
+    return [...this.containers.values()].find((c) => c.id === ref || c.name === ref);
+  }
+
+  private findImage(ref: string): FakeImage | undefined {
+    return [...this.images.values()].find((i) => i.id === ref || i.tags.includes(ref));
+  }
+
+  private tick(): string {
+    this.clock += 1000;
+    return new Date(this.clock).toISOString();
+  }
+}
+
+function filterValue(args: string[]): string | undefined {
+  const at = args.indexOf("--filter");
+  return at >= 0 ? args[at + 1].replace(/^label=/, "") : undefined;
+}
+
+function matchesLabel(labels: Record<string, string>, filter: string): boolean {
+  const [k, ...v] = filter.split("=");
+  return labels[k] === v.join("=");
+}
