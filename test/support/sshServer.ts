@@ -62,6 +62,12 @@ export interface TestServer {
   as(username: LoginUser): SshConnection;
 }
 
+function serverKind(store: ImageStore): ServerKind {
+  const kind = SERVER_KINDS[store];
+  if (!kind) throw new Error(`unknown test server store ${JSON.stringify(store)}; expected one of ${Object.keys(SERVER_KINDS).join(", ")}`);
+  return kind;
+}
+
 /** The files a kind is built from, as [name, absolute path], sorted by name. */
 function buildFiles(kind: ServerKind): [string, string][] {
   const files: [string, string][] = [];
@@ -75,7 +81,7 @@ function buildFiles(kind: ServerKind): [string, string][] {
 
 /** The server image tag: a hash of its build files and of the base image, so edits rebuild it. */
 export async function serverImageTag(store: ImageStore = "classic"): Promise<string> {
-  const kind = SERVER_KINDS[store];
+  const kind = serverKind(store);
   const hash = createHash("sha256");
   for (const [name, file] of buildFiles(kind)) {
     hash.update(name).update("\0").update(fs.readFileSync(file)).update("\0");
@@ -87,7 +93,7 @@ export async function serverImageTag(store: ImageStore = "classic"): Promise<str
 
 /** Builds the server image unless this version of it exists; drops older versions nobody uses. */
 export async function ensureServerImage(store: ImageStore = "classic"): Promise<string> {
-  const kind = SERVER_KINDS[store];
+  const kind = serverKind(store);
   const tag = await serverImageTag(store);
   const present = await docker(["image", "inspect", tag], { allowFailure: true });
   if (present.code === 0) return tag;
@@ -113,8 +119,7 @@ export async function ensureServerImage(store: ImageStore = "classic"): Promise<
  */
 export async function startTestServer(o: { name?: string; store?: ImageStore } = {}): Promise<TestServer> {
   const store = o.store ?? "classic";
-  const kind = SERVER_KINDS[store];
-  if (!kind) throw new Error(`startTestServer: unknown store ${JSON.stringify(store)}; expected one of ${Object.keys(SERVER_KINDS).join(", ")}`);
+  const kind = serverKind(store);
   const image = await ensureServerImage(store);
   const keys = utils.generateKeyPairSync("ed25519", { comment: "pydeploy-e2e" });
   const container = o.name ?? uniqueName(`pydeploy-e2e-server-${store}`);
