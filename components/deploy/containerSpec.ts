@@ -24,6 +24,13 @@ export interface RoleSpec {
   gate: HealthGate;
   /** Absent: `--no-healthcheck` (e.g. a worker using an image whose HEALTHCHECK targets the web port). */
   healthcheck?: ContainerHealthcheck;
+  /** Named volumes (volumeName()) mounted into the container. */
+  mounts: VolumeMount[];
+}
+
+export interface VolumeMount {
+  volume: string;
+  path: string;
 }
 
 /** Everything that shapes the containers of a release: a change here gives new container names. */
@@ -62,6 +69,17 @@ const LOG_SIZE = /^[1-9][0-9]*[kmg]?$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // The file is UTF-8; a lone surrogate has no UTF-8 form.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The Docker volume of an app's volume: <app>-<name>. */
+export function volumeName(app: string, volume: string): string {
+  check(SLUG.test(app) && SLUG.test(volume), `volume ${JSON.stringify(volume)} of app ${JSON.stringify(app)}: lowercase letters, digits and inner dashes`);
+  return `${app}-${volume}`;
+}
+
+/** `--mount` for a named volume; nocopy keeps the image's files (and their root owner) out of it. */
+export function mountArgs(mounts: VolumeMount[]): string[] {
+  return mounts.flatMap((m) => ["--mount", `type=volume,source=${m.volume},target=${m.path},volume-nocopy`]);
+}
 
 export function containerName(app: string, role: string, version: string): string {
   check(SLUG.test(app), `app name ${JSON.stringify(app)} must be lowercase letters, digits and inner dashes`);
@@ -113,6 +131,9 @@ export function validateSettings(s: ContainerSettings): void {
       check(other === undefined, `host port ${p.host} is published by both role ${other} and role ${role.role}`);
       hostPorts.set(p.host, role.role);
     }
+    for (const m of role.mounts) {
+      check(SLUG.test(m.volume) && /^\/[A-Za-z0-9._/-]*$/.test(m.path), `role ${role.role}: mount ${JSON.stringify(m)} needs a volume name and an absolute path`);
+    }
     const gate = role.gate;
     if (gate.kind !== "running") {
       // Probing a port the role does not listen on would gate on nothing.
@@ -152,6 +173,7 @@ export function dockerRunArgs(spec: ReleaseSpec, role: RoleSpec): string[] {
     "--label", `${LABEL_VERSION}=${spec.version}`,
     "--label", `${LABEL_IMAGE}=${spec.imageIdentity}`,
     ...role.ports.flatMap((p) => ["-p", `${p.host}:${p.container}`]),
+    ...mountArgs(role.mounts),
     ...healthArgs(role.healthcheck),
     spec.image,
     ...role.command,

@@ -13,7 +13,7 @@ import type { AppConfig, DeployConfig } from "../config/schema";
 import type { SshConnection } from "../server/sshConnection";
 import type { ContainerSettings } from "./containerSpec";
 import { serverTag } from "./containerSpec";
-import { roleSpecs } from "./roles";
+import { mountsOf, roleSpecs } from "./roles";
 import {
   appDirOf,
   envFileOf,
@@ -86,7 +86,11 @@ export class AppDeployment extends pulumi.ComponentResource {
         { parent: this, dependsOn },
       );
 
-    const hostSpec: pulumi.Output<HostSpec> = target.apply((t) => ({ ...base(t), ...(t.kind === "ssh" && args.dockerInstall ? { dockerInstall: args.dockerInstall } : {}) }));
+    const hostSpec: pulumi.Output<HostSpec> = target.apply((t) => ({
+      ...base(t),
+      removeVolumes: deploy.removeVolumesOnDestroy,
+      ...(t.kind === "ssh" && args.dockerInstall ? { dockerInstall: args.dockerInstall } : {}),
+    }));
     const host = step("host", hostSpec, secrets({ privateKey }), {
       delete: runnerCommand("remove"),
       // `remove` reads the owner token the create printed.
@@ -115,9 +119,11 @@ export class AppDeployment extends pulumi.ComponentResource {
     }));
     const releaseSpec: pulumi.Output<ReleaseStepSpec> = pulumi.all([target, settings]).apply(([t, s]) => ({
       ...base(t),
-      settings: s,
+      settings: s as ContainerSettings,
       healthTimeoutSeconds: deploy.healthTimeoutSeconds,
       keepImages: deploy.keepImages,
+      volumes: { names: mountsOf(app).map((m) => m.volume), ownerUid: app.user.uid },
+      ...(app.release ? { releaseCommand: { command: app.release, timeoutSeconds: deploy.releaseTimeoutSeconds } } : {}),
     }));
     const release = step("release", releaseSpec, secrets({ privateKey, env: args.secretEnv }), {}, [ship]);
 

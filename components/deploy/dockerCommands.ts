@@ -1,7 +1,7 @@
 // Every command the deployer runs on a Docker host, as an argv (Kamal's command classes): one
 // source for the deployer and the tests, which assert them exactly. Pure: no I/O, no Pulumi.
 // Values are separate argv words, never shell text; the SSH transport quotes each word.
-import { dockerRunArgs, HealthGate, LABEL_APP, ReleaseSpec, RoleSpec } from "./containerSpec";
+import { dockerRunArgs, HealthGate, LABEL_APP, LABEL_ROLE, mountArgs, ReleaseSpec, RoleSpec, VolumeMount } from "./containerSpec";
 import { httpGateProbe, tcpGateProbe } from "./gateProbe";
 
 export type Argv = string[];
@@ -39,6 +39,28 @@ export function gateProbe(name: string, gate: HealthGate, timeoutSeconds: number
       return undefined;
   }
 }
+
+/** The one-off container of the release command: the app's env and volumes, no restart, no port. */
+export const runReleaseCommand = (o: { name: string; app: string; image: string; envFile: string; mounts: VolumeMount[]; command: string[] }): Argv => [
+  "docker", "run", "--detach",
+  "--name", o.name,
+  "--env-file", o.envFile,
+  "--label", `${LABEL_APP}=${o.app}`,
+  "--label", `${LABEL_ROLE}=release-command`,
+  ...mountArgs(o.mounts),
+  o.image,
+  ...o.command,
+];
+
+export const inspectVolume = (name: string): Argv => ["docker", "volume", "inspect", name];
+export const createVolume = (name: string, app: string): Argv => ["docker", "volume", "create", "--label", `${LABEL_APP}=${app}`, name];
+export const appVolumes = (app: string): Argv => ["docker", "volume", "ls", "--quiet", "--filter", `label=${LABEL_APP}=${app}`];
+export const removeVolumes = (names: string[]): Argv => ["docker", "volume", "rm", ...names];
+/** A new volume belongs to root: hand it to the app's user, with the image's own chown. */
+export const chownVolume = (image: string, volume: string, uid: number): Argv => [
+  "docker", "run", "--rm", "--user", "0:0", "--network", "none", "--entrypoint", "chown",
+  "--mount", `type=volume,source=${volume},target=/volume`, image, `${uid}:${uid}`, "/volume",
+];
 
 /** Runs the image's Python once, without network: a loaded image that cannot start fails here. */
 export const smokeTest = (image: string): Argv => [

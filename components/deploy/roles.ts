@@ -2,7 +2,7 @@
 // Pure; both targets (remote over SSH, local Docker) start containers from these specs.
 import type { AppConfig, RoleConfig } from "../config/schema";
 import { pythonHealthProbe } from "../image/healthProbe";
-import type { ContainerHealthcheck, HealthGate, RoleSpec } from "./containerSpec";
+import { volumeName, type ContainerHealthcheck, type HealthGate, type RoleSpec, type VolumeMount } from "./containerSpec";
 
 /** The role name of the one container in single mode. */
 export const SINGLE_ROLE = "app";
@@ -17,6 +17,7 @@ export function roleSpecs(app: AppConfig): RoleSpec[] {
         ports: app.roles.flatMap(portMapping),
         gate: gated ? gateFor(gated) : { kind: "running" },
         healthcheck: gated ? containerHealthcheck(gated) : undefined,
+        mounts: mountsOf(app),
       },
     ];
   }
@@ -26,6 +27,7 @@ export function roleSpecs(app: AppConfig): RoleSpec[] {
     ports: portMapping(r),
     gate: gateFor(r),
     healthcheck: containerHealthcheck(r),
+    mounts: mountsOf(app, r.name),
   }));
   // Roles that serve traffic boot first: if they fail their gate, the others are left alone.
   return [...specs.filter((s) => s.gate.kind !== "running"), ...specs.filter((s) => s.gate.kind === "running")];
@@ -52,4 +54,11 @@ function containerHealthcheck(r: RoleConfig): ContainerHealthcheck | undefined {
     retries: h.retries,
     startPeriodSeconds: h.startPeriodSeconds,
   };
+}
+
+/** The app's volumes a role mounts (every volume without a role list); all of them for `role` undefined. */
+export function mountsOf(app: AppConfig, role?: string): VolumeMount[] {
+  return Object.entries(app.volumes)
+    .filter(([, v]) => role === undefined || !v.roles || v.roles.includes(role))
+    .map(([name, v]) => ({ volume: volumeName(app.name, name), path: v.path }));
 }

@@ -44,6 +44,8 @@ const baseShape = {
 
 export const hostSpecSchema = z.strictObject({
   ...baseShape,
+  /** `remove` deletes the app's volumes too (else it keeps them and says so). */
+  removeVolumes: z.boolean(),
   /** SSH hosts only: Docker CE is installed from here when missing; mirrors go to daemon.json. */
   dockerInstall: z.strictObject({ mirror: z.string(), registryMirrors: z.array(z.string()) }).optional(),
 });
@@ -69,6 +71,10 @@ export const releaseSpecSchema = z.strictObject({
   settings: z.custom<ContainerSettings>((v) => typeof v === "object" && v !== null, "expected the container settings"),
   healthTimeoutSeconds: z.number().int().min(1),
   keepImages: z.number().int().min(1),
+  /** The app's volumes (Docker names); a new one is handed to this uid. */
+  volumes: z.strictObject({ names: z.array(z.string().regex(SLUG)), ownerUid: z.number().int().min(0) }),
+  /** Run once per new image, env or command, before any role switches (e.g. migrations). */
+  releaseCommand: z.strictObject({ command: z.array(z.string()).min(1), timeoutSeconds: z.number().int().min(1) }).optional(),
 });
 export type ReleaseStepSpec = z.infer<typeof releaseSpecSchema>;
 
@@ -110,6 +116,14 @@ export function appDirOf(remoteDir: string, app: string): string {
 export const envFileOf = (appDir: string): string => `${appDir}/app.env`;
 export const saltFileOf = (appDir: string): string => `${appDir}/salt`;
 export const ownerFileOf = (appDir: string): string => `${appDir}/owner`;
+/** What the release command last ran successfully for (releaseCommandKey()). */
+export const releaseCommandFileOf = (appDir: string): string => `${appDir}/release-command`;
+
+/** When this changes, the release command runs again: a new image, env or command. */
+export function releaseCommandKey(imageIdentity: string, command: string[], envFile: string, salt: string): string {
+  const envPrint = createHmac("sha256", salt).update(envFile).digest("hex");
+  return createHash("sha256").update(JSON.stringify({ imageIdentity, command })).update(envPrint).digest("hex");
+}
 
 /**
  * Names a release: the container settings and a keyed hash of the env file. The key is a

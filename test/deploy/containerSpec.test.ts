@@ -11,8 +11,9 @@ const web: RoleSpec = {
   ports: [{ host: 80, container: 8000 }],
   gate: { kind: "http", port: 8000, path: "/health" },
   healthcheck: { test: ["python", "-c", "import sys; sys.exit(0)"], intervalSeconds: 10, timeoutSeconds: 3, retries: 3, startPeriodSeconds: 5 },
+  mounts: [],
 };
-const worker: RoleSpec = { role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" } };
+const worker: RoleSpec = { role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" }, mounts: [] };
 const spec = (o: Partial<ReleaseSpec> = {}): ReleaseSpec => ({
   app: "demo",
   image: "pydeploy/demo:4f1c2b3a9d8e",
@@ -54,6 +55,15 @@ describe("containerSpec", () => {
     const args = dockerRunArgs(spec({ roles: [{ ...worker, command: [] }] }), { ...worker, command: [] });
     assert.deepEqual(args.slice(-2), ["--no-healthcheck", "pydeploy/demo:4f1c2b3a9d8e"], "ends with the image");
     assert.ok(!args.includes("-p"), "no port published");
+  });
+
+  test("dockerRunArgs: volumes are mounted without copying the image's files into them", () => {
+    const withData = { ...worker, mounts: [{ volume: "demo-data", path: "/data" }] };
+    const args = dockerRunArgs(spec({ roles: [withData] }), withData);
+    const at = args.indexOf("--mount");
+    assert.deepEqual(args.slice(at, at + 2), ["--mount", "type=volume,source=demo-data,target=/data,volume-nocopy"], "one --mount");
+    const bad = { ...worker, mounts: [{ volume: "demo-data", path: "data" }] };
+    assert.throws(() => dockerRunArgs(spec({ roles: [bad] }), bad), /role worker: mount .* needs a volume name and an absolute path/, "relative path refused");
   });
 
   test("dockerRunArgs: Docker's CMD / CMD-SHELL / NONE healthcheck forms", () => {

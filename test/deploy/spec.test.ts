@@ -8,7 +8,7 @@ const settings: ContainerSettings = {
   app: "demo",
   image: "pydeploy/demo:4f1c2b3a9d8e",
   imageIdentity: `sha256:${"4f1c2b3a9d8e".padEnd(64, "0")}`,
-  roles: [{ role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" } }],
+  roles: [{ role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" }, mounts: [] }],
   envFile: ".pydeploy/demo/app.env",
   logMaxSize: "10m",
   logMaxFiles: 3,

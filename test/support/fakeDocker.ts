@@ -34,13 +34,17 @@ export interface FakeImage {
   layers: string[];
 }
 
-const VALUE_FLAGS = new Set(["--restart", "--name", "--env-file", "--stop-timeout", "--log-opt", "--label", "-p", "--health-cmd", "--health-interval", "--health-timeout", "--health-retries", "--health-start-period", "--network", "--entrypoint", "--network-alias", "-v", "--mount"]);
+const VALUE_FLAGS = new Set(["--user", "--restart", "--name", "--env-file", "--stop-timeout", "--log-opt", "--label", "-p", "--health-cmd", "--health-interval", "--health-timeout", "--health-retries", "--health-start-period", "--network", "--entrypoint", "--network-alias", "-v", "--mount"]);
 
 export class FakeDockerHost implements DockerHost {
   readonly description = "the fake Docker host";
   bytesSent = 0;
   readonly containers = new Map<string, FakeContainer>();
   readonly images = new Map<string, FakeImage>();
+  /** Volume name -> the uid it was handed to (undefined: never chowned). */
+  readonly volumes = new Map<string, number | undefined>();
+  /** Files the deployer wrote (path -> content). */
+  readonly files = new Map<string, string>();
   /** Every argv run, in order. */
   readonly history: Argv[] = [];
   private clock = Date.parse("2026-01-01T00:00:00Z");
@@ -68,8 +72,11 @@ export class FakeDockerHost implements DockerHost {
     return Object.fromEntries([...this.containers.values()].map((c) => [c.name, c.status]));
   }
 
+  private lastStdin = "";
+
   async run(argv: Argv, opts: RunOptions = {}): Promise<CommandResult> {
     this.history.push(argv);
+    this.lastStdin = typeof opts.stdin === "string" ? opts.stdin : "";
     if (typeof opts.stdin === "string" || Buffer.isBuffer(opts.stdin)) this.bytesSent += Buffer.byteLength(opts.stdin);
     const result = this.execute(argv);
     if (result.code !== 0 && !opts.allowFailure) throw new HostCommandError(this.description, argv, result);
@@ -83,9 +90,31 @@ export class FakeDockerHost implements DockerHost {
     const fail = (stderr: string, code = 1): CommandResult => ({ code, stdout: "", stderr });
     const [cmd, ...rest] = argv;
     if (cmd !== "docker") {
-      if (cmd === "mkdir" || cmd === "sh" || cmd === "rm") return ok();
-      if (cmd === "cat") return fail(`cat: ${rest.at(-1)}: No such file or directory`);
+      if (cmd === "mkdir" || cmd === "rm") return ok();
+      if (cmd === "sh" && rest[1]?.startsWith("umask 077 && cat")) {
+        this.files.set(rest.at(-1)!, this.lastStdin);
+        return ok();
+      }
+      if (cmd === "cat") {
+        const content = this.files.get(rest.at(-1)!);
+        return content === undefined ? fail(`cat: ${rest.at(-1)}: No such file or directory`) : ok(content);
+      }
       throw new Error(`fake docker: unexpected command ${JSON.stringify(argv)}`);
+    }
+    if (rest[0] === "volume") {
+      const name = rest.at(-1)!;
+      switch (rest[1]) {
+        case "inspect":
+          return this.volumes.has(name) ? ok(`[{"Name":"${name}"}]`) : fail(`Error: No such volume: ${name}`);
+        case "create":
+          this.volumes.set(name, undefined);
+          return ok(`${name}\n`);
+        case "ls":
+          return ok([...this.volumes.keys()].map((v) => `${v}\n`).join(""));
+        case "rm":
+          for (const v of rest.slice(2)) this.volumes.delete(v);
+          return ok();
+      }
     }
     const key = rest.slice(0, 2).join(" ");
     if (key === "container inspect") {
@@ -171,6 +200,12 @@ export class FakeDockerHost implements DockerHost {
   }
 
   private runContainer(argv: Argv): CommandResult {
+    if (argv.includes("--rm") && argv.includes("chown")) {
+      const volume = /source=([^,]+)/.exec(argv[argv.indexOf("--mount") + 1])![1];
+      if (!this.volumes.has(volume)) return { code: 125, stdout: "", stderr: `no volume ${volume}` };
+      this.volumes.set(volume, Number(argv.at(-2)!.split(":")[0]));
+      return { code: 0, stdout: "", stderr: "" };
+    }
     const labels: Record<string, string> = {};
     let name = "";
     let i = 2;

@@ -11,6 +11,8 @@ import {
   hostSpecSchema,
   parseResult,
   parseSpec,
+  releaseCommandFileOf,
+  releaseCommandKey,
   releaseSpecSchema,
   releaseVersion,
   resultLine,
@@ -76,10 +78,22 @@ async function run(step: StepName, specJson: string | undefined, stdin: string):
       try {
         await ensureAppFolder(host, spec.appDir);
         const envFile = renderEnvFile(secrets.env ?? {});
-        const version = releaseVersion(spec.settings, envFile, await appSalt(host, spec.appDir));
+        const salt = await appSalt(host, spec.appDir);
+        const version = releaseVersion(spec.settings, envFile, salt);
         // Read by `docker run --env-file`: the containers keep their env when it changes later.
         await host.run(writePrivateFile(envFileOf(spec.appDir)), { stdin: envFile });
-        return await runRelease(host, { ...spec.settings, version }, { healthTimeoutSeconds: spec.healthTimeoutSeconds, keepImages: spec.keepImages, log });
+        const rc = spec.releaseCommand;
+        return await runRelease(host, { ...spec.settings, version }, {
+          healthTimeoutSeconds: spec.healthTimeoutSeconds,
+          keepImages: spec.keepImages,
+          log,
+          volumes: spec.volumes,
+          releaseCommand: rc && {
+            ...rc,
+            key: releaseCommandKey(spec.settings.imageIdentity, rc.command, envFile, salt),
+            markerFile: releaseCommandFileOf(spec.appDir),
+          },
+        });
       } finally {
         await host.close();
       }

@@ -5,7 +5,13 @@
 // roles the app dropped, keep the newest stopped container per role, prune images.
 import {
   allContainerIds,
+  chownVolume,
   containerLogs,
+  createVolume,
+  inspectVolume,
+  readFile,
+  runReleaseCommand,
+  writePrivateFile,
   gateProbe,
   inspectContainers,
   removeContainers,
@@ -14,7 +20,7 @@ import {
   startContainers,
   stopContainers,
 } from "../dockerCommands";
-import { containerName, ReleaseSpec, RoleSpec } from "../containerSpec";
+import { containerName, ReleaseSpec, RoleSpec, VolumeMount } from "../containerSpec";
 import type { ReleaseResult } from "../spec";
 import { appContainers, appImages, ContainerInfo, inspectContainer, inspectImage } from "./dockerState";
 import type { DockerHost } from "./transport";
@@ -31,6 +37,10 @@ export interface ReleaseOptions {
   runningGateSeconds?: number;
   /** Lines of the failed container's log shown with the error. */
   logLines?: number;
+  /** The app's volumes: created when missing and handed to the app's uid. */
+  volumes?: { names: string[]; ownerUid: number };
+  /** Run before any role switches, unless `markerFile` already holds `key` (same image, env, command). */
+  releaseCommand?: { command: string[]; timeoutSeconds: number; key: string; markerFile: string };
 }
 
 export const RUNNING_GATE_SECONDS = 5;
@@ -46,6 +56,9 @@ export async function runRelease(host: DockerHost, spec: ReleaseSpec, o: Release
   const names = spec.roles.map((r) => containerName(spec.app, r.role, spec.version));
   const undo = { created: [] as string[], restarted: [] as string[], previous: [] as string[] };
   o.log(`release ${spec.version} of ${spec.app}: image ${spec.image} (${spec.imageIdentity})`);
+  if (o.volumes) await prepareVolumes(host, spec, o.volumes, o);
+  // Before any role switches: a failure here leaves the running version alone.
+  if (o.releaseCommand) await runReleaseStepCommand(host, spec, o.releaseCommand, o);
   try {
     for (const role of spec.roles) await bootRole(host, spec, role, undo, o);
   } catch (err) {
@@ -89,6 +102,49 @@ async function bootRole(
     await host.run(runContainer(spec, role));
   }
   await gate(host, name, role, o);
+}
+
+async function prepareVolumes(host: DockerHost, spec: ReleaseSpec, volumes: { names: string[]; ownerUid: number }, o: ReleaseOptions): Promise<void> {
+  for (const name of volumes.names) {
+    if ((await host.run(inspectVolume(name), { allowFailure: true })).code === 0) continue;
+    await host.run(createVolume(name, spec.app));
+    await host.run(chownVolume(spec.image, name, volumes.ownerUid));
+    o.log(`created volume ${name}, owned by uid ${volumes.ownerUid}`);
+  }
+}
+
+/** Every volume any role mounts, once. */
+function allMounts(spec: ReleaseSpec): VolumeMount[] {
+  const byVolume = new Map(spec.roles.flatMap((r) => r.mounts).map((m) => [m.volume, m]));
+  return [...byVolume.values()];
+}
+
+async function runReleaseStepCommand(host: DockerHost, spec: ReleaseSpec, rc: NonNullable<ReleaseOptions["releaseCommand"]>, o: ReleaseOptions): Promise<void> {
+  const done = await host.run(readFile(rc.markerFile), { allowFailure: true });
+  if (done.code === 0 && done.stdout.trim() === rc.key) {
+    o.log("release command: already ran for this image, env and command");
+    return;
+  }
+  const name = `${spec.app}-release-${spec.version}`;
+  await host.run(removeContainers([name], { force: true }), { allowFailure: true });
+  o.log(`release command: ${rc.command.join(" ")}`);
+  await host.run(runReleaseCommand({ name, app: spec.app, image: spec.image, envFile: spec.envFile, mounts: allMounts(spec), command: rc.command }));
+  const started = Date.now();
+  let c = await inspectContainer(host, name);
+  while (c && c.status !== "exited" && c.status !== "dead" && Date.now() - started < rc.timeoutSeconds * 1000) {
+    await new Promise((r) => setTimeout(r, o.pollMs ?? 1000));
+    c = await inspectContainer(host, name);
+  }
+  const logs = await host.run(containerLogs(name, 1000), { allowFailure: true });
+  for (const line of `${logs.stdout}${logs.stderr}`.trimEnd().split("\n")) if (line) o.log(`  | ${line}`);
+  await host.run(removeContainers([name], { force: true }), { allowFailure: true });
+  const finished = c && (c.status === "exited" || c.status === "dead");
+  if (!finished || c!.exitCode !== 0) {
+    const why = finished ? `exited ${c!.exitCode}` : `did not finish within ${rc.timeoutSeconds}s and was stopped`;
+    throw new ReleaseError(`the release command \`${rc.command.join(" ")}\` ${why}: nothing was switched, the previous version keeps serving`);
+  }
+  await host.run(writePrivateFile(rc.markerFile), { stdin: `${rc.key}\n` });
+  o.log("release command: done");
 }
 
 /** A gate in words, as failure messages name it. */

@@ -1,7 +1,7 @@
 // `pulumi destroy` (the host step's delete): removes the app from the Docker host, its
 // containers, images and folder, but only while the folder is still this deployment's (the
 // owner token), and gives up with a warning when the host no longer answers.
-import { readFile, removeContainers, removeImages, removePath } from "../dockerCommands";
+import { appVolumes, readFile, removeContainers, removeImages, removePath, removeVolumes } from "../dockerCommands";
 import { HostResult, ownerFileOf, RemoveSpec } from "../spec";
 import { appContainers, appImages } from "./dockerState";
 import type { DockerHost } from "./transport";
@@ -28,6 +28,13 @@ export async function removeApp(host: DockerHost, spec: RemoveSpec, claimed: Hos
   } else if (images.length) {
     log(`removing images: ${images.map((i) => i.tags[0] ?? i.id).join(" ")}`);
     await host.run(removeImages(images.map((i) => i.id), { force: true }));
+  }
+  const volumes = (await host.run(appVolumes(spec.app))).stdout.split("\n").filter(Boolean);
+  if (volumes.length && spec.removeVolumes) {
+    log(`removing volumes: ${volumes.join(" ")}`);
+    await host.run(removeVolumes(volumes));
+  } else if (volumes.length) {
+    log(`keeping volumes ${volumes.join(" ")}: they hold the app's data (set deploy.removeVolumesOnDestroy and run pulumi up before pulumi destroy to remove them)`);
   }
   await host.run(removePath(spec.appDir));
   log(`app ${spec.app} removed from ${host.description}`);

@@ -6,8 +6,8 @@ import type { ReleaseSpec, RoleSpec } from "../../../components/deploy/container
 import { ReleaseError, runRelease } from "../../../components/deploy/runner/release";
 import { Behaviour, FakeDockerHost } from "../../support/fakeDocker";
 
-const WEB: RoleSpec = { role: "web", command: ["python", "-m", "demo.web"], ports: [{ host: 8080, container: 8000 }], gate: { kind: "http", port: 8000, path: "/health" } };
-const WORKER: RoleSpec = { role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" } };
+const WEB: RoleSpec = { role: "web", command: ["python", "-m", "demo.web"], ports: [{ host: 8080, container: 8000 }], gate: { kind: "http", port: 8000, path: "/health" }, mounts: [] };
+const WORKER: RoleSpec = { role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" }, mounts: [] };
 
 function spec(version: string, image: string, roles: RoleSpec[] = [WEB, WORKER]): ReleaseSpec {
   return {
@@ -29,7 +29,8 @@ function fakeHost(behaviours: Record<string, Behaviour> = {}): FakeDockerHost {
   return host;
 }
 
-async function release(host: FakeDockerHost, s: ReleaseSpec, o: { keepImages?: number; timeout?: number } = {}) {
+type Extra = { keepImages?: number; timeout?: number; volumes?: { names: string[]; ownerUid: number }; releaseCommand?: { command: string[]; timeoutSeconds: number; key: string; markerFile: string } };
+async function release(host: FakeDockerHost, s: ReleaseSpec, o: Extra = {}) {
   const lines: string[] = [];
   // What the ship step does before every release.
   host.addImage({ tag: s.image, app: "demo" });
@@ -40,6 +41,8 @@ async function release(host: FakeDockerHost, s: ReleaseSpec, o: { keepImages?: n
       log: (l) => lines.push(l),
       pollMs: 5,
       runningGateSeconds: 0.05,
+      volumes: o.volumes,
+      releaseCommand: o.releaseCommand,
     });
     return { result, lines, error: undefined as Error | undefined };
   } catch (err) {
@@ -185,5 +188,58 @@ describe("runRelease against a fake Docker host", { timeout: 30_000 }, () => {
     // v1: no container left; v2: the web's and the dropped worker's rollback; v3: running.
     const tags = [...host.images.values()].map((i) => i.tags[0]).sort();
     assert.deepEqual(tags, ["pydeploy/demo:v2", "pydeploy/demo:v3"], "v1 pruned; v2 (both roles' rollback) and v3 (running) in use");
+  });
+});
+
+describe("volumes and the release command", { timeout: 30_000 }, () => {
+  const DATA = { volume: "demo-data", path: "/data" };
+  const withData = (v: string, image: string) => spec(v, image, [{ ...WEB, mounts: [DATA] }, WORKER]);
+  const migrate = (key: string, timeoutSeconds = 2) => ({ command: ["python", "manage.py", "migrate"], timeoutSeconds, key, markerFile: ".pydeploy/demo/release-command" });
+  const oneoff = { "pydeploy/demo:v1 release-command": { kind: "exits", code: 0 }, "pydeploy/demo:v2 release-command": { kind: "exits", code: 0 } } as Record<string, Behaviour>;
+
+  test("a new volume is created once and handed to the app's uid; the web mounts it", async () => {
+    const host = fakeHost();
+    await release(host, withData("v1", "pydeploy/demo:v1"), { volumes: { names: ["demo-data"], ownerUid: 10001 } });
+    assert.deepEqual([...host.volumes], [["demo-data", 10001]], "created and chowned");
+    await release(host, withData("v2", "pydeploy/demo:v2"), { volumes: { names: ["demo-data"], ownerUid: 10001 } });
+    assert.equal(host.history.filter((a) => a[1] === "volume" && a[2] === "create").length, 1, "created only once");
+    const web = [...host.containers.values()].find((c) => c.name === "demo-web-v2")!;
+    assert.ok(web.argv.includes("type=volume,source=demo-data,target=/data,volume-nocopy"), "the web mounts it");
+  });
+
+  test("the release command runs once, in a one-off container with the env and volumes, before any role switches", async () => {
+    const host = fakeHost(oneoff);
+    await release(host, withData("v1", "pydeploy/demo:v1"), { volumes: { names: ["demo-data"], ownerUid: 10001 } });
+    const before = host.history.length;
+    const r = await release(host, withData("v2", "pydeploy/demo:v2"), { volumes: { names: ["demo-data"], ownerUid: 10001 }, releaseCommand: migrate("key-v2") });
+    assert.equal(r.error, undefined, `no error expected: ${r.error?.message}`);
+    const runsAndStops = host.history.slice(before).filter((a) => a[1] === "run" || a[1] === "stop").map((a) => (a[1] === "stop" ? `stop ${a.at(-1)}` : `run ${a[a.indexOf("--name") + 1]}`));
+    assert.deepEqual(runsAndStops, ["run demo-release-v2", "stop demo-web-v1", "run demo-web-v2", "stop demo-worker-v1", "run demo-worker-v2"], "migrate before the first switch");
+    const oneOff = host.history.find((a) => a[1] === "run" && a.includes("demo-release-v2"))!;
+    assert.deepEqual(oneOff.slice(-4), ["pydeploy/demo:v2", "python", "manage.py", "migrate"], "the new image runs the command");
+    assert.ok(oneOff.includes(".pydeploy/demo/app.env") && oneOff.includes("type=volume,source=demo-data,target=/data,volume-nocopy"), "with the env file and the volume");
+    assert.ok(r.lines.includes("  | log of demo-release-v2"), "its output is in the deploy log");
+    assert.ok(![...host.containers.values()].some((c) => c.name === "demo-release-v2"), "the one-off container is removed");
+    assert.equal(host.files.get(".pydeploy/demo/release-command"), "key-v2\n", "what it ran for is recorded");
+
+    const again = await release(host, withData("v2", "pydeploy/demo:v2"), { releaseCommand: migrate("key-v2") });
+    assert.ok(again.lines.includes("release command: already ran for this image, env and command"), "not run twice for the same key");
+    assert.equal(host.history.filter((a) => a.includes("demo-release-v2") && a[1] === "run").length, 1, "one run only");
+  });
+
+  test("a failing release command fails the deploy before anything switches: the old version keeps running", async () => {
+    const host = fakeHost({ ...oneoff, "pydeploy/demo:v2 release-command": { kind: "exits", code: 1 } });
+    await release(host, spec("v1", "pydeploy/demo:v1"));
+    const r = await release(host, spec("v2", "pydeploy/demo:v2"), { releaseCommand: migrate("key-v2") });
+    assert.equal(r.error?.message, "the release command `python manage.py migrate` exited 1: nothing was switched, the previous version keeps serving", "clear error");
+    assert.deepEqual(host.states(), { "demo-web-v1": "running", "demo-worker-v1": "running" }, "v1 untouched, nothing of v2");
+    assert.equal(host.files.get(".pydeploy/demo/release-command"), undefined, "a failed run is not recorded");
+  });
+
+  test("a release command that does not finish in time is stopped and fails the deploy", async () => {
+    const host = fakeHost({ "pydeploy/demo:v1 release-command": { kind: "healthy" } });
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"), { releaseCommand: migrate("key-v1", 1) });
+    assert.equal(r.error?.message, "the release command `python manage.py migrate` did not finish within 1s and was stopped: nothing was switched, the previous version keeps serving", "timeout");
+    assert.deepEqual(host.states(), {}, "the one-off container is gone, no role started");
   });
 });
