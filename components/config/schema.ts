@@ -4,6 +4,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseShellWords } from "shell-quote";
 import { z } from "zod";
+import { findRequirementsFile, resolveDependencySource } from "../image/dependencySource";
+import { indexUrlProblem } from "../image/pipIndex";
+import { DependencyError } from "../image/requirementsFiles";
 
 export const PROJECT = "pydeploy";
 
@@ -86,8 +89,22 @@ const appSchema = z.strictObject({
   aptPackages: z.array(debPackage).default([]),
   buildPackages: z.array(debPackage).default([]),
   // COPY would expand globs and $VARS: plain path characters only.
+  // A requirements file, pyproject.toml, or "none"; unset: detected (components/image/dependencySource.ts).
   requirements: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._/-]*$/, { error: "expected a requirements file path relative to app.path, such as requirements/prod.txt" }).optional(),
-  pipIndexUrl: httpUrl.optional(),
+  extras: z.array(z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/, { error: "expected the name of an extra in [project.optional-dependencies], e.g. prod" })).default([]),
+  // Index URLs are checked in checkSemantics, whose messages never repeat them (they may hold a password).
+  pipIndexUrl: z.string({ error: "expected an http(s) URL" }).optional(),
+  pipExtraIndexUrl: z.string({ error: "expected an http(s) URL" }).optional(),
+  pipTrustedHost: z
+    .preprocess(
+      (v) => (typeof v === "string" ? [v] : v),
+      z.array(z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$/, { error: "expected a host or host:port such as mirrors.aliyun.com" }), { error: "expected a host[:port] or a list of them" }),
+    )
+    .default([]),
+  // `docker build --network`: "host" lets RUN steps reach an index on the build machine's loopback.
+  buildNetwork: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: "expected default, host, none or the name of a Docker network" }).default("default"),
+  // Run as root after the code is copied, e.g. ["python", "manage.py", "collectstatic", "--noinput"].
+  buildCommands: z.array(command, { error: "expected a list of commands" }).default([]),
   env: z.record(envName, envValue).default({}),
   workdir: z.string().regex(/^\/[A-Za-z0-9._/-]*$/, { error: "expected an absolute path such as /app" }).default("/app"),
   user: z
@@ -268,13 +285,20 @@ function checkSemantics(project: string, raw: RawStackConfig, v: ParsedStack): S
   let requirements: string | undefined;
   if (!isDirectory(appPath)) {
     problem("app.path", `expected a directory holding the Python project, but ${appPath} does not exist or is not a directory`);
-  } else if (v.app.requirements !== undefined) {
-    const file = path.resolve(appPath, v.app.requirements);
-    if (!isInside(appPath, file)) problem("app.requirements", `expected a file inside app.path (${appPath}), got ${JSON.stringify(v.app.requirements)}`);
-    else if (!isFile(file)) problem("app.requirements", `expected an existing file, but ${file} does not exist`);
-    else requirements = path.relative(appPath, file).split(path.sep).join("/");
-  } else if (isFile(path.join(appPath, "requirements.txt"))) {
-    requirements = "requirements.txt";
+  } else {
+    // The same reading the Dockerfile renderer does, so a broken include fails here, before anything is created.
+    try {
+      requirements = findRequirementsFile(appPath, v.app.requirements);
+      resolveDependencySource(appPath, requirements, v.app.extras);
+    } catch (err) {
+      if (!(err instanceof DependencyError)) throw err;
+      problem(err.key, err.message);
+    }
+  }
+  for (const k of ["pipIndexUrl", "pipExtraIndexUrl"] as const) {
+    const url = v.app[k];
+    const wrong = url === undefined ? undefined : indexUrlProblem(url);
+    if (wrong) problem(`app.${k}`, wrong);
   }
 
   // Roles and published ports.
@@ -366,13 +390,6 @@ function checkSemantics(project: string, raw: RawStackConfig, v: ParsedStack): S
 
 function isDirectory(p: string): boolean {
   return fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
-}
-function isFile(p: string): boolean {
-  return fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
-}
-function isInside(dir: string, file: string): boolean {
-  const rel = path.relative(dir, file);
-  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
 }
 
 function cidrContains(outer: string, inner: string): boolean {

@@ -2,7 +2,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppConfig } from "../config/schema";
-import { dockerfilePath, renderBuildFiles, writeBuildFiles } from "./buildFiles";
+import { dockerBuildNetwork, dockerfilePath, renderBuildFiles, writeBuildFiles } from "./buildFiles";
 
 export interface RegistryLogin {
   server: pulumi.Input<string>;
@@ -45,6 +45,7 @@ export class AppImage extends pulumi.ComponentResource {
           context: app.path,
           dockerfile: pulumi.all([app, this.generatedFiles]).apply(([a]) => dockerfilePath(a)),
           platform: args.platform ?? "linux/amd64",
+          network: app.apply(dockerBuildNetwork),
         },
         skipPush: args.registry === undefined,
         registry: args.registry,

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { AppConfig } from "../config/schema";
 import { LABEL_APP } from "../deploy/containerSpec";
+import { resolveDependencySource } from "./dependencySource";
 import { DockerfileOptions, renderDockerfile } from "./dockerfile";
 import { renderDockerignore } from "./dockerignore";
 import { renderEntrypoint } from "./entrypoint";
@@ -21,14 +22,16 @@ export interface GeneratedFile {
   mode: number;
 }
 
+/** Reads the project's requirement files or pyproject.toml, so it is called at render time. */
 export function dockerfileOptions(app: AppConfig): DockerfileOptions {
   const web = app.roles.find((r) => r.healthcheck && r.port !== undefined);
   return {
     base: app.baseImage ? { image: app.baseImage } : { pythonVersion: app.python },
     aptPackages: app.aptPackages,
     buildPackages: app.buildPackages,
-    requirementsFile: app.requirements,
-    pipIndexUrl: app.pipIndexUrl,
+    dependencies: resolveDependencySource(app.path, app.requirements, app.extras),
+    pip: { indexUrl: app.pipIndexUrl, extraIndexUrl: app.pipExtraIndexUrl, trustedHosts: app.pipTrustedHost },
+    buildCommands: app.buildCommands,
     env: app.env,
     // The deploy finds, prunes and removes the app's images by this label.
     labels: { [LABEL_APP]: app.name },
@@ -82,6 +85,14 @@ export function writeBuildFiles(dir: string, files: GeneratedFile[]): string[] {
     fs.chmodSync(t.absolute, t.mode);
   }
   return targets.map((t) => t.absolute);
+}
+
+/**
+ * docker.Image's `build.network` (`docker build --network`) for the build's RUN steps; undefined
+ * for Docker's default, so stacks that do not set it keep the image's inputs unchanged.
+ */
+export function dockerBuildNetwork(app: AppConfig): string | undefined {
+  return app.buildNetwork === "default" ? undefined : app.buildNetwork;
 }
 
 export function dockerfilePath(app: AppConfig): string {

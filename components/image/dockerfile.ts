@@ -3,7 +3,10 @@
 // (no RUN --mount, COPY --chmod, heredocs or `# syntax=` line).
 import * as path from "node:path";
 import { quote } from "shell-quote";
+import { singleQuote } from "../shell";
+import type { DependencySource } from "./dependencySource";
 import { HealthProbeOptions, pythonHealthProbe } from "./healthProbe";
+import { PipIndexOptions, pipIndexArgs } from "./pipIndex";
 
 export type BaseImage = { pythonVersion: string } | { image: string };
 
@@ -17,8 +20,10 @@ export interface DockerfileOptions {
   base: BaseImage;
   aptPackages: string[];
   buildPackages: string[];
-  requirementsFile?: string;
-  pipIndexUrl?: string;
+  dependencies: DependencySource;
+  pip: PipIndexOptions;
+  /** Run as root after the code and the env are in place (e.g. collectstatic), one RUN each. */
+  buildCommands: string[][];
   env: Record<string, string>;
   labels: Record<string, string>;
   workdir: string;
@@ -31,6 +36,9 @@ export interface DockerfileOptions {
 
 export const VENV_DIR = "/opt/venv";
 const BUILD_DIR = "/build";
+const PIP = `${VENV_DIR}/bin/pip`;
+// The project is built from a copy, so the build backend's build/ and *.egg-info stay out of the workdir.
+const PROJECT_BUILD_DIR = "/tmp/pydeploy-project";
 
 export function renderDockerfile(o: DockerfileOptions): string {
   const from = "pythonVersion" in o.base ? "python:${PYTHON_VERSION}-slim" : o.base.image;
@@ -46,14 +54,15 @@ export function renderDockerfile(o: DockerfileOptions): string {
   if (o.buildPackages.length > 0) lines.push(aptInstall(o.buildPackages));
   // Debian's python3 has no `python` and no global pip; a venv gives both on every base.
   lines.push(`RUN ${json(["python3", "-m", "venv", VENV_DIR])}`);
-  if (o.requirementsFile !== undefined) {
-    // Only the requirements file, so that code changes reuse the dependency layers.
-    const requirements = path.posix.join(BUILD_DIR, o.requirementsFile);
-    const index = o.pipIndexUrl !== undefined ? ["--index-url", o.pipIndexUrl] : [];
-    lines.push(
-      `COPY ${json([o.requirementsFile, requirements])}`,
-      `RUN ${json([`${VENV_DIR}/bin/pip`, "install", "--no-cache-dir", ...index, "-r", requirements])}`,
-    );
+  // Only what the dependencies are read from, never the code, so code changes reuse these layers.
+  // Nothing else is installed into the venv (no pip upgrade): with --hash lines pip checks every package.
+  const pipInstall = [PIP, "install", "--no-cache-dir", ...pipIndexArgs(o.pip)];
+  if (o.dependencies.kind === "requirements") {
+    lines.push(...copyPreservingPaths(o.dependencies.files, BUILD_DIR));
+    lines.push(`RUN ${json([...pipInstall, "-r", path.posix.join(BUILD_DIR, o.dependencies.entry)])}`);
+  } else if (o.dependencies.kind === "pyproject" && o.dependencies.dependencies.length > 0) {
+    // Read from pyproject.toml at render time: a version bump there does not invalidate this layer.
+    lines.push(`RUN ${jsonWrapped(pipInstall, o.dependencies.dependencies)}`);
   }
   // Labelled too, so the deployer's label filter also prunes this stage's dangling images.
   if (Object.keys(o.labels).length > 0) lines.push(labelInstruction(o.labels));
@@ -71,7 +80,17 @@ export function renderDockerfile(o: DockerfileOptions): string {
     // Owned by root: the app cannot rewrite its own code.
     "COPY . .",
   );
+  if (o.dependencies.kind === "pyproject") {
+    // The project's own package; its dependencies are already in the venv. pip fetches the build
+    // backend ([build-system].requires) from the same index, in an isolated environment.
+    lines.push(
+      `RUN cp -R . ${PROJECT_BUILD_DIR} \\`,
+      `    && ${[...pipInstall, "--no-deps", PROJECT_BUILD_DIR].map(shellWord).join(" ")} \\`,
+      `    && rm -rf ${PROJECT_BUILD_DIR}`,
+    );
+  }
   if (Object.keys(o.env).length > 0) lines.push(envInstruction(o.env, true));
+  for (const command of o.buildCommands) lines.push(`RUN ${json(command)}`);
   if (Object.keys(o.labels).length > 0) lines.push(labelInstruction(o.labels));
   if (o.exposedPorts.length > 0) lines.push(`EXPOSE ${o.exposedPorts.join(" ")}`);
   // Numeric, so runtimes can check "non-root" without reading /etc/passwd.
@@ -138,6 +157,30 @@ export function dockerfileWord(value: string): string {
     throw new Error(`a Dockerfile ENV or LABEL value cannot contain a line break: ${JSON.stringify(value)}`);
   }
   return `"${value.replace(/["$\\]/g, "\\$&")}"`;
+}
+
+/**
+ * COPY instructions that put each file at `dest`/<its relative path>: one COPY per directory,
+ * since COPY of several sources into a directory keeps only their base names.
+ */
+function copyPreservingPaths(files: string[], dest: string): string[] {
+  const byDir = new Map<string, string[]>();
+  for (const f of [...files].sort()) {
+    const dir = path.posix.dirname(f);
+    byDir.set(dir, [...(byDir.get(dir) ?? []), f]);
+  }
+  return [...byDir.entries()].map(([dir, group]) => `COPY ${json([...group, path.posix.join(dest, dir) + "/"])}`);
+}
+
+/** Exec form with each of `tail` on its own line, for long package lists. */
+function jsonWrapped(head: string[], tail: string[]): string {
+  const parts = [head.map((a) => JSON.stringify(a)).join(", "), ...tail.map((a) => JSON.stringify(a))];
+  return `[${parts.join(", \\\n     ")}]`;
+}
+
+/** A shell word that reads as written: bare when plain, else single-quoted. */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_@%+=:,.\/-]+$/.test(text) ? text : singleQuote(text);
 }
 
 /** A JSON array (exec form): no shell, no Dockerfile variable expansion. */

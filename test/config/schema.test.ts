@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { ConfigError, parseStackConfig, RawStackConfig } from "../../components/config/schema";
 import { REPO_ROOT } from "../support/docker";
 
@@ -242,11 +242,87 @@ describe("stack config: bad input names the key and what was expected", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-config-"));
     fs.mkdirSync(path.join(dir, "svc"));
     try {
-      const c = parseStackConfig(raw({ app: { ...validApp(), path: "svc" } }, { baseDir: dir }));
+      const c = parseStackConfig(raw({ app: { ...validApp(), path: "svc", requirements: "none" } }, { baseDir: dir }));
       assert.equal(c.app.path, path.join(dir, "svc"));
-      assert.equal(c.app.requirements, undefined, "no requirements file, no pip install");
+      assert.equal(c.app.requirements, undefined, "requirements: none, no pip install");
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("stack config: Python dependencies, pip's index and the build (issue 10)", () => {
+  const dirs: string[] = [];
+  after(() => {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+  /** A project directory with these files; app.path points at it. */
+  const projectRaw = (files: Record<string, string>, app: Record<string, unknown> = {}): RawStackConfig => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-deps-config-"));
+    dirs.push(dir);
+    for (const [file, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      fs.writeFileSync(path.join(dir, file), text);
+    }
+    return raw({ app: { ...validApp(), path: dir, ...app } });
+  };
+  const PEP621 = '[project]\nname = "site"\nversion = "1"\ndependencies = ["Django>=4.2"]\n[project.optional-dependencies]\nprod = ["gunicorn"]\n';
+
+  it("detects the dependency list and accepts the pip and build keys, with defaults", () => {
+    const c = parseStackConfig(projectRaw({ "requirements/production.txt": "-r base.txt\n", "requirements/base.txt": "django\n" }));
+    assert.equal(c.app.requirements, "requirements/production.txt", "cookiecutter-django's layout is detected");
+    assert.deepEqual([c.app.extras, c.app.pipTrustedHost, c.app.buildNetwork, c.app.buildCommands], [[], [], "default", []], "defaults");
+    const full = parseStackConfig(
+      projectRaw(
+        { "pyproject.toml": PEP621 },
+        {
+          extras: ["prod"],
+          pipIndexUrl: "https://mirrors.aliyun.com/pypi/simple/",
+          pipExtraIndexUrl: "http://10.0.0.5:3141/root/pypi/+simple/",
+          pipTrustedHost: "10.0.0.5:3141",
+          buildNetwork: "host",
+          buildCommands: ["python manage.py collectstatic --noinput", ["python", "-m", "compileall", "."]],
+        },
+      ),
+    );
+    assert.equal(full.app.requirements, "pyproject.toml", "a PEP 621 project is detected");
+    assert.deepEqual(full.app.extras, ["prod"], "extras");
+    assert.deepEqual(full.app.pipTrustedHost, ["10.0.0.5:3141"], "one trusted host becomes a list");
+    assert.equal(full.app.buildNetwork, "host", "build network");
+    assert.deepEqual(full.app.buildCommands, [["python", "manage.py", "collectstatic", "--noinput"], ["python", "-m", "compileall", "."]], "commands as argv");
+  });
+
+  it("no dependency list found: the error lists what was looked for; requirements: none opts out", () => {
+    assertProblem(projectRaw({}), "pydeploy:app.requirements", /looked for requirements\.txt, requirements\/production\.txt, requirements\/prod\.txt, requirements\/base\.txt, and pyproject\.toml/);
+    assert.equal(parseStackConfig(projectRaw({}, { requirements: "none" })).app.requirements, undefined, "none: no pip install");
+  });
+
+  it("an include that is missing or leaves app.path, and dynamic pyproject dependencies, are config errors", () => {
+    assertProblem(projectRaw({ "requirements/production.txt": "-r base.txt\n" }), "pydeploy:app.requirements", /`-r base\.txt` \(requirements\/production\.txt line 1\): .* does not exist/);
+    assertProblem(projectRaw({ "requirements.txt": "-c ../constraints.txt\n" }), "pydeploy:app.requirements", /points outside the project/);
+    assertProblem(projectRaw({ "pyproject.toml": '[project]\nname = "x"\ndynamic = ["dependencies"]\n' }), "pydeploy:app.requirements", /"dependencies" in \[project\]\.dynamic/);
+  });
+
+  it("extras need a pyproject project that has them", () => {
+    assertProblem(projectRaw({ "requirements.txt": "django\n" }, { extras: ["prod"] }), "pydeploy:app.extras", /expected no extras/);
+    assertProblem(projectRaw({ "pyproject.toml": PEP621 }, { extras: ["production"] }), "pydeploy:app.extras", /has "prod"/);
+  });
+
+  it("an index URL with credentials is refused without repeating it", () => {
+    for (const k of ["pipIndexUrl", "pipExtraIndexUrl"]) {
+      const problems = problemsOf(projectRaw({ "requirements.txt": "" }, { [k]: "https://bob:hunter2@pypi.example.com/simple/" }));
+      const hit = problems.find((p) => p.startsWith(`pydeploy:app.${k}:`));
+      assert.ok(hit, `no problem names app.${k}: ${problems.join("\n")}`);
+      assert.match(hit, /must not contain a user name or password/, "says what is wrong");
+      assert.ok(!problems.join("\n").includes("hunter2") && !problems.join("\n").includes("bob"), "the credentials are not echoed");
+    }
+    assertProblem(projectRaw({ "requirements.txt": "" }, { pipIndexUrl: "ftp://mirror.example/simple/" }), "pydeploy:app.pipIndexUrl", /expected an http\(s\) URL/);
+    assertProblem(projectRaw({ "requirements.txt": "" }, { pipIndexUrl: "not a url" }), "pydeploy:app.pipIndexUrl", /expected an http\(s\) URL/);
+  });
+
+  it("trusted hosts, the build network and build commands are checked", () => {
+    assertProblem(projectRaw({ "requirements.txt": "" }, { pipTrustedHost: ["ok.example", "bad host"] }), "pydeploy:app.pipTrustedHost.1", /expected a host or host:port/);
+    assertProblem(projectRaw({ "requirements.txt": "" }, { buildNetwork: "host; rm -rf /" }), "pydeploy:app.buildNetwork", /expected default, host, none or the name of a Docker network/);
+    assertProblem(projectRaw({ "requirements.txt": "" }, { buildCommands: ["python manage.py collectstatic && echo done"] }), "pydeploy:app.buildCommands.0", /without shell operators/);
   });
 });

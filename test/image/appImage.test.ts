@@ -171,3 +171,12 @@ describe("AppImage in single mode and with a hand-written .dockerignore", () => 
     assert.equal(mocks.byType(IMAGE).filter((x) => x.name === `${name}-image`).length, 0);
   });
 });
+
+describe("AppImage build network (app.buildNetwork)", () => {
+  test("host is passed to docker.Image as build.network; the default leaves the input unset", async () => {
+    const host = await create({ app: project({ buildNetwork: "host" }).app, repository: "pydeploy/demo", tag: "host" });
+    assert.equal(host.registered.inputs.build.network, "host", "docker build --network host");
+    const plain = await create({ app: project().app, repository: "pydeploy/demo", tag: "plain" });
+    assert.equal("network" in plain.registered.inputs.build, false, `no network input by default: ${JSON.stringify(plain.registered.inputs.build)}`);
+  });
+});

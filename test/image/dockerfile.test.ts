@@ -9,7 +9,9 @@ const base: DockerfileOptions = {
   base: { pythonVersion: "3.12" },
   aptPackages: [],
   buildPackages: [],
-  requirementsFile: "requirements.txt",
+  dependencies: { kind: "requirements", entry: "requirements.txt", files: ["requirements.txt"], hashed: false },
+  pip: { trustedHosts: [] },
+  buildCommands: [],
   env: {},
   labels: {},
   workdir: "/app",
@@ -113,35 +115,35 @@ describe("renderDockerfile", () => {
   });
 
   it("creates the venv in the builder, installs the requirements into it and copies it to the final stage", () => {
-    const s = stages(render({ requirementsFile: "requirements/prod.txt" }));
+    const s = stages(render({ dependencies: { kind: "requirements", entry: "requirements/prod.txt", files: ["requirements/prod.txt"], hashed: false } }));
     const b = s[1];
     const venv = indexOf(b, (i) => i === 'RUN ["python3", "-m", "venv", "/opt/venv"]', "venv");
-    const copyReq = indexOf(b, (i) => i === 'COPY ["requirements/prod.txt", "/build/requirements/prod.txt"]', "COPY requirements");
+    const copyReq = indexOf(b, (i) => i === 'COPY ["requirements/prod.txt", "/build/requirements/"]', "COPY requirements");
     const pip = indexOf(
       b,
       (i) => i === 'RUN ["/opt/venv/bin/pip", "install", "--no-cache-dir", "-r", "/build/requirements/prod.txt"]',
       "pip install",
     );
-    assert.ok(venv < copyReq && copyReq < pip);
+    assert.ok(venv < copyReq && copyReq < pip, "venv, then the requirements, then pip");
     assert.ok(!b.some((i) => i.startsWith("COPY . ")), "no code in the builder");
     const runtime = s[2];
     indexOf(runtime, (i) => i === "COPY --from=builder /opt/venv /opt/venv", "COPY --from=builder");
     const env = runtime.find((i) => i.startsWith("ENV ")) ?? "";
     assert.ok(env.split(" ").includes("PATH=/opt/venv/bin:$PATH"), "python resolves to the venv");
-    assert.ok(env.split(" ").includes("VIRTUAL_ENV=/opt/venv"));
+    assert.ok(env.split(" ").includes("VIRTUAL_ENV=/opt/venv"), "VIRTUAL_ENV is the venv");
   });
 
   it("passes the pip index url when given", () => {
-    const text = render({ pipIndexUrl: "https://mirrors.aliyun.com/pypi/simple/" });
-    assert.match(text, /"install", "--no-cache-dir", "--index-url", "https:\/\/mirrors\.aliyun\.com\/pypi\/simple\/", "-r"/);
-    assert.doesNotMatch(render(), /index-url/);
+    const text = render({ pip: { indexUrl: "https://mirrors.aliyun.com/pypi/simple/", trustedHosts: [] } });
+    assert.match(text, /"install", "--no-cache-dir", "--index-url", "https:\/\/mirrors\.aliyun\.com\/pypi\/simple\/", "-r"/, "index url before -r");
+    assert.doesNotMatch(render(), /index-url/, "no index url unless given");
   });
 
-  it("still creates the venv but runs no pip without a requirements file", () => {
-    const text = render({ requirementsFile: undefined, pipIndexUrl: "https://mirrors.aliyun.com/pypi/simple/" });
-    assert.match(text, /RUN \["python3", "-m", "venv", "\/opt\/venv"\]/);
-    assert.doesNotMatch(text, /pip", "install|\/build\//);
-    assert.match(text, /COPY --from=builder \/opt\/venv \/opt\/venv/);
+  it("still creates the venv but runs no pip without dependencies", () => {
+    const text = render({ dependencies: { kind: "none" }, pip: { indexUrl: "https://mirrors.aliyun.com/pypi/simple/", trustedHosts: [] } });
+    assert.match(text, /RUN \["python3", "-m", "venv", "\/opt\/venv"\]/, "the venv is created");
+    assert.doesNotMatch(text, /pip", "install|\/build\/|pip install/, "no pip run and nothing copied to /build");
+    assert.match(text, /COPY --from=builder \/opt\/venv \/opt\/venv/, "the venv is copied");
   });
 
   it("installs the dependencies before the code is copied", () => {
@@ -235,7 +237,9 @@ describe("renderDockerfile", () => {
     const text = render({
       aptPackages: ["lsof"],
       buildPackages: ["gcc"],
-      pipIndexUrl: "https://mirrors.aliyun.com/pypi/simple/",
+      pip: { indexUrl: "https://mirrors.aliyun.com/pypi/simple/", trustedHosts: [] },
+      dependencies: { kind: "pyproject", name: "demo", dependencies: ["Django>=4.2"] },
+      buildCommands: [["python", "manage.py", "collectstatic", "--noinput"]],
       env: { A: "1" },
       labels: { "pydeploy.app": "demo" },
       entrypoint: { source: ".pydeploy/entrypoint.sh" },
@@ -246,5 +250,94 @@ describe("renderDockerfile", () => {
     assert.doesNotMatch(text, /^# *syntax=/im);
     assert.doesNotMatch(text, /--mount|--chmod|--link|--start-interval/);
     assert.doesNotMatch(text, /<<-?\s*["']?[A-Z]+/, "no heredocs");
+  });
+});
+
+describe("renderDockerfile: dependency forms, pip index, build commands", () => {
+  const split: DockerfileOptions["dependencies"] = {
+    kind: "requirements",
+    entry: "requirements/production.txt",
+    files: ["requirements/production.txt", "requirements/base.txt", "constraints.txt"],
+    hashed: false,
+  };
+  const pyproject: DockerfileOptions["dependencies"] = { kind: "pyproject", name: "notes", dependencies: ["Django~=3.2.0", 'gunicorn>=20; sys_platform != "win32"'] };
+
+  it("copies every file of an include tree to its own path under /build, one COPY per directory, then installs the entry", () => {
+    const b = stages(render({ dependencies: split }))[1];
+    const copies = b.filter((i) => i.startsWith("COPY "));
+    assert.deepEqual(
+      copies.map((c) => JSON.parse(c.slice(5))),
+      [["constraints.txt", "/build/"], ["requirements/base.txt", "requirements/production.txt", "/build/requirements/"]],
+      "sources grouped by directory, each destination a directory",
+    );
+    const pip = indexOf(b, (i) => i.startsWith("RUN [\"/opt/venv/bin/pip\""), "pip install");
+    assert.deepEqual(JSON.parse(b[pip].slice(4)), ["/opt/venv/bin/pip", "install", "--no-cache-dir", "-r", "/build/requirements/production.txt"], "installs the entry file");
+    assert.ok(b.indexOf(copies[copies.length - 1]) < pip, "files are copied before pip runs");
+  });
+
+  it("adds nothing to the venv besides the requirements, so pip's hash checking covers every package", () => {
+    const b = stages(render({ dependencies: { ...split, hashed: true } }))[1];
+    const pipRuns = b.filter((i) => i.includes("/opt/venv/bin/pip"));
+    assert.equal(pipRuns.length, 1, `one pip run in the builder: ${pipRuns.join("\n")}`);
+    assert.doesNotMatch(pipRuns[0], /--upgrade|-U"|setuptools|"pip"/, "no pip or setuptools upgrade next to hashed requirements");
+  });
+
+  it("installs a pyproject project's dependencies from the rendered list, and the project itself after the code", () => {
+    const s = stages(render({ dependencies: pyproject, pip: { indexUrl: "http://127.0.0.1:3141/simple/", trustedHosts: ["127.0.0.1:3141"] } }));
+    const b = s[1];
+    assert.ok(!b.some((i) => i.startsWith("COPY ")), `nothing copied into the builder: ${b.join("\n")}`);
+    const pip = b.filter((i) => i.includes("/opt/venv/bin/pip"));
+    assert.equal(pip.length, 1, "one pip run in the builder");
+    assert.deepEqual(
+      JSON.parse(pip[0].slice(4)),
+      ["/opt/venv/bin/pip", "install", "--no-cache-dir", "--index-url", "http://127.0.0.1:3141/simple/", "--trusted-host", "127.0.0.1:3141", "Django~=3.2.0", 'gunicorn>=20; sys_platform != "win32"'],
+      "the dependencies are arguments of one exec-form RUN",
+    );
+    const runtime = s[2];
+    const code = runtime.indexOf("COPY . .");
+    const install = indexOf(runtime, (i) => i.includes("--no-deps"), "project install");
+    assert.ok(install > code, "the project is installed after its code is copied");
+    assert.equal(
+      runtime[install],
+      "RUN cp -R . /tmp/pydeploy-project && /opt/venv/bin/pip install --no-cache-dir --index-url http://127.0.0.1:3141/simple/ " +
+        "--trusted-host 127.0.0.1:3141 --no-deps /tmp/pydeploy-project && rm -rf /tmp/pydeploy-project",
+      "built from a copy with the same index options, so build/ and *.egg-info never land in the workdir",
+    );
+  });
+
+  it("renders a pyproject project without dependencies with no builder pip run, but still installs the project", () => {
+    const s = stages(render({ dependencies: { kind: "pyproject", name: "bare", dependencies: [] } }));
+    assert.ok(!s[1].some((i) => i.includes("pip")), `no pip in the builder: ${s[1].join("\n")}`);
+    assert.ok(s[2].some((i) => i.includes("--no-deps")), "the project is installed");
+  });
+
+  it("keeps the pyproject dependency RUN unchanged when only the code changes", () => {
+    const a = render({ dependencies: pyproject });
+    const builder = (text: string) => stages(text)[1].join("\n");
+    assert.equal(builder(a), builder(render({ dependencies: { ...pyproject } })), "same list, same builder stage");
+    assert.notEqual(builder(a), builder(render({ dependencies: { ...pyproject, dependencies: ["Django~=3.2.1"] } })), "another list changes it");
+  });
+
+  it("passes the extra index and every trusted host to each pip run", () => {
+    const pip = { indexUrl: "https://mirror.example/simple/", extraIndexUrl: "http://10.0.0.5:3141/root/pypi/+simple/", trustedHosts: ["10.0.0.5:3141", "mirror.example"] };
+    const expected = ["--index-url", "https://mirror.example/simple/", "--extra-index-url", "http://10.0.0.5:3141/root/pypi/+simple/", "--trusted-host", "10.0.0.5:3141", "--trusted-host", "mirror.example"];
+    const req = stages(render({ pip }))[1].find((i) => i.includes("/opt/venv/bin/pip")) ?? "";
+    assert.deepEqual(JSON.parse(req.slice(4)).slice(3, 3 + expected.length), expected, "requirements install");
+    const project = stages(render({ pip, dependencies: pyproject }))[2].find((i) => i.includes("--no-deps")) ?? "";
+    assert.ok(project.includes(expected.join(" ")), `project install: ${project}`);
+  });
+
+  it("shell-quotes index options in the project install's shell form", () => {
+    const text = render({ dependencies: pyproject, pip: { indexUrl: "https://mirror.example/simple/?a=1&b=$x", trustedHosts: [] } });
+    assert.ok(text.includes("--index-url 'https://mirror.example/simple/?a=1&b=$x'"), "the URL is one quoted word");
+  });
+
+  it("runs build commands as root after the code and the env, before USER", () => {
+    const runtime = stages(render({ env: { DJANGO_SETTINGS_MODULE: "notesite.settings" }, buildCommands: [["python", "manage.py", "collectstatic", "--noinput"], ["python", "-c", 'print("$HOME")']] }))[2];
+    const first = indexOf(runtime, (i) => i === 'RUN ["python", "manage.py", "collectstatic", "--noinput"]', "collectstatic");
+    const second = indexOf(runtime, (i) => i === 'RUN ["python", "-c", "print(\\"$HOME\\")"]', "second command, exec form");
+    const env = indexOf(runtime, (i) => i.includes("DJANGO_SETTINGS_MODULE"), "app env");
+    assert.ok(runtime.indexOf("COPY . .") < env && env < first && first < second, "code, env, then the commands in order");
+    assert.ok(second < runtime.findIndex((i) => i.startsWith("USER ")), "as root, before USER");
   });
 });

@@ -1,0 +1,272 @@
+// Real Django projects in every requirements form, built with the generated Dockerfile on the real
+// engine (legacy builder) from a loopback wheel index of Debian bookworm's packages: each form
+// builds, runs `manage.py check`, and rebuilds a code-only change from the cached dependency layer.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { type AppConfig, parseStackConfig } from "../../components/config/schema";
+import { dockerBuildNetwork, dockerfilePath, renderBuildFiles, writeBuildFiles } from "../../components/image/buildFiles";
+import { BASE_IMAGE, REPO_ROOT, docker, ensureBaseImage, httpGet, uniqueName, waitFor, waitForHttp200 } from "../support/docker";
+import { debianWheels, startWheelIndex, type WheelIndex } from "../support/pypi";
+
+const FIXTURE = path.join(REPO_ROOT, "test", "fixtures", "django-app");
+const RUN_ID = uniqueName("pydeploy-pyproj-it");
+// Labels every image of this run (builder stages too), so `after` prunes exactly these.
+const APP_NAME = uniqueName("notes");
+const SECRET_KEY = "test-only-secret-key-for-the-fixture";
+const HASHED_PROJECTS = ["asgiref", "django", "gunicorn", "pytz", "setuptools", "sqlparse", "whitenoise"];
+
+interface BuildStep {
+  instruction: string;
+  cached: boolean;
+  imageId: string;
+}
+
+/** The legacy builder's "Step n/m : INSTRUCTION ... ---> <id>" output, one entry per step. */
+function parseSteps(output: string): BuildStep[] {
+  return output.split(/^Step \d+\/\d+ : /m).slice(1).map((chunk) => {
+    const ids = [...chunk.matchAll(/^ ---> ([0-9a-f]{12})$/gm)];
+    return {
+      instruction: chunk.split("\n")[0],
+      cached: /^ ---> Using cache$/m.test(chunk),
+      imageId: ids.length > 0 ? ids[ids.length - 1][1] : "",
+    };
+  });
+}
+
+interface Form {
+  name: string;
+  /** Changes the temp copy of the fixture into this layout. */
+  layout(dir: string, index: WheelIndex): void;
+  app: Record<string, unknown>;
+}
+
+const FORMS: Form[] = [
+  {
+    name: "split requirements (requirements/production.txt with -r base.txt, -c ../constraints.txt)",
+    layout: () => {},
+    app: { requirements: "requirements/production.txt" },
+  },
+  {
+    name: "auto-detected requirements.txt (-r requirements/production.txt)",
+    layout: () => {},
+    app: {},
+  },
+  {
+    name: "hash-pinned requirements.txt",
+    layout: (dir, index) => fs.writeFileSync(path.join(dir, "requirements.txt"), index.hashPinned(HASHED_PROJECTS)),
+    app: {},
+  },
+  {
+    name: "pyproject.toml (PEP 621, setuptools backend, extra prod)",
+    layout: (dir) => {
+      for (const f of ["requirements.txt", "requirements", "constraints.txt"]) fs.rmSync(path.join(dir, f), { recursive: true });
+    },
+    app: { extras: ["prod"] },
+  },
+];
+
+function appConfig(dir: string, index: WheelIndex, over: Record<string, unknown>): AppConfig {
+  return parseStackConfig({
+    stack: "test",
+    baseDir: dir,
+    providerConfig: {},
+    values: {
+      app: {
+        name: APP_NAME,
+        path: dir,
+        baseImage: BASE_IMAGE,
+        pipIndexUrl: index.url,
+        pipTrustedHost: index.host,
+        // The index listens on this machine's loopback.
+        buildNetwork: "host",
+        env: { DJANGO_SETTINGS_MODULE: "notesite.settings" },
+        buildCommands: [["python", "manage.py", "collectstatic", "--noinput"]],
+        roles: {
+          web: { command: "gunicorn notesite.wsgi:application --bind 0.0.0.0:8000 --workers 2 --access-logfile -", port: 8000, healthcheck: { path: "/health" } },
+        },
+        ...over,
+      },
+    },
+  }).app;
+}
+
+async function build(app: AppConfig, tag: string): Promise<{ steps: BuildStep[]; output: string }> {
+  writeBuildFiles(app.path, renderBuildFiles(app));
+  const network = dockerBuildNetwork(app);
+  const r = await docker(["build", ...(network ? ["--network", network] : []), "-t", tag, "-f", dockerfilePath(app), app.path], {
+    env: { ...process.env, DOCKER_BUILDKIT: "0" },
+    timeoutMs: 10 * 60_000,
+  });
+  return { steps: parseSteps(r.stdout), output: r.stdout };
+}
+
+async function runIn(image: string, argv: string[], extra: string[] = []): Promise<string> {
+  const r = await docker(["run", "--rm", "-e", `SECRET_KEY=${SECRET_KEY}`, ...extra, image, ...argv], { timeoutMs: 120_000 });
+  return r.stdout + r.stderr;
+}
+
+function bumpVersion(dir: string, version: string): void {
+  fs.writeFileSync(path.join(dir, "notesite", "__init__.py"), `__version__ = "${version}"\n`);
+  const pyproject = path.join(dir, "pyproject.toml");
+  if (fs.existsSync(pyproject)) {
+    const text = fs.readFileSync(pyproject, "utf8");
+    fs.writeFileSync(pyproject, text.replace(/^version = ".*"$/m, `version = "${version}"`));
+  }
+}
+
+describe("Django projects in every requirements form, on the real engine", { timeout: 40 * 60_000 }, () => {
+  let index: WheelIndex;
+  const tempDirs: string[] = [];
+  const tags: string[] = [];
+  const containers: string[] = [];
+
+  before(async () => {
+    ensureBaseImage();
+    index = await startWheelIndex(await debianWheels());
+  }, { timeout: 10 * 60_000 });
+
+  after(async () => {
+    for (const c of containers) await docker(["rm", "-f", c], { allowFailure: true });
+    for (const t of tags) await docker(["rmi", "-f", t], { allowFailure: true });
+    await docker(["image", "prune", "-f", "--filter", `label=pydeploy.app=${APP_NAME}`], { allowFailure: true });
+    for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+    await index?.close();
+  });
+
+  function project(form: Form): AppConfig {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${RUN_ID}-`));
+    tempDirs.push(dir);
+    fs.cpSync(FIXTURE, dir, { recursive: true });
+    form.layout(dir, index);
+    return appConfig(dir, index, form.app);
+  }
+
+  for (const form of FORMS) {
+    describe(form.name, () => {
+      let app: AppConfig;
+      let v1: { steps: BuildStep[]; output: string };
+      const tag = (v: string) => `pydeploy-test/${RUN_ID}-${FORMS.indexOf(form)}:${v}`;
+      let requestsBefore = 0;
+
+      before(async () => {
+        app = project(form);
+        tags.push(tag("v1"), tag("v2"));
+        requestsBefore = index.requests.length;
+        v1 = await build(app, tag("v1"));
+      }, { timeout: 10 * 60_000 });
+
+      it("installs bookworm's Django from the index and passes manage.py check and makemigrations --check", { timeout: 180_000 }, async () => {
+        const versions = await runIn(tag("v1"), ["python", "-c", "import django, gunicorn, whitenoise; print(django.get_version(), gunicorn.__version__)"]);
+        assert.equal(versions.trim(), `${index.wheel("django").version} ${index.wheel("gunicorn").version}`, "Django and gunicorn come from the test index");
+        assert.match(await runIn(tag("v1"), ["python", "manage.py", "check"]), /System check identified no issues/, "manage.py check passes");
+        assert.match(
+          await runIn(tag("v1"), ["python", "manage.py", "makemigrations", "--check", "--dry-run"]),
+          /No changes detected/,
+          "the committed migration matches the models",
+        );
+        const manifest = JSON.parse(await runIn(tag("v1"), ["cat", "/app/staticfiles/staticfiles.json"])) as { paths: Record<string, string> };
+        assert.match(manifest.paths["notes/site.css"] ?? "", /^notes\/site\.[0-9a-f]{12}\.css$/, "collectstatic ran at build time (hashed name)");
+      });
+
+      it("rebuilds a code-only change from the cached dependency layer", { timeout: 10 * 60_000 }, async () => {
+        bumpVersion(app.path, "1.0.1");
+        const v2 = await build(app, tag("v2"));
+        const summary = v2.steps.map((s) => `${s.cached ? "cached " : "ran    "}${s.instruction}`).join("\n");
+        const venv = v2.steps.findIndex((s) => s.instruction.startsWith("COPY --from=builder"));
+        const code = v2.steps.findIndex((s) => s.instruction === "COPY . .");
+        assert.ok(venv > 0 && code > venv, `venv copy before the code copy:\n${summary}`);
+        for (const step of v2.steps.slice(0, code)) {
+          if (!step.instruction.startsWith("FROM ")) assert.ok(step.cached, `not a cache hit: ${step.instruction}\n${summary}`);
+        }
+        assert.equal(v2.steps[venv].imageId, v1.steps[venv].imageId, "the dependency layer's image is reused");
+        assert.ok(!v2.steps[code].cached, `the code layer is rebuilt:\n${summary}`);
+        const version = await runIn(tag("v2"), ["python", "-c", "import notesite; print(notesite.__version__)"]);
+        assert.equal(version.trim(), "1.0.1", "the new code is in the image");
+      });
+
+      if (form.name.startsWith("split")) {
+        it("copies only the production include tree into the dependency stage", async () => {
+          const dockerfile = fs.readFileSync(dockerfilePath(app), "utf8");
+          const copies = dockerfile.split("\n").filter((l) => l.startsWith("COPY [") && l.includes("/build/"));
+          assert.deepEqual(
+            copies,
+            ['COPY ["constraints.txt", "/build/"]', 'COPY ["requirements/base.txt", "requirements/production.txt", "/build/requirements/"]'],
+            "requirements/local.txt (with a package the index lacks) stays out",
+          );
+        });
+
+        it("serves notes and static files under gunicorn after a migrate, and refuses to start without SECRET_KEY", { timeout: 180_000 }, async () => {
+          const name = uniqueName(RUN_ID);
+          containers.push(name);
+          await docker([
+            "run", "-d", "--name", name, "-p", "127.0.0.1::8000", "-e", `SECRET_KEY=${SECRET_KEY}`,
+            "--mount", "type=tmpfs,destination=/data,tmpfs-mode=1777", tag("v1"),
+          ]);
+          const { stdout: portLine } = await docker(["port", name, "8000/tcp"]);
+          const base = `http://127.0.0.1:${/:(\d+)$/m.exec(portLine.trim())?.[1]}`;
+          assert.equal(await waitForHttp200(`${base}/health`, 60_000), "ok\n", "/health answers");
+          const migrate = await docker(["exec", name, "python", "manage.py", "migrate", "--noinput"]);
+          assert.match(migrate.stdout, /Applying notes\.0001_initial\.\.\. OK/, "the release command creates the table");
+
+          const created = await postJson(`${base}/notes`, { text: "hello from the fixture" });
+          assert.equal(created.status, 201, `POST /notes: ${created.body}`);
+          const list = JSON.parse((await httpGet(`${base}/notes`)).body) as { notes: { text: string }[] };
+          assert.deepEqual(list.notes.map((n) => n.text), ["hello from the fixture"], "GET /notes lists the new note");
+          assert.equal((await docker(["exec", name, "stat", "-c", "%u", "/data/db.sqlite3"])).stdout.trim(), "10001", "the app user owns its database");
+
+          const manifest = JSON.parse((await docker(["exec", name, "cat", "/app/staticfiles/staticfiles.json"])).stdout) as { paths: Record<string, string> };
+          const css = await httpGet(`${base}/static/${manifest.paths["notes/site.css"]}`);
+          assert.equal(css.status, 200, "WhiteNoise serves the hashed static file");
+          assert.match(css.body, /font-family/, "with its content");
+
+          const bare = uniqueName(RUN_ID);
+          containers.push(bare);
+          await docker(["run", "-d", "--name", bare, tag("v1")]);
+          const exit = await waitFor("the server without SECRET_KEY to exit", async () => {
+            const state = (await docker(["inspect", "--format", "{{.State.Running}} {{.State.ExitCode}}", bare])).stdout.trim();
+            return state.startsWith("false") ? state : undefined;
+          }, { timeoutMs: 60_000, intervalMs: 500 });
+          assert.notEqual(exit, "false 0", "gunicorn exits with an error");
+          assert.match((await docker(["logs", bare])).stderr, /SECRET_KEY setting must not be empty/, "and says why");
+        });
+      }
+
+      if (form.name.startsWith("hash")) {
+        it("builds in pip's hash-checking mode, and fails on a wrong hash", { timeout: 10 * 60_000 }, async () => {
+          const file = path.join(app.path, "requirements.txt");
+          assert.match(fs.readFileSync(file, "utf8"), /--hash=sha256:[0-9a-f]{64}/, "the file is hash-pinned");
+          const django = index.wheel("django").sha256;
+          fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(django, "0".repeat(64)));
+          const r = await docker(["build", "--network", "host", "-f", dockerfilePath(app), app.path], {
+            env: { ...process.env, DOCKER_BUILDKIT: "0" },
+            timeoutMs: 10 * 60_000,
+            allowFailure: true,
+          });
+          assert.notEqual(r.code, 0, "the build fails");
+          assert.match(r.stdout + r.stderr, /THESE PACKAGES DO NOT MATCH THE HASHES/, "pip checked the hashes");
+        });
+      }
+
+      if (form.name.startsWith("pyproject")) {
+        it("installs the project itself, fetching its build backend from the configured index, and leaves no build files in /app", { timeout: 180_000 }, async () => {
+          const show = await runIn(tag("v1"), ["pip", "show", "pydeploy-notes"]);
+          assert.match(show, /^Version: 1\.0\.0$/m, "the project is installed in the venv");
+          const fetched = index.requests.slice(requestsBefore);
+          assert.ok(fetched.includes("GET /simple/wheel/ 200"), `setuptools' build requirement came from the index: ${fetched.join(", ")}`);
+          const leftovers = await runIn(tag("v1"), ["sh", "-c", "ls -d /app/build /app/*.egg-info 2>/dev/null | wc -l"]);
+          assert.equal(leftovers.trim(), "0", "no build/ or *.egg-info in the workdir");
+        });
+      }
+    });
+  }
+});
+
+function postJson(url: string, body: unknown): Promise<{ status: number; body: string }> {
+  return fetch(url, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } }).then(async (r) => ({
+    status: r.status,
+    body: await r.text(),
+  }));
+}

@@ -1,0 +1,110 @@
+// The include tree of a requirements file, read from real files in a temp project.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, describe, it } from "node:test";
+import { DependencyError, logicalLines, readRequirementsTree } from "../../components/image/requirementsFiles";
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function projectWith(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-reqs-"));
+  dirs.push(dir);
+  for (const [file, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), text);
+  }
+  return dir;
+}
+
+function errorOf(fn: () => unknown): DependencyError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof DependencyError, `expected a DependencyError, got ${err}`);
+    return err;
+  }
+  assert.fail("no error was thrown");
+}
+
+describe("readRequirementsTree", () => {
+  it("follows -r and -c relative to the including file, in every spelling pip accepts", () => {
+    const dir = projectWith({
+      "requirements/production.txt": "-r base.txt\n--requirement=extra/a.txt\ngunicorn\n",
+      "requirements/base.txt": "-c ../constraints.txt\n--constraint ../more.txt\nDjango~=3.2.0\n",
+      "requirements/extra/a.txt": "-rb.txt\n",
+      "requirements/extra/b.txt": "-r ../base.txt\n", // a cycle back to base
+      "constraints.txt": "sqlparse<0.5\n",
+      "more.txt": "",
+      "requirements/local.txt": "-r base.txt\ndjango-debug-toolbar\n",
+    });
+    const tree = readRequirementsTree(dir, "requirements/production.txt");
+    assert.deepEqual(
+      tree.files,
+      ["requirements/production.txt", "requirements/base.txt", "constraints.txt", "more.txt", "requirements/extra/a.txt", "requirements/extra/b.txt"],
+      "entry first, each file once, local.txt not included",
+    );
+    assert.equal(tree.hashed, false, "no --hash lines");
+  });
+
+  it("leaves http(s) includes to pip and ignores comments, blank lines and continuations", () => {
+    const dir = projectWith({
+      "requirements.txt": "# -r nothere.txt\n\n-r https://example.com/reqs.txt\nrequests \\\n  >=2  # -r nothere.txt\n",
+    });
+    assert.deepEqual(readRequirementsTree(dir, "requirements.txt").files, ["requirements.txt"], "only the entry");
+  });
+
+  it("notices hash-pinned requirements, also on a continuation line", () => {
+    const dir = projectWith({ "requirements.txt": "django==3.2.25 \\\n    --hash=sha256:abc\n" });
+    assert.equal(readRequirementsTree(dir, "requirements.txt").hashed, true, "--hash on a continuation line");
+    const explicit = projectWith({ "requirements.txt": "--require-hashes\ndjango==3.2.25\n" });
+    assert.equal(readRequirementsTree(explicit, "requirements.txt").hashed, true, "--require-hashes");
+  });
+
+  it("refuses an include that does not exist, naming the line and the resolved path", () => {
+    const dir = projectWith({ "requirements/production.txt": "gunicorn\n-r base.txt\n" });
+    const err = errorOf(() => readRequirementsTree(dir, "requirements/production.txt"));
+    assert.match(err.message, /`-r base\.txt` \(requirements\/production\.txt line 2\)/, "names the line");
+    assert.ok(err.message.includes(path.join(dir, "requirements", "base.txt")), `names the resolved path: ${err.message}`);
+    assert.match(err.message, /relative to the including file/, "explains how includes resolve");
+    assert.equal(err.key, "app.requirements", "the key to fix");
+  });
+
+  it("refuses an include that leaves the project", () => {
+    const dir = projectWith({ "requirements.txt": "-c ../../outside.txt\n" });
+    assert.match(errorOf(() => readRequirementsTree(dir, "requirements.txt")).message, /points outside the project/, "outside app.path");
+  });
+
+  it("refuses editable installs, local paths and local --find-links, which need files copied later", () => {
+    for (const line of ["-e .", "--editable=./lib", ".", "./libs/foo", "file:///tmp/x.whl", "-f ./wheels"]) {
+      const dir = projectWith({ "requirements.txt": `django\n${line}\n` });
+      const err = errorOf(() => readRequirementsTree(dir, "requirements.txt"));
+      assert.ok(err.message.includes(`\`${line}\` (requirements.txt line 2)`), `names the line for ${line}: ${err.message}`);
+    }
+    const remote = projectWith({ "requirements.txt": "-f https://download.example/wheels/\ndjango\n" });
+    assert.deepEqual(readRequirementsTree(remote, "requirements.txt").files, ["requirements.txt"], "a remote --find-links is fine");
+  });
+
+  it("refuses file names that COPY would expand", () => {
+    const dir = projectWith({ "requirements.txt": "-r req*.txt\n", "req*.txt": "" });
+    assert.match(errorOf(() => readRequirementsTree(dir, "requirements.txt")).message, /without spaces, quotes, globs or \$/, "a glob character");
+  });
+});
+
+describe("logicalLines", () => {
+  it("joins continuations, keeps the first line number, drops comments", () => {
+    assert.deepEqual(
+      logicalLines("a  # c\n# only a comment\nb \\\n  c\\\n d\n\ne#not-a-comment\n"),
+      [
+        { text: "a", line: 1 },
+        { text: "b    c  d", line: 3 },
+        { text: "e#not-a-comment", line: 7 },
+      ],
+      "pip's reading of the lines",
+    );
+  });
+});
