@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseShellWords } from "shell-quote";
 import { z } from "zod";
+import { HostKeyError, parseHostKeyLine } from "../server/sshConnection";
 import { findRequirementsFile, resolveDependencySource } from "../image/dependencySource";
 import { indexUrlProblem } from "../image/pipIndex";
 import { DependencyError } from "../image/requirementsFiles";
@@ -137,6 +138,15 @@ const registrySchema = z.strictObject({
   repository: z.string().regex(/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/, { error: "expected namespace/name, e.g. my-namespace/demo" }),
 });
 
+// A security group rule is identified by its CIDR as written: 10.1.2.3/8 would be a second
+// spelling of a network that another entry may already open.
+const networkCidr = cidr.superRefine((c, ctx) => {
+  const [address, bits] = splitCidr(c);
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  const network = `${[24, 16, 8, 0].map((shift) => ((address & mask) >>> shift) & 255).join(".")}/${bits}`;
+  if (network !== c) ctx.addIssue({ code: "custom", message: `expected a network address: ${c} has host bits set, write ${network}` });
+});
+
 const serverSchema = z.strictObject({
   instanceType: z.string().regex(/^ecs\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$/, { error: "expected an ECS instance type such as ecs.t6-c1m2.large" }).optional(),
   imageId: z.string().regex(/^([a-z0-9]+(_[a-z0-9]+)*\.vhd|m-[a-z0-9]+)$/, { error: "expected an ECS image id such as ubuntu_22_04_x64_20G_alibase_20240508.vhd or m-bp1..." }).optional(),
@@ -149,7 +159,8 @@ const serverSchema = z.strictObject({
   securityGroupId: z.string().regex(/^sg-[a-z0-9]+$/, { error: "expected a security group id such as sg-bp1..." }).optional(),
   vpcCidr: cidr.default("172.16.0.0/16"),
   vswitchCidr: cidr.default("172.16.1.0/24"),
-  internetMaxBandwidthOut: integer(1, 200, "Mbit/s from 1 to 200 (above 0 gives the server a public IP)").default(5),
+  // The provider's documented range; 0 means no public IP.
+  internetMaxBandwidthOut: integer(0, 100, "Mbit/s from 0 to 100 (above 0 gives the server a public IP)").default(5),
   systemDisk: z
     .strictObject({
       category: z.enum(["cloud_essd", "cloud_efficiency", "cloud_ssd", "cloud_auto"], { error: "expected cloud_essd, cloud_efficiency, cloud_ssd or cloud_auto" }).default("cloud_essd"),
@@ -160,8 +171,8 @@ const serverSchema = z.strictObject({
   deletionProtection: boolean.default(false),
   sshPort: port.default(22),
   sshUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/, { error: "expected a Unix user name" }).default("root"),
-  sshAllowedCidrs: z.array(cidr).min(1, { error: "expected at least one CIDR" }).optional(),
-  appAllowedCidrs: z.array(cidr).min(1, { error: "expected at least one CIDR" }).default(["0.0.0.0/0"]),
+  sshAllowedCidrs: z.array(networkCidr).min(1, { error: "expected at least one CIDR" }).optional(),
+  appAllowedCidrs: z.array(networkCidr).min(1, { error: "expected at least one CIDR" }).default(["0.0.0.0/0"]),
   publicKey: z.string().regex(/^ssh-rsa [A-Za-z0-9+/]+=*( [^\n]*)?$/, { error: "expected an OpenSSH RSA public key (ssh-rsa AAAA...); Alibaba Cloud key pairs are RSA" }).optional(),
 });
 
@@ -169,6 +180,19 @@ const hostSchema = z.strictObject({
   address: z.union([z.ipv4(), z.ipv6(), z.hostname()], { error: "expected a host name or IP address" }),
   port: port.default(22),
   user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, { error: "expected a Unix user name" }).default("root"),
+  // The server's public host key, as `ssh-keyscan -t ed25519 <host>` prints it; kept as "type base64".
+  hostKey: z
+    .string({ error: "expected a host key line such as \"ssh-ed25519 AAAAC3Nza…\"" })
+    .transform((line, ctx) => {
+      try {
+        return parseHostKeyLine(line).line;
+      } catch (err) {
+        if (!(err instanceof HostKeyError)) throw err;
+        ctx.addIssue({ code: "custom", message: `expected a host key line such as "ssh-ed25519 AAAAC3Nza…" (ssh-keyscan -t ed25519 <host> prints it): ${err.message}` });
+        return z.NEVER;
+      }
+    })
+    .optional(),
 });
 
 const stackSchema = z.strictObject({
@@ -354,7 +378,11 @@ function checkSemantics(project: string, raw: RawStackConfig, v: ParsedStack): S
     if (s.sshPort !== 22) {
       warnings.push(`${project}:server.sshPort is ${s.sshPort}: the security group opens it, but the instance's sshd must be configured to listen there (the stock image listens on 22).`);
     }
-    if (hostPorts.has(s.sshPort)) problem(`server.sshPort`, `port ${s.sshPort} is also published by role ${hostPorts.get(s.sshPort)}`);
+    // The two would be one security group rule, and one host port cannot serve both.
+    if (hostPorts.has(s.sshPort)) problem(`server.sshPort`, `port ${s.sshPort} is also published by role ${hostPorts.get(s.sshPort)}; SSH and the app need different host ports`);
+    if (s.internetMaxBandwidthOut === 0) {
+      warnings.push(`${project}:server.internetMaxBandwidthOut is 0: the server gets no public IP, so the deploy connects to its private IP and must run inside the VPC (or over a VPN to it).`);
+    }
     if (!s.vswitchId && !cidrContains(s.vpcCidr, s.vswitchCidr)) problem("server.vswitchCidr", `expected a block inside server.vpcCidr (${s.vpcCidr}), got ${s.vswitchCidr}`);
     if (s.vswitchId && !s.vpcId && !s.securityGroupId) problem("server.vpcId", "is needed with server.vswitchId to create the security group in the same VPC");
     if (s.publicKey && !v.sshPrivateKey) problem("sshPrivateKey", "is required with server.publicKey: the deployment logs in with its private key (pulumi config set --secret sshPrivateKey < key)");
@@ -364,6 +392,11 @@ function checkSemantics(project: string, raw: RawStackConfig, v: ParsedStack): S
   if (v.target === "existing") {
     if (!v.host) problem("host", "is required with target existing: {address, port, user} of your server");
     if (!v.sshPrivateKey) problem("sshPrivateKey", "is required with target existing (pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519)");
+    if (v.host && !v.host.hostKey) {
+      const how = `get it with \`ssh-keyscan -t ed25519 ${v.host.address}\`, check it against the server's own /etc/ssh/ssh_host_ed25519_key.pub (e.g. from its console), then \`pulumi config set --path ${project}:host.hostKey 'ssh-ed25519 AAAA…'\``;
+      if (environment === "production") problem("host.hostKey", `is required in production, so the deploy talks only to your server: ${how}`);
+      else warnings.push(`${project}:host.hostKey is not set: the deploy accepts any SSH host key from ${v.host.address}, so it cannot notice a man in the middle. To pin it, ${how}.`);
+    }
   }
 
   // Shipping.

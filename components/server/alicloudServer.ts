@@ -4,8 +4,11 @@ import { createHash } from "node:crypto";
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { renderCloudInit } from "./cloudInit";
+import { renderCloudConfig } from "./cloudInit";
 import type { DockerInstallOptions } from "./dockerInstall";
+import type { SshConnection } from "./sshConnection";
+
+export type { SshConnection } from "./sshConnection";
 
 export interface AlicloudServerArgs {
   instanceType?: pulumi.Input<string>;
@@ -27,21 +30,32 @@ export interface AlicloudServerArgs {
   systemDisk: pulumi.Input<{ category: string; sizeGb: number }>;
   tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
   deletionProtection: pulumi.Input<boolean>;
-  /** Already validated; one ingress rule per CIDR. */
+  /** Already validated (canonical IPv4 CIDRs); one ingress rule per CIDR. */
   ssh: { port: number; user: string; allowedCidrs: string[] };
-  /** Published host ports; one ingress rule per (port, CIDR). */
+  /** Published host ports; one ingress rule per (port, CIDR). A pair given twice, here or as SSH, is opened once. */
   appPorts: { port: number; allowedCidrs: string[] }[];
   /** Both or neither; neither generates an RSA 4096 key (Alibaba key pairs take RSA). */
   publicKey?: pulumi.Input<string>;
   privateKey?: pulumi.Input<string>;
+  /** What cloud-init installs on first boot. Later changes do not touch the instance: apply them over SSH. */
   cloudInit: DockerInstallOptions;
 }
 
-export interface SshConnection {
-  host: string;
-  port: number;
-  user: string;
-  privateKey: string;
+/** The fields of a DescribeInstanceTypes answer that tell a burstable (CPU credit) type. */
+interface InstanceTypeCandidate {
+  id: string;
+  family?: string;
+  burstableInstance?: { initialCredit?: string; baselineCredit?: string };
+}
+
+/**
+ * Burstable types (t5, t6, …) throttle under sustained load. The provider reports their credits
+ * as strings, "0" for other types (terraform-provider-alicloud, data_source_alicloud_instance_types.go);
+ * t6 has a baseline but no initial credit, so both count, and the family settles it when they are absent.
+ */
+function isBurstable(t: InstanceTypeCandidate): boolean {
+  const credit = (v: string | undefined) => Number(v ?? 0) > 0;
+  return credit(t.burstableInstance?.initialCredit) || credit(t.burstableInstance?.baselineCredit) || /^ecs\.t\d+$/.test(t.family ?? "");
 }
 
 export class AlicloudServer extends pulumi.ComponentResource {
@@ -49,8 +63,10 @@ export class AlicloudServer extends pulumi.ComponentResource {
   readonly publicIp: pulumi.Output<string>;
   readonly privateIp: pulumi.Output<string>;
   readonly securityGroupId: pulumi.Output<string>;
-  /** Secret as a whole. */
+  /** Secret as a whole; carries `hostKey`, so the deploy accepts only this server. */
   readonly connection: pulumi.Output<SshConnection>;
+  /** The server's SSH host key, "ssh-ed25519 AAAA…", installed by cloud-init before sshd first starts. Not secret. */
+  readonly hostKey: pulumi.Output<string>;
   /** Secret. */
   readonly privateKey: pulumi.Output<string>;
   /** e.g. "ssh -p 22 root@203.0.113.10"; no key material. */
@@ -107,16 +123,23 @@ export class AlicloudServer extends pulumi.ComponentResource {
               alicloud.ecs
                 .getInstanceTypesOutput({ availabilityZone: zone, cpuCoreCount: cores, memorySize: memory, systemDiskCategory: diskCategory }, parent)
                 .apply((r) => {
-                  // Burstable types (t5/t6) throttle under sustained load: prefer any other.
                   const types = r.instanceTypes ?? [];
-                  const chosen = types.find((t) => !t.burstableInstance?.initialCredit) ?? types[0];
-                  if (!chosen) {
+                  const steady = types.find((t) => !isBurstable(t));
+                  if (steady) return steady.id;
+                  if (!types[0]) {
                     throw new pulumi.RunError(
                       `no instance type with ${cores} cores and ${memory} GiB in zone ${zone}; set pydeploy:server.instanceType` +
                         ` (the lookup also asked for ${diskCategory} system disk support)`,
                     );
                   }
-                  return chosen.id;
+                  // Only burstable types fit: usable, but the user should know what they get.
+                  void pulumi.log.warn(
+                    `only burstable instance types have ${cores} cores and ${memory} GiB in zone ${zone}: using ${types[0].id}, ` +
+                      `which is throttled to its baseline once its CPU credits run out. Set pydeploy:server.instanceType to choose, ` +
+                      `or change pydeploy:server.cpuCores / memoryGb.`,
+                    this,
+                  );
+                  return types[0].id;
                 }),
             );
 
@@ -160,36 +183,28 @@ export class AlicloudServer extends pulumi.ComponentResource {
             parent,
           ).id;
 
-    const ingress = (ruleName: string, port: number, cidrIp: string, description: string) =>
-      new alicloud.ecs.SecurityGroupRule(
-        ruleName,
-        {
-          securityGroupId,
-          type: "ingress",
-          ipProtocol: "tcp",
-          portRange: `${port}/${port}`,
-          nicType: "intranet",
-          policy: "accept",
-          cidrIp,
-          description,
-        },
-        parent,
-      );
-    // Alibaba rejects a duplicate (port, CIDR) rule and Pulumi a duplicate name: open each pair once.
-    const opened = new Set<string>();
-    const perPrefix = new Map<string, number>();
-    const rules: alicloud.ecs.SecurityGroupRule[] = [];
-    const allow = (prefix: string, port: number, cidrs: string[], description: string) => {
-      for (const cidr of cidrs) {
-        if (opened.has(`${port} ${cidr}`)) continue;
-        opened.add(`${port} ${cidr}`);
-        const index = perPrefix.get(prefix) ?? 0;
-        perPrefix.set(prefix, index + 1);
-        rules.push(ingress(`${prefix}-${index}`, port, cidr, description));
+    // Alibaba Cloud identifies a rule by its fields (group, direction, protocol, port, NIC type,
+    // CIDR, policy, priority): authorizing the same fields twice is a silent no-op, and deleting
+    // either copy revokes the one real rule. So each rule is named after what it allows, never a
+    // list position: adding, removing or reordering CIDRs or ports leaves every other rule untouched,
+    // and a (port, CIDR) pair given twice is one resource.
+    const rules = new Map<string, alicloud.ecs.SecurityGroupRule>();
+    const allow = (port: number, cidrs: string[], description: string) => {
+      for (const cidrIp of cidrs) {
+        const ruleName = `${name}-allow-tcp-${port}-from-${cidrIp}`;
+        if (rules.has(ruleName)) continue;
+        rules.set(
+          ruleName,
+          new alicloud.ecs.SecurityGroupRule(
+            ruleName,
+            { securityGroupId, type: "ingress", ipProtocol: "tcp", portRange: `${port}/${port}`, nicType: "intranet", policy: "accept", cidrIp, description },
+            parent,
+          ),
+        );
       }
     };
-    allow(`${name}-ssh-${args.ssh.port}`, args.ssh.port, args.ssh.allowedCidrs, `pydeploy ${name}: SSH`);
-    for (const { port, allowedCidrs } of args.appPorts) allow(`${name}-port-${port}`, port, allowedCidrs, `pydeploy ${name}: port ${port}`);
+    allow(args.ssh.port, args.ssh.allowedCidrs, `pydeploy ${name}: SSH`);
+    for (const { port, allowedCidrs } of args.appPorts) allow(port, allowedCidrs, `pydeploy ${name}: port ${port}`);
 
     let publicKey: pulumi.Output<string>;
     if (args.publicKey !== undefined) {
@@ -216,6 +231,22 @@ export class AlicloudServer extends pulumi.ComponentResource {
       parent,
     );
 
+    // The server's own SSH host key, made here so the deploy can pin it before the first connection.
+    const hostKeyPair = new tls.PrivateKey(
+      `${name}-host-key`,
+      { algorithm: "ED25519" },
+      { ...parent, additionalSecretOutputs: ["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"] },
+    );
+    this.hostKey = hostKeyPair.publicKeyOpenssh.apply((k) => k.trim());
+    // Secret: it carries the host's private key.
+    const userData = pulumi.secret(
+      pulumi
+        .all([hostKeyPair.privateKeyOpenssh, this.hostKey])
+        .apply(([privateKeyOpenssh, publicKey]) => renderCloudConfig({ docker: args.cloudInit, hostKey: { privateKeyOpenssh, publicKey } }))
+        // Base64 is the provider's recommended form.
+        .apply((doc) => Buffer.from(doc, "utf8").toString("base64")),
+    );
+
     const systemDisk = pulumi.output(args.systemDisk);
     const instance = new alicloud.ecs.Instance(
       `${name}-instance`,
@@ -233,13 +264,14 @@ export class AlicloudServer extends pulumi.ComponentResource {
         systemDiskSize: systemDisk.sizeGb,
         tags: args.tags,
         deletionProtection: args.deletionProtection,
-        // Base64 is the provider's recommended form.
-        userData: Buffer.from(renderCloudInit(args.cloudInit), "utf8").toString("base64"),
+        userData,
       },
       {
         ...parent,
-        // A newer image matching the regex must not rebuild the system disk of a running server.
-        ignoreChanges: imageLookedUp ? ["imageId"] : [],
+        // A userData change reboots the instance, and cloud-init would not run it again anyway:
+        // the deploy applies later mirror changes over SSH. A newer image matching the regex must
+        // not rebuild the system disk of a running server.
+        ignoreChanges: imageLookedUp ? ["userData", "imageId"] : ["userData"],
       },
     );
 
@@ -255,7 +287,9 @@ export class AlicloudServer extends pulumi.ComponentResource {
     const { port, user } = args.ssh;
     // Depending on the rule ids makes anything using the connection wait for SSH to be allowed.
     this.connection = pulumi.secret(
-      pulumi.all([host, this.privateKey, ...rules.map((r) => r.id)]).apply(([h, privateKey]) => ({ host: h, port, user, privateKey })),
+      pulumi
+        .all([host, this.privateKey, this.hostKey, ...[...rules.values()].map((r) => r.id)])
+        .apply(([h, privateKey, hostKey]): SshConnection => ({ host: h, port, user, privateKey, hostKey })),
     );
     this.sshCommand = pulumi.interpolate`ssh -p ${port} ${user}@${host}`;
 
@@ -265,6 +299,7 @@ export class AlicloudServer extends pulumi.ComponentResource {
       privateIp: this.privateIp,
       securityGroupId: this.securityGroupId,
       connection: this.connection,
+      hostKey: this.hostKey,
       privateKey: this.privateKey,
       sshCommand: this.sshCommand,
       zoneId: this.zoneId,

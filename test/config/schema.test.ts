@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -324,5 +325,74 @@ describe("stack config: Python dependencies, pip's index and the build (issue 10
     assertProblem(projectRaw({ "requirements.txt": "" }, { pipTrustedHost: ["ok.example", "bad host"] }), "pydeploy:app.pipTrustedHost.1", /expected a host or host:port/);
     assertProblem(projectRaw({ "requirements.txt": "" }, { buildNetwork: "host; rm -rf /" }), "pydeploy:app.buildNetwork", /expected default, host, none or the name of a Docker network/);
     assertProblem(projectRaw({ "requirements.txt": "" }, { buildCommands: ["python manage.py collectstatic && echo done"] }), "pydeploy:app.buildCommands.0", /without shell operators/);
+  });
+});
+
+describe("stack config: the server and the SSH host (issue 8)", () => {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-hostkeys-"));
+  after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+  /** A real public key line from OpenSSH's ssh-keygen. */
+  const keyLine = (type: "ed25519" | "ecdsa" | "rsa"): string => {
+    const file = path.join(scratch, type);
+    const r = spawnSync("ssh-keygen", ["-q", "-t", type, ...(type === "rsa" ? ["-b", "2048"] : []), "-N", "", "-C", "", "-f", file], { encoding: "utf8" });
+    if (r.error) throw new Error(`ssh-keygen must be installed to run these tests: ${r.error.message}`);
+    assert.equal(r.status, 0, `ssh-keygen: ${r.stderr}`);
+    return fs.readFileSync(`${file}.pub`, "utf8").trim();
+  };
+  const ed25519 = keyLine("ed25519");
+  const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n";
+  const existing = (host: Record<string, unknown>, extra: Partial<RawStackConfig> = {}) =>
+    raw({ target: "existing", app: validApp(), host: { address: "203.0.113.5", ...host }, sshPrivateKey: KEY }, extra);
+  const alicloud = (server: Record<string, unknown>) => raw({ target: "alicloud", app: validApp(), server: { sshAllowedCidrs: ["203.0.113.0/24"], ...server } });
+
+  it("server.internetMaxBandwidthOut takes the provider's range, 0 to 100; 0 warns that there is no public IP", () => {
+    assertProblem(alicloud({ internetMaxBandwidthOut: 101 }), "pydeploy:server.internetMaxBandwidthOut", /expected Mbit\/s from 0 to 100.*, got 101/);
+    assertProblem(alicloud({ internetMaxBandwidthOut: -1 }), "pydeploy:server.internetMaxBandwidthOut", /expected Mbit\/s from 0 to 100/);
+    assert.equal(parseStackConfig(alicloud({ internetMaxBandwidthOut: 100 })).server?.internetMaxBandwidthOut, 100, "the maximum is accepted");
+    const none = parseStackConfig(alicloud({ internetMaxBandwidthOut: 0 }));
+    assert.equal(none.server?.internetMaxBandwidthOut, 0, "0 is accepted");
+    assert.ok(none.warnings.some((w) => /internetMaxBandwidthOut is 0: the server gets no public IP.*private IP/.test(w)), `warnings: ${none.warnings.join("\n")}`);
+  });
+
+  it("server.sshPort may not be a published port: SSH and the app would share one security group rule", () => {
+    // validApp publishes web on host port 80.
+    assertProblem(alicloud({ sshPort: 80 }), "pydeploy:server.sshPort", /port 80 is also published by role web; SSH and the app need different host ports/);
+    assert.equal(parseStackConfig(alicloud({ sshPort: 2222 })).server?.sshPort, 2222, "another port is fine");
+  });
+
+  it("allowed CIDRs must be network addresses, so no rule is a second spelling of another", () => {
+    assertProblem(alicloud({ sshAllowedCidrs: ["10.1.2.3/8"] }), "pydeploy:server.sshAllowedCidrs.0", /expected a network address: 10\.1\.2\.3\/8 has host bits set, write 10\.0\.0\.0\/8/);
+    assertProblem(alicloud({ appAllowedCidrs: ["0.0.0.0/0", "192.0.2.77/24"] }), "pydeploy:server.appAllowedCidrs.1", /write 192\.0\.2\.0\/24/);
+    const c = parseStackConfig(alicloud({ sshAllowedCidrs: ["203.0.113.7/32", "10.0.0.0/8"], appAllowedCidrs: ["0.0.0.0/0"] }));
+    assert.deepEqual([c.server?.sshAllowedCidrs, c.server?.appAllowedCidrs], [["203.0.113.7/32", "10.0.0.0/8"], ["0.0.0.0/0"]], "network addresses pass unchanged");
+  });
+
+  it("host.hostKey takes the line ssh-keyscan prints (or a .pub line), of any of the three types, and keeps type and key", () => {
+    assert.equal(parseStackConfig(existing({ hostKey: `203.0.113.5 ${ed25519}` })).host?.hostKey, ed25519, "ssh-keyscan form");
+    assert.equal(parseStackConfig(existing({ hostKey: `${ed25519} root@box` })).host?.hostKey, ed25519, ".pub form");
+    for (const type of ["ecdsa", "rsa"] as const) {
+      const line = keyLine(type);
+      const c = parseStackConfig(existing({ hostKey: line }));
+      assert.equal(c.host?.hostKey, line, `${type} is accepted`);
+      assert.deepEqual(c.warnings, [], "a pinned key needs no warning");
+    }
+  });
+
+  it("a malformed host.hostKey names the key and what is wrong", () => {
+    assertProblem(existing({ hostKey: "ssh-ed25519 not*base64" }), "pydeploy:host.hostKey", /expected a host key line such as "ssh-ed25519 AAAAC3Nza…" \(ssh-keyscan -t ed25519 <host> prints it\): the key data after ssh-ed25519 is not base64/);
+    assertProblem(existing({ hostKey: "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU" }), "pydeploy:host.hostKey", /no key type \(ssh-ed25519, ecdsa-sha2-nistp256, ssh-rsa\)/);
+    assertProblem(existing({ hostKey: ed25519.slice(0, 40) }), "pydeploy:host.hostKey", /not a whole ssh-ed25519 public key/);
+  });
+
+  it("no host.hostKey: a warning on a development stack says the risk and how to get the key", () => {
+    const c = parseStackConfig(existing({}));
+    assert.equal(c.warnings.length, 1, `warnings: ${c.warnings.join("\n")}`);
+    assert.match(c.warnings[0], /host\.hostKey is not set: the deploy accepts any SSH host key from 203\.0\.113\.5/, "the risk");
+    assert.match(c.warnings[0], /ssh-keyscan -t ed25519 203\.0\.113\.5/, "how to get the key");
+  });
+
+  it("no host.hostKey in production: refused, saying how to get the key", () => {
+    assertProblem(existing({}, { stack: "prod" }), "pydeploy:host.hostKey", /is required in production.*ssh-keyscan -t ed25519 203\.0\.113\.5/);
+    assert.equal(parseStackConfig(existing({ hostKey: ed25519 }, { stack: "prod" })).host?.hostKey, ed25519, "with the key, production is fine");
   });
 });

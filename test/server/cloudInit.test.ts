@@ -1,10 +1,18 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, test } from "node:test";
-import { CLOUD_INIT_LOG, renderCloudInit } from "../../components/server/cloudInit";
+import { after, describe, test } from "node:test";
+import { parse } from "yaml";
+import {
+  CLOUD_INIT_LOG,
+  DOCKER_INSTALL_SCRIPT_PATH,
+  renderCloudConfig,
+  renderDockerInstallScript,
+  USER_DATA_MAX_BYTES,
+  type HostKeyPair,
+} from "../../components/server/cloudInit";
 import {
   ALIYUN_DOCKER_CE_MIRROR,
   ALIYUN_VPC_DOCKER_CE_MIRROR,
@@ -13,23 +21,30 @@ import {
   type DockerInstallOptions,
 } from "../../components/server/dockerInstall";
 
+const scratch = mkdtempSync(join(tmpdir(), "pydeploy-cloud-init-"));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
 /** Runs the real shellcheck binary; a missing binary fails the test. */
 function shellcheck(script: string): { code: number; output: string } {
-  const dir = mkdtempSync(join(tmpdir(), "pydeploy-shellcheck-"));
-  try {
-    const file = join(dir, "script.sh");
-    writeFileSync(file, script);
-    const r = spawnSync("shellcheck", ["--severity=style", file], { encoding: "utf8" });
-    if (r.error) throw new Error(`shellcheck must be installed to run these tests: ${r.error.message}`);
-    return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const file = join(scratch, `script-${Math.random().toString(16).slice(2)}.sh`);
+  writeFileSync(file, script);
+  const r = spawnSync("shellcheck", ["--severity=style", file], { encoding: "utf8" });
+  if (r.error) throw new Error(`shellcheck must be installed to run these tests: ${r.error.message}`);
+  return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
 }
 
 function bashSyntaxOk(script: string): void {
   const r = spawnSync("bash", ["-n"], { input: script, encoding: "utf8" });
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.status, 0, `bash -n: ${r.stderr}`);
+}
+
+/** A real ED25519 key pair from OpenSSH's ssh-keygen, as sshd will read it. */
+function sshKeygen(name: string, type = "ed25519"): HostKeyPair {
+  const file = join(scratch, name);
+  const r = spawnSync("ssh-keygen", ["-q", "-t", type, "-N", "", "-C", "", "-f", file], { encoding: "utf8" });
+  if (r.error) throw new Error(`ssh-keygen must be installed to run these tests: ${r.error.message}`);
+  assert.equal(r.status, 0, `ssh-keygen: ${r.stderr}`);
+  return { privateKeyOpenssh: readFileSync(file, "utf8"), publicKey: readFileSync(`${file}.pub`, "utf8").trim() };
 }
 
 const OPTION_SETS: Record<string, DockerInstallOptions> = {
@@ -41,10 +56,10 @@ const OPTION_SETS: Record<string, DockerInstallOptions> = {
   },
 };
 
-describe("renderCloudInit", () => {
+describe("renderDockerInstallScript", () => {
   for (const [label, options] of Object.entries(OPTION_SETS)) {
     test(`passes shellcheck: ${label}`, () => {
-      const script = renderCloudInit(options);
+      const script = renderDockerInstallScript(options);
       const { code, output } = shellcheck(script);
       assert.equal(code, 0, output);
       bashSyntaxOk(script);
@@ -53,14 +68,71 @@ describe("renderCloudInit", () => {
 
   test("is a bash script with strict mode that logs to its own file and embeds the install snippet verbatim", () => {
     const options = OPTION_SETS["VPC mirror with a trailing slash, one registry mirror"];
-    const script = renderCloudInit(options);
+    const script = renderDockerInstallScript(options);
     const lines = script.split("\n");
-    assert.equal(lines[0], "#!/bin/bash");
-    assert.ok(lines.slice(0, 4).includes("set -euo pipefail"));
-    assert.ok(script.includes(CLOUD_INIT_LOG));
-    assert.equal(CLOUD_INIT_LOG, "/var/log/pydeploy-cloud-init.log");
+    assert.equal(lines[0], "#!/bin/bash", "shebang");
+    assert.ok(lines.slice(0, 4).includes("set -euo pipefail"), "strict mode near the top");
+    assert.ok(script.includes(`tee -a "\${PYDEPLOY_FS_ROOT:-}${CLOUD_INIT_LOG}"`), "output is also logged to the pydeploy log");
     assert.ok(script.includes(dockerInstallScript(options)), "the docker install snippet is not embedded verbatim");
     assert.ok(script.includes(`pydeploy_mirror='${ALIYUN_VPC_DOCKER_CE_MIRROR}'`), "trailing slash not trimmed");
+  });
+});
+
+describe("renderCloudConfig", () => {
+  const hostKey = sshKeygen("host");
+  const docker = OPTION_SETS["VPC mirror with a trailing slash, one registry mirror"];
+
+  test("is a #cloud-config document: the host key pair, then the Docker install written to disk and run once", () => {
+    const text = renderCloudConfig({ docker, hostKey });
+    assert.ok(text.startsWith("#cloud-config\n"), "cloud-init only treats user data as cloud-config with this first line");
+    const doc = parse(text);
+    assert.deepEqual(Object.keys(doc).sort(), ["runcmd", "ssh_deletekeys", "ssh_keys", "write_files"], "top-level modules");
+    assert.equal(doc.ssh_deletekeys, true, "the image's own host keys are removed");
+    assert.deepEqual(doc.ssh_keys, { ed25519_private: hostKey.privateKeyOpenssh, ed25519_public: hostKey.publicKey }, "exactly the given key pair");
+    assert.deepEqual(
+      doc.write_files,
+      [{ path: DOCKER_INSTALL_SCRIPT_PATH, owner: "root:root", permissions: "0700", content: renderDockerInstallScript(docker) }],
+      "the install script, byte for byte, readable by root only",
+    );
+    assert.deepEqual(doc.runcmd, [["/bin/bash", DOCKER_INSTALL_SCRIPT_PATH]], "runcmd runs that file");
+  });
+
+  test("the private key survives the YAML: OpenSSH derives the same public key from what the document holds", () => {
+    const doc = parse(renderCloudConfig({ docker, hostKey }));
+    const file = join(scratch, "roundtrip");
+    writeFileSync(file, doc.ssh_keys.ed25519_private, { mode: 0o600 });
+    const r = spawnSync("ssh-keygen", ["-y", "-f", file], { encoding: "utf8" });
+    assert.equal(r.status, 0, `ssh-keygen -y: ${r.stderr}`);
+    assert.equal(r.stdout.trim(), hostKey.publicKey, "derived public key");
+  });
+
+  test("a public key line with a comment or a host name is reduced to type and key", () => {
+    const doc = parse(renderCloudConfig({ docker, hostKey: { ...hostKey, publicKey: `203.0.113.7 ${hostKey.publicKey} root@box` } }));
+    assert.equal(doc.ssh_keys.ed25519_public, hostKey.publicKey, "type and base64 only");
+  });
+
+  test("refuses a host key that is not ED25519, or a private key not in OpenSSH format, without echoing the private key", () => {
+    const ecdsa = sshKeygen("ecdsa", "ecdsa");
+    assert.throws(() => renderCloudConfig({ docker, hostKey: ecdsa }), /host key: public key: expected an ssh-ed25519 key, got ecdsa-sha2-nistp256/, "ecdsa refused");
+    const pem = "-----BEGIN PRIVATE KEY-----\nSECRETMATERIAL\n-----END PRIVATE KEY-----\n";
+    assert.throws(
+      () => renderCloudConfig({ docker, hostKey: { ...hostKey, privateKeyOpenssh: pem } }),
+      (err: Error) => /host key: private key: expected the OpenSSH format/.test(err.message) && !err.message.includes("SECRETMATERIAL"),
+      "PKCS#8 refused, and the key is not in the message",
+    );
+  });
+
+  test("fits Alibaba Cloud's 16 KiB user data limit with typical options, and says what to cut when it does not", () => {
+    for (const [label, options] of Object.entries(OPTION_SETS)) {
+      const size = Buffer.byteLength(renderCloudConfig({ docker: options, hostKey }));
+      assert.ok(size < USER_DATA_MAX_BYTES * 0.75, `${label}: ${size} bytes leaves little room under ${USER_DATA_MAX_BYTES}`);
+    }
+    const many = Array.from({ length: 200 }, (_, i) => `https://mirror-${i}.registry.example.com/some/long/path`);
+    assert.throws(
+      () => renderCloudConfig({ docker: { mirror: ALIYUN_DOCKER_CE_MIRROR, registryMirrors: many }, hostKey }),
+      /the cloud-init user data is \d+ bytes, more than the 16384 Alibaba Cloud accepts; list fewer deploy\.registryMirrors/,
+      "too large",
+    );
   });
 });
 
@@ -75,19 +147,16 @@ describe("dockerInstallScript", () => {
   }
 
   test("has no shebang: it is a snippet to embed", () => {
-    assert.ok(!dockerInstallScript(OPTION_SETS["public mirror, no registry mirrors"]).startsWith("#!"));
-  });
-
-  test("defaults: the public and VPC Aliyun docker-ce mirrors", () => {
-    assert.equal(ALIYUN_DOCKER_CE_MIRROR, "https://mirrors.aliyun.com/docker-ce");
-    assert.equal(ALIYUN_VPC_DOCKER_CE_MIRROR, "https://mirrors.cloud.aliyuncs.com/docker-ce");
+    assert.ok(!dockerInstallScript(OPTION_SETS["public mirror, no registry mirrors"]).startsWith("#!"), "no shebang");
   });
 
   test("daemon.json content: registry-mirrors only, none when there are no mirrors", () => {
-    assert.equal(daemonJson([]), null);
-    assert.deepEqual(JSON.parse(daemonJson(["https://a.example.com/", "http://b.example.com"])!), {
-      "registry-mirrors": ["https://a.example.com", "http://b.example.com"],
-    });
+    assert.equal(daemonJson([]), null, "no mirrors, no daemon.json");
+    assert.deepEqual(
+      JSON.parse(daemonJson(["https://a.example.com/", "http://b.example.com"])!),
+      { "registry-mirrors": ["https://a.example.com", "http://b.example.com"] },
+      "mirrors without trailing slashes",
+    );
   });
 
   test("rejects mirrors that are not plain http(s) URLs", () => {
@@ -97,6 +166,7 @@ describe("dockerInstallScript", () => {
     assert.throws(
       () => dockerInstallScript({ mirror: ALIYUN_DOCKER_CE_MIRROR, registryMirrors: ["https://ok.example.com", "file:///etc/passwd"] }),
       /registryMirrors\[1\] must be an http\(s\) URL/,
+      "a file: registry mirror",
     );
   });
 });

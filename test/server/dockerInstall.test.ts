@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { renderCloudInit } from "../../components/server/cloudInit";
+import { renderDockerInstallScript } from "../../components/server/cloudInit";
 import { dockerInstallScript, type DockerInstallOptions } from "../../components/server/dockerInstall";
 
 const MIRROR = "https://mirror.example.com/docker-ce";
@@ -107,7 +107,7 @@ function sandbox(o: SandboxOptions) {
           `echo "after snippet: mirror=\${pydeploy_mirror:-unset} fn=$(type -t pydeploy_die || echo unset)"\n`,
         extraEnv,
       ),
-    cloudInit: (options: DockerInstallOptions) => run(renderCloudInit(options)),
+    cloudInit: (options: DockerInstallOptions) => run(renderDockerInstallScript(options)),
   };
 }
 
@@ -120,10 +120,10 @@ describe("docker already installed", () => {
     const box = sandbox({ docker: "running", osRelease: OS_RELEASE.ubuntu });
     const r = await box.install(noMirrors);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(nonDockerCalls(box.calls()), []);
-    assert.match(r.stdout, /docker is already installed \(Docker version 99\.0\.0/);
-    assert.ok(!existsSync(box.file("etc/apt/sources.list.d/docker.list")));
-    assert.ok(!existsSync(box.file("etc/docker/daemon.json")));
+    assert.deepEqual(nonDockerCalls(box.calls()), [], "commands run besides docker");
+    assert.match(r.stdout, /docker is already installed \(Docker version 99\.0\.0/, "stdout");
+    assert.ok(!existsSync(box.file("etc/apt/sources.list.d/docker.list")), "no apt source written");
+    assert.ok(!existsSync(box.file("etc/docker/daemon.json")), "no daemon.json written");
     assert.match(r.stdout, /after snippet: mirror=unset fn=unset/, "the snippet must return to its caller and leak nothing");
   });
 
@@ -131,37 +131,37 @@ describe("docker already installed", () => {
     const box = sandbox({ docker: "running", systemd: true, dockerEnabled: true, osRelease: OS_RELEASE.ubuntu });
     const r = await box.install(noMirrors);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(nonDockerCalls(box.calls()), ["systemctl is-enabled --quiet docker"]);
+    assert.deepEqual(nonDockerCalls(box.calls()), ["systemctl is-enabled --quiet docker"], "commands run besides docker");
   });
 
   test("even on an OS it could not install on", async () => {
     const box = sandbox({ docker: "running", osRelease: OS_RELEASE.unknown });
     const r = await box.install(noMirrors);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(nonDockerCalls(box.calls()), []);
+    assert.deepEqual(nonDockerCalls(box.calls()), [], "commands run besides docker");
   });
 
   test("stopped under systemd: enables and starts it with systemctl", async () => {
     const box = sandbox({ docker: "stopped", systemd: true, osRelease: OS_RELEASE.ubuntu });
     const r = await box.install(noMirrors);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(nonDockerCalls(box.calls()), ["systemctl is-enabled --quiet docker", "systemctl enable docker", "systemctl start docker"]);
-    assert.ok(box.dockerRunning());
+    assert.deepEqual(nonDockerCalls(box.calls()), ["systemctl is-enabled --quiet docker", "systemctl enable docker", "systemctl start docker"], "commands run besides docker");
+    assert.ok(box.dockerRunning(), "dockerd was started");
   });
 
   test("stopped without systemd: service docker start", async () => {
     const box = sandbox({ docker: "stopped", osRelease: OS_RELEASE.ubuntu });
     const r = await box.install(noMirrors);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(nonDockerCalls(box.calls()), ["service docker start"]);
+    assert.deepEqual(nonDockerCalls(box.calls()), ["service docker start"], "commands run besides docker");
   });
 
   test("stopped with no init system at all: starts dockerd in the background", async () => {
     const box = sandbox({ docker: "stopped", osRelease: OS_RELEASE.ubuntu, without: ["service"] });
     const r = await box.install(noMirrors);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(nonDockerCalls(box.calls()), ["dockerd "]);
-    assert.match(r.stdout, /starting dockerd in the background/);
+    assert.deepEqual(nonDockerCalls(box.calls()), ["dockerd "], "commands run besides docker");
+    assert.match(r.stdout, /starting dockerd in the background/, "stdout");
   });
 });
 
@@ -170,10 +170,10 @@ describe("docker missing", () => {
     test(`${label}: fails with a clear message and touches no package manager`, async () => {
       const box = sandbox({ docker: "missing", osRelease });
       const r = await box.install(noMirrors);
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, new RegExp(`pydeploy: error: unsupported OS '${osRelease ? "plan9" : "unknown"}' \\(ID in /etc/os-release\\): cannot install Docker CE automatically`));
-      assert.match(r.stderr, /supported: ubuntu, debian, centos, rhel, rocky, almalinux, anolis, alinux/);
-      assert.deepEqual(box.calls().filter((c) => PACKAGE_TOOLS.test(c)), []);
+      assert.equal(r.code, 1, "exit code");
+      assert.match(r.stderr, new RegExp(`pydeploy: error: unsupported OS '${osRelease ? "plan9" : "unknown"}' \\(ID in /etc/os-release\\): cannot install Docker CE automatically`), "stderr");
+      assert.match(r.stderr, /supported: ubuntu, debian, centos, rhel, rocky, almalinux, anolis, alinux/, "stderr");
+      assert.deepEqual(box.calls().filter((c) => PACKAGE_TOOLS.test(c)), [], "no package manager is touched");
       assert.doesNotMatch(r.stdout, /after snippet/, "a strict caller must stop on the failure");
     });
   }
@@ -181,9 +181,9 @@ describe("docker missing", () => {
   test("an unsupported release of a known OS fails clearly", async () => {
     const box = sandbox({ docker: "missing", osRelease: OS_RELEASE.centos6 });
     const r = await box.install(noMirrors);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /unsupported centos version '6' for Docker CE/);
-    assert.deepEqual(box.calls().filter((c) => PACKAGE_TOOLS.test(c)), []);
+    assert.equal(r.code, 1, "exit code");
+    assert.match(r.stderr, /unsupported centos version '6' for Docker CE/, "stderr");
+    assert.deepEqual(box.calls().filter((c) => PACKAGE_TOOLS.test(c)), [], "no package manager is touched");
   });
 
   test("Ubuntu: apt repo from the mirror with its gpg key, then docker-ce, then starts it", async () => {
@@ -199,23 +199,24 @@ describe("docker missing", () => {
       `${apt} update`,
       `${apt} install docker-ce docker-ce-cli containerd.io`,
       "service docker start",
-    ]);
+    ], "commands run besides docker");
     assert.equal(
       box.read("etc/apt/sources.list.d/docker.list"),
       `deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] ${MIRROR}/linux/ubuntu jammy stable\n`,
+      "the apt source",
     );
-    assert.equal(box.read("etc/apt/keyrings/docker.asc"), "FAKE GPG KEY\n");
-    assert.match(r.stdout, /installing Docker CE from https:\/\/mirror\.example\.com\/docker-ce/);
-    assert.match(r.stdout, /docker is running/);
+    assert.equal(box.read("etc/apt/keyrings/docker.asc"), "FAKE GPG KEY\n", "etc/apt/keyrings/docker.asc");
+    assert.match(r.stdout, /installing Docker CE from https:\/\/mirror\.example\.com\/docker-ce/, "stdout");
+    assert.match(r.stdout, /docker is running/, "stdout");
   });
 
   test("Debian: the debian path of the mirror and its codename", async () => {
     const box = sandbox({ docker: "missing", osRelease: OS_RELEASE.debian, systemd: true });
     const r = await box.install(noMirrors);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(box.read("etc/apt/sources.list.d/docker.list"), `deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] ${MIRROR}/linux/debian bookworm stable\n`);
-    assert.ok(box.calls().includes(`curl -fsSL --retry 5 ${MIRROR}/linux/debian/gpg -o ${box.file("etc/apt/keyrings/docker.asc")}`));
-    assert.deepEqual(box.calls().filter((c) => c.startsWith("systemctl")), ["systemctl is-enabled --quiet docker", "systemctl enable docker", "systemctl start docker"]);
+    assert.equal(box.read("etc/apt/sources.list.d/docker.list"), `deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] ${MIRROR}/linux/debian bookworm stable\n`, "etc/apt/sources.list.d/docker.list");
+    assert.ok(box.calls().includes(`curl -fsSL --retry 5 ${MIRROR}/linux/debian/gpg -o ${box.file("etc/apt/keyrings/docker.asc")}`), `calls: ${box.calls().join("; ")}`);
+    assert.deepEqual(box.calls().filter((c) => c.startsWith("systemctl")), ["systemctl is-enabled --quiet docker", "systemctl enable docker", "systemctl start docker"], "systemctl calls");
   });
 
   test("Alibaba Cloud Linux 3: dnf with the EL8 repo of the mirror", async () => {
@@ -226,17 +227,18 @@ describe("docker missing", () => {
       box.read("etc/yum.repos.d/docker-ce.repo"),
       "[docker-ce-stable]\nname=Docker CE Stable - $basearch\n" +
         `baseurl=${MIRROR}/linux/centos/8/$basearch/stable\nenabled=1\ngpgcheck=1\ngpgkey=${MIRROR}/linux/centos/gpg\n`,
+      "the yum repo",
     );
-    assert.ok(box.calls().includes("dnf -y install docker-ce docker-ce-cli containerd.io"));
-    assert.deepEqual(box.calls().filter((c) => /^(apt-get|yum) /.test(c)), []);
+    assert.ok(box.calls().includes("dnf -y install docker-ce docker-ce-cli containerd.io"), `calls: ${box.calls().join("; ")}`);
+    assert.deepEqual(box.calls().filter((c) => /^(apt-get|yum) /.test(c)), [], "neither apt-get nor yum");
   });
 
   test("CentOS 7 without dnf: yum with the EL7 repo", async () => {
     const box = sandbox({ docker: "missing", osRelease: OS_RELEASE.centos7, systemd: true, without: ["dnf"] });
     const r = await box.install(noMirrors);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(box.read("etc/yum.repos.d/docker-ce.repo"), new RegExp(`baseurl=${MIRROR}/linux/centos/7/\\$basearch/stable`));
-    assert.ok(box.calls().includes("yum -y install docker-ce docker-ce-cli containerd.io"));
+    assert.match(box.read("etc/yum.repos.d/docker-ce.repo"), new RegExp(`baseurl=${MIRROR}/linux/centos/7/\\$basearch/stable`), "etc/yum.repos.d/docker-ce.repo");
+    assert.ok(box.calls().includes("yum -y install docker-ce docker-ce-cli containerd.io"), `calls: ${box.calls().join("; ")}`);
   });
 
   test("two runs at once (cloud-init and an SSH deploy): Docker is installed once", async () => {
@@ -244,8 +246,8 @@ describe("docker missing", () => {
     const [a, b] = await Promise.all([box.install(noMirrors, { INSTALL_DELAY: "1" }), box.install(noMirrors, { INSTALL_DELAY: "1" })]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
-    assert.equal(box.calls().filter((c) => c.endsWith("install docker-ce docker-ce-cli containerd.io")).length, 1);
-    assert.equal([a, b].filter((r) => /docker is already installed/.test(r.stdout)).length, 1);
+    assert.equal(box.calls().filter((c) => c.endsWith("install docker-ce docker-ce-cli containerd.io")).length, 1, "docker-ce installed once");
+    assert.equal([a, b].filter((r) => /docker is already installed/.test(r.stdout)).length, 1, "the other run found it installed");
   });
 });
 
@@ -257,31 +259,31 @@ describe("registry mirrors in /etc/docker/daemon.json", () => {
     const box = sandbox({ docker: "running", osRelease: OS_RELEASE.ubuntu });
     const first = await box.install(mirrors);
     assert.equal(first.code, 0, first.stderr);
-    assert.equal(box.read("etc/docker/daemon.json"), expected);
-    assert.deepEqual(nonDockerCalls(box.calls()), ["service docker restart"]);
+    assert.equal(box.read("etc/docker/daemon.json"), expected, "etc/docker/daemon.json");
+    assert.deepEqual(nonDockerCalls(box.calls()), ["service docker restart"], "commands run besides docker");
 
     box.clearCalls();
     const second = await box.install(mirrors);
     assert.equal(second.code, 0, second.stderr);
-    assert.deepEqual(nonDockerCalls(box.calls()), []);
-    assert.equal(box.read("etc/docker/daemon.json"), expected);
+    assert.deepEqual(nonDockerCalls(box.calls()), [], "commands run besides docker");
+    assert.equal(box.read("etc/docker/daemon.json"), expected, "etc/docker/daemon.json");
   });
 
   test("under systemd the restart goes through systemctl", async () => {
     const box = sandbox({ docker: "running", systemd: true, dockerEnabled: true, osRelease: OS_RELEASE.ubuntu });
     const r = await box.install(mirrors);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(nonDockerCalls(box.calls()), ["systemctl is-enabled --quiet docker", "systemctl restart docker"]);
+    assert.deepEqual(nonDockerCalls(box.calls()), ["systemctl is-enabled --quiet docker", "systemctl restart docker"], "commands run besides docker");
   });
 
   test("ours but the mirrors changed: rewritten and restarted", async () => {
     const box = sandbox({ docker: "running", osRelease: OS_RELEASE.ubuntu });
-    assert.equal((await box.install({ mirror: MIRROR, registryMirrors: ["https://old.example.com"] })).code, 0);
+    assert.equal((await box.install({ mirror: MIRROR, registryMirrors: ["https://old.example.com"] })).code, 0, "the first run succeeds");
     box.clearCalls();
     const r = await box.install(mirrors);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(box.read("etc/docker/daemon.json"), expected);
-    assert.deepEqual(nonDockerCalls(box.calls()), ["service docker restart"]);
+    assert.equal(box.read("etc/docker/daemon.json"), expected, "etc/docker/daemon.json");
+    assert.deepEqual(nonDockerCalls(box.calls()), ["service docker restart"], "commands run besides docker");
   });
 
   test("someone else's daemon.json: left alone with a warning, no restart", async () => {
@@ -291,29 +293,29 @@ describe("registry mirrors in /etc/docker/daemon.json", () => {
     writeFileSync(box.file("etc/docker/daemon.json"), theirs);
     const r = await box.install(mirrors);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /warning: .*daemon\.json exists and was not written by pydeploy; leaving it as is/);
-    assert.equal(box.read("etc/docker/daemon.json"), theirs);
-    assert.deepEqual(nonDockerCalls(box.calls()), []);
+    assert.match(r.stderr, /warning: .*daemon\.json exists and was not written by pydeploy; leaving it as is/, "stderr");
+    assert.equal(box.read("etc/docker/daemon.json"), theirs, "etc/docker/daemon.json");
+    assert.deepEqual(nonDockerCalls(box.calls()), [], "commands run besides docker");
   });
 
   test("ours, then edited by hand: no longer ours, left alone", async () => {
     const box = sandbox({ docker: "running", osRelease: OS_RELEASE.ubuntu });
-    assert.equal((await box.install({ mirror: MIRROR, registryMirrors: ["https://old.example.com"] })).code, 0);
+    assert.equal((await box.install({ mirror: MIRROR, registryMirrors: ["https://old.example.com"] })).code, 0, "the first run succeeds");
     const edited = '{ "registry-mirrors": ["https://old.example.com"], "debug": true }\n';
     writeFileSync(box.file("etc/docker/daemon.json"), edited);
     box.clearCalls();
     const r = await box.install(mirrors);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /not written by pydeploy/);
-    assert.equal(box.read("etc/docker/daemon.json"), edited);
+    assert.match(r.stderr, /not written by pydeploy/, "stderr");
+    assert.equal(box.read("etc/docker/daemon.json"), edited, "etc/docker/daemon.json");
   });
 
   test("fresh install with mirrors: daemon.json is in place before docker starts", async () => {
     const box = sandbox({ docker: "missing", osRelease: OS_RELEASE.ubuntu });
     const r = await box.install(mirrors);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(box.read("etc/docker/daemon.json"), expected);
-    assert.deepEqual(box.calls().filter((c) => c.startsWith("service ")), ["service docker start"]);
+    assert.equal(box.read("etc/docker/daemon.json"), expected, "etc/docker/daemon.json");
+    assert.deepEqual(box.calls().filter((c) => c.startsWith("service ")), ["service docker start"], "service calls");
   });
 });
 
@@ -333,18 +335,18 @@ describe("cloud-init userData", () => {
     const r = await box.cloudInit(noMirrors);
     assert.equal(r.code, 0, r.stderr);
     const log = await logOf(box, /cloud-init finished/);
-    assert.match(log, /pydeploy: cloud-init started at \d{4}-\d\d-\d\dT/);
-    assert.match(log, /docker is already installed/);
-    assert.match(log, /docker is running/);
+    assert.match(log, /pydeploy: cloud-init started at \d{4}-\d\d-\d\dT/, "cloud-init log");
+    assert.match(log, /docker is already installed/, "cloud-init log");
+    assert.match(log, /docker is running/, "cloud-init log");
   });
 
   test("a failed install fails the script and says so in the log", async () => {
     const box = sandbox({ docker: "missing", osRelease: OS_RELEASE.unknown });
     const r = await box.cloudInit(noMirrors);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 1, "exit code");
     const log = await logOf(box, /cloud-init failed/);
-    assert.match(log, /unsupported OS 'plan9'/);
-    assert.match(log, /pydeploy: cloud-init failed \(exit 1\) at line \d+/);
-    assert.doesNotMatch(log, /cloud-init finished/);
+    assert.match(log, /unsupported OS 'plan9'/, "cloud-init log");
+    assert.match(log, /pydeploy: cloud-init failed \(exit 1\) at line \d+/, "cloud-init log");
+    assert.doesNotMatch(log, /cloud-init finished/, "cloud-init log");
   });
 });

@@ -25,6 +25,8 @@ export const MOCK_INSTANCE_TYPE = "ecs.g7.large";
 export const MOCK_PUBLIC_KEY = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDmock pydeploy-mock";
 export const MOCK_PRIVATE_KEY_PEM = "-----BEGIN RSA PRIVATE KEY-----\nMOCK\n-----END RSA PRIVATE KEY-----\n";
 export const MOCK_PRIVATE_KEY_OPENSSH = "-----BEGIN OPENSSH PRIVATE KEY-----\nMOCK\n-----END OPENSSH PRIVATE KEY-----\n";
+/** What a tls.PrivateKey with algorithm ED25519 (the server's host key) gives: a well-formed public key line. */
+export const MOCK_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEGf6iyThpmMZTldUcONmOTdcES4GmFrYwoHJgpQf2UX";
 
 export const TOKENS = {
   getZones: "alicloud:index/getZones:getZones",
@@ -38,6 +40,7 @@ function defaultOutputs(type: string, name: string, inputs: any): Record<string,
     case "alicloud:ecs/instance:Instance":
       return { publicIp: MOCK_PUBLIC_IP, privateIp: MOCK_PRIVATE_IP, availabilityZone: inputs.availabilityZone ?? MOCK_ZONE, status: "Running" };
     case "tls:index/privateKey:PrivateKey":
+      if (inputs.algorithm === "ED25519") return { publicKeyOpenssh: `${MOCK_HOST_KEY}\n`, privateKeyOpenssh: MOCK_PRIVATE_KEY_OPENSSH };
       return {
         publicKeyOpenssh: MOCK_PUBLIC_KEY,
         publicKeyPem: "-----BEGIN PUBLIC KEY-----\nMOCK\n-----END PUBLIC KEY-----\n",
