@@ -28,11 +28,16 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { StepRecord } from "./deployment";
-import type { PropertyMap } from "./properties";
+import { PropertyMap, reveal as revealWire, Wire } from "./properties";
 import type { RunRequest, RunResultFile } from "./runner";
 import { loadState, plainValuesOf, ResourceState } from "./state";
 
-export { isSecret, reveal, UNKNOWN } from "./properties";
+export { isSecret, UNKNOWN } from "./properties";
+
+/** A stored or output value with its secrets unwrapped, for assertions. */
+export function reveal(v: Wire | undefined): any {
+  return v === undefined ? undefined : revealWire(v);
+}
 export type { StepOp, StepRecord } from "./deployment";
 export type { ResourceState } from "./state";
 export type { CloudModel } from "./providers/types";

@@ -81,7 +81,8 @@ export function attachEngine(monitor: any, deployment: Deployment): void {
       resp.setReturn(structproto.Struct.fromJavaScript(result as any));
       callback(null, resp);
     } catch (err) {
-      callback(err);
+      // The SDK reports an invoke's gRPC error by its `details` (runtime/invoke.js).
+      callback(Object.assign(err as Error, { details: (err as Error).message }));
     }
   };
   monitor.readResource = (req: any, callback: Callback) => {

@@ -57,52 +57,65 @@ async function main(): Promise<void> {
     persist: (state) => saveState(req.stateFile, state),
   });
   const errors: string[] = [];
+  let written = false;
+  const writeResult = () => {
+    if (written) return;
+    written = true;
+    const failure = deployment.failure ? [deployment.failure.message] : [];
+    const allErrors = [...new Set([...failure, ...errors])];
+    const snapshot = deployment.snapshot();
+    if (req.mode !== "preview") saveState(req.stateFile, snapshot);
+    const stack = snapshot.resources.find((r) => r.type === "pulumi:pulumi:Stack");
+    const result: RunResultFile = {
+      ok: allErrors.length === 0,
+      error: allErrors.length ? allErrors.join("\n") : undefined,
+      steps: deployment.steps,
+      outputs: req.mode === "destroy" ? {} : (stack?.outputs ?? {}),
+      diagnostics: deployment.diagnostics,
+    };
+    fs.writeFileSync(resultFile, JSON.stringify(result), { mode: 0o600 });
+  };
 
   if (req.mode === "destroy") {
     await deployment.finish(true).catch((err) => errors.push(message(err)));
-  } else {
-    if (!req.program) throw new Error("a preview or up needs the program's path");
-    pulumi.runtime.setAllConfig(req.config, req.secretKeys);
-    const failRegistration = () => {
-      throw new Error("the engine model answers registrations itself");
-    };
-    await pulumi.runtime.setMocks({ newResource: failRegistration, call: failRegistration }, req.project, req.stack, req.mode === "preview");
-    attachEngine(pulumi.runtime.getMonitor(), deployment);
-    // What the language host does with errors outside the program's main promise (run.js uncaughtHandler).
-    // Registrations refused after the first failure only echo it: keep the first failure alone.
-    const collect = (err: unknown) => {
-      if (!message(err).includes(STOPPED)) errors.push(message(err));
-    };
-    process.on("unhandledRejection", collect);
-    process.on("uncaughtException", collect);
-    try {
-      await pulumi.runtime.runInPulumiStack(async () => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const exported = require(req.program!);
-        const main = exported.default !== undefined && Object.keys(exported).length === 1 ? exported.default : exported;
-        return await (main instanceof Function ? main() : main);
-      });
-    } catch (err) {
-      errors.push(`Running program '${req.program}' failed with an unhandled exception:\n${message(err)}`);
-    }
-    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    if (pulumi.log.hasErrors()) errors.push("the program logged errors (pulumi.log.error)");
-    if (errors.length === 0 && !deployment.failure) await deployment.finish().catch((err) => errors.push(message(err)));
+    writeResult();
+    return;
   }
-
-  const failure = deployment.failure ? [deployment.failure.message] : [];
-  const allErrors = [...new Set([...failure, ...errors])];
-  const snapshot = deployment.snapshot();
-  if (req.mode !== "preview") saveState(req.stateFile, snapshot);
-  const stack = snapshot.resources.find((r) => r.type === "pulumi:pulumi:Stack");
-  const result: RunResultFile = {
-    ok: allErrors.length === 0,
-    error: allErrors.length ? allErrors.join("\n") : undefined,
-    steps: deployment.steps,
-    outputs: req.mode === "destroy" ? {} : (stack?.outputs ?? {}),
-    diagnostics: deployment.diagnostics,
+  if (!req.program) throw new Error("a preview or up needs the program's path");
+  pulumi.runtime.setAllConfig(req.config, req.secretKeys);
+  const failRegistration = () => {
+    throw new Error("the engine model answers registrations itself");
   };
-  fs.writeFileSync(resultFile, JSON.stringify(result), { mode: 0o600 });
+  await pulumi.runtime.setMocks({ newResource: failRegistration, call: failRegistration }, req.project, req.stack, req.mode === "preview");
+  attachEngine(pulumi.runtime.getMonitor(), deployment);
+  // What the language host does with errors outside the program's main promise (run.js uncaughtHandler).
+  // Registrations refused after the first failure only echo it: keep the first failure alone.
+  const collect = (err: unknown) => {
+    if (!message(err).includes(STOPPED)) errors.push(message(err));
+  };
+  process.on("unhandledRejection", collect);
+  process.on("uncaughtException", collect);
+  // After a failed registration its dependents' outputs never settle, so the program never
+  // returns and the event loop empties; the real CLI ends the language host then. So does this.
+  process.once("beforeExit", () => {
+    if (errors.length === 0 && !deployment.failure) errors.push("the program did not finish: some outputs never resolved");
+    writeResult();
+    process.exit(0);
+  });
+  try {
+    await pulumi.runtime.runInPulumiStack(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const exported = require(req.program!);
+      const main = exported.default !== undefined && Object.keys(exported).length === 1 ? exported.default : exported;
+      return await (main instanceof Function ? main() : main);
+    });
+  } catch (err) {
+    errors.push(`Running program '${req.program}' failed with an unhandled exception:\n${message(err)}`);
+  }
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  if (pulumi.log.hasErrors()) errors.push("the program logged errors (pulumi.log.error)");
+  if (errors.length === 0 && !deployment.failure) await deployment.finish().catch((err) => errors.push(message(err)));
+  writeResult();
 }
 
 main().then(
