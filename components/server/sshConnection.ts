@@ -14,15 +14,13 @@ export interface SshConnection {
 export const HOST_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ssh-rsa"] as const;
 export type HostKeyType = (typeof HOST_KEY_TYPES)[number];
 
-export const HOST_KEY_EXAMPLE = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…";
-
 export class HostKeyError extends Error {}
 
 /**
  * Parses a host key line as `ssh-keyscan` prints it ("203.0.113.7 ssh-ed25519 AAAA…"), as a
  * `.pub` file holds it ("ssh-ed25519 AAAA… comment"), or bare, and returns "type base64".
- * Throws HostKeyError saying what is wrong. The key blob is checked to name the same type, which
- * catches a truncated or mixed-up copy.
+ * Throws HostKeyError saying what is wrong. The key blob must be a whole key of the named type,
+ * which catches a truncated or mixed-up copy.
  */
 export function parseHostKeyLine(line: string): { type: HostKeyType; key: string; line: string } {
   const fields = line.trim().split(/\s+/).filter((f) => f !== "");
