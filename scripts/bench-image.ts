@@ -1,11 +1,14 @@
 // Image benchmark (`npm run bench:image`): our generated Dockerfile against the seed's 2020
-// template, for a temp copy of the example project, on the same local base and builder.
-// Prints numbers; not a test. Removes every image and temp dir it made.
+// template, for a temp copy of the example project, on the same local base and builder; then the
+// Django fixture in each dependency layout (packages from the loopback wheel index), cold build
+// against code-only rebuild. Prints numbers; not a test. Removes every image and temp dir it made.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { renderBuildFiles, writeBuildFiles } from "../components/image/buildFiles";
+import { dockerBuildNetwork, dockerfilePath, renderBuildFiles, writeBuildFiles } from "../components/image/buildFiles";
+import { bumpDjangoVersion, copyDjangoFixture, DJANGO_LAYOUTS, djangoAppConfig } from "../test/fixtures/djangoApp";
 import { BASE_IMAGE, EXAMPLE_DIR, REPO_ROOT, docker, ensureBaseImage, uniqueName } from "../test/support/docker";
+import { debianWheels, startWheelIndex, type WheelIndex } from "../test/support/pypi";
 import { exampleStack } from "../test/support/stack";
 
 const REBUILD_RATIO_TARGET = 0.15;
@@ -21,6 +24,7 @@ const SEED_START_SH = `nohup /proj/.venv/bin/python -m demo.worker > worker.log 
 const runId = uniqueName("pydeploy-bench");
 const tempDirs: string[] = [];
 const tags: string[] = [];
+let index: WheelIndex | undefined;
 
 function copyExample(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-bench-"));
@@ -95,14 +99,42 @@ async function main(): Promise<void> {
     ["size over the base", mb(oursSize - baseSize), mb(seedSize - baseSize), ""],
     ["ours / seed size", sizeRatio.toFixed(3), "", `target < 1: ${verdict(sizeRatio < 1)}`],
   ];
-  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
   console.log(`image benchmark: example project, base ${BASE_IMAGE} (${mb(baseSize)}), apt ${APT_PACKAGES.join(" ")}`);
+  printTable(rows);
+  await djangoLayouts(tag);
+}
+
+/** The Django fixture in each dependency layout: cold build (--no-cache) and a code-only rebuild. */
+async function djangoLayouts(tag: (name: string) => string): Promise<void> {
+  index = await startWheelIndex(await debianWheels());
+  const rows: string[][] = [["layout", "cold build", "code-only rebuild", "rebuild / cold", ""]];
+  for (const layout of DJANGO_LAYOUTS) {
+    const dir = copyDjangoFixture(layout, index, "pydeploy-bench-django");
+    tempDirs.push(dir);
+    const app = djangoAppConfig(dir, index, runId, layout.app);
+    writeBuildFiles(dir, renderBuildFiles(app));
+    const network = dockerBuildNetwork(app);
+    const args = [...(network ? ["--network", network] : []), "-f", dockerfilePath(app), dir];
+    console.error(`building the Django fixture, ${layout.description} ...`);
+    const cold = await build(["--no-cache", ...args], tag(`django-${layout.id}-cold`));
+    bumpDjangoVersion(dir, "1.0.1");
+    const rebuild = await build(args, tag(`django-${layout.id}-rebuild`));
+    const ratio = rebuild / cold;
+    rows.push([layout.id, `${cold.toFixed(1)} s`, `${rebuild.toFixed(1)} s`, ratio.toFixed(3), `target <= ${REBUILD_RATIO_TARGET}: ${ratio <= REBUILD_RATIO_TARGET ? "PASS" : "MISS"}`]);
+  }
+  console.log(`\nDjango fixture (Django ${index.wheel("django").version} from the loopback index, collectstatic at build time), per dependency layout`);
+  printTable(rows);
+}
+
+function printTable(rows: string[][]): void {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) {
-    console.log(`${r[0].padEnd(widths[0])}  ${r[1].padStart(widths[1])}  ${r[2].padStart(widths[2])}  ${r[3]}`.trimEnd());
+    console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : i === r.length - 1 ? cell : cell.padStart(widths[i]))).join("  ").trimEnd());
   }
 }
 
 async function cleanup(): Promise<void> {
+  await index?.close();
   for (const t of tags) await docker(["rmi", "-f", t], { allowFailure: true });
   await docker(["image", "prune", "-f", "--filter", `label=pydeploy.app=${runId}`], { allowFailure: true });
   for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });

@@ -48,6 +48,8 @@ describe("reading a stack file", () => {
       fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: pydeploy\nruntime: nodejs\n");
       fs.writeFileSync(path.join(dir, "Pulumi.test.yaml"), stackYaml);
       fs.mkdirSync(path.join(dir, "app"));
+      // A project declares its dependencies (or app.requirements: none); an empty list will do.
+      fs.writeFileSync(path.join(dir, "app", "requirements.txt"), "");
       fn(dir);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -152,7 +152,7 @@ describe("AppImage in single mode and with a hand-written .dockerignore", () => 
     const { dir, app } = project({ mode: "single", roles: { web: { command: ["python", "-m", "demo.web"], port: 8000 }, worker: { command: ["python", "-m", "demo.worker"] } } });
     const r = await create({ app, repository: "pydeploy/demo", tag: "single" });
     const entrypoint = path.join(dir, ".pydeploy", "entrypoint.sh");
-    assert.ok(r.generatedFiles.includes(entrypoint));
+    assert.ok(r.generatedFiles.includes(entrypoint), "the entrypoint is a generated file");
     assert.equal(fs.statSync(entrypoint).mode & 0o777, 0o755);
   });
 

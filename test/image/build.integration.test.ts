@@ -191,8 +191,8 @@ describe("generated image on the real engine", { timeout: 30 * 60_000 }, () => {
   it("bakes ENV and LABEL values exactly as given", async () => {
     const env = await inspect<string[]>(tags.v1, ".Config.Env");
     assert.ok(env.includes(`PYDEPLOY_TEST_TRICKY=${TRICKY}`), JSON.stringify(env));
-    assert.ok(env.includes("APP_NAME=demo"));
-    assert.ok(env.includes("PYTHONDONTWRITEBYTECODE=1") && env.includes("PYTHONUNBUFFERED=1"));
+    assert.ok(env.includes("APP_NAME=demo"), "app env baked");
+    assert.ok(env.includes("PYTHONDONTWRITEBYTECODE=1") && env.includes("PYTHONUNBUFFERED=1"), "python env baked");
     const labels = await inspect<Record<string, string>>(tags.v1, ".Config.Labels");
     assert.equal(labels["pydeploy.app"], APP_NAME);
     assert.equal(await inspect<string>(tags.v1, ".Config.User"), "10001:10001");

@@ -104,9 +104,9 @@ describe("renderDockerfile", () => {
 
   it("installs build packages in the builder stage only", () => {
     const s = stages(render({ buildPackages: ["gcc", "libpq-dev"] }));
-    assert.ok(s[1].some((i) => /apt-get install -y --no-install-recommends gcc libpq-dev/.test(i)));
+    assert.ok(s[1].some((i) => /apt-get install -y --no-install-recommends gcc libpq-dev/.test(i)), "build packages in the builder");
     assert.ok(!s[2].join("\n").includes("gcc"), "gcc not in the runtime stage");
-    assert.ok(!s[2].some((i) => i.includes("apt-get")));
+    assert.ok(!s[2].some((i) => i.includes("apt-get")), "no apt in the runtime stage");
   });
 
   it("shell-quotes apt package names", () => {
@@ -153,15 +153,15 @@ describe("renderDockerfile", () => {
     const venv = indexOf(all, (i) => i.startsWith("COPY --from=builder"), "venv copy");
     const user = indexOf(all, (i) => i.includes("useradd"), "useradd");
     const code = indexOf(all, (i) => i === "COPY . .", "COPY . .");
-    assert.ok(pip < code && apt < code && venv < code && user < code);
+    assert.ok(pip < code && apt < code && venv < code && user < code, "pip, apt, venv and user before the code");
     assert.equal(all.filter((i) => /^(COPY|ADD) /.test(i) && !i.includes("--from") && !i.includes("requirements")).length, 1, "one code COPY");
   });
 
   it("escapes ENV values so the engine reads them back verbatim", () => {
     const text = render({ env: { APP_NAME: "demo", TRICKY: 'say "hi" to $USER \\o/ ${X}', SPACES: "a  b" } });
-    assert.ok(text.includes('APP_NAME="demo"'));
+    assert.ok(text.includes('APP_NAME="demo"'), "a plain value, quoted");
     assert.ok(text.includes('TRICKY="say \\"hi\\" to \\$USER \\\\o/ \\${X}"'), text);
-    assert.ok(text.includes('SPACES="a  b"'));
+    assert.ok(text.includes('SPACES="a  b"'), "spaces kept");
     const userEnv = stages(text)[2].filter((i) => i.startsWith("ENV ")).pop() ?? "";
     assert.ok(userEnv.includes("APP_NAME="), "user env is in the runtime stage");
   });
@@ -187,7 +187,7 @@ describe("renderDockerfile", () => {
   it("sets the workdir before the code copy", () => {
     const runtime = stages(render({ workdir: "/srv/my-app" }))[2];
     const wd = indexOf(runtime, (i) => i === "WORKDIR /srv/my-app", "WORKDIR");
-    assert.ok(wd < runtime.indexOf("COPY . ."));
+    assert.ok(wd < runtime.indexOf("COPY . ."), "WORKDIR before COPY . .");
   });
 
   it("creates a non-root user with a fixed uid and switches to it before CMD", () => {
@@ -197,7 +197,7 @@ describe("renderDockerfile", () => {
     const user = indexOf(runtime, (i) => i.startsWith("USER "), "USER");
     assert.equal(runtime[user], "USER 12345:12345");
     const cmd = indexOf(runtime, (i) => i.startsWith("CMD "), "CMD");
-    assert.ok(add < user && user < cmd);
+    assert.ok(add < user && user < cmd, "useradd, USER, CMD in that order");
     assert.equal(cmd, runtime.length - 1, "CMD is last");
     assert.ok(!runtime.some((i) => /^COPY .*--chown/.test(i)), "code stays root-owned");
   });

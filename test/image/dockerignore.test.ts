@@ -52,7 +52,7 @@ describe("renderDockerignore", () => {
   it("keeps nothing under .pydeploy when nothing is kept", () => {
     const p = patterns(renderDockerignore({ keep: [] }));
     assert.equal(p[p.length - 1], ".pydeploy");
-    assert.ok(!p.some((l) => l.startsWith("!")));
+    assert.ok(!p.some((l) => l.startsWith("!")), "no exceptions");
   });
 
   it("is deterministic", () => {

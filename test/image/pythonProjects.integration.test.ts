@@ -3,20 +3,18 @@
 // builds, runs `manage.py check`, and rebuilds a code-only change from the cached dependency layer.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type AppConfig, parseStackConfig } from "../../components/config/schema";
+import type { AppConfig } from "../../components/config/schema";
 import { dockerBuildNetwork, dockerfilePath, renderBuildFiles, writeBuildFiles } from "../../components/image/buildFiles";
-import { BASE_IMAGE, REPO_ROOT, docker, ensureBaseImage, httpGet, uniqueName, waitFor, waitForHttp200 } from "../support/docker";
+import { bumpDjangoVersion, copyDjangoFixture, DJANGO_LAYOUTS, djangoAppConfig, type DjangoLayout } from "../fixtures/djangoApp";
+import { docker, ensureBaseImage, httpGet, uniqueName, waitFor, waitForHttp200 } from "../support/docker";
 import { debianWheels, startWheelIndex, type WheelIndex } from "../support/pypi";
 
-const FIXTURE = path.join(REPO_ROOT, "test", "fixtures", "django-app");
 const RUN_ID = uniqueName("pydeploy-pyproj-it");
 // Labels every image of this run (builder stages too), so `after` prunes exactly these.
 const APP_NAME = uniqueName("notes");
 const SECRET_KEY = "test-only-secret-key-for-the-fixture";
-const HASHED_PROJECTS = ["asgiref", "django", "gunicorn", "pytz", "setuptools", "sqlparse", "whitenoise"];
 
 interface BuildStep {
   instruction: string;
@@ -36,63 +34,6 @@ function parseSteps(output: string): BuildStep[] {
   });
 }
 
-interface Form {
-  name: string;
-  /** Changes the temp copy of the fixture into this layout. */
-  layout(dir: string, index: WheelIndex): void;
-  app: Record<string, unknown>;
-}
-
-const FORMS: Form[] = [
-  {
-    name: "split requirements (requirements/production.txt with -r base.txt, -c ../constraints.txt)",
-    layout: () => {},
-    app: { requirements: "requirements/production.txt" },
-  },
-  {
-    name: "auto-detected requirements.txt (-r requirements/production.txt)",
-    layout: () => {},
-    app: {},
-  },
-  {
-    name: "hash-pinned requirements.txt",
-    layout: (dir, index) => fs.writeFileSync(path.join(dir, "requirements.txt"), index.hashPinned(HASHED_PROJECTS)),
-    app: {},
-  },
-  {
-    name: "pyproject.toml (PEP 621, setuptools backend, extra prod)",
-    layout: (dir) => {
-      for (const f of ["requirements.txt", "requirements", "constraints.txt"]) fs.rmSync(path.join(dir, f), { recursive: true });
-    },
-    app: { extras: ["prod"] },
-  },
-];
-
-function appConfig(dir: string, index: WheelIndex, over: Record<string, unknown>): AppConfig {
-  return parseStackConfig({
-    stack: "test",
-    baseDir: dir,
-    providerConfig: {},
-    values: {
-      app: {
-        name: APP_NAME,
-        path: dir,
-        baseImage: BASE_IMAGE,
-        pipIndexUrl: index.url,
-        pipTrustedHost: index.host,
-        // The index listens on this machine's loopback.
-        buildNetwork: "host",
-        env: { DJANGO_SETTINGS_MODULE: "notesite.settings" },
-        buildCommands: [["python", "manage.py", "collectstatic", "--noinput"]],
-        roles: {
-          web: { command: "gunicorn notesite.wsgi:application --bind 0.0.0.0:8000 --workers 2 --access-logfile -", port: 8000, healthcheck: { path: "/health" } },
-        },
-        ...over,
-      },
-    },
-  }).app;
-}
-
 async function build(app: AppConfig, tag: string): Promise<{ steps: BuildStep[]; output: string }> {
   writeBuildFiles(app.path, renderBuildFiles(app));
   const network = dockerBuildNetwork(app);
@@ -106,15 +47,6 @@ async function build(app: AppConfig, tag: string): Promise<{ steps: BuildStep[];
 async function runIn(image: string, argv: string[], extra: string[] = []): Promise<string> {
   const r = await docker(["run", "--rm", "-e", `SECRET_KEY=${SECRET_KEY}`, ...extra, image, ...argv], { timeoutMs: 120_000 });
   return r.stdout + r.stderr;
-}
-
-function bumpVersion(dir: string, version: string): void {
-  fs.writeFileSync(path.join(dir, "notesite", "__init__.py"), `__version__ = "${version}"\n`);
-  const pyproject = path.join(dir, "pyproject.toml");
-  if (fs.existsSync(pyproject)) {
-    const text = fs.readFileSync(pyproject, "utf8");
-    fs.writeFileSync(pyproject, text.replace(/^version = ".*"$/m, `version = "${version}"`));
-  }
 }
 
 describe("Django projects in every requirements form, on the real engine", { timeout: 40 * 60_000 }, () => {
@@ -136,19 +68,17 @@ describe("Django projects in every requirements form, on the real engine", { tim
     await index?.close();
   });
 
-  function project(form: Form): AppConfig {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${RUN_ID}-`));
+  function project(layout: DjangoLayout): AppConfig {
+    const dir = copyDjangoFixture(layout, index, RUN_ID);
     tempDirs.push(dir);
-    fs.cpSync(FIXTURE, dir, { recursive: true });
-    form.layout(dir, index);
-    return appConfig(dir, index, form.app);
+    return djangoAppConfig(dir, index, APP_NAME, layout.app);
   }
 
-  for (const form of FORMS) {
-    describe(form.name, () => {
+  for (const form of DJANGO_LAYOUTS) {
+    describe(form.description, () => {
       let app: AppConfig;
       let v1: { steps: BuildStep[]; output: string };
-      const tag = (v: string) => `pydeploy-test/${RUN_ID}-${FORMS.indexOf(form)}:${v}`;
+      const tag = (v: string) => `pydeploy-test/${RUN_ID}-${form.id}:${v}`;
       let requestsBefore = 0;
 
       before(async () => {
@@ -172,7 +102,7 @@ describe("Django projects in every requirements form, on the real engine", { tim
       });
 
       it("rebuilds a code-only change from the cached dependency layer", { timeout: 10 * 60_000 }, async () => {
-        bumpVersion(app.path, "1.0.1");
+        bumpDjangoVersion(app.path, "1.0.1");
         const v2 = await build(app, tag("v2"));
         const summary = v2.steps.map((s) => `${s.cached ? "cached " : "ran    "}${s.instruction}`).join("\n");
         const venv = v2.steps.findIndex((s) => s.instruction.startsWith("COPY --from=builder"));
@@ -187,7 +117,7 @@ describe("Django projects in every requirements form, on the real engine", { tim
         assert.equal(version.trim(), "1.0.1", "the new code is in the image");
       });
 
-      if (form.name.startsWith("split")) {
+      if (form.id === "split") {
         it("copies only the production include tree into the dependency stage", async () => {
           const dockerfile = fs.readFileSync(dockerfilePath(app), "utf8");
           const copies = dockerfile.split("\n").filter((l) => l.startsWith("COPY [") && l.includes("/build/"));
@@ -234,7 +164,7 @@ describe("Django projects in every requirements form, on the real engine", { tim
         });
       }
 
-      if (form.name.startsWith("hash")) {
+      if (form.id === "hashes") {
         it("builds in pip's hash-checking mode, and fails on a wrong hash", { timeout: 10 * 60_000 }, async () => {
           const file = path.join(app.path, "requirements.txt");
           assert.match(fs.readFileSync(file, "utf8"), /--hash=sha256:[0-9a-f]{64}/, "the file is hash-pinned");
@@ -250,7 +180,7 @@ describe("Django projects in every requirements form, on the real engine", { tim
         });
       }
 
-      if (form.name.startsWith("pyproject")) {
+      if (form.id === "pyproject") {
         it("installs the project itself, fetching its build backend from the configured index, and leaves no build files in /app", { timeout: 180_000 }, async () => {
           const show = await runIn(tag("v1"), ["pip", "show", "pydeploy-notes"]);
           assert.match(show, /^Version: 1\.0\.0$/m, "the project is installed in the venv");
