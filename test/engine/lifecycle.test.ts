@@ -79,6 +79,38 @@ test("deleteBeforeReplace deletes the old resource before creating its replaceme
   assert.deepEqual(run.log(), ["create-a1", "delete-a1", "create-a2"], "the old delete command ran before the new create");
 });
 
+test("deleteBeforeReplace first deletes the dependents its replacement would replace", T, async () => {
+  const run = newRun();
+  const commands = (v: number) => [
+    { name: "a", create: `${appendTo(`create-a${v}`)}; echo A${v}`, delete: appendTo(`delete-a${v}`), triggers: [v], deleteBeforeReplace: true },
+    { name: "b", create: appendTo("create-b $FROM_A"), delete: appendTo("delete-b $FROM_A"), triggersFrom: ["a"], envFrom: { FROM_A: "a" } },
+    { name: "c", create: appendTo("create-c"), delete: appendTo("delete-c"), dependsOn: ["a"] },
+  ];
+  mustSucceed(await run.stack({ "fixture:commands": commands(1) }).up(), "first up");
+  const second = mustSucceed(await run.stack({ "fixture:commands": commands(2) }).up(), "second up");
+  // b's triggers hold a's stdout: replacing a replaces b, so b goes first; c only dependsOn a and stays.
+  assert.deepEqual(ops(second).filter((o) => !o.startsWith("c:")), ["b:delete-replaced", "a:delete-replaced", "a:create-replacement", "b:create-replacement"], "dependent deleted before the old a");
+  assert.deepEqual(ops(second).filter((o) => o.startsWith("c:")), ["c:same"], "a plain dependsOn does not replace c");
+  assert.deepEqual(
+    run.log().filter((l) => !l.startsWith("create-c")),
+    ["create-a1", "create-b A1", "delete-b A1", "delete-a1", "create-a2", "create-b A2"],
+    "old b deleted with its old environment, then old a, then the new ones",
+  );
+});
+
+test("a protected resource is neither replaced nor deleted", T, async () => {
+  const run = newRun();
+  const a = (v: number) => ({ name: "a", create: appendTo(`create-a${v}`), delete: appendTo(`delete-a${v}`), triggers: [v], protect: true });
+  mustSucceed(await run.stack({ "fixture:commands": [a(1)] }).up(), "first up");
+  const replace = await run.stack({ "fixture:commands": [a(2)] }).up();
+  assert.equal(replace.ok, false, "the replace is refused");
+  assert.match(replace.error ?? "", /unable to replace resource ".*::a"\nas it is currently marked for protection/, "the engine's message");
+  const remove = await run.stack({ "fixture:commands": [] }).up();
+  assert.equal(remove.ok, false, "the delete is refused");
+  assert.match(remove.error ?? "", /cannot be deleted\nbecause it is protected/, "the engine's message");
+  assert.deepEqual(run.log(), ["create-a1"], "nothing ran after the create");
+});
+
 test("a failed run keeps replaced olds pending-delete; the next run deletes them at its end, not first", T, async () => {
   const run = newRun();
   const a = (v: number) => ({ name: "a", create: appendTo(`create-a${v}`), delete: appendTo(`delete-a${v}`), triggers: [v] });
