@@ -1,0 +1,174 @@
+// The proxy container of one app on a server: its names, and the docker steps that set it up,
+// load its config and remove it. Pure: no I/O, no Pulumi.
+import { createHash } from "node:crypto";
+import { IMAGE_REF } from "../containerSpec";
+import { ACME_CA_ROOT_FILE, caddyReloadCommand, PROXY_DATA_DIR } from "./proxyImage";
+import { check, DockerStep, isPort } from "./steps";
+
+/** On the proxy container, network and volume (not pydeploy.app: the release manages containers with that label). */
+export const LABEL_PROXY = "pydeploy.proxy";
+/** A hash of what `docker run` set; a different one means the container must be recreated. */
+export const LABEL_PROXY_SPEC = "pydeploy.proxy-spec";
+
+const SLUG = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+const NETWORK_ALIAS = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
+const LOG_SIZE = /^[1-9][0-9]*[kmg]?$/;
+
+export interface ProxyNames {
+  app: string;
+  /** The proxy container; only it publishes the app's HTTP ports. */
+  container: string;
+  /** The user-defined network the proxy reaches the roles on, by alias. */
+  network: string;
+  /** Certificates, ACME account and the last loaded config: kept across redeploys and proxy upgrades. */
+  volume: string;
+}
+
+export function proxyNames(app: string): ProxyNames {
+  check(SLUG.test(app), `app name ${JSON.stringify(app)} must be lowercase letters, digits and inner dashes`);
+  return { app, container: `${app}-proxy`, network: `${app}-proxy`, volume: `${app}-proxy-data` };
+}
+
+/** The name the proxy sends a role's requests to; exactly one release's container holds it at a time (two while the old one drains). */
+export function upstreamAlias(app: string, role: string): string {
+  check(SLUG.test(role), `role name ${JSON.stringify(role)} must be lowercase letters, digits and inner dashes`);
+  // `<app>-proxy` is the proxy container's name, which Docker's DNS resolves too.
+  check(role !== "proxy", `role name "proxy" is reserved: ${app}-proxy is the reverse proxy container`);
+  return `${proxyNames(app).app}-${role}`;
+}
+
+export interface ProxyContainerSpec {
+  names: ProxyNames;
+  /** The proxy image as tagged on the server. */
+  image: string;
+  /** Published ports: `container` is publishedPorts() of the sites; `host` is the same number on a server. */
+  ports: { host: number; container: number }[];
+  /** Extra names for the proxy on its network (e.g. the site's domain, for a test ACME server to reach it). */
+  networkAliases?: string[];
+  logMaxSize: string;
+  logMaxFiles: number;
+}
+
+export function validateProxyContainerSpec(s: ProxyContainerSpec): void {
+  proxyNames(s.names.app);
+  check(IMAGE_REF.test(s.image), `proxy image ${JSON.stringify(s.image)} is not a valid image reference`);
+  check(s.ports.length > 0, "the proxy publishes no port: it needs at least one site");
+  for (const p of s.ports) check(isPort(p.host) && isPort(p.container), `proxy ports must be integers 1-65535, got ${p.host}:${p.container}`);
+  for (const side of ["host", "container"] as const) {
+    const list = s.ports.map((p) => p[side]);
+    check(new Set(list).size === list.length, `proxy ${side} ports ${list.join(", ")} repeat a port`);
+  }
+  for (const a of s.networkAliases ?? []) check(NETWORK_ALIAS.test(a), `network alias ${JSON.stringify(a)} must be a lowercase DNS name`);
+  check(LOG_SIZE.test(s.logMaxSize), `logMaxSize ${JSON.stringify(s.logMaxSize)} must look like 10m`);
+  check(Number.isInteger(s.logMaxFiles) && s.logMaxFiles >= 1, `logMaxFiles must be an integer >= 1, got ${s.logMaxFiles}`);
+}
+
+export function proxyRunArgs(s: ProxyContainerSpec): string[] {
+  validateProxyContainerSpec(s);
+  const n = s.names;
+  return [
+    "docker", "run",
+    "--detach",
+    "--restart", "unless-stopped",
+    "--name", n.container,
+    "--network", n.network,
+    ...(s.networkAliases ?? []).flatMap((a) => ["--network-alias", a]),
+    "--volume", `${n.volume}:${PROXY_DATA_DIR}`,
+    "--log-opt", `max-size=${s.logMaxSize}`,
+    "--log-opt", `max-file=${s.logMaxFiles}`,
+    "--label", `${LABEL_PROXY}=${n.app}`,
+    "--label", `${LABEL_PROXY_SPEC}=${proxySpecHash(s)}`,
+    ...sortedPorts(s.ports).flatMap((p) => ["--publish", `${p.host}:${p.container}`]),
+    s.image,
+  ];
+}
+
+/**
+ * Network, volume and a running proxy container, each created only when missing; the container
+ * is recreated only when its image, ports or aliases changed (a short gap on those ports).
+ */
+export function proxySetupSteps(s: ProxyContainerSpec): DockerStep[] {
+  const n = s.names;
+  const run = proxyRunArgs(s);
+  const label = ["--label", `${LABEL_PROXY}=${n.app}`];
+  return [
+    {
+      purpose: `create network ${n.network}`,
+      argv: ["docker", "network", "create", ...label, n.network],
+      skipIf: { argv: ["docker", "network", "inspect", n.network] },
+    },
+    {
+      purpose: `create volume ${n.volume}`,
+      argv: ["docker", "volume", "create", ...label, n.volume],
+      skipIf: { argv: ["docker", "volume", "inspect", n.volume] },
+    },
+    {
+      purpose: `remove ${n.container} if it runs another image, ports or aliases`,
+      argv: ["docker", "rm", "--force", n.container],
+      skipIf: {
+        argv: ["docker", "container", "inspect", "--format", `{{index .Config.Labels "${LABEL_PROXY_SPEC}"}}`, n.container],
+        stdout: proxySpecHash(s),
+      },
+      allowFailure: true,
+    },
+    {
+      purpose: `start ${n.container}`,
+      argv: run,
+      skipIf: { argv: ["docker", "container", "inspect", n.container] },
+    },
+    { purpose: `make sure ${n.container} runs`, argv: ["docker", "start", n.container] },
+  ];
+}
+
+/**
+ * Loads the rendered Caddyfile (stdin "proxyConfig"), after writing the ACME server's CA root
+ * (stdin "acmeCaRoot") when the config uses one. Caddy refuses an invalid config and keeps the old.
+ */
+export function proxyConfigSteps(names: ProxyNames, o: { customCaRoot: boolean }): DockerStep[] {
+  const steps: DockerStep[] = [];
+  if (o.customCaRoot) {
+    steps.push({
+      purpose: `write the ACME server's CA certificate to ${ACME_CA_ROOT_FILE}`,
+      argv: ["docker", "exec", "-i", names.container, "dd", `of=${ACME_CA_ROOT_FILE}`, "status=none"],
+      stdin: "acmeCaRoot",
+    });
+  }
+  steps.push({
+    purpose: `load the proxy config into ${names.container}`,
+    argv: ["docker", "exec", "-i", names.container, ...caddyReloadCommand()],
+    stdin: "proxyConfig",
+    // Right after a (re)start the admin API may not listen yet.
+    retrySeconds: 10,
+  });
+  return steps;
+}
+
+/**
+ * `pulumi destroy`: the container and network (after the app's containers are gone); the
+ * volume (certificates and ACME account) only when asked, since new certificates count
+ * against the CA's rate limits.
+ */
+export function proxyRemoveSteps(names: ProxyNames, o: { removeData: boolean }): DockerStep[] {
+  const steps: DockerStep[] = [
+    { purpose: `remove ${names.container}`, argv: ["docker", "rm", "--force", names.container], allowFailure: true },
+    { purpose: `remove network ${names.network}`, argv: ["docker", "network", "rm", names.network], allowFailure: true },
+  ];
+  if (o.removeData) {
+    steps.push({ purpose: `remove volume ${names.volume} (certificates, ACME account)`, argv: ["docker", "volume", "rm", names.volume], allowFailure: true });
+  }
+  return steps;
+}
+
+function proxySpecHash(s: ProxyContainerSpec): string {
+  const what = JSON.stringify({
+    image: s.image,
+    ports: sortedPorts(s.ports).map((p) => `${p.host}:${p.container}`),
+    aliases: s.networkAliases ?? [],
+    log: [s.logMaxSize, s.logMaxFiles],
+  });
+  return createHash("sha256").update(what).digest("hex").slice(0, 16);
+}
+
+function sortedPorts(ports: ProxyContainerSpec["ports"]): ProxyContainerSpec["ports"] {
+  return [...ports].sort((a, b) => a.container - b.container || a.host - b.host);
+}

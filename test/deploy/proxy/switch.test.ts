@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  proxyConfigSteps, proxyNames, proxyRemoveSteps, proxyRunArgs, proxySetupSteps, upstreamAlias,
+} from "../../../components/deploy/proxy/proxyContainer";
+import { switchPlan } from "../../../components/deploy/proxy/switch";
+
+const names = proxyNames("demo");
+const spec = { names, image: "pydeploy/demo-proxy:2.6.2-1", ports: [443, 80, 8000].map((p) => ({ host: p, container: p })), logMaxSize: "10m", logMaxFiles: 3 };
+
+describe("proxy names", () => {
+  it("per app; the role's alias is <app>-<role>; the role name proxy is refused", () => {
+    assert.deepEqual(names, { app: "demo", container: "demo-proxy", network: "demo-proxy", volume: "demo-proxy-data" }, "names");
+    assert.equal(upstreamAlias("demo", "web"), "demo-web", "alias of the web role");
+    assert.throws(() => upstreamAlias("demo", "proxy"), /role name "proxy" is reserved: demo-proxy is the reverse proxy container/, "proxy is reserved");
+    assert.throws(() => proxyNames("Demo"), /app name "Demo" must be lowercase/, "bad app name");
+  });
+});
+
+describe("proxySetupSteps", () => {
+  it("network and volume when missing; the container recreated only when its spec changed; started", () => {
+    const steps = proxySetupSteps(spec);
+    const run = proxyRunArgs(spec);
+    const hash = run.find((a) => a.startsWith("pydeploy.proxy-spec="))!.split("=")[1];
+    assert.match(hash, /^[0-9a-f]{16}$/, "the spec label carries a hash");
+    assert.deepEqual(
+      run,
+      [
+        "docker", "run", "--detach", "--restart", "unless-stopped", "--name", "demo-proxy",
+        "--network", "demo-proxy",
+        "--volume", "demo-proxy-data:/data",
+        "--log-opt", "max-size=10m", "--log-opt", "max-file=3",
+        "--label", "pydeploy.proxy=demo", "--label", `pydeploy.proxy-spec=${hash}`,
+        "--publish", "80:80", "--publish", "443:443", "--publish", "8000:8000",
+        "pydeploy/demo-proxy:2.6.2-1",
+      ],
+      "docker run of the proxy: no admin port, ports sorted",
+    );
+    assert.deepEqual(
+      steps,
+      [
+        {
+          purpose: "create network demo-proxy",
+          argv: ["docker", "network", "create", "--label", "pydeploy.proxy=demo", "demo-proxy"],
+          skipIf: { argv: ["docker", "network", "inspect", "demo-proxy"] },
+        },
+        {
+          purpose: "create volume demo-proxy-data",
+          argv: ["docker", "volume", "create", "--label", "pydeploy.proxy=demo", "demo-proxy-data"],
+          skipIf: { argv: ["docker", "volume", "inspect", "demo-proxy-data"] },
+        },
+        {
+          purpose: "remove demo-proxy if it runs another image, ports or aliases",
+          argv: ["docker", "rm", "--force", "demo-proxy"],
+          skipIf: { argv: ["docker", "container", "inspect", "--format", '{{index .Config.Labels "pydeploy.proxy-spec"}}', "demo-proxy"], stdout: hash },
+          allowFailure: true,
+        },
+        { purpose: "start demo-proxy", argv: run, skipIf: { argv: ["docker", "container", "inspect", "demo-proxy"] } },
+        { purpose: "make sure demo-proxy runs", argv: ["docker", "start", "demo-proxy"] },
+      ],
+      "setup steps",
+    );
+  });
+
+  it("the spec hash changes with the image, ports and aliases, and not with their order", () => {
+    const label = (s: typeof spec & { networkAliases?: string[] }) => proxyRunArgs(s).find((a) => a.startsWith("pydeploy.proxy-spec="));
+    assert.equal(label({ ...spec, ports: [...spec.ports].reverse() }), label(spec), "port order does not matter");
+    assert.notEqual(label({ ...spec, image: "pydeploy/demo-proxy:2.6.2-2" }), label(spec), "another image");
+    assert.notEqual(label({ ...spec, ports: spec.ports.slice(1) }), label(spec), "other ports");
+    assert.notEqual(label({ ...spec, ports: spec.ports.map((p) => ({ ...p, host: p.host + 1 })) }), label(spec), "other host ports");
+    assert.notEqual(label({ ...spec, networkAliases: ["app.example.com"] }), label(spec), "an alias");
+  });
+
+  it("refuses a spec docker would reject", () => {
+    assert.throws(() => proxyRunArgs({ ...spec, ports: [] }), /publishes no port/, "no port");
+    assert.throws(() => proxyRunArgs({ ...spec, ports: [{ host: 80, container: 80 }, { host: 8080, container: 80 }] }), /proxy container ports 80, 80 repeat a port/, "a container port twice");
+    assert.throws(() => proxyRunArgs({ ...spec, ports: [{ host: 80, container: 0 }] }), /proxy ports must be integers 1-65535, got 80:0/, "a bad port");
+    assert.throws(() => proxyRunArgs({ ...spec, image: "a b" }), /proxy image "a b" is not a valid image reference/, "bad image");
+    assert.throws(() => proxyRunArgs({ ...spec, networkAliases: ["App.test"] }), /network alias "App.test" must be a lowercase DNS name/, "bad alias");
+    assert.throws(() => proxyRunArgs({ ...spec, logMaxSize: "ten" }), /logMaxSize "ten" must look like 10m/, "bad log size");
+  });
+});
+
+describe("proxyConfigSteps and proxyRemoveSteps", () => {
+  it("the config goes in on stdin through docker exec (the admin API is never published); the CA root first", () => {
+    assert.deepEqual(
+      proxyConfigSteps(names, { customCaRoot: true }),
+      [
+        {
+          purpose: "write the ACME server's CA certificate to /data/acme-ca-root.pem",
+          argv: ["docker", "exec", "-i", "demo-proxy", "dd", "of=/data/acme-ca-root.pem", "status=none"],
+          stdin: "acmeCaRoot",
+        },
+        {
+          purpose: "load the proxy config into demo-proxy",
+          argv: ["docker", "exec", "-i", "demo-proxy", "caddy", "reload", "--config", "-", "--adapter", "caddyfile"],
+          stdin: "proxyConfig",
+          retrySeconds: 10,
+        },
+      ],
+      "config steps with a custom CA root",
+    );
+    assert.equal(proxyConfigSteps(names, { customCaRoot: false }).length, 1, "without a CA root: only the reload");
+  });
+
+  it("destroy keeps the certificates unless asked", () => {
+    assert.deepEqual(
+      proxyRemoveSteps(names, { removeData: false }).map((s) => s.argv),
+      [["docker", "rm", "--force", "demo-proxy"], ["docker", "network", "rm", "demo-proxy"]],
+      "container and network only",
+    );
+    assert.deepEqual(proxyRemoveSteps(names, { removeData: true }).at(-1)?.argv, ["docker", "volume", "rm", "demo-proxy-data"], "and the volume when asked");
+  });
+});
+
+describe("switchPlan", () => {
+  const input = {
+    proxy: names, role: "web", next: "demo-web-v2", previous: ["demo-web-v1"], port: 8000,
+    reach: { kind: "http" as const, path: "/health" }, drainSeconds: 30,
+  };
+
+  it("attach by alias and check the proxy reaches it; abort detaches; retire drains, stops and detaches each previous", () => {
+    const plan = switchPlan(input);
+    assert.deepEqual(plan.attach[0], { purpose: "route demo-web to demo-web-v2", argv: ["docker", "network", "connect", "--alias", "demo-web", "demo-proxy", "demo-web-v2"] }, "connect with the alias");
+    const reach = plan.attach[1];
+    assert.deepEqual(reach.argv.slice(0, 5), ["docker", "exec", "demo-proxy", "python3", "-c"], "the reach check runs in the proxy container");
+    assert.deepEqual(reach.argv.slice(6), ["demo-web-v2", "8000", "/health"], "by container name, port and path");
+    assert.equal(reach.retrySeconds, 10, "retried for 10 s");
+    assert.deepEqual(plan.abort, [{ purpose: "take demo-web-v2 off demo-proxy: demo-web stays on the previous containers", argv: ["docker", "network", "disconnect", "--force", "demo-proxy", "demo-web-v2"], allowFailure: true }], "abort");
+    assert.deepEqual(
+      plan.retire.map((s) => s.argv),
+      [
+        ["docker", "stop", "--time", "30", "demo-web-v1"],
+        ["docker", "network", "disconnect", "demo-proxy", "demo-web-v1"],
+      ],
+      "retire",
+    );
+  });
+
+  it("first deploy: nothing to retire; a TCP reach check has an empty path", () => {
+    const plan = switchPlan({ ...input, previous: [], reach: { kind: "tcp" }, reachSeconds: 3 });
+    assert.deepEqual(plan.retire, [], "no previous container");
+    assert.deepEqual(plan.attach[1].argv.slice(6), ["demo-web-v2", "8000", ""], "TCP: empty path");
+    assert.equal(plan.attach[1].retrySeconds, 3, "reachSeconds");
+  });
+
+  it("refuses bad input", () => {
+    assert.throws(() => switchPlan({ ...input, previous: ["demo-web-v2"] }), /demo-web-v2 is both the next and a previous container/, "next among previous");
+    assert.throws(() => switchPlan({ ...input, next: "a b" }), /container name "a b" is not a Docker container name/, "bad name");
+    assert.throws(() => switchPlan({ ...input, port: 0 }), /port must be an integer 1-65535, got 0/, "bad port");
+    assert.throws(() => switchPlan({ ...input, drainSeconds: -1 }), /drainSeconds must be an integer >= 0, got -1/, "bad drain");
+    assert.throws(() => switchPlan({ ...input, reach: { kind: "http", path: "health" } }), /reach path "health" must start with \//, "bad path");
+    assert.throws(() => switchPlan({ ...input, role: "proxy" }), /role name "proxy" is reserved/, "reserved role");
+  });
+});

@@ -1,0 +1,158 @@
+// Let's Encrypt's ACME test server, offline: Debian's `pebble` package in a container built
+// from the local base image, on a user-defined network where the names it validates resolve
+// (Docker's DNS, network aliases).
+//
+// Debian ships no test certificates, so each start makes a CA and a certificate for pebble's
+// own HTTPS listener (the ACME client must trust that CA). Pebble's issuing root is another,
+// regenerated at every start: read it from the management API (/roots/0).
+import * as fs from "node:fs";
+import * as https from "node:https";
+import * as os from "node:os";
+import * as path from "node:path";
+import { BASE_IMAGE, docker } from "./docker";
+
+/** Pebble's name on the test network: its listener certificate is made for it. */
+export const PEBBLE_HOST = "pebble";
+const ACME_PORT = 14000;
+const MANAGEMENT_PORT = 15000;
+
+export async function buildPebbleImage(tag: string): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-pebble-image-"));
+  try {
+    fs.writeFileSync(
+      path.join(dir, "Dockerfile"),
+      [
+        `FROM ${BASE_IMAGE}`,
+        "RUN apt-get update \\",
+        "    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends pebble openssl \\",
+        "    && apt-get clean \\",
+        "    && rm -rf /var/lib/apt/lists/*",
+        "",
+      ].join("\n"),
+    );
+    await docker(["build", "--quiet", "-t", tag, dir], { env: { ...process.env, DOCKER_BUILDKIT: "0" }, timeoutMs: 10 * 60_000 });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface Pebble {
+  container: string;
+  /** The ACME directory, as containers on the network reach it. */
+  directoryUrl: string;
+  /** PEM of the CA that signed pebble's HTTPS listener: what the ACME client must trust (acme_ca_root). */
+  listenerCaPem: string;
+  /** PEM of the root pebble issues certificates under (this start's). */
+  issuingRootPem(): Promise<string>;
+  /** Orders pebble has created since it started (its log). */
+  orderCount(): Promise<number>;
+  /** ACME accounts pebble has created since it started (its log). */
+  accountCount(): Promise<number>;
+  remove(): Promise<void>;
+}
+
+/** Starts pebble on `network` under the alias PEBBLE_HOST; its management API is published on loopback. */
+export async function startPebble(o: { image: string; network: string; container: string }): Promise<Pebble> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-pebble-"));
+  try {
+    await makeListenerCertificates(o.image, dir);
+    fs.writeFileSync(
+      path.join(dir, "pebble-config.json"),
+      JSON.stringify({
+        pebble: {
+          listenAddress: `0.0.0.0:${ACME_PORT}`,
+          managementListenAddress: `0.0.0.0:${MANAGEMENT_PORT}`,
+          certificate: "/etc/pebble/cert.pem",
+          privateKey: "/etc/pebble/key.pem",
+          // The validation ports default to 5002/5001; the proxy answers on 80/443.
+          httpPort: 80,
+          tlsPort: 443,
+          ocspResponderURL: "",
+          externalAccountBindingRequired: false,
+        },
+      }),
+    );
+    const listenerCaPem = fs.readFileSync(path.join(dir, "ca.pem"), "utf8");
+    await docker([
+      "run", "--detach", "--name", o.container,
+      "--network", o.network, "--network-alias", PEBBLE_HOST,
+      "--volume", `${dir}:/etc/pebble:ro`,
+      "--publish", `127.0.0.1::${MANAGEMENT_PORT}`,
+      // No random validation delays, and no randomly refused nonces: fast, repeatable tests.
+      "--env", "PEBBLE_VA_NOSLEEP=1",
+      "--env", "PEBBLE_WFE_NONCEREJECT=0",
+      o.image, "pebble", "-config", "/etc/pebble/pebble-config.json",
+    ]);
+    const mapped = (await docker(["port", o.container, `${MANAGEMENT_PORT}/tcp`])).stdout.trim().split("\n")[0];
+    const managementUrl = `https://127.0.0.1:${mapped.slice(mapped.lastIndexOf(":") + 1)}`;
+    const logs = async () => {
+      const r = await docker(["logs", o.container]);
+      return r.stdout + r.stderr;
+    };
+    const pebble: Pebble = {
+      container: o.container,
+      directoryUrl: `https://${PEBBLE_HOST}:${ACME_PORT}/dir`,
+      listenerCaPem,
+      issuingRootPem: () => httpsGetText(`${managementUrl}/roots/0`, listenerCaPem),
+      orderCount: async () => (await logs()).split("\n").filter((l) => /Added order "/.test(l)).length,
+      accountCount: async () => {
+        const counts = [...(await logs()).matchAll(/There are now (\d+) accounts in memory/g)].map((m) => Number(m[1]));
+        return counts.at(-1) ?? 0;
+      },
+      remove: async () => {
+        await docker(["rm", "--force", o.container], { allowFailure: true });
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+    // Ready when the management API serves the root over the listener certificate we made.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await pebble.issuingRootPem();
+        return pebble;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`pebble did not answer on ${managementUrl}: ${err}\n${await logs()}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  } catch (err) {
+    await docker(["rm", "--force", o.container], { allowFailure: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** A CA, and a certificate it signs for pebble's listener (names: pebble, localhost, 127.0.0.1), with the image's openssl. */
+async function makeListenerCertificates(image: string, dir: string): Promise<void> {
+  const openssl = (args: string[]) =>
+    docker([
+      "run", "--rm", "--user", `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
+      "--volume", `${dir}:/certs`, "--workdir", "/certs", image, "openssl", ...args,
+    ]);
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  await openssl([
+    "req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+    "-subj", "/CN=pydeploy test: pebble listener CA",
+    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+  ]);
+  // OpenSSL 3: `req -x509 -CA` signs the new certificate with the CA instead of self-signing.
+  await openssl([
+    "req", "-x509", ...ec, "-keyout", "key.pem", "-out", "cert.pem", "-days", "2",
+    "-CA", "ca.pem", "-CAkey", "ca.key", "-subj", `/CN=${PEBBLE_HOST}`,
+    "-addext", `subjectAltName=DNS:${PEBBLE_HOST},DNS:localhost,IP:127.0.0.1`,
+    "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "extendedKeyUsage=serverAuth",
+  ]);
+}
+
+function httpsGetText(url: string, caPem: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca: caPem, timeout: 5000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d));
+      res.on("end", () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`GET ${url}: HTTP ${res.statusCode}: ${body}`))));
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on("error", reject);
+  });
+}
