@@ -19,6 +19,7 @@ export const inspectContainers = (idsOrNames: string[]): Argv => ["docker", "con
 export const appImageIds = (app: string): Argv => [
   "docker", "image", "ls", "--quiet", "--no-trunc", "--filter", `label=${LABEL_APP}=${app}`,
 ];
+export const allImageIds = (): Argv => ["docker", "image", "ls", "--quiet", "--no-trunc"];
 export const inspectImages = (refs: string[]): Argv => ["docker", "image", "inspect", ...refs];
 
 export const runContainer = (spec: ReleaseSpec, role: RoleSpec): Argv => dockerRunArgs(spec, role);

@@ -1,10 +1,11 @@
 // The ship step: the built image gets onto the host under its server tag, verified before any
-// release uses it. Copy mode streams `docker save` into the host's `docker load` over SSH
+// release uses it. Copy mode sends the layers the host lacks into its `docker load` over SSH
 // (no registry); registry mode pulls by digest with a throwaway login. Images are identified
 // by their layer diffIDs, which are the same in the classic and the containerd image store.
 import { spawn } from "node:child_process";
-import { createGzip } from "node:zlib";
 import {
+  allImageIds,
+  inspectImages,
   loadImage,
   makeTempDir,
   pullImage,
@@ -18,6 +19,7 @@ import {
 } from "../dockerCommands";
 import type { ShipSpec, StepSecrets } from "../spec";
 import { ImageInfo, inspectImage } from "./dockerState";
+import { layerArchive, presentPrefix, SavedImage, unpackSave } from "./layerArchive";
 import type { DockerHost } from "./transport";
 
 export interface ShipResult {
@@ -56,7 +58,6 @@ export async function shipImage(
   }
   const local = await builtImage(deployer, spec);
   await copy(host, deployer, local, tag, log);
-  await verify(host, tag, local.layers, log);
   const bytesSent = host.bytesSent - before;
   log(`shipped ${tag}: ${(bytesSent / 1e6).toFixed(1)} MB sent`);
   return { action: "copied", serverTag: tag, bytesSent };
@@ -74,24 +75,54 @@ async function builtImage(deployer: DockerHost, spec: ShipSpec): Promise<ImageIn
   return image;
 }
 
-/** `docker save` of the image under its server tag, gzip'd on the way, into the host's `docker load`. */
+/**
+ * Ships only the layers the host lacks: `docker save` on the deployer, unpacked; the host's
+ * images say which leading layers it already holds; the rest goes, gzip'd, into `docker load`.
+ * If that load or its verification fails (a layer evicted meanwhile, say), every layer goes.
+ */
 async function copy(host: DockerHost, deployer: DockerHost, local: ImageInfo, tag: string, log: (line: string) => void): Promise<void> {
+  const skip = presentPrefix(local.layers, await hostImageLayers(host));
   // Saved under the server tag, so the host's load names it the same on either image store.
   await deployer.run(tagImage(local.id, tag));
+  let saved: SavedImage | undefined;
   try {
     const [cmd, ...args] = saveImage(tag);
     const save = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
     let saveErr = "";
     save.stderr.on("data", (d: Buffer) => (saveErr += d));
-    const saved = new Promise<void>((resolve, reject) => {
-      save.on("error", reject);
-      save.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`docker save ${tag} exited ${code}: ${saveErr.trim()}`))));
+    const exited = new Promise<number | null>((resolve) => save.on("close", resolve));
+    saved = await unpackSave(save.stdout).catch(async (err: Error) => {
+      throw new Error(`docker save ${tag} failed: ${(await exited) ? saveErr.trim() : err.message}`);
     });
-    const [load] = await Promise.all([host.run(loadImage(), { stdin: save.stdout.pipe(createGzip({ level: 6 })) }), saved]);
-    for (const line of `${load.stdout}${load.stderr}`.split("\n")) if (line.trim()) log(`docker load: ${line.trim()}`);
+    if ((await exited) !== 0) throw new Error(`docker save ${tag} exited with an error: ${saveErr.trim()}`);
+    const image = saved;
+    const send = async (from: number) => {
+      const bytes = image.layers.slice(from).reduce((n, l) => n + l.size, 0);
+      log(`sending ${image.layers.length - from} of ${image.layers.length} layers (${(bytes / 1e6).toFixed(1)} MB before compression); the host has the first ${from}`);
+      const load = await host.run(loadImage(), { stdin: layerArchive(image, tag, from), allowFailure: true });
+      for (const line of `${load.stdout}${load.stderr}`.split("\n")) if (line.trim()) log(`docker load: ${line.trim()}`);
+      if (load.code !== 0) throw new Error(`docker load on ${host.description} exited ${load.code}`);
+      await verify(host, tag, local.layers, log);
+    };
+    try {
+      await send(skip);
+    } catch (err) {
+      if (skip === 0) throw err;
+      log(`the partial load failed (${(err as Error).message}); sending every layer`);
+      await send(0);
+    }
   } finally {
+    saved?.dispose();
     await deployer.run(removeImages([tag]), { allowFailure: true });
   }
+}
+
+/** The layer lists of every image on the host. */
+async function hostImageLayers(host: DockerHost): Promise<string[][]> {
+  const ids = [...new Set((await host.run(allImageIds())).stdout.split("\n").filter(Boolean))];
+  if (ids.length === 0) return [];
+  const images = JSON.parse((await host.run(inspectImages(ids))).stdout) as { RootFS: { Layers?: string[] } }[];
+  return images.map((i) => i.RootFS.Layers ?? []);
 }
 
 async function pull(host: DockerHost, spec: ShipSpec, secrets: StepSecrets, log: (line: string) => void): Promise<void> {

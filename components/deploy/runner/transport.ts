@@ -2,7 +2,7 @@
 // machine's own engine (LocalHost). Both take argv; neither ever sees shell text from callers.
 import { spawn } from "node:child_process";
 import * as os from "node:os";
-import type { Readable } from "node:stream";
+import { Transform, type Readable } from "node:stream";
 import type { Argv } from "../dockerCommands";
 
 export interface CommandResult {
@@ -75,7 +75,13 @@ export function sendStdin(target: NodeJS.WritableStream, stdin: RunOptions["stdi
     count(Buffer.byteLength(stdin));
     target.end(stdin);
   } else {
-    stdin.on("data", (chunk: Buffer) => count(chunk.length));
-    stdin.pipe(target);
+    // Counted in a transform: a 'data' listener of its own could take chunks before the pipe does.
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        count(chunk.length);
+        done(null, chunk);
+      },
+    });
+    stdin.pipe(counter).pipe(target);
   }
 }

@@ -1,0 +1,96 @@
+// The README's main job, the `local` target, through the engine harness with this machine's
+// Docker engine (S12 of issue 7, and issue 8's local-target points): first up, code change,
+// no-change up, a failed health gate that fails every up until fixed, destroy.
+import assert from "node:assert/strict";
+import { randomInt } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { docker, ensureBaseImage, waitForHttp200 } from "../support/docker";
+import { appValue, ExampleProject, mustSucceed, ops, programStack, ran, uniqueApp } from "./support";
+
+const APP = uniqueApp("loc");
+const PORT = randomInt(20_000, 30_000);
+let project: ExampleProject;
+let stateDir: string;
+let appDir: string;
+
+const stack = () =>
+  programStack({
+    stateDir,
+    stack: "local",
+    config: {
+      "pydeploy:target": "local",
+      "pydeploy:app": appValue({ name: APP, dir: project.dir, publish: PORT }),
+      // The app's folder (env file, salt) in a temp dir instead of ~/.pydeploy.
+      "pydeploy:deploy": { remoteDir: appDir, healthTimeoutSeconds: 20, stopGraceSeconds: 7 },
+    },
+  });
+
+async function containers(): Promise<Record<string, string>> {
+  const out = (await docker(["ps", "-a", "--filter", `label=pydeploy.app=${APP}`, "--format", "{{.Names}} {{.State}}"])).stdout.trim();
+  return Object.fromEntries(out.split("\n").filter(Boolean).map((l) => l.split(" ")));
+}
+const url = `http://127.0.0.1:${PORT}/`;
+
+describe("lifecycle, target local (this machine's Docker engine)", { timeout: 20 * 60_000 }, () => {
+  before(() => {
+    ensureBaseImage();
+    project = new ExampleProject();
+    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-lifecycle-local-"));
+    appDir = path.join(stateDir, "apps");
+  });
+
+  after(async () => {
+    const ids = (await docker(["ps", "-aq", "--filter", `label=pydeploy.app=${APP}`])).stdout.split("\n").filter(Boolean);
+    if (ids.length) await docker(["rm", "--force", ...ids], { allowFailure: true });
+    await docker(["image", "rm", "--force", `pydeploy/${APP}:local`], { allowFailure: true });
+    project?.cleanup();
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  test("the first up builds for this machine's platform and serves; containers stop gracefully", async () => {
+    const r = mustSucceed(await stack().up(), "first up");
+    assert.deepEqual(ops(r), [`${APP}-image:create`, `${APP}-host:create`, `${APP}-ship:create`, `${APP}-release:create`], "created in order");
+    assert.match(await waitForHttp200(url), new RegExp(`hello from ${APP} 1\\.0\\.0`), "the app serves");
+    const image = stack().resources().find((res) => res.type === "docker:index/image:Image")!;
+    assert.equal((image.inputs.build as Record<string, unknown>).platform, undefined, "no platform forced: a native build");
+    const web = Object.keys(await containers()).find((n) => n.includes("-web-"))!;
+    assert.equal((await docker(["inspect", "--format", "{{.Config.StopTimeout}}", web])).stdout.trim(), "7", "docker stop waits deploy.stopGraceSeconds");
+  });
+
+  test("a code change serves the new version and keeps the previous containers stopped; a no-change up does nothing", async () => {
+    const v1 = await containers();
+    project.setVersion("2.0.0");
+    mustSucceed(await stack().up(), "code change");
+    assert.match(await waitForHttp200(url), /2\.0\.0/, "v2 serves");
+    const now = await containers();
+    for (const name of Object.keys(v1)) assert.equal(now[name], "exited", `${name} kept for rollback`);
+    const same = mustSucceed(await stack().up(), "no-change up");
+    assert.deepEqual(ran(same), [], "nothing ran");
+    assert.deepEqual(await containers(), now, "nothing changed");
+  });
+
+  test("a failed health gate fails this up and the next one, and v2 keeps serving, until the code is fixed", async () => {
+    project.setVersion("3.0.0-broken");
+    project.setHealthStatus(503);
+    for (const attempt of ["first", "second"]) {
+      const r = await stack().up();
+      assert.equal(r.ok, false, `the ${attempt} up fails`);
+      assert.match(r.error ?? "", /role web did not become healthy/, `the ${attempt} error names the gate`);
+      assert.match(await waitForHttp200(url), /2\.0\.0/, `v2 serves after the ${attempt} failure`);
+    }
+    project.setVersion("4.0.0");
+    project.setHealthStatus(200);
+    mustSucceed(await stack().up(), "fixed up");
+    assert.match(await waitForHttp200(url), /4\.0\.0/, "v4 serves");
+  });
+
+  test("destroy removes the containers", async () => {
+    const r = mustSucceed(await stack().destroy(), "destroy");
+    assert.deepEqual(ops(r), [`${APP}-release:delete`, `${APP}-ship:delete`, `${APP}-host:delete`, `${APP}-image:delete`], "reverse order");
+    assert.deepEqual(await containers(), {}, "no container of the app");
+    assert.equal(fs.existsSync(path.join(appDir, APP)), false, "no app folder");
+  });
+});

@@ -1,0 +1,148 @@
+// The program (index.ts) through the engine harness (test/support/engine): a copy of the example
+// project to change between runs, stack configs, and readers of what each run did.
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { EngineStack, RunResult } from "../support/engine";
+import { BASE_IMAGE, docker, EXAMPLE_DIR, REPO_ROOT } from "../support/docker";
+
+export { isSecret, reveal, UNKNOWN } from "../support/engine";
+
+/** A throwaway copy of example/ whose code the tests change between `up`s. */
+export class ExampleProject {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-lifecycle-app-"));
+
+  constructor() {
+    fs.cpSync(EXAMPLE_DIR, this.dir, { recursive: true, filter: (src) => !/[/\\](\.pydeploy|\.dockerignore)$/.test(src) });
+  }
+
+  /** demo.__version__, what GET / answers. */
+  setVersion(version: string): void {
+    this.replace("demo/__init__.py", /^__version__ = .*$/m, `__version__ = ${JSON.stringify(version)}`);
+  }
+
+  /** What GET /health answers: 200 (healthy) or e.g. 503 (a broken release). */
+  setHealthStatus(status: number): void {
+    this.replace("demo/web.py", /self\._reply\(\d+, "(ok|health \d+)\\n"\)/, status === 200 ? 'self._reply(200, "ok\\n")' : `self._reply(${status}, "health ${status}\\n")`);
+  }
+
+  cleanup(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private replace(file: string, pattern: RegExp, replacement: string): void {
+    const p = path.join(this.dir, file);
+    const text = fs.readFileSync(p, "utf8");
+    const changed = text.replace(pattern, replacement);
+    if (!pattern.test(text)) throw new Error(`could not find ${pattern} in ${p}`);
+    fs.writeFileSync(p, changed);
+  }
+}
+
+/** A unique app name, so parallel runs on the one local engine never share images or containers. */
+export function uniqueApp(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString("hex")}`;
+}
+
+export const WEB_ROLE = { command: ["python", "-m", "demo.web"], port: 8000, healthcheck: { path: "/health", intervalSeconds: 5, startPeriodSeconds: 2 } };
+export const WORKER_ROLE = { command: ["python", "-m", "demo.worker"] };
+
+/** The `pydeploy:app` value: the example project, built FROM the local base image. */
+export function appValue(o: { name: string; dir: string; publish: number; extra?: Record<string, unknown> }): Record<string, unknown> {
+  return {
+    name: o.name,
+    path: o.dir,
+    baseImage: BASE_IMAGE,
+    env: { APP_NAME: o.name, WORKER_INTERVAL: "1" },
+    roles: { web: { ...WEB_ROLE, publish: o.publish }, worker: WORKER_ROLE },
+    ...o.extra,
+  };
+}
+
+/** index.ts as `pulumi up` runs it, with its state in `stateDir`. */
+export function programStack(o: { stateDir: string; stack: string; config: Record<string, unknown>; secretKeys?: string[]; cloud?: string; env?: Record<string, string> }): EngineStack {
+  return new EngineStack({
+    stateFile: path.join(o.stateDir, `${o.stack}.json`),
+    project: "pydeploy",
+    stack: o.stack,
+    program: path.join(REPO_ROOT, "index.ts"),
+    cwd: REPO_ROOT,
+    config: o.config,
+    secretKeys: o.secretKeys,
+    cloud: o.cloud,
+    env: o.env,
+    timeoutMs: 15 * 60_000,
+  });
+}
+
+/** "name:op" of the custom resources' steps, in execution order. */
+export function ops(r: RunResult): string[] {
+  return r.steps.filter((s) => s.custom).map((s) => `${s.name}:${s.op}`);
+}
+
+/** The steps that executed something (a build, a command), by name. */
+export function ran(r: RunResult): string[] {
+  return r.steps.filter((s) => s.ran).map((s) => s.name);
+}
+
+/** Fails with the run's error and the end of its log when it did not succeed. */
+export function mustSucceed(r: RunResult, what: string): RunResult {
+  if (!r.ok) throw new Error(`${what} failed: ${r.error}\n--- log ---\n${r.log.slice(-5000)}`);
+  return r;
+}
+
+/** What a step printed (stdout then stderr). */
+export function stepOutput(r: RunResult, name: string): string {
+  const s = r.steps.find((x) => x.name === name && x.ran);
+  return s ? `${s.stdout ?? ""}${s.stderr ?? ""}` : "";
+}
+
+/** Removes every tag and the image itself from the local engine (as `docker image prune` would). */
+export async function removeLocalImage(ref: string): Promise<void> {
+  const id = (await docker(["image", "inspect", "--format", "{{.Id}}", ref])).stdout.trim();
+  await docker(["image", "rm", "--force", id]);
+}
+
+/** A registry (Debian's docker-registry, htpasswd auth) on this machine's loopback, from the test server image. */
+export async function startLocalRegistry(o: { name: string; username: string; password: string }): Promise<{ server: string; stop(): Promise<void> }> {
+  const { ensureServerImage } = await import("../support/sshServer");
+  const image = await ensureServerImage();
+  const setup = [
+    "set -e",
+    'htpasswd -Bbn "$REGISTRY_USER" "$REGISTRY_PASSWORD" > /tmp/htpasswd',
+    "printf 'version: 0.1\\nstorage:\\n  filesystem:\\n    rootdirectory: /tmp/registry\\nhttp:\\n  addr: :5000\\nauth:\\n  htpasswd:\\n    realm: test\\n    path: /tmp/htpasswd\\n' > /tmp/config.yml",
+    "exec docker-registry serve /tmp/config.yml",
+  ].join("\n");
+  await docker(["run", "--detach", "--name", o.name, "--publish", "127.0.0.1::5000", "-e", `REGISTRY_USER=${o.username}`, "-e", `REGISTRY_PASSWORD=${o.password}`, "--entrypoint", "sh", image, "-c", setup]);
+  const port = (await docker(["port", o.name, "5000/tcp"])).stdout.trim().split(":").pop();
+  const server = `127.0.0.1:${port}`;
+  const { waitFor: wait, httpGet: get } = await import("../support/docker");
+  await wait(`the registry on ${server}`, async () => ((await get(`http://${server}/v2/`).catch(() => ({ status: 0 }))).status === 401 ? true : undefined));
+  return { server, stop: async () => void (await docker(["rm", "--force", "--volumes", o.name], { allowFailure: true })) };
+}
+
+/**
+ * The gzip'd size of an image's last layer, read with the system's tar from a `docker save`
+ * (not with the product's archive code): what a code-only change has to ship at least.
+ */
+export async function lastLayerGzipSize(ref: string): Promise<number> {
+  const { execFileSync } = await import("node:child_process");
+  const { gzipSync } = await import("node:zlib");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-layer-"));
+  try {
+    execFileSync("sh", ["-c", 'docker save "$1" | tar -x -C "$2"', "sh", ref, dir]);
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as { Layers: string[] }[];
+    return gzipSync(fs.readFileSync(path.join(dir, manifest[0].Layers.at(-1)!))).length;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The ship step's result: what it did and how many bytes it sent to the host. */
+export function shipResult(r: RunResult, app: string): { action: string; bytesSent: number } {
+  const out = stepOutput(r, `${app}-ship`);
+  const line = out.split("\n").reverse().find((l) => l.startsWith("pydeploy-result: "));
+  if (!line) throw new Error(`the ship step printed no result:\n${out}`);
+  return JSON.parse(line.slice("pydeploy-result: ".length));
+}
