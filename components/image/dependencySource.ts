@@ -8,9 +8,9 @@ import { DependencyError, readRequirementsTree } from "./requirementsFiles";
 
 export type DependencySource =
   /** `pip install -r entry`, after copying `files` (entry included) into the builder stage. */
-  | { kind: "requirements"; entry: string; files: string[]; hashed: boolean }
-  /** `pip install <dependencies>` before the code, then `pip install --no-deps .` after it. */
-  | { kind: "pyproject"; name: string; dependencies: string[] }
+  | { kind: "requirements"; entry: string; files: string[] }
+  /** `pip install <dependencies> <buildRequires>` before the code, then `pip install --no-deps --no-build-isolation .` after it. */
+  | { kind: "pyproject"; name: string; dependencies: string[]; buildRequires: string[] }
   | { kind: "none" };
 
 /** app.requirements value for a project without dependencies. */
@@ -76,8 +76,8 @@ export function resolveDependencySource(projectDir: string, requirementsFile: st
       // `pip install .` installs the project at the build context's root.
       throw new DependencyError(`${requirementsFile}: a pyproject.toml project must be at the root of app.path; set app.path to ${path.posix.dirname(requirementsFile)}`);
     }
-    const { name, dependencies } = readPyprojectDependencies(fs.readFileSync(path.join(projectDir, PYPROJECT), "utf8"), extras, PYPROJECT);
-    return { kind: "pyproject", name: normalizeName(name), dependencies };
+    const { name, dependencies, buildRequires } = readPyprojectDependencies(fs.readFileSync(path.join(projectDir, PYPROJECT), "utf8"), extras, PYPROJECT);
+    return { kind: "pyproject", name: normalizeName(name), dependencies, buildRequires };
   }
   if (extras.length) {
     throw new DependencyError(`expected no extras: they choose [project.optional-dependencies] of a pyproject.toml project, but the dependencies come from ${requirementsFile}; list those packages in the requirements file instead`, "app.extras");

@@ -3,7 +3,6 @@
 // (no RUN --mount, COPY --chmod, heredocs or `# syntax=` line).
 import * as path from "node:path";
 import { quote } from "shell-quote";
-import { singleQuote } from "../shell";
 import type { DependencySource } from "./dependencySource";
 import { HealthProbeOptions, pythonHealthProbe } from "./healthProbe";
 import { PipIndexOptions, pipIndexArgs } from "./pipIndex";
@@ -57,12 +56,15 @@ export function renderDockerfile(o: DockerfileOptions): string {
   // Only what the dependencies are read from, never the code, so code changes reuse these layers.
   // Nothing else is installed into the venv (no pip upgrade): with --hash lines pip checks every package.
   const pipInstall = [PIP, "install", "--no-cache-dir", ...pipIndexArgs(o.pip)];
-  if (o.dependencies.kind === "requirements") {
-    lines.push(...copyPreservingPaths(o.dependencies.files, BUILD_DIR));
-    lines.push(`RUN ${json([...pipInstall, "-r", path.posix.join(BUILD_DIR, o.dependencies.entry)])}`);
-  } else if (o.dependencies.kind === "pyproject" && o.dependencies.dependencies.length > 0) {
+  const deps = o.dependencies;
+  if (deps.kind === "requirements") {
+    lines.push(...copyPreservingPaths(deps.files, BUILD_DIR));
+    lines.push(`RUN ${json([...pipInstall, "-r", path.posix.join(BUILD_DIR, deps.entry)])}`);
+  } else if (deps.kind === "pyproject") {
     // Read from pyproject.toml at render time: a version bump there does not invalidate this layer.
-    lines.push(`RUN ${jsonWrapped(pipInstall, o.dependencies.dependencies)}`);
+    // The build backend comes along, so a code change builds the project without fetching it again.
+    const packages = [...deps.dependencies, ...deps.buildRequires.filter((r) => !deps.dependencies.includes(r))];
+    if (packages.length > 0) lines.push(`RUN ${jsonWrapped(pipInstall, packages)}`);
   }
   // Labelled too, so the deployer's label filter also prunes this stage's dangling images.
   if (Object.keys(o.labels).length > 0) lines.push(labelInstruction(o.labels));
@@ -81,11 +83,10 @@ export function renderDockerfile(o: DockerfileOptions): string {
     "COPY . .",
   );
   if (o.dependencies.kind === "pyproject") {
-    // The project's own package; its dependencies are already in the venv. pip fetches the build
-    // backend ([build-system].requires) from the same index, in an isolated environment.
+    // The project's own package, built with the backend already in the venv: nothing is downloaded here.
     lines.push(
       `RUN cp -R . ${PROJECT_BUILD_DIR} \\`,
-      `    && ${[...pipInstall, "--no-deps", PROJECT_BUILD_DIR].map(shellWord).join(" ")} \\`,
+      `    && ${PIP} install --no-cache-dir --no-deps --no-build-isolation ${PROJECT_BUILD_DIR} \\`,
       `    && rm -rf ${PROJECT_BUILD_DIR}`,
     );
   }
@@ -176,11 +177,6 @@ function copyPreservingPaths(files: string[], dest: string): string[] {
 function jsonWrapped(head: string[], tail: string[]): string {
   const parts = [head.map((a) => JSON.stringify(a)).join(", "), ...tail.map((a) => JSON.stringify(a))];
   return `[${parts.join(", \\\n     ")}]`;
-}
-
-/** A shell word that reads as written: bare when plain, else single-quoted. */
-function shellWord(text: string): string {
-  return /^[A-Za-z0-9_@%+=:,.\/-]+$/.test(text) ? text : singleQuote(text);
 }
 
 /** A JSON array (exec form): no shell, no Dockerfile variable expansion. */

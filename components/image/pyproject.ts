@@ -8,7 +8,12 @@ export interface PyprojectDependencies {
   name: string;
   /** PEP 508 requirement strings, de-duplicated, in file order (extras after the base list). */
   dependencies: string[];
+  /** [build-system].requires: what building the project needs (PEP 518's default without the table). */
+  buildRequires: string[];
 }
+
+// PEP 517/518: a project without [build-system] is built with setuptools, as pip does.
+const DEFAULT_BUILD_REQUIRES = ["setuptools>=40.8.0", "wheel"];
 
 const SUPPORTED =
   "pydeploy installs PEP 621 projects whose [project] table lists `dependencies` (and optional-dependencies, chosen with app.extras) statically";
@@ -85,7 +90,9 @@ export function readPyprojectDependencies(text: string, extras: string[], file =
 
   add(list(project.dependencies, "[project].dependencies"), "[project].dependencies");
   for (const extra of extras) addExtra(extra, "app.extras");
-  return { name, dependencies: result };
+  const buildSystem = table(doc["build-system"]);
+  const buildRequires = buildSystem && "requires" in buildSystem ? list(buildSystem.requires, "[build-system].requires") : DEFAULT_BUILD_REQUIRES;
+  return { name, dependencies: result, buildRequires };
 }
 
 /** Whether the text has a [project] table (a PEP 621 project) or Poetry dependencies; undefined if not TOML. */

@@ -16,8 +16,6 @@ export class DependencyError extends Error {
 export interface RequirementsTree {
   /** The entry file first, then every included file once; relative to the project, POSIX separators. */
   files: string[];
-  /** A line has --hash (or --require-hashes): pip then checks hashes for every package. */
-  hashed: boolean;
 }
 
 const INCLUDE = /^(-r|-c|--requirement|--constraint)(?:=|\s+|(?<=^-[rc]))(.+)$/;
@@ -28,7 +26,6 @@ const COPY_UNSAFE = /[*?[\]$\\'"\s]/;
 /** Reads `entry` (relative to `projectDir`) and the files it includes; throws DependencyError naming the file and line. */
 export function readRequirementsTree(projectDir: string, entry: string): RequirementsTree {
   const files: string[] = [];
-  let hashed = false;
   const visit = (file: string, from?: { file: string; line: number; written: string }) => {
     if (files.includes(file)) return; // pip itself would loop on a cycle; copying once is enough
     const where = from ? `\`${from.written}\` (${from.file} line ${from.line})` : file;
@@ -44,7 +41,6 @@ export function readRequirementsTree(projectDir: string, entry: string): Require
     }
     files.push(file);
     for (const { text, line } of logicalLines(fs.readFileSync(absolute, "utf8"))) {
-      if (/(^|\s)--hash[=\s]|^--require-hashes\b/.test(text)) hashed = true;
       const include = INCLUDE.exec(text);
       if (include) {
         const target = include[2].trim();
@@ -59,7 +55,7 @@ export function readRequirementsTree(projectDir: string, entry: string): Require
     }
   };
   visit(path.posix.normalize(entry));
-  return { files, hashed };
+  return { files };
 }
 
 /** Lines as pip sees them: `\` continuations joined, comments and blank lines dropped. */

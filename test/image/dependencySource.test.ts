@@ -84,10 +84,10 @@ describe("resolveDependencySource", () => {
     const dir = projectWith({ "requirements.txt": "-r requirements/base.txt\n", "requirements/base.txt": "django\n", "pyproject.toml": PEP621 });
     assert.deepEqual(
       resolveDependencySource(dir, "requirements.txt", []),
-      { kind: "requirements", entry: "requirements.txt", files: ["requirements.txt", "requirements/base.txt"], hashed: false },
+      { kind: "requirements", entry: "requirements.txt", files: ["requirements.txt", "requirements/base.txt"] },
       "requirements with its include",
     );
-    assert.deepEqual(resolveDependencySource(dir, "pyproject.toml", []), { kind: "pyproject", name: "site", dependencies: ["Django>=4.2"] }, "pyproject");
+    assert.deepEqual(resolveDependencySource(dir, "pyproject.toml", []), { kind: "pyproject", name: "site", dependencies: ["Django>=4.2"], buildRequires: ["setuptools>=40.8.0", "wheel"] }, "pyproject");
     assert.deepEqual(resolveDependencySource(dir, undefined, []), { kind: "none" }, "none");
   });
 

@@ -34,9 +34,13 @@ describe("readPyprojectDependencies", () => {
   it("reads [project].dependencies as written, whatever the build backend", () => {
     assert.deepEqual(
       readPyprojectDependencies(PROJECT, []),
-      { name: "My_Site", dependencies: ["Django>=4.2,<5", 'psycopg[binary]>=3.1; python_version >= "3.10"'] },
-      "name and dependencies",
+      { name: "My_Site", dependencies: ["Django>=4.2,<5", 'psycopg[binary]>=3.1; python_version >= "3.10"'], buildRequires: ["hatchling"] },
+      "name, dependencies and the build backend",
     );
+  });
+
+  it("builds a project without [build-system] with setuptools and wheel, as pip does", () => {
+    assert.deepEqual(readPyprojectDependencies('[project]\nname = "x"\nversion = "1"\n', []).buildRequires, ["setuptools>=40.8.0", "wheel"], "PEP 518's default");
   });
 
   it("adds the chosen extras, following the project's references to its own extras, without duplicates", () => {

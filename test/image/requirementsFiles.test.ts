@@ -48,7 +48,6 @@ describe("readRequirementsTree", () => {
       ["requirements/production.txt", "requirements/base.txt", "constraints.txt", "more.txt", "requirements/extra/a.txt", "requirements/extra/b.txt"],
       "entry first, each file once, local.txt not included",
     );
-    assert.equal(tree.hashed, false, "no --hash lines");
   });
 
   it("leaves http(s) includes to pip and ignores comments, blank lines and continuations", () => {
@@ -58,11 +57,9 @@ describe("readRequirementsTree", () => {
     assert.deepEqual(readRequirementsTree(dir, "requirements.txt").files, ["requirements.txt"], "only the entry");
   });
 
-  it("notices hash-pinned requirements, also on a continuation line", () => {
-    const dir = projectWith({ "requirements.txt": "django==3.2.25 \\\n    --hash=sha256:abc\n" });
-    assert.equal(readRequirementsTree(dir, "requirements.txt").hashed, true, "--hash on a continuation line");
-    const explicit = projectWith({ "requirements.txt": "--require-hashes\ndjango==3.2.25\n" });
-    assert.equal(readRequirementsTree(explicit, "requirements.txt").hashed, true, "--require-hashes");
+  it("reads hash-pinned files with --hash on continuation lines", () => {
+    const dir = projectWith({ "requirements.txt": "--require-hashes\n-c constraints.txt\ndjango==3.2.25 \\\n    --hash=sha256:abc\n", "constraints.txt": "" });
+    assert.deepEqual(readRequirementsTree(dir, "requirements.txt").files, ["requirements.txt", "constraints.txt"], "options and hashes are not includes");
   });
 
   it("refuses an include that does not exist, naming the line and the resolved path", () => {
