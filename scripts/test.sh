@@ -1,16 +1,43 @@
 #!/usr/bin/env bash
-# The test command (`npm test`): type-check, then every test file under test/ with node's runner.
-# `npm test -- unit` runs only the files that need no Docker engine (*.test.ts that are not
-# *.integration.test.ts or *.e2e.test.ts).
+# Usage: scripts/test.sh [unit|all]   (npm test = all, npm run test:unit = unit)
+# Type-check, lint the tests (every assert.ok has a message), then run the tests in three
+# parts and say how long each took:
+#   unit         *.test.ts            no Docker engine, in parallel, 60 s per test
+#   integration  *.integration.test.ts  the local Docker engine, one file at a time
+#   e2e          *.e2e.test.ts        Docker-in-Docker servers over SSH, one file at a time
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-npx tsc --noEmit -p .
+part=${1:-all}
+case $part in
+  unit | all) ;;
+  *) echo "usage: $0 [unit|all]" >&2; exit 2 ;;
+esac
 
-if [ "${1:-all}" = unit ]; then
-  mapfile -t files < <(find test -name '*.test.ts' ! -name '*.integration.test.ts' ! -name '*.e2e.test.ts' | sort)
-else
-  bash scripts/ensure-base-image.sh
-  mapfile -t files < <(find test -name '*.test.ts' | sort)
-fi
-exec node --import tsx --test --test-reporter=spec --test-concurrency=1 "${files[@]}"
+timed() { # name command...
+  local name=$1 start=$SECONDS
+  shift
+  "$@"
+  echo "test part ${name}: $((SECONDS - start)) s"
+}
+
+timed typecheck npx tsc --noEmit -p .
+timed lint npx tsx scripts/lint-asserts.ts test
+
+files() { # suffix-pattern [exclude-pattern...]
+  local include=$1
+  shift
+  local args=(test -name "$include")
+  for exclude in "$@"; do args+=(! -name "$exclude"); done
+  find "${args[@]}" | sort
+}
+
+mapfile -t unit < <(files '*.test.ts' '*.integration.test.ts' '*.e2e.test.ts')
+timed unit node --import tsx --test --test-reporter=spec --test-concurrency=2 --test-timeout=60000 "${unit[@]}"
+[ "$part" = unit ] && exit 0
+
+bash scripts/ensure-base-image.sh
+mapfile -t integration < <(files '*.integration.test.ts')
+timed integration node --import tsx --test --test-reporter=spec --test-concurrency=1 --test-timeout=900000 "${integration[@]}"
+mapfile -t e2e < <(files '*.e2e.test.ts')
+timed e2e node --import tsx --test --test-reporter=spec --test-concurrency=1 --test-timeout=900000 "${e2e[@]}"

@@ -118,6 +118,18 @@ const appSchema = z.strictObject({
       roleSchema,
     )
     .refine((r) => Object.keys(r).length > 0, { error: "expected at least one role, e.g. web: {command: [...], port: 8000}" }),
+  // Run once per deploy, before any role switches, e.g. ["python", "manage.py", "migrate", "--noinput"].
+  release: command.optional(),
+  // Named volumes: persistent data that outlives containers (sqlite, uploads).
+  volumes: z
+    .record(
+      slug("a volume name", 30),
+      z.strictObject({
+        path: z.string().regex(/^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/, { error: "expected an absolute container path such as /data" }),
+        roles: z.array(z.string(), { error: "expected a list of role names" }).min(1, { error: "expected at least one role (leave roles out for every role)" }).optional(),
+      }),
+    )
+    .default({}),
 });
 
 const deploySchema = z.strictObject({
@@ -130,6 +142,13 @@ const deploySchema = z.strictObject({
   registryMirrors: z.array(httpUrl).default([]),
   remoteDir: z.string().regex(/^(\/|\.?[A-Za-z0-9_])[A-Za-z0-9._/-]*$/, { error: "expected a path such as .pydeploy (relative to the SSH user's home) or /opt/pydeploy" }).default(".pydeploy"),
   sshTimeoutSeconds: integer(10, 3600, "seconds from 10 to 3600").default(600),
+  releaseTimeoutSeconds: integer(10, 7200, "seconds from 10 to 7200").default(600),
+  // Volumes hold data: `pulumi destroy` keeps them unless this is true.
+  removeVolumesOnDestroy: boolean.default(false),
+  // Docker's own default is 10 s; gunicorn's graceful timeout is 30 s.
+  stopGraceSeconds: integer(0, 600, "seconds from 0 to 600").default(30),
+  // ECS instances are x86-64; the local target builds for this machine unless set.
+  platform: z.string().regex(/^linux\/(amd64|arm64|arm\/v7|386|ppc64le|s390x)$/, { error: "expected a platform such as linux/amd64 or linux/arm64" }).optional(),
 });
 
 const registrySchema = z.strictObject({
@@ -149,7 +168,7 @@ const networkCidr = cidr.superRefine((c, ctx) => {
 
 const serverSchema = z.strictObject({
   instanceType: z.string().regex(/^ecs\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$/, { error: "expected an ECS instance type such as ecs.t6-c1m2.large" }).optional(),
-  imageId: z.string().regex(/^([a-z0-9]+(_[a-z0-9]+)*\.vhd|m-[a-z0-9]+)$/, { error: "expected an ECS image id such as ubuntu_22_04_x64_20G_alibase_20240508.vhd or m-bp1..." }).optional(),
+  imageId: z.string().regex(/^([A-Za-z0-9]+(_[A-Za-z0-9]+)*\.vhd|m-[a-z0-9]+)$/, { error: "expected an ECS image id such as ubuntu_22_04_x64_20G_alibase_20240508.vhd or m-bp1..." }).optional(),
   zoneId: z.string().regex(/^[a-z]{2}-[a-z0-9]+(-[a-z0-9]+)*$/, { error: "expected a zone id such as cn-hangzhou-h" }).optional(),
   cpuCores: integer(1, 256, "a core count from 1 to 256").default(2),
   memoryGb: z.preprocess((v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v), z.number({ error: "expected GiB of memory, e.g. 4" }).positive({ error: "expected GiB of memory, e.g. 4" })).default(2),
@@ -347,6 +366,19 @@ function checkSemantics(project: string, raw: RawStackConfig, v: ParsedStack): S
       const other = containerPorts.get(role.port);
       if (other) problem(`app.roles.${role.name}.port`, `in single mode all roles share one container, and port ${role.port} is already used by role ${other}`);
       else containerPorts.set(role.port, role.name);
+    }
+  }
+  const roleNames = new Set(roles.map((r) => r.name));
+  const volumePaths = new Map<string, string>();
+  for (const [volume, mount] of Object.entries(v.app.volumes)) {
+    for (const role of mount.roles ?? []) {
+      if (!roleNames.has(role)) problem(`app.volumes.${volume}.roles`, `role ${role} is not one of app.roles (${[...roleNames].join(", ")})`);
+    }
+    const other = volumePaths.get(mount.path);
+    if (other) problem(`app.volumes.${volume}.path`, `${mount.path} is already the path of volume ${other}`);
+    else volumePaths.set(mount.path, volume);
+    if (mount.path === v.app.workdir || v.app.workdir.startsWith(`${mount.path}/`)) {
+      problem(`app.volumes.${volume}.path`, `must not be app.workdir (${v.app.workdir}) or a folder above it: the volume would hide the code`);
     }
   }
   for (const name of Object.keys(v.secretEnv)) {

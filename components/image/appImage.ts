@@ -18,7 +18,7 @@ export interface AppImageArgs {
   tag: pulumi.Input<string>;
   /** Push to this registry; without one the image stays in the local engine. */
   registry?: RegistryLogin;
-  /** Defaults to linux/amd64, what ECS instances run. */
+  /** e.g. linux/amd64, what ECS instances run; absent: this machine's own platform (the local target). */
   platform?: pulumi.Input<string>;
 }
 
@@ -44,7 +44,7 @@ export class AppImage extends pulumi.ComponentResource {
         build: {
           context: app.path,
           dockerfile: pulumi.all([app, this.generatedFiles]).apply(([a]) => dockerfilePath(a)),
-          platform: args.platform ?? "linux/amd64",
+          platform: args.platform,
           network: app.apply(dockerBuildNetwork),
         },
         skipPush: args.registry === undefined,

@@ -68,7 +68,7 @@ describe("lifecycle: classic-store deployer, containerd-store server", { timeout
     const r = mustSucceed(await stack().up(), "code change");
     const shipped = shipResult(r, APP);
     const layer = await lastLayerGzipSize(`pydeploy/${APP}:ctd`);
-    assert.ok(shipped.bytesSent <= 1.5 * layer + 64 * 1024, `${shipped.bytesSent} bytes sent for a ${layer}-byte layer`);
+    assert.ok(shipped.bytesSent <= 1.5 * layer + 64 * 1024, `${shipped.bytesSent} bytes sent for a ${layer}-byte layer:\n${stepOutput(r, `${APP}-ship`)}`);
     assert.match(stepOutput(r, `${APP}-ship`), /sending 1 of \d+ layers/, "one layer went");
     assert.match(await waitForHttp200(url("/")), /2\.0\.0/, "v2 serves");
   });
@@ -80,7 +80,7 @@ describe("lifecycle: classic-store deployer, containerd-store server", { timeout
     assert.equal(config.secret_token_sha256, createHash("sha256").update(secret).digest("hex"), "the new secret is live");
     project.setVersion("1.0.0");
     const back = mustSucceed(await stack().up(), "back to 1.0.0");
-    assert.equal(shipResult(back, APP).action, "present", "the old image is still on the server: nothing shipped");
+    assert.equal(shipResult(back, APP).action, "present", `the old image is still on the server: nothing shipped:\n${stepOutput(back, `${APP}-ship`)}`);
     assert.match(await waitForHttp200(url("/")), /1\.0\.0/, "v1 serves again");
   });
 

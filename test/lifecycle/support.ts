@@ -146,3 +146,16 @@ export function shipResult(r: RunResult, app: string): { action: string; bytesSe
   if (!line) throw new Error(`the ship step printed no result:\n${out}`);
   return JSON.parse(line.slice("pydeploy-result: ".length));
 }
+
+/** Asserts the custom steps' ops as a set, and that each `[a, b]` pair ran a before b (dependencies). */
+export function assertSteps(r: RunResult, expected: string[], order: [string, string][], what: string): void {
+  const actual = ops(r);
+  if (JSON.stringify([...actual].sort()) !== JSON.stringify([...expected].sort())) {
+    throw new Error(`${what}: steps ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)} (in any order)`);
+  }
+  for (const [a, b] of order) {
+    const ia = actual.findIndex((o) => o.startsWith(`${a}:`));
+    const ib = actual.findIndex((o) => o.startsWith(`${b}:`));
+    if (ia < 0 || ib < 0 || ia > ib) throw new Error(`${what}: ${a} must come before ${b}: ${JSON.stringify(actual)}`);
+  }
+}

@@ -147,7 +147,7 @@ export function layerArchive(image: SavedImage, tag: string, skip: number): Read
           mediaType: "application/vnd.oci.image.manifest.v1+json",
           digest: manifestDigest,
           size: Buffer.byteLength(ociManifest),
-          annotations: { "io.containerd.image.name": tag, "org.opencontainers.image.ref.name": reference },
+          annotations: { "io.containerd.image.name": normalizedName(tag), "org.opencontainers.image.ref.name": reference },
         },
       ],
     }),
@@ -157,4 +157,16 @@ export function layerArchive(image: SavedImage, tag: string, skip: number): Read
     JSON.stringify([{ Config: blobPath(image.configDigest), RepoTags: [tag], Layers: image.layers.map((l) => blobPath(l.diffId)) }]),
   );
   return tar.c({ cwd: stage, portable: true, gzip: { level: 6 } }, fs.readdirSync(stage)) as unknown as Readable;
+}
+
+/**
+ * The fully qualified name the containerd image store keys images by ("pydeploy/demo:x" is
+ * "docker.io/pydeploy/demo:x"); an OCI archive named otherwise loads under a name Docker
+ * cannot find (seen on docker.io 26.1 with the containerd store).
+ */
+export function normalizedName(ref: string): string {
+  const [first, ...rest] = ref.split("/");
+  const hasDomain = rest.length > 0 && (first.includes(".") || first.includes(":") || first === "localhost");
+  if (hasDomain) return ref;
+  return rest.length === 0 ? `docker.io/library/${ref}` : `docker.io/${ref}`;
 }
