@@ -1,7 +1,8 @@
 // Proxy benchmark (`npx tsx scripts/bench-proxy.ts [--rate N] [--switches N] [--only id,id]`):
 // how many requests fail while traffic moves between two containers of a role, per switching
-// strategy and per client mode (keep-alive or a new connection per request), and during a
-// release whose new container never becomes healthy. Everything runs on the local engine:
+// strategy and per client (GET with keep-alive, GET with a new connection per request, POST;
+// all at once), with no release, during switches, and during releases whose new container
+// never becomes healthy. Everything runs on the local engine:
 // a user-defined network, two backends (test/deploy/proxy/support/backend.py, graceful
 // SIGTERM), the proxy publishing a host port, and an open-loop Node load generator.
 // Prints a table; not a test. Removes every container, network, volume and image it made.
@@ -17,10 +18,10 @@ import {
   BACKEND_PORT, buildProxyImage, freePort, leftovers, Leftovers, passesGate, removeLeftovers, startBackend,
 } from "../test/deploy/proxy/support/harness";
 import { LoadResult, RunningLoad, startLoad } from "../test/deploy/proxy/support/load";
-import { runSteps } from "../test/deploy/proxy/support/runSteps";
+import { retire, runSteps } from "../test/deploy/proxy/support/runSteps";
 
 const args = parseArgs(process.argv.slice(2));
-const RATE = args.rate ?? 250;
+const RATE = args.rate ?? 200;
 const SWITCHES = args.switches ?? 6;
 const MIN_SECONDS = 10;
 const DRAIN_SECONDS = 10;
@@ -42,6 +43,8 @@ interface Strategy {
   proxy: ProxyKind;
   /** Backends join the proxy network when they start (reload strategies) or only when switched to (alias strategies). */
   backendsOnNetwork: boolean;
+  /** The backends answer the connections queued on their listening socket before closing it (default: reset them, like most servers). */
+  backendAcceptsQueued?: boolean;
   /** The proxy runs and sends traffic to `first`. */
   start(s: Scenario, first: string): Promise<void>;
   /** Traffic goes to `next` (running, gated) and `previous` is stopped gracefully. */
@@ -50,28 +53,39 @@ interface Strategy {
 
 const ROLE = "web";
 
-/** The product: a static alias upstream (renderCaddyfile) moved by switchPlan; no proxy reload. */
-function aliasStrategy(id: string, title: string, caddyfile: (s: Scenario) => string): Strategy {
+interface AliasOptions {
+  caddyfile: (s: Scenario) => string;
+  backendAcceptsQueued?: boolean;
+  /** Retire with switchPlan's fallback (stop, then off the network) instead of drain, off the network, stop. */
+  plainStop?: boolean;
+}
+
+/** The product's way: a static alias upstream moved by switchPlan's steps; no proxy reload. */
+function aliasStrategy(id: string, title: string, o: AliasOptions): Strategy {
   return {
     id,
     title,
     proxy: "caddy",
     backendsOnNetwork: false,
+    backendAcceptsQueued: o.backendAcceptsQueued,
     async start(s, first) {
-      await startCaddy(s, caddyfile(s));
+      await startCaddy(s, o.caddyfile(s));
       await runSteps(plan(s, first, []).attach);
     },
     async switchTo(s, next, previous) {
       const p = plan(s, next, [previous]);
       await runSteps(p.attach);
-      await runSteps(p.retire);
+      for (const r of p.retire) {
+        if (o.plainStop) await runSteps(r.ifDrainFails);
+        else if ((await retire(r)) === "fallback") throw new Error(`the drain of ${r.container} failed`);
+      }
     },
   };
 }
 
 function plan(s: Scenario, next: string, previous: string[]) {
   return switchPlan({
-    proxy: proxyNames(s.app), role: ROLE, next, previous, port: BACKEND_PORT,
+    proxy: proxyNames(s.app), proxyImage: s.image, role: ROLE, next, previous, port: BACKEND_PORT,
     reach: { kind: "http", path: "/health" }, drainSeconds: DRAIN_SECONDS,
   });
 }
@@ -105,23 +119,32 @@ const STRATEGIES: Strategy[] = [
       await docker(["stop", "--time", String(DRAIN_SECONDS), previous]);
     },
   },
-  aliasStrategy("caddy-alias-bare", "b) Caddy: static alias upstream, upstream keep-alive off, no retries", (s) =>
-    caddyVariant(s, [`to ${upstreamAlias(s.app, ROLE)}:${BACKEND_PORT}`, "transport http {", "\tkeepalive off", "}"]),
-  ),
-  aliasStrategy(
-    "caddy-alias",
-    "b) Caddy: static alias upstream, keep-alive off, lb_try_duration 5s / lb_try_interval 100ms (the product)",
-    productCaddyfile,
-  ),
-  aliasStrategy("caddy-alias-upstream-keepalive", "b) as the product, with upstream keep-alive on", (s) =>
-    caddyVariant(s, [`to ${upstreamAlias(s.app, ROLE)}:${BACKEND_PORT}`, "lb_try_duration 5s", "lb_try_interval 100ms"]),
-  ),
-  aliasStrategy("caddy-dynamic-a", "d) Caddy: `dynamic a` alias (refresh 1s), upstream keep-alive on, lb_try 5s/100ms", (s) =>
-    caddyVariant(s, [
-      `dynamic a ${upstreamAlias(s.app, ROLE)} ${BACKEND_PORT} {`, "\trefresh 1s", "}",
-      "lb_try_duration 5s", "lb_try_interval 100ms",
-    ]),
-  ),
+  aliasStrategy("caddy-alias-bare", "b) Caddy: static alias upstream, upstream keep-alive off, no retries; old stopped, then off the network", {
+    caddyfile: (s) => caddyVariant(s, [`to ${upstreamAlias(s.app, ROLE)}:${BACKEND_PORT}`, "transport http {", "\tkeepalive off", "}"]),
+    plainStop: true,
+  }),
+  aliasStrategy("caddy-alias-retry", "b) + lb_try_duration 5s / lb_try_interval 100ms (renderCaddyfile); old stopped, then off the network", {
+    caddyfile: productCaddyfile,
+    plainStop: true,
+  }),
+  aliasStrategy("caddy-alias-retry-app-drains", "b) as caddy-alias-retry, with backends that answer their queued connections before closing their socket", {
+    caddyfile: productCaddyfile,
+    plainStop: true,
+    backendAcceptsQueued: true,
+  }),
+  aliasStrategy("caddy-alias", "b) THE PRODUCT: retries; old drained (new connections refused, open ones awaited), off the network, then stopped", {
+    caddyfile: productCaddyfile,
+  }),
+  aliasStrategy("caddy-alias-upstream-keepalive", "b) as the product, with upstream keep-alive on", {
+    caddyfile: (s) => caddyVariant(s, [`to ${upstreamAlias(s.app, ROLE)}:${BACKEND_PORT}`, "lb_try_duration 5s", "lb_try_interval 100ms"]),
+  }),
+  aliasStrategy("caddy-dynamic-a", "d) Caddy: `dynamic a` alias (refresh 1s), upstream keep-alive on, lb_try 5s/100ms; retired like the product", {
+    caddyfile: (s) =>
+      caddyVariant(s, [
+        `dynamic a ${upstreamAlias(s.app, ROLE)} ${BACKEND_PORT} {`, "\trefresh 1s", "}",
+        "lb_try_duration 5s", "lb_try_interval 100ms",
+      ]),
+  }),
   {
     id: "nginx-reload",
     title: "c) nginx 1.22: `upstream` rewritten, `nginx -s reload` per switch",
@@ -161,22 +184,61 @@ http {
 `;
 }
 
+/** The clients that run at the same time in every phase: GET with and without keep-alive, and POST (never retried by a proxy). */
+const CLIENTS: { name: string; keepAlive: boolean; method: "GET" | "POST"; share: number }[] = [
+  { name: "GET keep-alive", keepAlive: true, method: "GET", share: 1 },
+  { name: "GET new conn", keepAlive: false, method: "GET", share: 1 },
+  { name: "POST keep-alive", keepAlive: true, method: "POST", share: 0.25 },
+];
+
+interface Phase {
+  name: string;
+  results: LoadResult[];
+}
+
 interface Row {
   strategy: string;
-  client: string;
-  switches?: LoadResult;
-  failedRelease?: LoadResult;
+  phases: Phase[];
+  /** The proxy's own error log lines, addresses blanked, with counts: why requests failed or were retried. */
+  proxyErrors?: Record<string, number>;
   error?: string;
 }
 
-async function scenario(st: Strategy, keepAlive: boolean, image: string): Promise<Row> {
+async function proxyErrors(container: string): Promise<Record<string, number>> {
+  const { stdout, stderr } = await docker(["logs", container], { allowFailure: true });
+  const counts: Record<string, number> = {};
+  for (const line of (stdout + stderr).split("\n")) {
+    let text: string | undefined;
+    if (line.startsWith("{")) {
+      const entry = JSON.parse(line) as { level?: string; msg?: string; error?: string };
+      if (entry.level === "error") text = `${entry.msg}: ${entry.error ?? ""}`;
+    } else if (/\[(error|crit|alert)\]/.test(line)) {
+      text = line.replace(/^.*?\[(error|crit|alert)\] [0-9#]+: (\*[0-9]+ )?/, "");
+    }
+    if (text === undefined) continue;
+    text = text.replace(/\d+\.\d+\.\d+\.\d+(:\d+)?/g, "<addr>").replace(/, client: .*$/, "");
+    counts[text] = (counts[text] ?? 0) + 1;
+  }
+  return counts;
+}
+
+function startClients(url: string): RunningLoad[] {
+  return CLIENTS.map((c) => startLoad({ url, rate: RATE * c.share, keepAlive: c.keepAlive, method: c.method }));
+}
+
+async function stopClients(loads: RunningLoad[]): Promise<LoadResult[]> {
+  await sleepUntil(loads[0], MIN_SECONDS);
+  return Promise.all(loads.map((l) => l.stop()));
+}
+
+async function scenario(st: Strategy, image: string): Promise<Row> {
   const app = `pdb${uniqueName("x").slice(2)}`;
   const names = proxyNames(app);
   const s: Scenario = {
     app, port: await freePort(), network: names.network, proxy: names.container, left: leftovers(), image,
     tmp: fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-bench-proxy-")),
   };
-  const row: Row = { strategy: st.id, client: keepAlive ? "keep-alive" : "close" };
+  const row: Row = { strategy: st.id, phases: [] };
   const backend = (name: string) => `${app}-${ROLE}-${name}`;
   try {
     await docker(["network", "create", s.network]);
@@ -185,39 +247,43 @@ async function scenario(st: Strategy, keepAlive: boolean, image: string): Promis
     const colors = [backend("blue"), backend("green")];
     s.left.containers.push(...colors);
     const onNet = st.backendsOnNetwork ? s.network : undefined;
-    await startBackend({ name: colors[0], body: "blue", network: onNet });
+    const acceptQueued = st.backendAcceptsQueued ?? false;
+    await startBackend({ name: colors[0], body: "blue", network: onNet, acceptQueued });
     if (!(await passesGate(colors[0], 10_000))) throw new Error(`${colors[0]} never passed its gate`);
     await st.start(s, colors[0]);
     const url = `http://127.0.0.1:${s.port}/`;
     await waitForHttp200(url, 15_000);
 
+    // No release: what the machine gives without any switch.
+    let loads = startClients(url);
+    row.phases.push({ name: "steady", results: await stopClients(loads) });
+
     // Switches old -> new -> old ...: the stopped container is started again, like a rollback.
-    let load = startLoad({ url, rate: RATE, keepAlive });
+    loads = startClients(url);
     await sleep(1000);
     let current = 0;
     for (let k = 0; k < SWITCHES; k++) {
       const next = 1 - current;
-      if (k === 0) await startBackend({ name: colors[next], body: "green", network: onNet });
+      if (k === 0) await startBackend({ name: colors[next], body: "green", network: onNet, acceptQueued });
       else await docker(["start", colors[next]]);
       if (!(await passesGate(colors[next], 10_000))) throw new Error(`${colors[next]} never passed its gate`);
       await st.switchTo(s, colors[next], colors[current]);
       current = next;
       await sleep(500);
     }
-    await sleepUntil(load, MIN_SECONDS);
-    row.switches = await load.stop();
+    row.phases.push({ name: `${SWITCHES} switches`, results: await stopClients(loads) });
 
-    // A release that never becomes healthy: its container never gets traffic and is removed.
-    load = startLoad({ url, rate: RATE, keepAlive });
+    // Releases that never become healthy: their containers never get traffic and are removed.
+    loads = startClients(url);
     for (let k = 0; k < 2; k++) {
       const bad = backend(`red${k}`);
       s.left.containers.push(bad);
-      await startBackend({ name: bad, body: "red", healthStatus: 503, network: onNet });
+      await startBackend({ name: bad, body: "red", healthStatus: 503, network: onNet, acceptQueued });
       if (await passesGate(bad, GATE_TIMEOUT_MS)) throw new Error(`${bad} answers 503 on /health but passed the gate`);
       await docker(["rm", "--force", bad]);
     }
-    await sleepUntil(load, MIN_SECONDS);
-    row.failedRelease = await load.stop();
+    row.phases.push({ name: "2 failed releases", results: await stopClients(loads) });
+    row.proxyErrors = await proxyErrors(s.proxy);
   } catch (err) {
     row.error = String(err).split("\n")[0];
   } finally {
@@ -244,13 +310,14 @@ async function main(): Promise<void> {
       const size = (await docker(["image", "inspect", "--format", "{{.Size}}", images[kind]!])).stdout.trim();
       console.log(`built ${kind} proxy image from the base image in ${((Date.now() - t0) / 1000).toFixed(1)} s (${(Number(size) / 1e6).toFixed(0)} MB)`);
     }
-    console.log(`load: ${RATE} req/s, open loop; ${SWITCHES} switches per run; drain ${DRAIN_SECONDS} s; failed release: 2 unhealthy releases`);
+    console.log(
+      `clients at once, open loop: ${CLIENTS.map((c) => `${c.name} ${RATE * c.share} req/s`).join(", ")}; ` +
+        `each phase >= ${MIN_SECONDS} s; backend answers in 20 ms; drain: docker stop --time ${DRAIN_SECONDS}`,
+    );
     for (const st of chosen) {
-      for (const keepAlive of [true, false]) {
-        const row = await scenario(st, keepAlive, images[st.proxy]!);
-        rows.push(row);
-        console.log(`  ${format(row)}`);
-      }
+      const row = await scenario(st, images[st.proxy]!);
+      rows.push(row);
+      console.log(format(row));
     }
   } finally {
     await removeLeftovers({ ...leftovers(), images: built });
@@ -265,27 +332,31 @@ async function main(): Promise<void> {
 
 function header(): string {
   return [
-    "strategy".padEnd(31), "client".padEnd(10), "phase".padEnd(16), "failed/total".padEnd(20), "failures".padEnd(26),
+    "strategy".padEnd(31), "phase".padEnd(18), "client".padEnd(16), "failed/total".padEnd(20), "failures".padEnd(30),
     "p99/max ms".padEnd(12), "served by",
   ].join(" ");
 }
 
 function format(r: Row): string {
-  const head = `${r.strategy.padEnd(31)} ${r.client.padEnd(10)}`;
-  if (r.error) return `${head} error: ${r.error}`;
-  const phases: [string, LoadResult][] = [[`${SWITCHES} switches`, r.switches!], ["failed release", r.failedRelease!]];
-  return phases
-    .map(([phase, l], i) =>
-      [
-        i === 0 ? head : " ".repeat(head.length),
-        phase.padEnd(16),
-        `${l.failed}/${l.total} (${((100 * l.failed) / Math.max(1, l.total)).toFixed(2)}%)`.padEnd(20),
-        (Object.entries(l.failures).map(([k, v]) => `${k}×${v}`).join(" ") || "-").padEnd(26),
-        `${l.p99LatencyMs}/${l.maxLatencyMs}`.padEnd(12),
-        Object.entries(l.servedBy).map(([k, v]) => `${k} ${v}`).join(", "),
-      ].join(" "),
-    )
-    .join("\n");
+  if (r.error) return `${r.strategy.padEnd(31)} error: ${r.error}`;
+  const lines: string[] = [];
+  for (const phase of r.phases) {
+    phase.results.forEach((l, i) => {
+      lines.push(
+        [
+          (lines.length === 0 ? r.strategy : "").padEnd(31),
+          (i === 0 ? phase.name : "").padEnd(18),
+          CLIENTS[i].name.padEnd(16),
+          `${l.failed}/${l.total} (${((100 * l.failed) / Math.max(1, l.total)).toFixed(2)}%)`.padEnd(20),
+          (Object.entries(l.failures).map(([k, v]) => `${k}×${v}`).join(" ") || "-").padEnd(30),
+          `${l.p99LatencyMs}/${l.maxLatencyMs}`.padEnd(12),
+          Object.entries(l.servedBy).map(([k, v]) => `${k} ${v}`).join(", "),
+        ].join(" "),
+      );
+    });
+  }
+  for (const [text, n] of Object.entries(r.proxyErrors ?? {})) lines.push(`${"".padEnd(31)} proxy log ×${n}: ${text.slice(0, 160)}`);
+  return lines.join("\n");
 }
 
 /** Keeps the load running until it has lasted `seconds`. */

@@ -16,7 +16,8 @@ export const ACME_CA_ROOT_FILE = `${PROXY_DATA_DIR}/acme-ca-root.pem`;
 /** nginx reads its config from here (a bind mount; nginx is only used by the benchmark). */
 export const NGINX_CONFIG_FILE = "/etc/pydeploy-proxy/nginx.conf";
 
-const PACKAGES: Record<ProxyKind, string[]> = { caddy: ["ca-certificates", "caddy"], nginx: ["nginx"] };
+// iptables: the switch refuses new connections to a draining container from its network namespace (switch.ts).
+const PACKAGES: Record<ProxyKind, string[]> = { caddy: ["ca-certificates", "caddy", "iptables"], nginx: ["nginx"] };
 
 export interface ProxyImageOptions {
   /** The app image's FROM, e.g. python:3.12-slim (a Debian image with apt). */

@@ -4,14 +4,24 @@
 // gate. Then:
 //   attach: it joins the proxy network under the role's alias: from now on the alias resolves
 //           to both containers, and the proxy reaches it by name (checked);
-//   retire: each previous container is stopped gracefully (SIGTERM, `docker stop --time`): it
-//           finishes its requests while the proxy's new connections go to the new one (a
-//           refused or reset connection is retried); once it has exited Docker's DNS drops it.
-//           Then it leaves the proxy network, so that starting it again for a rollback does not
-//           route traffic to it before its own gate.
+//   retire, for each previous container:
+//     drain: a helper in its network namespace (the proxy image: iptables, python3) refuses new
+//            connections to its port, so the proxy's dials fall through to the new container
+//            (for any method), and waits until the open connections (queued ones included)
+//            are done;
+//     then:  it leaves the proxy network (Docker's DNS drops it while it still runs, with
+//            nothing in flight), and is stopped gracefully; it is kept for rollback, and
+//            starting it again routes nothing to it before its gate.
+//     If the helper cannot refuse connections, nothing changed: the fallback stops the old
+//     container first (SIGTERM: most servers then reset connections still queued, and
+//     Docker's DNS may still name it while it is torn down), then takes it off the network.
+// Why: scripts/bench-proxy.ts measures each variant; Caddy 2.6.2 retries GETs but cannot
+// retry a request with a body (the retry reads a closed body), so only this order keeps
+// POSTs whole.
 // If the gate fails, the new container never joined: nothing to undo on the proxy side (the
 // deployer removes it as before). If attach fails, `abort` takes it off the network again.
 // A rollback is the same switch with the kept container as `next`.
+import { IMAGE_REF } from "../containerSpec";
 import { ProxyNames, upstreamAlias } from "./proxyContainer";
 import { check, DockerStep, isPort } from "./steps";
 
@@ -19,6 +29,8 @@ export type ReachCheck = { kind: "http"; path: string } | { kind: "tcp" };
 
 export interface SwitchInput {
   proxy: ProxyNames;
+  /** The proxy image (iptables, python3): runs the drain helper in a previous container's network namespace. */
+  proxyImage: string;
   role: string;
   /** The container to send traffic to: running, gated, not on the proxy network. */
   next: string;
@@ -28,7 +40,7 @@ export interface SwitchInput {
   port: number;
   /** How the proxy checks that it reaches `next`: GET path answers 2xx/3xx, or a TCP connect. */
   reach: ReachCheck;
-  /** `docker stop --time`: how long a previous container may take to finish its requests. */
+  /** How long a previous container may take to finish its open requests (the drain wait, and `docker stop --time`). */
   drainSeconds: number;
   /** How long the reach check retries before the switch is aborted (default 10). */
   reachSeconds?: number;
@@ -38,8 +50,18 @@ export interface SwitchPlan {
   /** Run in order; if one fails, run `abort`: the previous containers still serve. */
   attach: DockerStep[];
   abort: DockerStep[];
-  /** After `attach` succeeded. */
-  retire: DockerStep[];
+  /** After `attach` succeeded, one per previous container. */
+  retire: Retirement[];
+}
+
+export interface Retirement {
+  container: string;
+  /** Refuses new connections and waits for the open ones; fails only if it could not refuse (then nothing changed). */
+  drain: DockerStep;
+  /** After the drain: off the network, then stopped. */
+  then: DockerStep[];
+  /** Instead of `then` when the drain failed: stopped, then off the network. */
+  ifDrainFails: DockerStep[];
 }
 
 const CONTAINER = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -51,6 +73,7 @@ export function switchPlan(i: SwitchInput): SwitchPlan {
   }
   check(!i.previous.includes(i.next), `container ${i.next} is both the next and a previous container of role ${i.role}`);
   check(isPort(i.port), `role ${i.role}: port must be an integer 1-65535, got ${i.port}`);
+  check(IMAGE_REF.test(i.proxyImage), `proxy image ${JSON.stringify(i.proxyImage)} is not an image reference`);
   check(Number.isInteger(i.drainSeconds) && i.drainSeconds >= 0, `drainSeconds must be an integer >= 0, got ${i.drainSeconds}`);
   if (i.reach.kind === "http") {
     check(/^\/[^\s\0]*$/.test(i.reach.path), `role ${i.role}: reach path ${JSON.stringify(i.reach.path)} must start with / and have no whitespace`);
@@ -77,18 +100,59 @@ export function switchPlan(i: SwitchInput): SwitchPlan {
         allowFailure: true,
       },
     ],
-    retire: i.previous.flatMap((p): DockerStep[] => [
-      {
-        purpose: `drain and stop ${p} (kept for rollback)`,
-        argv: ["docker", "stop", "--time", String(i.drainSeconds), p],
-      },
-      {
-        purpose: `take ${p} off ${net}, so that starting it again routes nothing to it before its gate`,
+    retire: i.previous.map((p): Retirement => {
+      const stop: DockerStep = { purpose: `stop ${p} (kept for rollback)`, argv: ["docker", "stop", "--time", String(i.drainSeconds), p] };
+      const detach: DockerStep = {
+        purpose: `take ${p} off ${net}: ${alias} no longer names it, and starting it again routes nothing to it before its gate`,
         argv: ["docker", "network", "disconnect", net, p],
-      },
-    ]),
+      };
+      return {
+        container: p,
+        drain: {
+          purpose: `refuse new connections to ${p} on port ${i.port} and wait up to ${i.drainSeconds}s for the open ones`,
+          argv: [
+            "docker", "run", "--rm", "--network", `container:${p}`, "--cap-add", "NET_ADMIN", "--user", "root",
+            i.proxyImage, "python3", "-c", DRAIN_CODE, String(i.port), String(i.drainSeconds),
+          ],
+        },
+        then: [detach, stop],
+        ifDrainFails: [stop, detach],
+      };
+    }),
   };
 }
+
+// Run in the draining container's network namespace: a firewall rule resets new connections
+// (SYN) to the port from outside; then wait while connections to the port are open
+// (ESTABLISHED, queued ones included, or SYN_RECV). Exits non-zero only if no rule could be set.
+const DRAIN_CODE = [
+  "import subprocess, sys, time",
+  "port, seconds = int(sys.argv[1]), float(sys.argv[2])",
+  "rule = ['INPUT', '!', '-i', 'lo', '-p', 'tcp', '--syn', '--dport', str(port), '-j', 'REJECT', '--reject-with', 'tcp-reset']",
+  "errors = []",
+  "for tool in ('iptables', 'iptables-legacy'):",
+  "    try:",
+  "        r = subprocess.run([tool, '-I', *rule], capture_output=True, text=True)",
+  "    except OSError as e:",
+  "        errors.append(f'{tool}: {e}')",
+  "        continue",
+  "    if r.returncode == 0:",
+  "        break",
+  "    errors.append(f'{tool}: {r.stderr.strip()}')",
+  "else:",
+  "    sys.exit('cannot refuse new connections: ' + '; '.join(errors))",
+  "def open_connections():",
+  "    n = 0",
+  "    for table in ('/proc/net/tcp', '/proc/net/tcp6'):",
+  "        for line in open(table).read().splitlines()[1:]:",
+  "            f = line.split()",
+  "            n += int(f[1].rsplit(':', 1)[1], 16) == port and f[3] in ('01', '03')",
+  "    return n",
+  "deadline = time.monotonic() + seconds",
+  "while (n := open_connections()) and time.monotonic() < deadline:",
+  "    time.sleep(0.1)",
+  "print(f'{n} connections still open after {seconds:g}s' if n else 'drained')",
+].join("\n");
 
 // Standard-library Python (the proxy image is FROM the app's Python base): exits 0 iff
 // `host:port` accepts a connection and, for http, GET path answers 2xx/3xx within 3 s.

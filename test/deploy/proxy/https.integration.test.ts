@@ -123,7 +123,7 @@ describe("HTTPS for a domain with certificates from ACME (pebble)", { timeout: 1
     assert.ok(await passesGate(backend, 15_000), "the backend passes its gate");
     await runSteps(proxySetupSteps(spec));
     await runSteps(proxyConfigSteps(names, { customCaRoot: true }), inputs);
-    const plan = switchPlan({ proxy: names, role: "web", next: backend, previous: [], port: BACKEND_PORT, reach: { kind: "http", path: "/health" }, drainSeconds: 10 });
+    const plan = switchPlan({ proxy: names, proxyImage, role: "web", next: backend, previous: [], port: BACKEND_PORT, reach: { kind: "http", path: "/health" }, drainSeconds: 10 });
     await runSteps(plan.attach);
   });
 

@@ -10,7 +10,7 @@ import { SwitchPlan, switchPlan } from "../../../components/deploy/proxy/switch"
 import { docker, ensureBaseImage, uniqueName, waitForHttp200 } from "../../support/docker";
 import { BACKEND_PORT, buildProxyImage, freePort, leftovers, passesGate, removeLeftovers, startBackend } from "./support/harness";
 import { LoadResult, RunningLoad, startLoad } from "./support/load";
-import { runSteps } from "./support/runSteps";
+import { retire, runSteps } from "./support/runSteps";
 
 const app = `pds${uniqueName("x").slice(2)}`;
 const names = proxyNames(app);
@@ -24,7 +24,7 @@ let live = "blue";
 
 function plan(next: string, previous: string[], reachSeconds?: number): SwitchPlan {
   return switchPlan({
-    proxy: names, role: "web", next, previous, port: BACKEND_PORT,
+    proxy: names, proxyImage: image, role: "web", next, previous, port: BACKEND_PORT,
     reach: { kind: "http", path: "/health" }, drainSeconds: 10, reachSeconds,
   });
 }
@@ -38,7 +38,9 @@ async function switchTo(next: string, previous: string[], reachSeconds?: number)
     await runSteps(p.abort);
     return "aborted";
   }
-  await runSteps(p.retire);
+  for (const r of p.retire) {
+    assert.equal(await retire(r), "drained", `${r.container} was drained (new connections refused, open ones awaited)`);
+  }
   return "switched";
 }
 

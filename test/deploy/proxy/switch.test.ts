@@ -115,11 +115,11 @@ describe("proxyConfigSteps and proxyRemoveSteps", () => {
 
 describe("switchPlan", () => {
   const input = {
-    proxy: names, role: "web", next: "demo-web-v2", previous: ["demo-web-v1"], port: 8000,
+    proxy: names, proxyImage: "pydeploy/demo-proxy:2.6.2-1", role: "web", next: "demo-web-v2", previous: ["demo-web-v1"], port: 8000,
     reach: { kind: "http" as const, path: "/health" }, drainSeconds: 30,
   };
 
-  it("attach by alias and check the proxy reaches it; abort detaches; retire drains, stops and detaches each previous", () => {
+  it("attach by alias and check the proxy reaches it; abort detaches; retire drains, detaches and stops each previous", () => {
     const plan = switchPlan(input);
     assert.deepEqual(plan.attach[0], { purpose: "route demo-web to demo-web-v2", argv: ["docker", "network", "connect", "--alias", "demo-web", "demo-proxy", "demo-web-v2"] }, "connect with the alias");
     const reach = plan.attach[1];
@@ -127,14 +127,21 @@ describe("switchPlan", () => {
     assert.deepEqual(reach.argv.slice(6), ["demo-web-v2", "8000", "/health"], "by container name, port and path");
     assert.equal(reach.retrySeconds, 10, "retried for 10 s");
     assert.deepEqual(plan.abort, [{ purpose: "take demo-web-v2 off demo-proxy: demo-web stays on the previous containers", argv: ["docker", "network", "disconnect", "--force", "demo-proxy", "demo-web-v2"], allowFailure: true }], "abort");
+    assert.equal(plan.retire.length, 1, "one retirement per previous container");
+    const r = plan.retire[0];
+    assert.equal(r.container, "demo-web-v1", "the previous container");
     assert.deepEqual(
-      plan.retire.map((s) => s.argv),
-      [
-        ["docker", "stop", "--time", "30", "demo-web-v1"],
-        ["docker", "network", "disconnect", "demo-proxy", "demo-web-v1"],
-      ],
-      "retire",
+      r.drain.argv.slice(0, 13),
+      ["docker", "run", "--rm", "--network", "container:demo-web-v1", "--cap-add", "NET_ADMIN", "--user", "root", "pydeploy/demo-proxy:2.6.2-1", "python3", "-c", r.drain.argv[12]],
+      "the drain helper runs the proxy image in the old container's network namespace, as root with NET_ADMIN",
     );
+    assert.deepEqual(r.drain.argv.slice(13), ["8000", "30"], "port and drain seconds as arguments");
+    assert.match(r.drain.argv[12], /'--syn', '--dport', str\(port\), '-j', 'REJECT', '--reject-with', 'tcp-reset'/, "it rejects new connections (SYN) to the port");
+    assert.equal(r.drain.allowFailure, undefined, "a failed drain is seen: the fallback runs");
+    const detach = ["docker", "network", "disconnect", "demo-proxy", "demo-web-v1"];
+    const stop = ["docker", "stop", "--time", "30", "demo-web-v1"];
+    assert.deepEqual(r.then.map((s) => s.argv), [detach, stop], "drained: off the network while it runs, then stopped");
+    assert.deepEqual(r.ifDrainFails.map((s) => s.argv), [stop, detach], "fallback: stopped, then off the network");
   });
 
   it("first deploy: nothing to retire; a TCP reach check has an empty path", () => {
@@ -151,5 +158,6 @@ describe("switchPlan", () => {
     assert.throws(() => switchPlan({ ...input, drainSeconds: -1 }), /drainSeconds must be an integer >= 0, got -1/, "bad drain");
     assert.throws(() => switchPlan({ ...input, reach: { kind: "http", path: "health" } }), /reach path "health" must start with \//, "bad path");
     assert.throws(() => switchPlan({ ...input, role: "proxy" }), /role name "proxy" is reserved/, "reserved role");
+    assert.throws(() => switchPlan({ ...input, proxyImage: "a b" }), /proxy image "a b" is not an image reference/, "bad proxy image");
   });
 });

@@ -1,9 +1,12 @@
 """A tiny upstream for the proxy tests and benchmark: HTTP/1.1 with keep-alive, a short delay
 per request (so switches meet requests in flight), and a graceful SIGTERM: stop accepting,
-finish requests in flight, close idle keep-alive connections, then exit.
+answer the requests in flight and those of connections already accepted, close idle
+keep-alive connections, then exit.
 
 Environment: NAME (the body of GET /), PORT (8000), DELAY_MS (20), HEALTH_STATUS (200),
-BIND (0.0.0.0; 127.0.0.1 makes an app that passes its in-container gate but no proxy reaches).
+BIND (0.0.0.0; 127.0.0.1 makes an app that passes its in-container gate but no proxy reaches),
+ACCEPT_QUEUED (0: on SIGTERM close the listening socket like most servers, which resets the
+connections still queued on it; 1: accept and answer those first).
 """
 
 import os
@@ -19,6 +22,7 @@ PORT = int(os.environ.get("PORT", "8000"))
 DELAY = int(os.environ.get("DELAY_MS", "20")) / 1000
 HEALTH_STATUS = int(os.environ.get("HEALTH_STATUS", "200"))
 BIND = os.environ.get("BIND", "0.0.0.0")
+ACCEPT_QUEUED = os.environ.get("ACCEPT_QUEUED", "0") == "1"
 IDLE_TIMEOUT = 30
 
 draining = threading.Event()
@@ -30,12 +34,18 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = IDLE_TIMEOUT
 
+    served = 0  # requests answered on this connection
+
     def handle_one_request(self) -> None:
+        # A new connection always gets its first request served; a keep-alive connection
+        # waiting for its next request is closed by the drain.
+        waiting = self.served > 0
         with lock:
-            if draining.is_set():
+            if waiting and draining.is_set():
                 self.close_connection = True
                 return
-            idle.add(self.connection)
+            if waiting:
+                idle.add(self.connection)
         try:
             # Blocks until the next request line arrives (or the drain closes the socket).
             self.raw_requestline = self.rfile.readline(65537)
@@ -44,6 +54,7 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             with lock:
                 idle.discard(self.connection)
+        self.served += 1
         if not self.raw_requestline or not self.parse_request():
             self.close_connection = True
             return
@@ -60,6 +71,11 @@ class Handler(BaseHTTPRequestHandler):
         else:
             time.sleep(DELAY)
             self.reply(200, f"{NAME}\n")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        time.sleep(DELAY)
+        self.reply(200, f"{NAME}\n")
 
     def reply(self, status: int, body: str) -> None:
         data = body.encode()
@@ -97,6 +113,15 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=drain).start())
     print(f"{NAME} listening on :{PORT}", flush=True)
     server.serve_forever()
+    if ACCEPT_QUEUED:
+        server.socket.setblocking(False)
+        while True:
+            try:
+                conn, addr = server.socket.accept()
+            except OSError:  # BlockingIOError: the queue is empty
+                break
+            conn.setblocking(True)
+            server.process_request(conn, addr)
     server.server_close()
     print(f"{NAME} drained", flush=True)
     sys.exit(0)

@@ -32,6 +32,8 @@ export interface BackendOptions {
   delayMs?: number;
   /** Listen address inside the container (127.0.0.1: reachable by its own gate only). */
   bind?: string;
+  /** On SIGTERM, answer the connections queued on the listening socket before closing it (most servers reset them). */
+  acceptQueued?: boolean;
 }
 
 /** The backend (support/backend.py) on the base image, run like a release: --init, restart policy, no host port. */
@@ -46,6 +48,7 @@ export async function startBackend(o: BackendOptions): Promise<void> {
     "--env", `HEALTH_STATUS=${o.healthStatus ?? 200}`,
     "--env", `DELAY_MS=${o.delayMs ?? 20}`,
     "--env", `BIND=${o.bind ?? "0.0.0.0"}`,
+    "--env", `ACCEPT_QUEUED=${o.acceptQueued ? 1 : 0}`,
     BASE_IMAGE, "python3", "/srv/backend.py",
   ]);
 }

@@ -1,4 +1,4 @@
-// An open-loop HTTP load generator: `rate` GETs per second whatever the answers take, through a
+// An open-loop HTTP load generator: `rate` requests per second whatever the answers take, through a
 // keep-alive agent or a new connection per request. Counts every request that did not get a 200.
 import * as http from "node:http";
 
@@ -8,6 +8,8 @@ export interface LoadOptions {
   rate: number;
   /** true: reuse connections (Node's keep-alive agent); false: one connection per request. */
   keepAlive: boolean;
+  /** GET (default) or POST with a small body: a proxy may retry a GET, never a POST. */
+  method?: "GET" | "POST";
   /** Host header, when the URL's host is not the name the proxy serves. */
   host?: string;
   timeoutMs?: number;
@@ -56,30 +58,32 @@ export function startLoad(o: LoadOptions): RunningLoad {
   const one = (): Promise<void> =>
     new Promise((resolve) => {
       const t0 = Date.now();
-      const done = () => {
+      let finished = false;
+      // Counts each request once, whichever of its events comes first.
+      const finish = (failure?: string) => {
+        if (finished) return;
+        finished = true;
+        if (failure !== undefined) fail(failure);
         total++;
         latencies.push(Date.now() - t0);
         resolve();
       };
-      const req = http.get(o.url, { agent, timeout: timeoutMs, headers: o.host ? { host: o.host } : {} }, (res) => {
-        let body = "";
+      const body = o.method === "POST" ? "ping" : undefined;
+      const headers: http.OutgoingHttpHeaders = { ...(o.host ? { host: o.host } : {}), ...(body ? { "content-length": body.length } : {}) };
+      const req = http.request(o.url, { method: o.method ?? "GET", agent, timeout: timeoutMs, headers }, (res) => {
+        let text = "";
         res.setEncoding("utf8");
-        res.on("data", (d: string) => (body += d));
+        res.on("data", (d: string) => (text += d));
         res.on("end", () => {
-          if (res.statusCode === 200) servedBy[body.trim()] = (servedBy[body.trim()] ?? 0) + 1;
-          else fail(`HTTP ${res.statusCode}`);
-          done();
+          if (res.statusCode !== 200) return finish(`HTTP ${res.statusCode}`);
+          servedBy[text.trim()] = (servedBy[text.trim()] ?? 0) + 1;
+          finish();
         });
-        res.on("error", (err: NodeJS.ErrnoException) => {
-          fail(err.code ?? err.message);
-          done();
-        });
+        res.on("error", (err: NodeJS.ErrnoException) => finish(err.code ?? err.message));
       });
       req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "TIMEOUT" })));
-      req.on("error", (err: NodeJS.ErrnoException) => {
-        fail(err.code ?? err.message);
-        done();
-      });
+      req.on("error", (err: NodeJS.ErrnoException) => finish(err.code ?? err.message));
+      req.end(body);
     });
 
   // Every 5 ms, start as many requests as the schedule owes: the rate holds even when answers are slow.

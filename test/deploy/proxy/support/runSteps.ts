@@ -1,6 +1,7 @@
 // Runs the proxy's docker steps on the local engine exactly as listed, the way the deployer
 // runs them on a server.
 import type { DockerStep, ProxyStdin } from "../../../../components/deploy/proxy/steps";
+import type { Retirement } from "../../../../components/deploy/proxy/switch";
 import { run } from "../../../support/docker";
 
 export type StepInputs = Partial<Record<ProxyStdin, string>>;
@@ -8,6 +9,18 @@ export type StepInputs = Partial<Record<ProxyStdin, string>>;
 /** Runs each step; throws (naming the step) on the first failure that is not allowed. */
 export async function runSteps(steps: DockerStep[], inputs: StepInputs = {}): Promise<void> {
   for (const step of steps) await runStep(step, inputs);
+}
+
+/** A previous container's retirement: drain, then `then`; or `ifDrainFails` when the drain failed. Returns which path ran. */
+export async function retire(r: Retirement): Promise<"drained" | "fallback"> {
+  try {
+    await runStep(r.drain);
+  } catch {
+    await runSteps(r.ifDrainFails);
+    return "fallback";
+  }
+  await runSteps(r.then);
+  return "drained";
 }
 
 export async function runStep(step: DockerStep, inputs: StepInputs = {}): Promise<{ skipped: boolean }> {
