@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./components/config/load";
 import { AppDeployment } from "./components/deploy/deployment";
 import { operatorCommands } from "./components/deploy/operatorCommands";
-import { roleSpecs } from "./components/deploy/roles";
+import { appUrls as urlsOf, hostPorts, proxySites, roleSpecs } from "./components/deploy/roles";
 import { AppImage } from "./components/image/appImage";
 import { AlicloudServer } from "./components/server/alicloudServer";
 import type { SshConnection } from "./components/server/sshConnection";
@@ -11,7 +11,9 @@ import type { SshConnection } from "./components/server/sshConnection";
 const config = loadStackConfig();
 const { app, deploy, registry, secrets } = config;
 const roles = roleSpecs(app);
-const publishedPorts = app.roles.flatMap((r) => (r.publish === undefined ? [] : [r.publish]));
+// The proxy's ports (a role's publish, or 80 and 443 for a domain) and those of roles that publish their own.
+const publishedPorts = hostPorts(app);
+const withProxy = proxySites(app).length > 0;
 const hasLsof = app.aptPackages.some((p) => p.split("=")[0] === "lsof");
 
 const registryLogin = registry && {
@@ -27,6 +29,7 @@ const image = new AppImage(app.name, {
   registry: registryLogin,
   // Servers are x86-64 unless configured; the local target runs what this machine builds natively.
   platform: config.target === "local" ? deploy.platform : (deploy.platform ?? "linux/amd64"),
+  withProxy,
 });
 
 export const target = config.target;
@@ -88,6 +91,7 @@ const deployment = new AppDeployment(
     registry: deploy.ship === "registry" && registryLogin ? registryLogin : undefined,
     secretEnv: secrets.env,
     dockerInstall: connection ? { mirror: deploy.dockerMirror, registryMirrors: deploy.registryMirrors } : undefined,
+    proxyImage: image.proxy,
   },
   { dependsOn: server ? [server] : [] },
 );
@@ -95,12 +99,9 @@ const deployment = new AppDeployment(
 const keyFile = `~/.ssh/pydeploy-${app.name}-${config.stack}`;
 const host: pulumi.Output<string> | undefined =
   server?.publicIp ?? (config.host ? pulumi.output(config.host.address) : undefined);
-const urlHost = (h: string) => (h.includes(":") ? `[${h}]` : h);
 
 export const containers = deployment.containers;
-export const appUrls = (host ?? pulumi.output("localhost")).apply((h) =>
-  publishedPorts.map((p) => `http://${urlHost(h)}${p === 80 ? "" : `:${p}`}/`),
-);
+export const appUrls = (host ?? pulumi.output("localhost")).apply((h) => urlsOf(app, h));
 const sshUser = config.server?.sshUser ?? config.host?.user ?? "root";
 const sshPort = config.server?.sshPort ?? config.host?.port ?? 22;
 /** The seed's manual checks, ready to paste: ssh, docker ps, logs, a shell, the listening ports. */

@@ -104,11 +104,9 @@ describe("program, dev stack (alicloud)", () => {
     }
   });
 
-  test("the image is not pushed (no registry)", () => {
-    const image = mocks.byType(T.image);
-    assert.equal(image.length, 1);
-    assert.equal(image[0].inputs.skipPush, true);
-    assert.equal(image[0].inputs.imageName, "pydeploy/demo:dev");
+  test("the app's image and the proxy's are built for linux/amd64 and not pushed (no registry)", () => {
+    const images = mocks.byType(T.image).map((i) => [i.inputs.imageName, i.inputs.skipPush, i.inputs.build.platform]).sort();
+    assert.deepEqual(images, [["pydeploy/demo-proxy:dev", true, "linux/amd64"], ["pydeploy/demo:dev", true, "linux/amd64"]], "two images");
   });
 
   test("outputs: the generated private key is secret; ssh, URLs and server facts name the public IP", async () => {

@@ -60,6 +60,11 @@ const command = z.preprocess(
     .min(1, { error: "expected a non-empty command" }),
 );
 
+const domainName = z
+  .string({ error: "expected a domain name such as app.example.com" })
+  .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, { error: "expected a lowercase domain name such as app.example.com" })
+  .refine((d) => !/(^|\.)(localhost|local|internal|home\.arpa)$/.test(d), { error: "expected a public name: ACME certificate authorities do not issue for local names" });
+
 const healthcheckSchema = z.strictObject({
   path: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, { error: "expected an HTTP path starting with /" }),
   intervalSeconds: integer(1, 3600, "seconds from 1 to 3600").default(10),
@@ -74,8 +79,19 @@ const roleSchema = z
     port: port.optional(),
     publish: port.optional(),
     healthcheck: healthcheckSchema.optional(),
+    // HTTPS for this name on 443 (certificate from ACME), HTTP on 80 redirecting to it.
+    domain: domainName.optional(),
+    // A published port goes through the reverse proxy (zero-downtime switches) unless false:
+    // then the container publishes it itself, for a protocol other than HTTP.
+    proxy: boolean.default(true),
   })
   .superRefine((role, ctx) => {
+    if (role.domain !== undefined && role.port === undefined)
+      ctx.addIssue({ code: "custom", path: ["domain"], message: "expected `port` too: the proxy sends the domain's requests to the role's port" });
+    if (role.domain !== undefined && role.publish !== undefined)
+      ctx.addIssue({ code: "custom", path: ["publish"], message: "a role with a domain is served on 443 (and 80 redirects), so it takes no publish port" });
+    if (role.domain !== undefined && role.proxy === false)
+      ctx.addIssue({ code: "custom", path: ["proxy"], message: "a role with a domain needs the proxy (it terminates HTTPS)" });
     if (role.publish !== undefined && role.port === undefined)
       ctx.addIssue({ code: "custom", path: ["publish"], message: "expected `port` too: publish maps a host port to the role's container port" });
     if (role.healthcheck && role.port === undefined)
@@ -118,6 +134,8 @@ const appSchema = z.strictObject({
       roleSchema,
     )
     .refine((r) => Object.keys(r).length > 0, { error: "expected at least one role, e.g. web: {command: [...], port: 8000}" }),
+  // Shorthand for the domain of the one role with a port.
+  domain: domainName.optional(),
   // Run once per deploy, before any role switches, e.g. ["python", "manage.py", "migrate", "--noinput"].
   release: command.optional(),
   // Named volumes: persistent data that outlives containers (sqlite, uploads).
@@ -143,6 +161,14 @@ const deploySchema = z.strictObject({
   remoteDir: z.string().regex(/^(\/|\.?[A-Za-z0-9_])[A-Za-z0-9._/-]*$/, { error: "expected a path such as .pydeploy (relative to the SSH user's home) or /opt/pydeploy" }).default(".pydeploy"),
   sshTimeoutSeconds: integer(10, 3600, "seconds from 10 to 3600").default(600),
   releaseTimeoutSeconds: integer(10, 7200, "seconds from 10 to 7200").default(600),
+  // Certificates for domains: Let's Encrypt unless another ACME directory (and its CA root) is set.
+  acme: z
+    .strictObject({
+      email: z.email({ error: "expected an email address for the ACME account" }).optional(),
+      directory: z.url({ protocol: /^https$/, error: "expected the https:// URL of an ACME directory" }).optional(),
+      caRoot: z.string().refine((pem) => /^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\s*$/.test(pem.trim() + "\n"), { error: "expected a PEM certificate (-----BEGIN CERTIFICATE-----)" }).optional(),
+    })
+    .default({}),
   // Volumes hold data: `pulumi destroy` keeps them unless this is true.
   removeVolumesOnDestroy: boolean.default(false),
   // Docker's own default is 10 s; gunicorn's graceful timeout is 30 s.
@@ -239,9 +265,13 @@ export interface RoleConfig {
   command: string[];
   /** Container port the role listens on. */
   port?: number;
-  /** Host port published for it (defaults to `port`). */
+  /** Host port published for it (defaults to `port`; none with a domain). */
   publish?: number;
   healthcheck?: HealthcheckConfig;
+  /** Served over HTTPS by the proxy. */
+  domain?: string;
+  /** The published port (or domain) goes through the reverse proxy. */
+  proxy: boolean;
 }
 
 export interface AppConfig extends Omit<z.output<typeof appSchema>, "roles" | "path" | "requirements"> {
@@ -345,15 +375,37 @@ function checkSemantics(project: string, raw: RawStackConfig, v: ParsedStack): S
   }
 
   // Roles and published ports.
-  const roles: RoleConfig[] = Object.entries(v.app.roles).map(([name, r]) => ({
-    name,
-    command: r.command,
-    port: r.port,
-    publish: r.port === undefined ? undefined : (r.publish ?? r.port),
-    healthcheck: r.healthcheck,
-  }));
+  const withPort = Object.entries(v.app.roles).filter(([, r]) => r.port !== undefined).map(([name]) => name);
+  if (v.app.domain !== undefined && withPort.length !== 1) {
+    problem("app.domain", `applies to the one role with a port, but ${withPort.length ? `roles ${withPort.join(", ")} have ports: set app.roles.<role>.domain instead` : "no role has a port"}`);
+  }
+  const roles: RoleConfig[] = Object.entries(v.app.roles).map(([name, r]) => {
+    const domain = r.domain ?? (v.app.domain !== undefined && withPort.length === 1 && withPort[0] === name ? v.app.domain : undefined);
+    if (domain !== undefined && r.domain === undefined && r.publish !== undefined) problem(`app.roles.${name}.publish`, "a role with a domain (app.domain) is served on 443 and 80, so it takes no publish port");
+    return {
+      name,
+      command: r.command,
+      port: r.port,
+      publish: r.port === undefined || domain !== undefined ? undefined : (r.publish ?? r.port),
+      healthcheck: r.healthcheck,
+      domain,
+      proxy: r.port !== undefined && r.proxy,
+    };
+  });
+  const domains = new Map<string, string>();
+  for (const role of roles) {
+    if (role.domain === undefined) continue;
+    const other = domains.get(role.domain);
+    if (other) problem(`app.roles.${role.name}.domain`, `${role.domain} is already the domain of role ${other}`);
+    else domains.set(role.domain, role.name);
+    for (const p of [80, 443]) {
+      const taken = roles.find((r) => r.publish === p);
+      if (taken) problem(`app.roles.${taken.name}.publish`, `port ${p} serves the domain ${role.domain} (HTTPS on 443, redirect on 80); publish another port`);
+    }
+  }
   const hostPorts = new Map<number, string>();
   for (const role of roles) {
+    if (role.domain !== undefined) for (const p of [80, 443]) hostPorts.set(p, role.name);
     if (role.publish === undefined) continue;
     const other = hostPorts.get(role.publish);
     if (other) problem(`app.roles.${role.name}.publish`, `host port ${role.publish} is already published by role ${other}; each role needs its own host port`);

@@ -26,6 +26,14 @@ export interface RoleSpec {
   healthcheck?: ContainerHealthcheck;
   /** Named volumes (volumeName()) mounted into the container. */
   mounts: VolumeMount[];
+  /** Ports the reverse proxy sends traffic to (by the role's network alias); none: no proxy. */
+  upstreams: Upstream[];
+}
+
+/** A port behind the proxy, and how the proxy checks it reaches it: GET path, or a TCP connect. */
+export interface Upstream {
+  port: number;
+  reach: { kind: "http"; path: string } | { kind: "tcp" };
 }
 
 export interface VolumeMount {
@@ -137,9 +145,10 @@ export function validateSettings(s: ContainerSettings): void {
     const gate = role.gate;
     if (gate.kind !== "running") {
       // Probing a port the role does not listen on would gate on nothing.
+      const listened = [...role.ports.map((p) => p.container), ...role.upstreams.map((u) => u.port)];
       check(
-        role.ports.some((p) => p.container === gate.port),
-        `role ${role.role}: its ${gate.kind} gate port ${gate.port} is not one of its container ports (${role.ports.map((p) => p.container).join(", ") || "none"})`,
+        listened.includes(gate.port),
+        `role ${role.role}: its ${gate.kind} gate port ${gate.port} is not one of its container ports (${listened.join(", ") || "none"})`,
       );
     }
     if (gate.kind === "http") {

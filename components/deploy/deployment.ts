@@ -13,7 +13,7 @@ import type { AppConfig, DeployConfig } from "../config/schema";
 import type { SshConnection } from "../server/sshConnection";
 import type { ContainerSettings } from "./containerSpec";
 import { serverTag } from "./containerSpec";
-import { mountsOf, roleSpecs } from "./roles";
+import { mountsOf, proxySites, roleSpecs } from "./roles";
 import {
   appDirOf,
   envFileOf,
@@ -44,6 +44,8 @@ export interface AppDeploymentArgs {
   secretEnv: pulumi.Input<Record<string, string>>;
   /** SSH targets: where Docker CE is installed from when missing, and the registry mirrors. */
   dockerInstall?: { mirror: string; registryMirrors: string[] };
+  /** The reverse proxy's image: required when a role is served through the proxy (proxySites). */
+  proxyImage?: { imageName: pulumi.Input<string>; repoDigest: pulumi.Input<string> };
 }
 
 export class AppDeployment extends pulumi.ComponentResource {
@@ -99,10 +101,16 @@ export class AppDeployment extends pulumi.ComponentResource {
       triggers: [target.apply((t) => (t.kind === "ssh" ? `${t.user}@${t.host}:${t.port}` : "local"))],
     }, []);
 
-    const image = pulumi.all([args.imageName, args.repoDigest]).apply(([name, identity]) => ({ name, identity, serverTag: serverTag(name, identity) }));
-    const shipSpec: pulumi.Output<ShipSpec> = pulumi.all([target, image]).apply(([t, i]) => ({
+    const shipImage = (i: { imageName: pulumi.Input<string>; repoDigest: pulumi.Input<string> }) =>
+      pulumi.all([i.imageName, i.repoDigest]).apply(([name, identity]) => ({ name, identity, serverTag: serverTag(name, identity) }));
+    const image = shipImage(args);
+    const sites = proxySites(app);
+    if (sites.length > 0 && !args.proxyImage) throw new Error(`AppDeployment ${name}: roles are served through the proxy, but no proxyImage was given`);
+    const proxyImage = sites.length > 0 ? shipImage(args.proxyImage!) : pulumi.output(undefined);
+    const shipSpec: pulumi.Output<ShipSpec> = pulumi.all([target, image, proxyImage]).apply(([t, i, p]) => ({
       ...base(t),
       image: i,
+      ...(p ? { proxyImage: p } : {}),
       ...(args.registry ? { registry: { server: args.registry.server, username: args.registry.username } } : {}),
     }));
     const ship = step("ship", shipSpec, secrets({ privateKey, registryPassword: args.registry?.password }), {}, [host]);
@@ -117,13 +125,16 @@ export class AppDeployment extends pulumi.ComponentResource {
       logMaxFiles: deploy.logMaxFiles,
       stopGraceSeconds: deploy.stopGraceSeconds,
     }));
-    const releaseSpec: pulumi.Output<ReleaseStepSpec> = pulumi.all([target, settings]).apply(([t, s]) => ({
+    const hasDomain = sites.some((site) => site.domain !== undefined);
+    const acme = Object.fromEntries(Object.entries(deploy.acme).filter(([, v]) => v !== undefined));
+    const releaseSpec: pulumi.Output<ReleaseStepSpec> = pulumi.all([target, settings, proxyImage]).apply(([t, s, p]) => ({
       ...base(t),
       settings: s as ContainerSettings,
       healthTimeoutSeconds: deploy.healthTimeoutSeconds,
       keepImages: deploy.keepImages,
       volumes: { names: mountsOf(app).map((m) => m.volume), ownerUid: app.user.uid },
       ...(app.release ? { releaseCommand: { command: app.release, timeoutSeconds: deploy.releaseTimeoutSeconds } } : {}),
+      ...(p ? { proxy: { image: p.serverTag, sites, ...(hasDomain ? { acme } : {}) } } : {}),
     }));
     const release = step("release", releaseSpec, secrets({ privateKey, env: args.secretEnv }), {}, [ship]);
 

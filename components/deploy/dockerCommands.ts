@@ -19,6 +19,7 @@ export const inspectContainers = (idsOrNames: string[]): Argv => ["docker", "con
 export const appImageIds = (app: string): Argv => [
   "docker", "image", "ls", "--quiet", "--no-trunc", "--filter", `label=${LABEL_APP}=${app}`,
 ];
+export const labelledImageIds = (label: string, value: string): Argv => ["docker", "image", "ls", "--quiet", "--no-trunc", "--filter", `label=${label}=${value}`];
 export const allImageIds = (): Argv => ["docker", "image", "ls", "--quiet", "--no-trunc"];
 export const inspectImages = (refs: string[]): Argv => ["docker", "image", "inspect", ...refs];
 
@@ -53,6 +54,10 @@ export const runReleaseCommand = (o: { name: string; app: string; image: string;
   ...o.command,
 ];
 
+/** Joins a network under an alias (the proxy reaches a role's container by it). */
+export const connectNetwork = (network: string, container: string, alias: string): Argv => ["docker", "network", "connect", "--alias", alias, network, container];
+export const disconnectNetwork = (network: string, container: string): Argv => ["docker", "network", "disconnect", "--force", network, container];
+
 export const inspectVolume = (name: string): Argv => ["docker", "volume", "inspect", name];
 export const createVolume = (name: string, app: string): Argv => ["docker", "volume", "create", "--label", `${LABEL_APP}=${app}`, name];
 export const appVolumes = (app: string): Argv => ["docker", "volume", "ls", "--quiet", "--filter", `label=${LABEL_APP}=${app}`];
@@ -63,10 +68,8 @@ export const chownVolume = (image: string, volume: string, uid: number): Argv =>
   "--mount", `type=volume,source=${volume},target=/volume`, image, `${uid}:${uid}`, "/volume",
 ];
 
-/** Runs the image's Python once, without network: a loaded image that cannot start fails here. */
-export const smokeTest = (image: string): Argv => [
-  "docker", "run", "--rm", "--network", "none", "--entrypoint", "python", image, "-c", "import sys; sys.exit(0)",
-];
+/** Starts the image once, without network: a loaded image whose layers did not unpack fails here. */
+export const smokeTest = (image: string): Argv => ["docker", "run", "--rm", "--network", "none", "--entrypoint", "sh", image, "-c", "exit 0"];
 
 export const tagImage = (source: string, target: string): Argv => ["docker", "tag", source, target];
 /** Untags, or removes an image nothing else names; `force` for an ID with several tags. */

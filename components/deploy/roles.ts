@@ -2,7 +2,9 @@
 // Pure; both targets (remote over SSH, local Docker) start containers from these specs.
 import type { AppConfig, RoleConfig } from "../config/schema";
 import { pythonHealthProbe } from "../image/healthProbe";
-import { volumeName, type ContainerHealthcheck, type HealthGate, type RoleSpec, type VolumeMount } from "./containerSpec";
+import { volumeName, type ContainerHealthcheck, type HealthGate, type RoleSpec, type Upstream, type VolumeMount } from "./containerSpec";
+import { HTTP_PORT, ProxySite, publishedPorts } from "./proxy/proxyConfig";
+import { upstreamAlias } from "./proxy/proxyContainer";
 
 /** The role name of the one container in single mode. */
 export const SINGLE_ROLE = "app";
@@ -15,6 +17,7 @@ export function roleSpecs(app: AppConfig): RoleSpec[] {
         role: SINGLE_ROLE,
         command: [], // the image's CMD: the generated entrypoint
         ports: app.roles.flatMap(portMapping),
+        upstreams: app.roles.flatMap(upstreamsOf),
         gate: gated ? gateFor(gated) : { kind: "running" },
         healthcheck: gated ? containerHealthcheck(gated) : undefined,
         mounts: mountsOf(app),
@@ -25,6 +28,7 @@ export function roleSpecs(app: AppConfig): RoleSpec[] {
     role: r.name,
     command: r.command,
     ports: portMapping(r),
+    upstreams: upstreamsOf(r),
     gate: gateFor(r),
     healthcheck: containerHealthcheck(r),
     mounts: mountsOf(app, r.name),
@@ -33,8 +37,41 @@ export function roleSpecs(app: AppConfig): RoleSpec[] {
   return [...specs.filter((s) => s.gate.kind !== "running"), ...specs.filter((s) => s.gate.kind === "running")];
 }
 
+/** The host port a role publishes itself: only a role kept off the proxy (proxy: false). */
 function portMapping(r: RoleConfig): RoleSpec["ports"] {
-  return r.port === undefined ? [] : [{ host: r.publish ?? r.port, container: r.port }];
+  return r.port === undefined || r.proxy ? [] : [{ host: r.publish ?? r.port, container: r.port }];
+}
+
+/** The port the proxy sends a role's requests to, and how it checks that it reaches it. */
+function upstreamsOf(r: RoleConfig): Upstream[] {
+  if (r.port === undefined || !r.proxy) return [];
+  return [{ port: r.port, reach: r.healthcheck ? { kind: "http", path: r.healthcheck.path } : { kind: "tcp" } }];
+}
+
+/** What the reverse proxy serves: a site per proxied role, its published port or its domain. */
+export function proxySites(app: AppConfig): ProxySite[] {
+  return app.roles.flatMap((r): ProxySite[] => {
+    if (r.port === undefined || !r.proxy) return [];
+    const upstream = { alias: upstreamAlias(app.name, app.mode === "single" ? SINGLE_ROLE : r.name), port: r.port };
+    return [r.domain !== undefined ? { domain: r.domain, upstream } : { publishedPort: r.publish ?? r.port, upstream }];
+  });
+}
+
+/** Every host port the app opens: the proxy's and those of roles that publish their own. */
+export function hostPorts(app: AppConfig): number[] {
+  const direct = app.roles.flatMap((r) => portMapping(r).map((p) => p.host));
+  const sites = proxySites(app);
+  return [...new Set([...(sites.length ? publishedPorts(sites) : []), ...direct])].sort((a, b) => a - b);
+}
+
+/** Where users reach the app: https://<domain>/ for a domain, else http://<host>[:port]/. */
+export function appUrls(app: AppConfig, host: string): string[] {
+  const bracketed = host.includes(":") ? `[${host}]` : host;
+  return app.roles.flatMap((r) => {
+    if (r.domain !== undefined) return [`https://${r.domain}/`];
+    if (r.publish === undefined) return [];
+    return [`http://${bracketed}${r.publish === HTTP_PORT ? "" : `:${r.publish}`}/`];
+  });
 }
 
 // Gates probe the container port from inside the container: no tool is needed on the server,

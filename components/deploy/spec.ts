@@ -5,6 +5,7 @@ import { createHash, createHmac } from "node:crypto";
 import * as path from "node:path";
 import { z } from "zod";
 import type { ContainerSettings } from "./containerSpec";
+import { validateProxyConfig, type ProxySite } from "./proxy/proxyConfig";
 import { SLUG, validateSettings } from "./containerSpec";
 
 /** The deployer, run by local.Command from the project directory (the provider's working directory). */
@@ -51,16 +52,21 @@ export const hostSpecSchema = z.strictObject({
 });
 export type HostSpec = z.infer<typeof hostSpecSchema>;
 
+const imageShape = z.strictObject({
+  /** repository:tag as built on the deployer. */
+  name: z.string().min(1),
+  /** docker.Image's repoDigest: the local image ID, or repository@sha256:… when pushed. */
+  identity: z.string().min(1),
+  /** The tag it gets on the host: serverTag(name, identity). */
+  serverTag: z.string().min(1),
+});
+export type ShipImage = z.infer<typeof imageShape>;
+
 export const shipSpecSchema = z.strictObject({
   ...baseShape,
-  image: z.strictObject({
-    /** repository:tag as built on the deployer. */
-    name: z.string().min(1),
-    /** docker.Image's repoDigest: the local image ID, or repository@sha256:… when pushed. */
-    identity: z.string().min(1),
-    /** The tag it gets on the host: serverTag(name, identity). */
-    serverTag: z.string().min(1),
-  }),
+  image: imageShape,
+  /** The reverse proxy's image, built from the app's base: shipped the same way. */
+  proxyImage: imageShape.optional(),
   /** Pull from here instead of copying (the password arrives on stdin). */
   registry: z.strictObject({ server: z.string().min(1), username: z.string().min(1) }).optional(),
 });
@@ -75,7 +81,17 @@ export const releaseSpecSchema = z.strictObject({
   volumes: z.strictObject({ names: z.array(z.string().regex(SLUG)), ownerUid: z.number().int().min(0) }),
   /** Run once per new image, env or command, before any role switches (e.g. migrations). */
   releaseCommand: z.strictObject({ command: z.array(z.string()).min(1), timeoutSeconds: z.number().int().min(1) }).optional(),
+  /** The reverse proxy in front of the roles with upstreams (proxy/*.ts). */
+  proxy: z
+    .strictObject({
+      /** Its image as tagged on the host. */
+      image: z.string().min(1),
+      sites: z.array(z.custom<ProxySite>((v) => typeof v === "object" && v !== null, "expected a proxy site")).min(1),
+      acme: z.strictObject({ email: z.string().optional(), directory: z.string().optional(), caRoot: z.string().optional() }).optional(),
+    })
+    .optional(),
 });
+export type ProxySpec = NonNullable<ReleaseStepSpec["proxy"]>;
 export type ReleaseStepSpec = z.infer<typeof releaseSpecSchema>;
 
 /** What `remove` (the host step's delete) needs: the host step's own spec. */
@@ -103,7 +119,12 @@ export function parseSpec<S extends z.ZodTypeAny>(step: StepName, schema: S, jso
     const problems = result.error.issues.map((i: z.core.$ZodIssue) => `${i.path.join(".") || "(root)"}: ${i.message}`);
     throw new Error(`pydeploy ${step}: invalid ${SPEC_ENV}: ${problems.join("; ")}`);
   }
-  if (step === "release") validateSettings((result.data as ReleaseStepSpec).settings);
+  if (step === "release") {
+    const release = result.data as ReleaseStepSpec;
+    validateSettings(release.settings);
+    const acme = release.proxy?.acme;
+    if (release.proxy) validateProxyConfig({ sites: release.proxy.sites, acme: acme && { email: acme.email, directory: acme.directory, customCaRoot: acme.caRoot !== undefined } });
+  }
   return result.data;
 }
 

@@ -1,8 +1,10 @@
 // Writes the generated build files into the project and builds the image with docker.Image.
+import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppConfig } from "../config/schema";
 import { dockerBuildNetwork, dockerfilePath, renderBuildFiles, writeBuildFiles } from "./buildFiles";
+import { PROXY_BUILD_DIR, proxyBuildFile } from "./proxyBuildFiles";
 
 export interface RegistryLogin {
   server: pulumi.Input<string>;
@@ -20,6 +22,8 @@ export interface AppImageArgs {
   registry?: RegistryLogin;
   /** e.g. linux/amd64, what ECS instances run; absent: this machine's own platform (the local target). */
   platform?: pulumi.Input<string>;
+  /** Also build the reverse proxy's image (<repository>-proxy), when roles are served through it. Plain. */
+  withProxy?: boolean;
 }
 
 export class AppImage extends pulumi.ComponentResource {
@@ -29,6 +33,8 @@ export class AppImage extends pulumi.ComponentResource {
   readonly repoDigest: pulumi.Output<string>;
   /** Absolute paths of the generated Dockerfile, .dockerignore and entrypoint. */
   readonly generatedFiles: pulumi.Output<string[]>;
+  /** The reverse proxy's image, when `withProxy`. */
+  readonly proxy?: { imageName: pulumi.Output<string>; repoDigest: pulumi.Output<string> };
 
   constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pydeploy:image:AppImage", name, {}, opts);
@@ -55,6 +61,24 @@ export class AppImage extends pulumi.ComponentResource {
 
     this.imageName = image.imageName;
     this.repoDigest = image.repoDigest;
-    this.registerOutputs({ imageName: this.imageName, repoDigest: this.repoDigest, generatedFiles: this.generatedFiles });
+    if (args.withProxy) {
+      const files = app.apply((a) => writeBuildFiles(a.path, [proxyBuildFile(a)]));
+      const proxy = new docker.Image(
+        `${name}-proxy-image`,
+        {
+          imageName: pulumi.interpolate`${args.repository}-proxy:${args.tag}`,
+          build: {
+            context: app.apply((a) => path.join(a.path, PROXY_BUILD_DIR)),
+            dockerfile: pulumi.all([app, files]).apply(([a]) => path.join(a.path, PROXY_BUILD_DIR, "Dockerfile")),
+            platform: args.platform,
+          },
+          skipPush: args.registry === undefined,
+          registry: args.registry,
+        },
+        { parent: this },
+      );
+      this.proxy = { imageName: proxy.imageName, repoDigest: proxy.repoDigest };
+    }
+    this.registerOutputs({ imageName: this.imageName, repoDigest: this.repoDigest, generatedFiles: this.generatedFiles, proxyImage: this.proxy?.imageName });
   }
 }

@@ -12,8 +12,9 @@ const web: RoleSpec = {
   gate: { kind: "http", port: 8000, path: "/health" },
   healthcheck: { test: ["python", "-c", "import sys; sys.exit(0)"], intervalSeconds: 10, timeoutSeconds: 3, retries: 3, startPeriodSeconds: 5 },
   mounts: [],
+  upstreams: [],
 };
-const worker: RoleSpec = { role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" }, mounts: [] };
+const worker: RoleSpec = { role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" }, mounts: [], upstreams: [] };
 const spec = (o: Partial<ReleaseSpec> = {}): ReleaseSpec => ({
   app: "demo",
   image: "pydeploy/demo:4f1c2b3a9d8e",

@@ -45,6 +45,7 @@ describe("AppDeployment (SSH target, registry mode)", () => {
       repoDigest: `registry.example.com/ns/demo@${IMAGE_ID}`,
       registry: { server: "registry.example.com", username: "me", password: PASSWORD },
       secretEnv: ENV,
+      proxyImage: { imageName: "registry.example.com/ns/demo-proxy:dev", repoDigest: `registry.example.com/ns/demo-proxy@sha256:${"ef".repeat(32)}` },
       dockerInstall: { mirror: "https://mirrors.aliyun.com/docker-ce", registryMirrors: [] },
     });
     containers = await valueOf(d.containers);
@@ -97,7 +98,15 @@ describe("AppDeployment (SSH target, registry mode)", () => {
 
 describe("AppDeployment (local target)", () => {
   before(async () => {
-    const d = new deployment.AppDeployment("loc", { target: { kind: "local" }, app, deploy, imageName: "pydeploy/demo:local", repoDigest: IMAGE_ID, secretEnv: ENV });
+    const d = new deployment.AppDeployment("loc", {
+      target: { kind: "local" },
+      app,
+      deploy,
+      imageName: "pydeploy/demo:local",
+      repoDigest: IMAGE_ID,
+      secretEnv: ENV,
+      proxyImage: { imageName: "pydeploy/demo-proxy:local", repoDigest: `sha256:${"cd".repeat(32)}` },
+    });
     await valueOf(d.containers);
   });
 

@@ -8,7 +8,7 @@ const settings: ContainerSettings = {
   app: "demo",
   image: "pydeploy/demo:4f1c2b3a9d8e",
   imageIdentity: `sha256:${"4f1c2b3a9d8e".padEnd(64, "0")}`,
-  roles: [{ role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" }, mounts: [] }],
+  roles: [{ role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" }, mounts: [], upstreams: [] }],
   envFile: ".pydeploy/demo/app.env",
   logMaxSize: "10m",
   logMaxFiles: 3,
@@ -41,8 +41,11 @@ describe("parseSpec", () => {
     );
   });
   test("a release spec's settings are validated too", () => {
-    const bad = { target: { kind: "local" }, app: "demo", appDir: "d", connectTimeoutSeconds: 10, settings: { ...settings, logMaxSize: "ten" }, healthTimeoutSeconds: 5, keepImages: 2 };
+    const bad = { target: { kind: "local" }, app: "demo", appDir: "d", connectTimeoutSeconds: 10, settings: { ...settings, logMaxSize: "ten" }, healthTimeoutSeconds: 5, keepImages: 2, volumes: { names: [], ownerUid: 10001 } };
     assert.throws(() => parseSpec("release", releaseSpecSchema, JSON.stringify(bad)), /logMaxSize "ten"/, "bad settings");
+    const site = { publishedPort: 8080, upstream: { alias: "demo-web", port: 8000 } };
+    const twice = { ...bad, settings, proxy: { image: "pydeploy/demo-proxy:0a1b2c3d4e5f", sites: [site, site] } };
+    assert.throws(() => parseSpec("release", releaseSpecSchema, JSON.stringify(twice)), /published port 8080 is used by two sites/, "the proxy sites are checked too");
   });
 });
 

@@ -82,10 +82,12 @@ describe("AppImage without a registry", () => {
     r = await create({ app, repository: "pydeploy/demo", tag: "local" });
   });
 
-  test("builds repo:tag from app.path with the generated Dockerfile, for linux/amd64", () => {
+  test("builds repo:tag from app.path with the generated Dockerfile, for this machine's platform unless one is given", async () => {
     const i = r.registered.inputs;
-    assert.equal(i.imageName, "pydeploy/demo:local");
-    assert.deepEqual(i.build, { context: dir, dockerfile: path.join(dir, ".pydeploy", "Dockerfile"), platform: "linux/amd64" });
+    assert.equal(i.imageName, "pydeploy/demo:local", "the image name");
+    assert.deepEqual(i.build, { context: dir, dockerfile: path.join(dir, ".pydeploy", "Dockerfile") }, "no platform: a native build");
+    const amd64 = await create({ app, repository: "pydeploy/demo", tag: "srv", platform: "linux/amd64" });
+    assert.equal(amd64.registered.inputs.build.platform, "linux/amd64", "a server's platform is passed on");
   });
 
   test("skips the push and sends no registry", () => {

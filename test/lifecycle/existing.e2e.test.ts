@@ -67,7 +67,7 @@ describe("lifecycle, target existing (classic image store)", { timeout: 40 * 60_
 
   test("S1: preview before anything exists succeeds, builds and ships nothing (copy and registry mode)", async () => {
     const r = mustSucceed(await stack().preview(), "preview");
-    assertSteps(r, [`${APP}-image:create`, `${APP}-host:create`, `${APP}-ship:create`, `${APP}-release:create`], [], "everything would be created");
+    assertSteps(r, [`${APP}-image:create`, `${APP}-proxy-image:create`, `${APP}-host:create`, `${APP}-ship:create`, `${APP}-release:create`], [], "everything would be created");
     assert.deepEqual(ran(r), [], "nothing ran");
     assert.equal((await docker(["image", "inspect", localTag()], { allowFailure: true })).code, 1, "no image was built");
     assert.equal(await onServer(server, "ls -A /root/.pydeploy 2>/dev/null; docker ps -aq"), "", "the server is untouched");
@@ -96,7 +96,7 @@ describe("lifecycle, target existing (classic image store)", { timeout: 40 * 60_
 
   test("S2: the first up serves HTTP 200 from outside the server, with the secret", async () => {
     const r = mustSucceed(await stack().up(), "first up");
-    assertSteps(r, [`${APP}-image:create`, `${APP}-host:create`, `${APP}-ship:create`, `${APP}-release:create`], [[`${APP}-image`, `${APP}-ship`], [`${APP}-host`, `${APP}-ship`], [`${APP}-ship`, `${APP}-release`]], "created after what they need");
+    assertSteps(r, [`${APP}-image:create`, `${APP}-proxy-image:create`, `${APP}-host:create`, `${APP}-ship:create`, `${APP}-release:create`], [[`${APP}-image`, `${APP}-ship`], [`${APP}-proxy-image`, `${APP}-ship`], [`${APP}-host`, `${APP}-ship`], [`${APP}-ship`, `${APP}-release`]], "created after what they need");
     assert.match(stepOutput(r, `${APP}-ship`), /pydeploy: verified .*: \d+ layers, it starts/, "the shipped image was verified");
     const home = await httpGet(url("/"));
     assert.deepEqual([home.status, home.body], [200, `hello from ${APP} 1.0.0\n`], "the web answers");
@@ -126,7 +126,7 @@ describe("lifecycle, target existing (classic image store)", { timeout: 40 * 60_
     const v1 = await containers();
     project.setVersion("2.0.0");
     const r = mustSucceed(await stack().up(), "code change");
-    assertSteps(r, [`${APP}-image:update`, `${APP}-host:same`, `${APP}-ship:update`, `${APP}-release:update`], [[`${APP}-image`, `${APP}-ship`], [`${APP}-ship`, `${APP}-release`]], "image, ship, release update in place");
+    assertSteps(r, [`${APP}-image:update`, `${APP}-proxy-image:same`, `${APP}-host:same`, `${APP}-ship:update`, `${APP}-release:update`], [[`${APP}-image`, `${APP}-ship`], [`${APP}-ship`, `${APP}-release`]], "image, ship, release update in place");
     assert.match(await waitForHttp200(url("/")), /2\.0\.0/, "v2 serves");
     const now = await containers();
     for (const name of Object.keys(v1)) assert.equal(now[name], "exited", `${name} is kept stopped for rollback`);
@@ -149,7 +149,7 @@ describe("lifecycle, target existing (classic image store)", { timeout: 40 * 60_
   test("S5: a secret-only change redeploys; the next code change still deploys; the env file is there after each up", async () => {
     secret = SECRET_2;
     const r = mustSucceed(await stack().up(), "secret change");
-    assertSteps(r, [`${APP}-image:same`, `${APP}-host:same`, `${APP}-ship:same`, `${APP}-release:update`], [], "only the release updates");
+    assertSteps(r, [`${APP}-image:same`, `${APP}-proxy-image:same`, `${APP}-host:same`, `${APP}-ship:same`, `${APP}-release:update`], [], "only the release updates");
     assert.equal(JSON.parse((await waitForHttp200(url("/config")))).secret_token_sha256, sha256(SECRET_2), "the new secret is live");
     assert.equal(await onServer(server, `test -f .pydeploy/${APP}/app.env && echo present`), "present", "env file after the secret change");
     project.setVersion("3.0.0");
@@ -162,7 +162,7 @@ describe("lifecycle, target existing (classic image store)", { timeout: 40 * 60_
   test("S6: a plain config change (log size) redeploys the containers with it", async () => {
     deploy = { ...deploy, logMaxSize: "7m" };
     const r = mustSucceed(await stack().up(), "log size change");
-    assertSteps(r, [`${APP}-image:same`, `${APP}-host:same`, `${APP}-ship:same`, `${APP}-release:update`], [], "only the release updates");
+    assertSteps(r, [`${APP}-image:same`, `${APP}-proxy-image:same`, `${APP}-host:same`, `${APP}-ship:same`, `${APP}-release:update`], [], "only the release updates");
     const web = (reveal(r.outputs.containers) as string[])[0];
     assert.equal(await onServer(server, `docker inspect --format '{{index .HostConfig.LogConfig.Config "max-size"}}' ${web}`), "7m", "the new container has the new log size");
     assert.match(await waitForHttp200(url("/")), /3\.0\.0/, "still v3");
@@ -219,7 +219,7 @@ describe("lifecycle, target existing (classic image store)", { timeout: 40 * 60_
   test("S9: destroy without the local image leaves nothing of the app; against a host that is gone it ends with a warning", async () => {
     await removeLocalImage(localTag());
     const r = mustSucceed(await stack().destroy(), "destroy");
-    assertSteps(r, [`${APP}-release:delete`, `${APP}-ship:delete`, `${APP}-host:delete`, `${APP}-image:delete`], [[`${APP}-release`, `${APP}-ship`], [`${APP}-ship`, `${APP}-host`], [`${APP}-ship`, `${APP}-image`]], "reverse dependency order");
+    assertSteps(r, [`${APP}-release:delete`, `${APP}-ship:delete`, `${APP}-host:delete`, `${APP}-image:delete`, `${APP}-proxy-image:delete`], [[`${APP}-release`, `${APP}-ship`], [`${APP}-ship`, `${APP}-host`], [`${APP}-ship`, `${APP}-image`]], "reverse dependency order");
     assert.deepEqual(await containers(), {}, "no container");
     assert.equal(await onServer(server, `docker image ls --quiet --filter label=pydeploy.app=${APP}`), "", "no image");
     assert.equal(await onServer(server, `test -e .pydeploy/${APP} && echo left || echo gone`), "gone", "no folder");

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { docker, ensureBaseImage, waitForHttp200 } from "../support/docker";
-import { appValue, assertSteps, ExampleProject, mustSucceed, programStack, ran, uniqueApp } from "./support";
+import { appValue, assertSteps, ExampleProject, mustSucceed, programStack, ran, stepOutput, uniqueApp } from "./support";
 
 const APP = uniqueApp("loc");
 const PORT = randomInt(20_000, 30_000);
@@ -33,6 +33,7 @@ async function containers(): Promise<Record<string, string>> {
   return Object.fromEntries(out.split("\n").filter(Boolean).map((l) => l.split(" ")));
 }
 const url = `http://127.0.0.1:${PORT}/`;
+const stepOutputOf = (r: Parameters<typeof stepOutput>[0]) => stepOutput(r, `${APP}-host`);
 
 describe("lifecycle, target local (this machine's Docker engine)", { timeout: 20 * 60_000 }, () => {
   before(() => {
@@ -50,12 +51,10 @@ describe("lifecycle, target local (this machine's Docker engine)", { timeout: 20
     fs.rmSync(stateDir, { recursive: true, force: true });
   });
 
-  test("the first up builds for this machine's platform and serves; containers stop gracefully", async () => {
+  test("the first up serves; containers stop gracefully", async () => {
     const r = mustSucceed(await stack().up(), "first up");
-    assertSteps(r, [`${APP}-image:create`, `${APP}-host:create`, `${APP}-ship:create`, `${APP}-release:create`], [[`${APP}-image`, `${APP}-ship`], [`${APP}-host`, `${APP}-ship`], [`${APP}-ship`, `${APP}-release`]], "created after what they need");
+    assertSteps(r, [`${APP}-image:create`, `${APP}-proxy-image:create`, `${APP}-host:create`, `${APP}-ship:create`, `${APP}-release:create`], [[`${APP}-image`, `${APP}-ship`], [`${APP}-proxy-image`, `${APP}-ship`], [`${APP}-host`, `${APP}-ship`], [`${APP}-ship`, `${APP}-release`]], "created after what they need");
     assert.match(await waitForHttp200(url), new RegExp(`hello from ${APP} 1\\.0\\.0`), "the app serves");
-    const image = stack().resources().find((res) => res.type === "docker:index/image:Image")!;
-    assert.equal((image.inputs.build as Record<string, unknown>).platform, undefined, "no platform forced: a native build");
     const web = Object.keys(await containers()).find((n) => n.includes("-web-"))!;
     assert.equal((await docker(["inspect", "--format", "{{.Config.StopTimeout}}", web])).stdout.trim(), "7", "docker stop waits deploy.stopGraceSeconds");
   });
@@ -89,8 +88,13 @@ describe("lifecycle, target local (this machine's Docker engine)", { timeout: 20
 
   test("destroy removes the containers", async () => {
     const r = mustSucceed(await stack().destroy(), "destroy");
-    assertSteps(r, [`${APP}-release:delete`, `${APP}-ship:delete`, `${APP}-host:delete`, `${APP}-image:delete`], [[`${APP}-release`, `${APP}-ship`], [`${APP}-ship`, `${APP}-host`], [`${APP}-ship`, `${APP}-image`]], "reverse dependency order");
+    assertSteps(r, [`${APP}-release:delete`, `${APP}-ship:delete`, `${APP}-host:delete`, `${APP}-image:delete`, `${APP}-proxy-image:delete`], [[`${APP}-release`, `${APP}-ship`], [`${APP}-ship`, `${APP}-host`], [`${APP}-ship`, `${APP}-image`]], "reverse dependency order");
     assert.deepEqual(await containers(), {}, "no container of the app");
     assert.equal(fs.existsSync(path.join(appDir, APP)), false, "no app folder");
+    assert.notEqual((await docker(["container", "inspect", `${APP}-proxy`], { allowFailure: true })).code, 0, "no proxy container");
+    assert.notEqual((await docker(["network", "inspect", `${APP}-proxy`], { allowFailure: true })).code, 0, "no proxy network");
+    assert.equal((await docker(["volume", "inspect", `${APP}-proxy-data`], { allowFailure: true })).code, 0, "the proxy's certificate volume is kept");
+    assert.match(stepOutputOf(r), new RegExp(`keeping volume ${APP}-proxy-data: the proxy's certificates`), "and destroy says so");
+    await docker(["volume", "rm", `${APP}-proxy-data`]);
   });
 });

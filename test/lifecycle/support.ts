@@ -139,12 +139,12 @@ export async function lastLayerGzipSize(ref: string): Promise<number> {
   }
 }
 
-/** The ship step's result: what it did and how many bytes it sent to the host. */
-export function shipResult(r: RunResult, app: string): { action: string; bytesSent: number } {
+/** The ship step's result for the app's image: what it did and how many bytes it sent to the host. */
+export function shipResult(r: RunResult, app: string, which: "app" | "proxy" = "app"): { action: string; bytesSent: number } {
   const out = stepOutput(r, `${app}-ship`);
   const line = out.split("\n").reverse().find((l) => l.startsWith("pydeploy-result: "));
   if (!line) throw new Error(`the ship step printed no result:\n${out}`);
-  return JSON.parse(line.slice("pydeploy-result: ".length));
+  return JSON.parse(line.slice("pydeploy-result: ".length))[which];
 }
 
 /** Asserts the custom steps' ops as a set, and that each `[a, b]` pair ran a before b (dependencies). */

@@ -19,6 +19,10 @@ export interface ContainerInfo {
   health?: string;
   exitCode: number;
   finishedAt: string;
+  /** The networks it is attached to. */
+  networks: string[];
+  /** Host ports it publishes itself. */
+  publishedPorts: number[];
 }
 
 export interface ImageInfo {
@@ -36,6 +40,8 @@ interface RawContainer {
   RestartCount: number;
   State: { Status: string; Running: boolean; ExitCode: number; FinishedAt: string; Health?: { Status: string } };
   Config: { Labels: Record<string, string> | null };
+  NetworkSettings?: { Networks?: Record<string, unknown> | null };
+  HostConfig?: { PortBindings?: Record<string, { HostPort: string }[] | null> | null };
 }
 
 interface RawImage {
@@ -60,6 +66,8 @@ function toContainer(c: RawContainer): ContainerInfo {
     health: c.State.Health?.Status,
     exitCode: c.State.ExitCode,
     finishedAt: c.State.FinishedAt,
+    networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
+    publishedPorts: Object.values(c.HostConfig?.PortBindings ?? {}).flatMap((b) => (b ?? []).map((x) => Number(x.HostPort)).filter((n) => n > 0)),
   };
 }
 

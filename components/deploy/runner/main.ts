@@ -67,7 +67,10 @@ async function run(step: StepName, specJson: string | undefined, stdin: string):
       const spec = parseSpec(step, shipSpecSchema, specJson);
       const host = await connect(spec.target, secrets, spec.connectTimeoutSeconds);
       try {
-        return await shipImage(host, new LocalHost(), spec, secrets, log);
+        const deployer = new LocalHost();
+        const app = await shipImage(host, deployer, spec, spec.image, secrets, log);
+        const proxy = spec.proxyImage && (await shipImage(host, deployer, spec, spec.proxyImage, secrets, log));
+        return { app, ...(proxy ? { proxy } : {}) };
       } finally {
         await host.close();
       }
@@ -93,6 +96,7 @@ async function run(step: StepName, specJson: string | undefined, stdin: string):
             key: releaseCommandKey(spec.settings.imageIdentity, rc.command, envFile, salt),
             markerFile: releaseCommandFileOf(spec.appDir),
           },
+          proxy: spec.proxy && { spec: spec.proxy, appDir: spec.appDir },
         });
       } finally {
         await host.close();

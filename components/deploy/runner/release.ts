@@ -21,7 +21,8 @@ import {
   stopContainers,
 } from "../dockerCommands";
 import { containerName, ReleaseSpec, RoleSpec, VolumeMount } from "../containerSpec";
-import type { ReleaseResult } from "../spec";
+import type { ProxySpec, ReleaseResult } from "../spec";
+import { detachStopped, ensureProxy, Proxy, switchBack, Switched, switchTraffic } from "./proxy";
 import { appContainers, appImages, ContainerInfo, inspectContainer, inspectImage } from "./dockerState";
 import type { DockerHost } from "./transport";
 
@@ -41,6 +42,19 @@ export interface ReleaseOptions {
   volumes?: { names: string[]; ownerUid: number };
   /** Run before any role switches, unless `markerFile` already holds `key` (same image, env, command). */
   releaseCommand?: { command: string[]; timeoutSeconds: number; key: string; markerFile: string };
+  /** The reverse proxy in front of the roles with upstreams; its last loaded config is kept in appDir. */
+  proxy?: { spec: ProxySpec; appDir: string };
+}
+
+interface Undo {
+  /** Containers this release created: removed on rollback. */
+  created: string[];
+  /** Stopped containers of this version it started again: stopped on rollback. */
+  restarted: string[];
+  /** Containers it stopped (roles without the proxy): started again on rollback. */
+  previous: string[];
+  /** Roles whose traffic it moved: moved back on rollback. */
+  switched: Switched[];
 }
 
 export const RUNNING_GATE_SECONDS = 5;
@@ -54,38 +68,39 @@ export class ReleaseError extends Error {
 
 export async function runRelease(host: DockerHost, spec: ReleaseSpec, o: ReleaseOptions): Promise<ReleaseResult> {
   const names = spec.roles.map((r) => containerName(spec.app, r.role, spec.version));
-  const undo = { created: [] as string[], restarted: [] as string[], previous: [] as string[] };
+  const undo: Undo = { created: [], restarted: [], previous: [], switched: [] };
   o.log(`release ${spec.version} of ${spec.app}: image ${spec.image} (${spec.imageIdentity})`);
+  const proxied = spec.roles.filter((r) => r.upstreams.length > 0);
+  if (proxied.length > 0 && !o.proxy) throw new ReleaseError(`roles ${proxied.map((r) => r.role).join(", ")} are served through the proxy, but no proxy was given`);
   if (o.volumes) await prepareVolumes(host, spec, o.volumes, o);
   // Before any role switches: a failure here leaves the running version alone.
   if (o.releaseCommand) await runReleaseStepCommand(host, spec, o.releaseCommand, o);
+  const proxy = o.proxy ? await ensureProxy(host, spec, o.proxy.spec, o.proxy.appDir, o.log) : undefined;
   try {
+    // Every new container passes its gate before any traffic moves to one of them.
     for (const role of spec.roles) await bootRole(host, spec, role, undo, o);
+    for (const role of proxied) await switchTraffic(host, spec, role, proxy!, undo.switched, o.log);
   } catch (err) {
-    await rollBack(host, spec, undo, o);
+    await rollBack(host, spec, undo, o, proxy);
     throw err;
   }
   o.log(`release ${spec.version} of ${spec.app} is live: ${names.join(" ")}`);
   await tidyUp("stop the containers of dropped roles", () => stopDroppedRoles(host, spec, o), o);
   await tidyUp("remove old containers", () => removeOldContainers(host, spec, o), o);
+  if (proxy) await tidyUp("take stopped containers off the proxy network", async () => detachStopped(host, await appContainers(host, spec.app), proxy), o);
   await tidyUp("prune old images", () => pruneImages(host, spec, o), o);
   return { version: spec.version, containers: names };
 }
 
-async function bootRole(
-  host: DockerHost,
-  spec: ReleaseSpec,
-  role: RoleSpec,
-  undo: { created: string[]; restarted: string[]; previous: string[] },
-  o: ReleaseOptions,
-): Promise<void> {
+async function bootRole(host: DockerHost, spec: ReleaseSpec, role: RoleSpec, undo: Undo, o: ReleaseOptions): Promise<void> {
   const name = containerName(spec.app, role.role, spec.version);
   const existing = await inspectContainer(host, name);
   if (existing?.running) {
     o.log(`role ${role.role}: ${name} already runs`);
     return;
   }
-  const running = (await appContainers(host, spec.app)).filter((c) => c.role === role.role && c.running && c.name !== name);
+  // Behind the proxy the old container keeps serving until the new one passed its gate.
+  const running = role.upstreams.length > 0 ? [] : (await appContainers(host, spec.app)).filter((c) => c.role === role.role && c.running && c.name !== name);
   if (running.length > 0) {
     // A published host port can be bound by one container only: the old one goes first.
     o.log(`role ${role.role}: stopping ${running.map((c) => c.name).join(" ")} (kept for rollback)`);
@@ -199,8 +214,9 @@ async function gateFailed(host: DockerHost, name: string, role: RoleSpec, what: 
   throw new ReleaseError(`role ${role.role} did not become healthy: ${reason} (gate ${what}, timeout ${o.healthTimeoutSeconds}s)`);
 }
 
-/** Undoes a failed release: its new containers go, the previous ones run again. Never throws. */
-async function rollBack(host: DockerHost, spec: ReleaseSpec, undo: { created: string[]; restarted: string[]; previous: string[] }, o: ReleaseOptions): Promise<void> {
+/** Undoes a failed release: traffic moves back, its new containers go, the previous ones run again. Never throws. */
+async function rollBack(host: DockerHost, spec: ReleaseSpec, undo: Undo, o: ReleaseOptions, proxy: Proxy | undefined): Promise<void> {
+  for (const s of [...undo.switched].reverse()) await switchBack(host, spec, s, proxy!, o.log);
   const attempt = async (what: string, f: () => Promise<unknown>) => {
     try {
       await f();

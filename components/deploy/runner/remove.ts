@@ -1,7 +1,9 @@
 // `pulumi destroy` (the host step's delete): removes the app from the Docker host, its
 // containers, images and folder, but only while the folder is still this deployment's (the
 // owner token), and gives up with a warning when the host no longer answers.
-import { appVolumes, readFile, removeContainers, removeImages, removePath, removeVolumes } from "../dockerCommands";
+import { appVolumes, inspectVolume, labelledImageIds, readFile, removeContainers, removeImages, removePath, removeVolumes } from "../dockerCommands";
+import { LABEL_PROXY, proxyNames, proxyRemoveSteps } from "../proxy/proxyContainer";
+import { runDockerSteps } from "./dockerSteps";
 import { HostResult, ownerFileOf, RemoveSpec } from "../spec";
 import { appContainers, appImages } from "./dockerState";
 import type { DockerHost } from "./transport";
@@ -20,6 +22,10 @@ export async function removeApp(host: DockerHost, spec: RemoveSpec, claimed: Hos
     log(`removing containers: ${containers.map((c) => c.name).join(" ")}`);
     await host.run(removeContainers(containers.map((c) => c.id), { force: true }));
   }
+  const proxy = proxyNames(spec.app);
+  await runDockerSteps(host, proxyRemoveSteps(proxy, { removeData: spec.removeVolumes }), { log });
+  const proxyImages = (await host.run(labelledImageIds(LABEL_PROXY, spec.app))).stdout.split("\n").filter(Boolean);
+  if (proxyImages.length && spec.target.kind !== "local") await host.run(removeImages([...new Set(proxyImages)], { force: true }), { allowFailure: true });
   const images = await appImages(host, spec.app);
   if (spec.target.kind === "local") {
     // The local engine's images are docker.Image's build results: only our tags go.
@@ -35,6 +41,9 @@ export async function removeApp(host: DockerHost, spec: RemoveSpec, claimed: Hos
     await host.run(removeVolumes(volumes));
   } else if (volumes.length) {
     log(`keeping volumes ${volumes.join(" ")}: they hold the app's data (set deploy.removeVolumesOnDestroy and run pulumi up before pulumi destroy to remove them)`);
+  }
+  if (!spec.removeVolumes && (await host.run(inspectVolume(proxy.volume), { allowFailure: true })).code === 0) {
+    log(`keeping volume ${proxy.volume}: the proxy's certificates and ACME account (a new certificate counts against the CA's rate limits)`);
   }
   await host.run(removePath(spec.appDir));
   log(`app ${spec.app} removed from ${host.description}`);

@@ -17,7 +17,7 @@ import {
   smokeTest,
   tagImage,
 } from "../dockerCommands";
-import type { ShipSpec, StepSecrets } from "../spec";
+import type { ShipImage, ShipSpec, StepSecrets } from "../spec";
 import { ImageInfo, inspectImage } from "./dockerState";
 import { layerArchive, presentPrefix, SavedImage, unpackSave } from "./layerArchive";
 import type { DockerHost } from "./transport";
@@ -34,10 +34,11 @@ export async function shipImage(
   host: DockerHost,
   deployer: DockerHost,
   spec: ShipSpec,
+  image: ShipImage,
   secrets: StepSecrets,
   log: (line: string) => void,
 ): Promise<ShipResult> {
-  const tag = spec.image.serverTag;
+  const tag = image.serverTag;
   const onHost = await inspectImage(host, tag);
   if (onHost) {
     // The tag is only ever set after a verified load or pull.
@@ -45,18 +46,18 @@ export async function shipImage(
     return { action: "present", serverTag: tag, bytesSent: 0 };
   }
   if (spec.target.kind === "local") {
-    const local = await builtImage(deployer, spec);
+    const local = await builtImage(deployer, image);
     await deployer.run(tagImage(local.id, tag));
-    log(`tagged ${spec.image.name} (${spec.image.identity}) as ${tag}`);
+    log(`tagged ${image.name} (${image.identity}) as ${tag}`);
     return { action: "tagged", serverTag: tag, bytesSent: 0 };
   }
   const before = host.bytesSent;
   if (spec.registry) {
-    await pull(host, spec, secrets, log);
-    await verify(host, tag, (await inspectImage(deployer, spec.image.identity))?.layers, log);
+    await pull(host, spec.registry, image, secrets, log);
+    await verify(host, tag, (await inspectImage(deployer, image.identity))?.layers, log);
     return { action: "pulled", serverTag: tag, bytesSent: host.bytesSent - before };
   }
-  const local = await builtImage(deployer, spec);
+  const local = await builtImage(deployer, image);
   await copy(host, deployer, local, tag, log);
   const bytesSent = host.bytesSent - before;
   log(`shipped ${tag}: ${(bytesSent / 1e6).toFixed(1)} MB sent`);
@@ -64,11 +65,11 @@ export async function shipImage(
 }
 
 /** The image docker.Image built, found by its identity (local ID, or a digest it was pushed as). */
-async function builtImage(deployer: DockerHost, spec: ShipSpec): Promise<ImageInfo> {
-  const image = await inspectImage(deployer, spec.image.identity);
+async function builtImage(deployer: DockerHost, wanted: ShipImage): Promise<ImageInfo> {
+  const image = await inspectImage(deployer, wanted.identity);
   if (!image) {
     throw new Error(
-      `the image ${spec.image.name} (${spec.image.identity}) is not in the local Docker engine, and the host does not have it either. ` +
+      `the image ${wanted.name} (${wanted.identity}) is not in the local Docker engine, and the host does not have it either. ` +
         `Build it again: \`pulumi up --replace <the image's URN>\` (\`pulumi stack --show-urns\` lists it), or change the project so it rebuilds.`,
     );
   }
@@ -125,15 +126,14 @@ async function hostImageLayers(host: DockerHost): Promise<string[][]> {
   return images.map((i) => i.RootFS.Layers ?? []);
 }
 
-async function pull(host: DockerHost, spec: ShipSpec, secrets: StepSecrets, log: (line: string) => void): Promise<void> {
-  const registry = spec.registry!;
+async function pull(host: DockerHost, registry: NonNullable<ShipSpec["registry"]>, image: ShipImage, secrets: StepSecrets, log: (line: string) => void): Promise<void> {
   if (!secrets.registryPassword) throw new Error(`the registry password for ${registry.server} was not given on stdin`);
   const configDir = (await host.run(makeTempDir())).stdout.trim();
   try {
     await host.run(registryLogin(configDir, registry.server, registry.username), { stdin: secrets.registryPassword });
-    log(`pulling ${spec.image.identity}`);
-    await host.run(pullImage(configDir, spec.image.identity));
-    await host.run(tagImage(spec.image.identity, spec.image.serverTag));
+    log(`pulling ${image.identity}`);
+    await host.run(pullImage(configDir, image.identity));
+    await host.run(tagImage(image.identity, image.serverTag));
   } finally {
     await host.run(registryLogout(configDir, registry.server), { allowFailure: true });
     await host.run(removePath(configDir), { allowFailure: true });

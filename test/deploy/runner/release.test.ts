@@ -6,8 +6,8 @@ import type { ReleaseSpec, RoleSpec } from "../../../components/deploy/container
 import { ReleaseError, runRelease } from "../../../components/deploy/runner/release";
 import { Behaviour, FakeDockerHost } from "../../support/fakeDocker";
 
-const WEB: RoleSpec = { role: "web", command: ["python", "-m", "demo.web"], ports: [{ host: 8080, container: 8000 }], gate: { kind: "http", port: 8000, path: "/health" }, mounts: [] };
-const WORKER: RoleSpec = { role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" }, mounts: [] };
+const WEB: RoleSpec = { role: "web", command: ["python", "-m", "demo.web"], ports: [{ host: 8080, container: 8000 }], gate: { kind: "http", port: 8000, path: "/health" }, mounts: [], upstreams: [] };
+const WORKER: RoleSpec = { role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" }, mounts: [], upstreams: [] };
 
 function spec(version: string, image: string, roles: RoleSpec[] = [WEB, WORKER]): ReleaseSpec {
   return {

@@ -1,0 +1,130 @@
+// The reverse proxy on the Docker host: it owns the app's published HTTP ports, and a release
+// moves a role's traffic by moving the role's network alias to its new container (proxy/*.ts
+// has the steps as data; scripts/bench-proxy.ts measured why: no proxy reload during a deploy).
+import { containerName, type ReleaseSpec, type RoleSpec } from "../containerSpec";
+import { connectNetwork, disconnectNetwork, readFile, startContainers, stopContainers, writePrivateFile } from "../dockerCommands";
+import { publishedPorts, renderCaddyfile } from "../proxy/proxyConfig";
+import { proxyConfigSteps, proxyNames, proxySetupSteps, upstreamAlias, type ProxyNames } from "../proxy/proxyContainer";
+import { switchPlan } from "../proxy/switch";
+import type { ProxySpec } from "../spec";
+import { appContainers, inspectContainer, type ContainerInfo } from "./dockerState";
+import { runDockerStep, runDockerSteps } from "./dockerSteps";
+import type { DockerHost } from "./transport";
+
+export interface Proxy {
+  names: ProxyNames;
+  image: string;
+}
+
+/** A role whose traffic moved in this release: what a rollback moves back. */
+export interface Switched {
+  role: string;
+  next: string;
+  /** The containers that served before, now stopped and off the network. */
+  previous: string[];
+}
+
+/**
+ * Network, data volume and proxy container (recreated only when its image or ports change),
+ * then the rendered config, loaded only when it changed. App containers that still publish one
+ * of the proxy's ports themselves (a release from before the proxy) let go of it first.
+ */
+export async function ensureProxy(host: DockerHost, spec: ReleaseSpec, proxy: ProxySpec, appDir: string, log: (line: string) => void): Promise<Proxy> {
+  const names = proxyNames(spec.app);
+  const ports = publishedPorts(proxy.sites);
+  const holders = (await appContainers(host, spec.app)).filter((c) => c.running && c.publishedPorts.some((p) => ports.includes(p)));
+  if (holders.length) {
+    log(`stopping ${holders.map((c) => c.name).join(" ")}: the proxy takes over their published ports (kept for rollback)`);
+    await host.run(stopContainers(holders.map((c) => c.name), spec.stopGraceSeconds));
+  }
+  await runDockerSteps(
+    host,
+    proxySetupSteps({
+      names,
+      image: proxy.image,
+      ports: ports.map((p) => ({ host: p, container: p })),
+      // Containers on the proxy network (an ACME test server, say) reach the sites by their names.
+      networkAliases: proxy.sites.flatMap((s) => (s.domain !== undefined ? [s.domain] : [])),
+      logMaxSize: spec.logMaxSize,
+      logMaxFiles: spec.logMaxFiles,
+    }),
+    { log },
+  );
+  const caddyfile = renderCaddyfile({ sites: proxy.sites, acme: proxy.acme && { email: proxy.acme.email, directory: proxy.acme.directory, customCaRoot: proxy.acme.caRoot !== undefined } });
+  const file = `${appDir}/proxy.Caddyfile`;
+  const loaded = await host.run(readFile(file), { allowFailure: true });
+  if (loaded.code !== 0 || loaded.stdout !== caddyfile) {
+    await runDockerSteps(host, proxyConfigSteps(names, { customCaRoot: proxy.acme?.caRoot !== undefined }), {
+      stdin: { proxyConfig: caddyfile, acmeCaRoot: proxy.acme?.caRoot },
+      log,
+    });
+    await host.run(writePrivateFile(file), { stdin: caddyfile });
+  }
+  return { names, image: proxy.image };
+}
+
+/**
+ * Sends the role's traffic to its container of this release: attach it under the role's alias
+ * (checked from the proxy), then retire the previous ones (refuse new connections, let the open
+ * ones finish, take them off the network, stop them: kept for rollback).
+ */
+export async function switchTraffic(host: DockerHost, spec: ReleaseSpec, role: RoleSpec, proxy: Proxy, switched: Switched[], log: (line: string) => void): Promise<void> {
+  const next = containerName(spec.app, role.role, spec.version);
+  const net = proxy.names.network;
+  const current = await inspectContainer(host, next);
+  if (!current?.running) throw new Error(`role ${role.role}: ${next} does not run, so no traffic can go to it`);
+  const previous = (await appContainers(host, spec.app)).filter((c) => c.role === role.role && c.name !== next && (c.running || c.networks.includes(net)));
+  const attached = current.networks.includes(net);
+  if (attached && previous.length === 0) return;
+  const upstream = role.upstreams[0];
+  const plan = switchPlan({
+    proxy: proxy.names,
+    proxyImage: proxy.image,
+    role: role.role,
+    next,
+    previous: previous.map((c) => c.name),
+    port: upstream.port,
+    reach: upstream.reach,
+    drainSeconds: spec.stopGraceSeconds,
+  });
+  if (!attached) {
+    try {
+      await runDockerSteps(host, plan.attach, { log });
+    } catch (err) {
+      await runDockerSteps(host, plan.abort, { log });
+      throw err;
+    }
+  }
+  switched.push({ role: role.role, next, previous: previous.filter((c) => c.running).map((c) => c.name) });
+  log(`role ${role.role}: traffic goes to ${next}`);
+  for (const r of plan.retire) {
+    try {
+      await runDockerStep(host, r.drain, { log });
+      await runDockerSteps(host, r.then, { log });
+    } catch {
+      await runDockerSteps(host, r.ifDrainFails, { log });
+    }
+  }
+}
+
+/** Moves a switched role back: its previous containers run and hold the alias again; `next` leaves it. Never throws. */
+export async function switchBack(host: DockerHost, spec: ReleaseSpec, s: Switched, proxy: Proxy, log: (line: string) => void): Promise<void> {
+  const alias = upstreamAlias(spec.app, s.role);
+  const net = proxy.names.network;
+  for (const p of s.previous) {
+    await host.run(startContainers([p]), { allowFailure: true });
+    const r = await host.run(connectNetwork(net, p, alias), { allowFailure: true });
+    if (r.code === 0) log(`rollback: traffic of role ${s.role} goes to ${p} again`);
+  }
+  await host.run(disconnectNetwork(net, s.next), { allowFailure: true });
+}
+
+/** Stopped containers still on the proxy network would be routed to if started by hand. */
+export async function detachStopped(host: DockerHost, containers: ContainerInfo[], proxy: Proxy): Promise<void> {
+  for (const c of containers) {
+    if (!c.running && c.networks.includes(proxy.names.network)) {
+      await host.run(disconnectNetwork(proxy.names.network, c.name), { allowFailure: true });
+    }
+  }
+}
+

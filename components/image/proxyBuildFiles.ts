@@ -1,0 +1,17 @@
+// The reverse proxy's build files: a Dockerfile FROM the app's own base image, so the proxy
+// shares the base layers the server already has and needs no other registry. Pure.
+import type { AppConfig } from "../config/schema";
+import { LABEL_PROXY } from "../deploy/proxy/proxyContainer";
+import { renderProxyDockerfile } from "../deploy/proxy/proxyImage";
+import { GENERATED_DIR, type GeneratedFile } from "./buildFiles";
+
+/** The proxy's build context, inside the project's generated folder (which the app's context ignores). */
+export const PROXY_BUILD_DIR = `${GENERATED_DIR}/proxy`;
+
+export function proxyBuildFile(app: AppConfig): GeneratedFile {
+  return {
+    relativePath: `${PROXY_BUILD_DIR}/Dockerfile`,
+    contents: renderProxyDockerfile({ baseImage: app.baseImage ?? `python:${app.python}-slim`, proxy: "caddy", labels: { [LABEL_PROXY]: app.name } }),
+    mode: 0o644,
+  };
+}
