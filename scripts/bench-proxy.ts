@@ -13,7 +13,7 @@ import { renderCaddyfile } from "../components/deploy/proxy/proxyConfig";
 import { proxyConfigSteps, proxyNames, proxySetupSteps, upstreamAlias } from "../components/deploy/proxy/proxyContainer";
 import { caddyReloadCommand, NGINX_CONFIG_FILE, nginxReloadCommand, ProxyKind } from "../components/deploy/proxy/proxyImage";
 import { switchPlan } from "../components/deploy/proxy/switch";
-import { docker, ensureBaseImage, uniqueName, waitForHttp200 } from "../test/support/docker";
+import { docker, ensureBaseImage, httpGet, uniqueName, waitFor, waitForHttp200 } from "../test/support/docker";
 import {
   BACKEND_PORT, buildProxyImage, freePort, leftovers, Leftovers, passesGate, removeLeftovers, startBackend,
 } from "../test/deploy/proxy/support/harness";
@@ -147,7 +147,7 @@ const STRATEGIES: Strategy[] = [
   }),
   {
     id: "nginx-reload",
-    title: "c) nginx 1.22: `upstream` rewritten, `nginx -s reload` per switch",
+    title: "c) nginx 1.22: `upstream` rewritten, `nginx -s reload`, old workers awaited, then the old stopped",
     proxy: "nginx",
     backendsOnNetwork: true,
     async start(s, first) {
@@ -164,10 +164,27 @@ const STRATEGIES: Strategy[] = [
       fs.writeFileSync(`${file}.new`, nginxConf(s.port, next));
       fs.renameSync(`${file}.new`, file);
       await docker(["exec", s.proxy, ...nginxReloadCommand()]);
+      await waitForNginxReload(s, next);
       await docker(["stop", "--time", String(DRAIN_SECONDS), previous]);
     },
   },
 ];
+
+/**
+ * `nginx -s reload` only signals the master. Fair to nginx: wait until new connections reach
+ * `next` (the new workers run) and no old worker is left finishing its connections, whose
+ * requests would still go to the old upstream.
+ */
+async function waitForNginxReload(s: Scenario, next: string): Promise<void> {
+  const body = next.slice(next.lastIndexOf("-") + 1);
+  await waitFor(`nginx answers from ${next}`, async () => ((await httpGet(`http://127.0.0.1:${s.port}/`)).body.trim() === body ? true : undefined), {
+    timeoutMs: 15_000, intervalMs: 50,
+  });
+  await waitFor("old nginx workers to exit", async () => {
+    const ps = await docker(["exec", s.proxy, "sh", "-c", "cat /proc/[0-9]*/cmdline 2>/dev/null"], { allowFailure: true });
+    return ps.stdout.includes("shutting down") ? undefined : true;
+  }, { timeoutMs: 30_000, intervalMs: 50 });
+}
 
 function nginxConf(port: number, upstream: string): string {
   return `worker_processes 2;
