@@ -1,6 +1,7 @@
 // An in-memory Docker host for the release logic's unit tests: it understands exactly the argv
-// of components/deploy/dockerCommands.ts and fails loudly on anything else. Containers behave
-// as a test scripts them (healthy, unhealthy, crash-looping, exiting, slow to start).
+// of components/deploy/dockerCommands.ts and components/deploy/proxy/ (networks, the proxy
+// container, its config, the switch) and fails loudly on anything else. Containers behave as a
+// test scripts them (healthy, unhealthy, crash-looping, exiting, slow to start, unreachable).
 import type { Argv } from "../../components/deploy/dockerCommands";
 import type { CommandResult, DockerHost, RunOptions } from "../../components/deploy/runner/transport";
 import { HostCommandError } from "../../components/deploy/runner/transport";
@@ -10,7 +11,8 @@ export type Behaviour =
   | { kind: "unhealthy" } // runs, but its probe answers 503 and docker marks it unhealthy
   | { kind: "crashloop" } // the restart policy restarts it after every look
   | { kind: "exits"; code: number }
-  | { kind: "slow"; failedProbes: number }; // passes after this many failed probes
+  | { kind: "slow"; failedProbes: number } // passes after this many failed probes
+  | { kind: "unreachable" }; // passes its own gate, but the proxy cannot reach it
 
 export interface FakeContainer {
   id: string;
@@ -24,6 +26,8 @@ export interface FakeContainer {
   behaviour: Behaviour;
   probes: number;
   health?: string;
+  /** Network -> the aliases it has there. */
+  networks: Map<string, string[]>;
 }
 
 export interface FakeImage {
@@ -34,7 +38,7 @@ export interface FakeImage {
   layers: string[];
 }
 
-const VALUE_FLAGS = new Set(["--user", "--restart", "--name", "--env-file", "--stop-timeout", "--log-opt", "--label", "-p", "--health-cmd", "--health-interval", "--health-timeout", "--health-retries", "--health-start-period", "--network", "--entrypoint", "--network-alias", "-v", "--mount"]);
+const VALUE_FLAGS = new Set(["--volume", "--publish", "--cap-add", "--user", "--restart", "--name", "--env-file", "--stop-timeout", "--log-opt", "--label", "-p", "--health-cmd", "--health-interval", "--health-timeout", "--health-retries", "--health-start-period", "--network", "--entrypoint", "--network-alias", "-v", "--mount"]);
 
 export class FakeDockerHost implements DockerHost {
   readonly description = "the fake Docker host";
@@ -45,6 +49,9 @@ export class FakeDockerHost implements DockerHost {
   readonly volumes = new Map<string, number | undefined>();
   /** Files the deployer wrote (path -> content). */
   readonly files = new Map<string, string>();
+  readonly networks = new Set<string>();
+  /** Every config the proxy loaded (Caddyfile text). */
+  readonly proxyConfigs: string[] = [];
   /** Every argv run, in order. */
   readonly history: Argv[] = [];
   private clock = Date.parse("2026-01-01T00:00:00Z");
@@ -117,6 +124,14 @@ export class FakeDockerHost implements DockerHost {
       }
     }
     const key = rest.slice(0, 2).join(" ");
+    if (rest[0] === "network") return this.network(rest.slice(1));
+    if (key === "container inspect" && rest[2] === "--format") {
+      // The proxy's spec label: proxySetupSteps' skip condition.
+      const c = this.findContainer(rest[4]);
+      if (!c) return fail(`Error: No such container: ${rest[4]}`);
+      const label = /index \.Config\.Labels "([^"]+)"/.exec(rest[3])?.[1];
+      return ok(`${label ? (c.labels[label] ?? "") : ""}\n`);
+    }
     if (key === "container inspect") {
       const found = rest.slice(2).map((n) => this.findContainer(n));
       if (found.some((c) => !c)) return fail(`Error: No such container: ${rest.slice(2)[found.findIndex((c) => !c)]}`);
@@ -182,11 +197,23 @@ export class FakeDockerHost implements DockerHost {
         return c ? ok(`log of ${c.name}\n`) : fail(`Error: No such container: ${rest.at(-1)}`);
       }
       case "exec": {
+        if (rest[1] === "-i") {
+          // `docker exec -i <proxy> caddy reload --config -` (or dd of the ACME CA root).
+          if (rest[3] === "caddy" && rest[4] === "reload") this.proxyConfigs.push(this.lastStdin);
+          return ok();
+        }
+        if (rest[2] === "python3" && this.findContainer(rest[1])?.labels["pydeploy.proxy"]) {
+          // The proxy's reach check: the target must run, be on a network with the proxy, and answer.
+          const target = this.findContainer(rest[5]);
+          const proxy = this.findContainer(rest[1])!;
+          const shared = target && [...target.networks.keys()].some((n) => proxy.networks.has(n));
+          return target?.status === "running" && shared && target.behaviour.kind !== "unreachable" ? ok() : fail(`${rest[5]}:${rest[6]}: connection refused`);
+        }
         const c = this.findContainer(rest[1]);
         if (!c || c.status !== "running") return fail(`Error: container ${rest[1]} is not running`);
         c.probes++;
         const b = c.behaviour;
-        const healthy = b.kind === "healthy" || (b.kind === "slow" && c.probes > b.failedProbes);
+        const healthy = b.kind === "healthy" || b.kind === "unreachable" || (b.kind === "slow" && c.probes > b.failedProbes);
         return healthy ? ok("HTTP 200 OK\n") : { code: 1, stdout: "HTTP 503 Service Unavailable\n", stderr: "" };
       }
       case "tag": {
@@ -199,7 +226,49 @@ export class FakeDockerHost implements DockerHost {
     throw new Error(`fake docker: unexpected command ${JSON.stringify(argv)}`);
   }
 
+  private network(args: string[]): CommandResult {
+    const ok = (stdout = ""): CommandResult => ({ code: 0, stdout, stderr: "" });
+    const fail = (stderr: string): CommandResult => ({ code: 1, stdout: "", stderr });
+    const name = args.at(-1)!;
+    switch (args[0]) {
+      case "create":
+        this.networks.add(name);
+        return ok();
+      case "inspect":
+        return this.networks.has(name) ? ok("[{}]") : fail(`Error: No such network: ${name}`);
+      case "rm":
+        this.networks.delete(name);
+        return ok();
+      case "connect": {
+        const [net, container] = args.slice(-2);
+        const c = this.findContainer(container);
+        if (!c || !this.networks.has(net)) return fail(`Error: No such container or network: ${container} ${net}`);
+        if (c.networks.has(net)) return fail(`Error: endpoint with name ${c.name} already exists in network ${net}`);
+        c.networks.set(net, args[1] === "--alias" ? [args[2]] : []);
+        return ok();
+      }
+      case "disconnect": {
+        const [net, container] = args.slice(-2);
+        const c = this.findContainer(container);
+        if (!c || !c.networks.has(net)) return fail(`Error: container ${container} is not connected to network ${net}`);
+        c.networks.delete(net);
+        return ok();
+      }
+    }
+    throw new Error(`fake docker: unexpected network command ${JSON.stringify(args)}`);
+  }
+
+  /** The containers the network alias names (what Docker's DNS would answer). */
+  aliasTargets(network: string, alias: string): string[] {
+    return [...this.containers.values()].filter((c) => c.networks.get(network)?.includes(alias)).map((c) => c.name);
+  }
+
   private runContainer(argv: Argv): CommandResult {
+    if (argv.includes("--rm") && argv.some((a) => a.startsWith("container:"))) {
+      // The switch's drain helper, in the old container's network namespace.
+      const c = this.findContainer(argv[argv.findIndex((a) => a.startsWith("container:"))].slice("container:".length));
+      return c?.status === "running" ? { code: 0, stdout: "", stderr: "" } : { code: 1, stdout: "", stderr: "cannot join the namespace of a stopped container" };
+    }
     if (argv.includes("--rm") && argv.includes("chown")) {
       const volume = /source=([^,]+)/.exec(argv[argv.indexOf("--mount") + 1])![1];
       if (!this.volumes.has(volume)) return { code: 125, stdout: "", stderr: `no volume ${volume}` };
@@ -207,10 +276,12 @@ export class FakeDockerHost implements DockerHost {
       return { code: 0, stdout: "", stderr: "" };
     }
     const labels: Record<string, string> = {};
+    const networks = new Map<string, string[]>();
     let name = "";
     let i = 2;
     while (i < argv.length && argv[i].startsWith("-")) {
       if (argv[i] === "--name") name = argv[i + 1];
+      if (argv[i] === "--network") networks.set(argv[i + 1], []);
       if (argv[i] === "--label") {
         const [k, ...v] = argv[i + 1].split("=");
         labels[k] = v.join("=");
@@ -231,6 +302,7 @@ export class FakeDockerHost implements DockerHost {
       finishedAt: "0001-01-01T00:00:00Z",
       behaviour: this.behaviour({ image: argv[i], role: labels["pydeploy.role"] ?? "" }),
       probes: 0,
+      networks: networks.size ? networks : new Map([["bridge", []]]),
     };
     this.containers.set(c.id, c);
     this.boot(c);
@@ -260,6 +332,8 @@ export class FakeDockerHost implements DockerHost {
       RestartCount: c.restartCount,
       State: { Status: c.status, Running: c.status === "running", ExitCode: c.behaviour.kind === "exits" ? c.behaviour.code : 0, FinishedAt: c.finishedAt, ...(health ? { Health: health } : {}) },
       Config: { Labels: c.labels },
+      NetworkSettings: { Networks: Object.fromEntries([...c.networks.keys()].map((n) => [n, {}])) },
+      HostConfig: { PortBindings: Object.fromEntries(portBindings(c.argv)) },
     };
   }
 
@@ -285,4 +359,16 @@ function filterValue(args: string[]): string | undefined {
 function matchesLabel(labels: Record<string, string>, filter: string): boolean {
   const [k, ...v] = filter.split("=");
   return labels[k] === v.join("=");
+}
+
+/** `-p`/`--publish host:container` of a `docker run` argv, as the Engine API's PortBindings. */
+function portBindings(argv: Argv): [string, { HostPort: string }[]][] {
+  const out: [string, { HostPort: string }[]][] = [];
+  argv.forEach((a, i) => {
+    if (a === "-p" || a === "--publish") {
+      const [host, container] = argv[i + 1].split(":");
+      out.push([`${container}/tcp`, [{ HostPort: host }]]);
+    }
+  });
+  return out;
 }

@@ -29,6 +29,6 @@ export async function runDockerStep(host: DockerHost, step: DockerStep, o: { std
       continue;
     }
     if (step.allowFailure) return;
-    throw new Error(`could not ${step.purpose}: ${new HostCommandError(host.description, step.argv, r).message}`);
+    throw new Error(`this step failed: ${step.purpose}: ${new HostCommandError(host.description, step.argv, r).message}`);
   }
 }

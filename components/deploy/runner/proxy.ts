@@ -68,7 +68,15 @@ export async function ensureProxy(host: DockerHost, spec: ReleaseSpec, proxy: Pr
  * (checked from the proxy), then retire the previous ones (refuse new connections, let the open
  * ones finish, take them off the network, stop them: kept for rollback).
  */
-export async function switchTraffic(host: DockerHost, spec: ReleaseSpec, role: RoleSpec, proxy: Proxy, switched: Switched[], log: (line: string) => void): Promise<void> {
+export async function switchTraffic(
+  host: DockerHost,
+  spec: ReleaseSpec,
+  role: RoleSpec,
+  proxy: Proxy,
+  switched: Switched[],
+  o: { log: (line: string) => void; reachSeconds?: number },
+): Promise<void> {
+  const log = o.log;
   const next = containerName(spec.app, role.role, spec.version);
   const net = proxy.names.network;
   const current = await inspectContainer(host, next);
@@ -86,6 +94,7 @@ export async function switchTraffic(host: DockerHost, spec: ReleaseSpec, role: R
     port: upstream.port,
     reach: upstream.reach,
     drainSeconds: spec.stopGraceSeconds,
+    reachSeconds: o.reachSeconds,
   });
   if (!attached) {
     try {

@@ -44,6 +44,8 @@ export interface ReleaseOptions {
   releaseCommand?: { command: string[]; timeoutSeconds: number; key: string; markerFile: string };
   /** The reverse proxy in front of the roles with upstreams; its last loaded config is kept in appDir. */
   proxy?: { spec: ProxySpec; appDir: string };
+  /** How long the proxy may take to reach a new container before the switch is aborted (default 10). */
+  reachSeconds?: number;
 }
 
 interface Undo {
@@ -79,7 +81,7 @@ export async function runRelease(host: DockerHost, spec: ReleaseSpec, o: Release
   try {
     // Every new container passes its gate before any traffic moves to one of them.
     for (const role of spec.roles) await bootRole(host, spec, role, undo, o);
-    for (const role of proxied) await switchTraffic(host, spec, role, proxy!, undo.switched, o.log);
+    for (const role of proxied) await switchTraffic(host, spec, role, proxy!, undo.switched, o);
   } catch (err) {
     await rollBack(host, spec, undo, o, proxy);
     throw err;
