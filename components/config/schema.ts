@@ -332,7 +332,9 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
         }
         const got = !secret && "input" in issue && issue.input !== undefined ? `, got ${describe(issue.input)}` : "";
         const missing = "input" in issue && issue.input === undefined && issue.code === "invalid_type" ? " (missing)" : "";
-        return `${key(issue.path)}: ${issue.message}${missing}${got}`;
+        // A bad record key (role, env or volume name): zod says only "Invalid key in record"; the key's own check says what was expected.
+        const message = issue.code === "invalid_key" ? issue.issues.map((i) => i.message).join("; ") : issue.message;
+        return `${key(issue.path)}: ${message}${missing}${got}`;
       }),
     );
   }

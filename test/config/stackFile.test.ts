@@ -21,7 +21,7 @@ describe("the committed stack files", () => {
     assert.equal(c.target, "alicloud");
     assert.equal(c.environment, "development");
     assert.match(c.server!.instanceType!, /^ecs\.t[0-9]/, "a burstable (t-family) instance");
-    assert.ok(c.server!.internetMaxBandwidthOut <= 5);
+    assert.ok(c.server!.internetMaxBandwidthOut <= 5, `dev bandwidth ${c.server!.internetMaxBandwidthOut} Mbit/s: at most 5 keeps a test stack cheap`);
     assert.deepEqual(c.server!.sshAllowedCidrs, ["0.0.0.0/0"]);
     assert.equal(c.warnings.length, 1);
     assert.match(c.warnings[0], /SSH \(port 22\) is open to 0\.0\.0\.0\/0/);
@@ -33,10 +33,10 @@ describe("the committed stack files", () => {
     const dev = loadStackFile(REPO_ROOT, "dev");
     assert.equal(c.environment, "production");
     assert.equal(c.server!.deletionProtection, true);
-    assert.ok(c.server!.sshAllowedCidrs.length > 0);
+    assert.ok(c.server!.sshAllowedCidrs.length > 0, "prod lists the CIDRs allowed to reach SSH");
     assert.ok(c.server!.sshAllowedCidrs.every((cidr) => !cidr.endsWith("/0")), "SSH is not open to the world");
     assert.notEqual(c.server!.instanceType, dev.server!.instanceType);
-    assert.ok(c.server!.internetMaxBandwidthOut > dev.server!.internetMaxBandwidthOut);
+    assert.ok(c.server!.internetMaxBandwidthOut > dev.server!.internetMaxBandwidthOut, `prod bandwidth ${c.server!.internetMaxBandwidthOut} Mbit/s is above dev's ${dev.server!.internetMaxBandwidthOut}`);
     assert.deepEqual(c.warnings, []);
   });
 });

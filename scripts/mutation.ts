@@ -1,0 +1,120 @@
+// Mutation testing of the pure modules: runs StrykerJS once per group of stryker.config.mjs
+// (each group mutates a few modules and runs only the test files covering them), then prints
+// the score per module and every surviving mutant. A developer's tool, not part of .ci/run.
+// Usage: tsx scripts/mutation.ts [--full] [--report-only] [group...]   (default: every group)
+//   incremental by default: a mutant is tested again only when its code or its tests changed
+//   (reports/mutation/<group>.incremental.json); --full tests every mutant; --report-only
+//   prints the table of the last run without running Stryker.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { EQUIVALENT_MUTANTS } from "./mutation/equivalents";
+
+const ROOT = path.resolve(__dirname, "..");
+const GROUPS = ["config", "image", "deploy", "proxy"] as const;
+
+interface Mutant {
+  id: string;
+  mutatorName: string;
+  replacement?: string;
+  status: string;
+  location: { start: { line: number; column: number }; end: { line: number; column: number } };
+}
+interface Report {
+  files: Record<string, { source: string; mutants: Mutant[] }>;
+}
+
+/** Stryker's score: detected (killed, timed out) over valid (detected, survived, not covered). */
+const DETECTED = new Set(["Killed", "Timeout"]);
+const UNDETECTED = new Set(["Survived", "NoCoverage"]);
+
+function usage(message: string): never {
+  process.stderr.write(`${message}\nusage: tsx scripts/mutation.ts [--full] [--report-only] [${GROUPS.join("|")}...]\n`);
+  process.exit(2);
+}
+
+function originalText(source: string, m: Mutant): string {
+  const lines = source.split("\n");
+  const { start, end } = m.location;
+  if (start.line === end.line) return lines[start.line - 1].slice(start.column - 1, end.column - 1);
+  return [lines[start.line - 1].slice(start.column - 1), ...lines.slice(start.line, end.line - 1), lines[end.line - 1].slice(0, end.column - 1)].join("\n");
+}
+
+function whyEquivalent(file: string, m: Mutant, original: string): string | undefined {
+  return EQUIVALENT_MUTANTS.find((e) => e.file === file && e.mutator === m.mutatorName && e.original === original && e.replacement === (m.replacement ?? ""))?.why;
+}
+
+const oneLine = (s: string, max = 70) => {
+  const flat = s.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
+
+function summarize(group: string): { rows: string[][]; survivors: string[] } {
+  const file = path.join(ROOT, "reports", "mutation", `${group}.json`);
+  if (!fs.existsSync(file)) return { rows: [[group, "(no report: run it first)", "", "", "", "", "", ""]], survivors: [] };
+  const report = JSON.parse(fs.readFileSync(file, "utf8")) as Report;
+  const rows: string[][] = [];
+  const survivors: string[] = [];
+  for (const [name, f] of Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b))) {
+    let detected = 0;
+    let undetected = 0;
+    let equivalent = 0;
+    for (const m of f.mutants) {
+      if (DETECTED.has(m.status)) detected++;
+      if (!UNDETECTED.has(m.status)) continue;
+      undetected++;
+      const original = originalText(f.source, m);
+      const why = whyEquivalent(name, m, original);
+      if (why) equivalent++;
+      const where = `${name}:${m.location.start.line}:${m.location.start.column}`;
+      survivors.push(`${where} ${m.status} ${m.mutatorName}: ${oneLine(original)} -> ${oneLine(m.replacement ?? "")}${why ? `   [equivalent: ${why}]` : ""}`);
+    }
+    const valid = detected + undetected;
+    const pct = (n: number, d: number) => (d === 0 ? "n/a" : `${((100 * n) / d).toFixed(1)} %`);
+    rows.push([group, name, String(f.mutants.length), String(detected), String(undetected - equivalent), String(equivalent), pct(detected, valid), pct(detected, valid - equivalent)]);
+  }
+  return { rows, survivors };
+}
+
+function table(rows: string[][]): string {
+  const header = ["group", "module", "mutants", "killed", "survived", "equivalent", "score", "score w/o equivalent"];
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
+  return all.map((r) => r.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ")).join("\n");
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const full = args.includes("--full");
+  const reportOnly = args.includes("--report-only");
+  const named = args.filter((a) => !a.startsWith("--"));
+  for (const a of args.filter((x) => x.startsWith("--"))) if (a !== "--full" && a !== "--report-only") usage(`unknown option ${a}`);
+  for (const g of named) if (!(GROUPS as readonly string[]).includes(g)) usage(`unknown group ${g}`);
+  const groups = named.length ? named : [...GROUPS];
+
+  const times: string[] = [];
+  if (!reportOnly) {
+    for (const group of groups) {
+      const started = Date.now();
+      const r = spawnSync("npx", ["stryker", "run", "stryker.config.mjs", ...(full ? ["--force"] : []), "--incremental"], {
+        cwd: ROOT,
+        stdio: "inherit",
+        env: { ...process.env, PYDEPLOY_MUTATION_GROUP: group },
+      });
+      const seconds = Math.round((Date.now() - started) / 1000);
+      times.push(`${group}: ${Math.floor(seconds / 60)} min ${seconds % 60} s`);
+      if (r.status !== 0) {
+        process.stderr.write(`stryker failed for group ${group} (exit ${r.status ?? r.signal})\n`);
+        process.exit(1);
+      }
+    }
+  }
+  const results = groups.map(summarize);
+  process.stdout.write(`\nSurviving mutants (kill each with a test, or list it in scripts/mutation/equivalents.ts with why):\n`);
+  for (const s of results.flatMap((r) => r.survivors)) process.stdout.write(`  ${s}\n`);
+  process.stdout.write(`\nMutation score per module (killed = killed or timed out; reports/mutation/<group>.html has the details):\n`);
+  process.stdout.write(`${table(results.flatMap((r) => r.rows))}\n`);
+  if (times.length) process.stdout.write(`\nWall time: ${times.join(", ")}\n`);
+}
+
+main();

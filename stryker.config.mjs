@@ -1,0 +1,60 @@
+// Mutation testing of the pure modules (StrykerJS, TAP runner): `npm run test:mutation`.
+// Each group mutates a few modules and runs only the unit test files that cover them, so one
+// group fits in minutes; scripts/mutation.ts runs the groups one after the other and prints
+// the score per module. `npx stryker run` alone runs the group named by PYDEPLOY_MUTATION_GROUP.
+
+/** Group name -> the modules it mutates and the test files that cover them. */
+export const groups = {
+  config: {
+    mutate: ["components/config/schema.ts", "components/config/stackFile.ts"],
+    testFiles: ["test/config/*.test.ts"],
+  },
+  image: {
+    mutate: [
+      "components/image/{dockerfile,dockerignore,entrypoint,healthProbe,buildFiles,requirementsFiles,pyproject,dependencySource,pipIndex,proxyBuildFiles}.ts",
+    ],
+    testFiles: [
+      "test/image/{dockerfile,dockerignore,entrypoint,healthProbe,dependencySource,pyproject,requirementsFiles,buildFiles,pipIndex}.test.ts",
+    ],
+  },
+  deploy: {
+    mutate: ["components/deploy/{containerSpec,roles,spec,dockerCommands,gateProbe}.ts"],
+    testFiles: ["test/deploy/{containerSpec,roles,spec,dockerCommands,gateProbe}.test.ts", "test/deploy/runner/release*.test.ts"],
+  },
+  proxy: {
+    mutate: ["components/deploy/proxy/{proxyConfig,proxyContainer,switch,proxyImage,steps}.ts"],
+    testFiles: ["test/deploy/proxy/{proxyConfig,proxyContainer,switch,proxyImage,steps}.test.ts"],
+  },
+};
+
+/** What every group shares. */
+export function groupConfig(name) {
+  const group = groups[name];
+  if (!group) throw new Error(`unknown mutation group ${JSON.stringify(name)}; expected one of ${Object.keys(groups).join(", ")}`);
+  return {
+    mutate: group.mutate,
+    testRunner: "tap",
+    tap: {
+      testFiles: group.testFiles,
+      // Each covering test file runs as its own node process, TypeScript loaded by tsx.
+      nodeArgs: ["--import", "tsx", "--test-reporter=tap", "-r", "{{hookFile}}", "{{testFile}}"],
+      forceBail: true,
+    },
+    // Per test file: a mutant runs only the files that executed it.
+    coverageAnalysis: "perTest",
+    concurrency: 2,
+    // A busy machine slows the tsx start-up of every run: be generous before calling a mutant a timeout.
+    timeoutMS: 20000,
+    timeoutFactor: 2,
+    reporters: ["clear-text", "progress", "json", "html"],
+    clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
+    jsonReporter: { fileName: `reports/mutation/${name}.json` },
+    htmlReporter: { fileName: `reports/mutation/${name}.html` },
+    incrementalFile: `reports/mutation/${name}.incremental.json`,
+    tempDirName: ".stryker-tmp",
+    ignorePatterns: [".pulumi-state", "example/.pydeploy", "example/.dockerignore", "reports", ".cache"],
+    thresholds: { high: 90, low: 80, break: null },
+  };
+}
+
+export default groupConfig(process.env.PYDEPLOY_MUTATION_GROUP ?? "config");
