@@ -128,6 +128,7 @@ describe("HTTPS for a domain with certificates from ACME (pebble)", { timeout: 1
   });
 
   after(async () => {
+    await pebble?.remove();
     await removeLeftovers(left);
   });
 
