@@ -3,7 +3,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DockerfileOptions, dockerfileWord, renderDockerfile } from "../../components/image/dockerfile";
-import { pythonHealthProbe } from "../../components/image/healthProbe";
 
 const base: DockerfileOptions = {
   base: { pythonVersion: "3.12" },
@@ -228,7 +227,11 @@ describe("renderDockerfile", () => {
     assert.equal(hc.length, 1);
     const m = /^HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=4 CMD (\[.*\])$/.exec(hc[0]);
     assert.ok(m, hc[0]);
-    assert.deepEqual(JSON.parse(m[1]), pythonHealthProbe(healthcheck));
+    // The probe's own behaviour is tested in healthProbe.test.ts; here: the image's python runs it with this role's port, path and timeout.
+    const probe = JSON.parse(m[1]) as string[];
+    assert.deepEqual(probe.slice(0, 2), ["python", "-c"], "exec form: the venv's python, no shell");
+    assert.match(probe[2], /HTTPConnection\("127\.0\.0\.1", 8000, timeout=3\)/, "the web's port and the healthcheck timeout");
+    assert.match(probe[2], /c\.request\("GET", "\/health"\)/, "the healthcheck path");
     assert.ok(runtime.indexOf(hc[0]) > runtime.findIndex((i) => i.startsWith("USER ")), "runs as the app user");
     assert.doesNotMatch(render(), /HEALTHCHECK/);
   });

@@ -1,5 +1,6 @@
 // Unit tests of the .dockerignore renderer. What the engine really sends is checked in
 // build.integration.test.ts (files present and absent in the built image).
+import ignore from "@balena/dockerignore";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { renderDockerignore } from "../../components/image/dockerignore";
@@ -57,5 +58,38 @@ describe("renderDockerignore", () => {
 
   it("is deterministic", () => {
     assert.equal(renderDockerignore({ keep: ["a"] }), renderDockerignore({ keep: ["a"] }));
+  });
+});
+
+describe("renderDockerignore as Docker reads it (@balena/dockerignore, Docker's own matching rules)", () => {
+  const sent = (keep: string[]) => {
+    const rules = ignore().add(renderDockerignore({ keep }).split("\n"));
+    return (file: string) => !rules.ignores(file);
+  };
+
+  it("leaves out secrets, VCS data, virtualenvs, caches, test and notebook leftovers, Docker files and pydeploy's folder, at any depth", () => {
+    const isSent = sent([]);
+    for (const file of [
+      ".git/config", "sub/.git/HEAD", ".env", "app/.env", ".env.production", "app/.env.local", ".venv/bin/python", "pkg/.venv/x",
+      "venv/bin/python", "env/bin/python", "demo/__pycache__/web.cpython-312.pyc", "demo/web.pyc", "demo/web.pyo", "demo/web.pyd",
+      ".pytest_cache/v/x", "a/.mypy_cache/x", ".ruff_cache/x", ".tox/py312/x", ".nox/x", ".coverage", "a/.coverage.host.1", "htmlcov/index.html",
+      "notebooks/.ipynb_checkpoints/x.ipynb", "Dockerfile", "docker/Dockerfile.prod", ".dockerignore", "sub/.dockerignore",
+      ".pydeploy/Dockerfile", ".pydeploy/entrypoint.sh",
+    ]) {
+      assert.equal(isSent(file), false, `${file} stays out of the build context`);
+    }
+  });
+
+  it("sends the code, the requirements and a package named env or venv below the root", () => {
+    const isSent = sent([]);
+    for (const file of ["manage.py", "demo/web.py", "requirements.txt", "requirements/base.txt", "pyproject.toml", "app/env/settings.py", "app/venv.py", "environment.py", ".envrc.example/x", "static/site.css"]) {
+      assert.equal(isSent(file), true, `${file} is sent to the builder`);
+    }
+  });
+
+  it("a kept file under .pydeploy is sent again, and only it", () => {
+    const isSent = sent([".pydeploy/entrypoint.sh"]);
+    assert.equal(isSent(".pydeploy/entrypoint.sh"), true, "the entrypoint the image copies");
+    assert.equal(isSent(".pydeploy/Dockerfile"), false, "the rest of .pydeploy stays out");
   });
 });
