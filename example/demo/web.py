@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from demo import __version__
@@ -30,6 +31,12 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._reply(404, "not found\n")
 
+    def do_POST(self) -> None:  # noqa: N802
+        # A form post stand-in: reads the body, answers with its size and the version.
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        self._reply(200, f"received {len(body)} bytes by {__version__}\n")
+
     def _reply(self, status: int, body: str, content_type: str = "text/plain") -> None:
         data = body.encode()
         self.send_response(status)
@@ -42,10 +49,17 @@ class Handler(BaseHTTPRequestHandler):
         sys.stdout.write("web: " + (fmt % args) + "\n")
 
 
+class Server(ThreadingHTTPServer):
+    # Like a production app server: a real listen backlog, and requests in flight finish on stop.
+    request_queue_size = 128
+    daemon_threads = False
+    block_on_close = True
+
+
 def main() -> None:
-    server = ThreadingHTTPServer(("0.0.0.0", PORT), Handler)
-    # Exit promptly on `docker stop`, even as PID 1.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server = Server(("0.0.0.0", PORT), Handler)
+    # `docker stop`: stop accepting, let the requests in flight finish, then exit.
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"web: demo {__version__} listening on :{PORT}", flush=True)
     try:
         server.serve_forever()

@@ -73,10 +73,11 @@ describe("lifecycle: zero failed requests across redeploys and a failed release"
   test("three redeploys under load: every request answered, the previous release kept stopped", async () => {
     for (const version of ["2.0.0", "3.0.0", "4.0.0"]) {
       project.setVersion(version);
+      let log = "";
       const results = await underLoad(async () => {
-        mustSucceed(await stack().up(), `redeploy ${version}`);
+        log = stepOutput(mustSucceed(await stack().up(), `redeploy ${version}`), `${APP}-release`);
       });
-      assertNoFailure(results, `redeploy to ${version}`);
+      assertNoFailure(results, `redeploy to ${version} (release log:\n${log}\nproxy log:\n${await onServer(`docker logs --tail 30 ${APP}-proxy 2>&1`)})`);
       assert.match(await waitForHttp200(`http://${server.host}:${PORT}/`), new RegExp(version.replace(/\./g, "\\.")), `${version} serves`);
     }
     const states = await onServer(`docker ps -a --filter label=pydeploy.app=${APP} --filter label=pydeploy.role=web --format '{{.State}}' | sort | uniq -c | tr -s ' '`);
