@@ -19,7 +19,10 @@ export const groups = {
   },
   deploy: {
     mutate: ["components/deploy/{containerSpec,roles,spec,dockerCommands,gateProbe}.ts"],
-    testFiles: ["test/deploy/{containerSpec,roles,spec,dockerCommands,gateProbe}.test.ts", "test/deploy/runner/release*.test.ts"],
+    testFiles: [
+      "test/deploy/{containerSpec,containerSettings,roles,rolesConfig,spec,specContract,dockerCommands,gateProbe}.test.ts",
+      "test/deploy/runner/release*.test.ts",
+    ],
   },
   proxy: {
     mutate: ["components/deploy/proxy/{proxyConfig,proxyContainer,switch,proxyImage,steps}.ts"],

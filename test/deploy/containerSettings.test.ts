@@ -1,0 +1,141 @@
+// containerSpec.ts beyond containerSpec.test.ts: every check validateSettings makes (the
+// deployer refuses settings Docker would reject or misread, before anything runs), the names and
+// references it builds, and the healthcheck and env-file forms.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import {
+  containerName, digestOf, dockerRunArgs, mountArgs, ReleaseSpec, renderEnvFile, repositoryOf, RoleSpec, serverTag, validateSettings, volumeName,
+} from "../../components/deploy/containerSpec";
+
+const ID = `sha256:${"4f1c2b3a9d8e".padEnd(64, "0")}`;
+const web: RoleSpec = {
+  role: "web",
+  command: ["python", "-m", "demo.web"],
+  ports: [{ host: 80, container: 8000 }],
+  gate: { kind: "http", port: 8000, path: "/health" },
+  healthcheck: { test: ["python", "-c", "pass"], intervalSeconds: 10, timeoutSeconds: 3, retries: 3, startPeriodSeconds: 5 },
+  mounts: [],
+  upstreams: [],
+};
+const api: RoleSpec = { role: "api", command: ["api"], ports: [], gate: { kind: "tcp", port: 9000 }, mounts: [], upstreams: [{ port: 9000, reach: { kind: "tcp" } }] };
+const worker: RoleSpec = { role: "worker", command: ["work"], ports: [], gate: { kind: "running" }, mounts: [], upstreams: [] };
+const spec = (o: Partial<ReleaseSpec> = {}): ReleaseSpec => ({
+  app: "demo", image: "pydeploy/demo:4f1c2b3a9d8e", imageIdentity: ID, version: "0a1b2c3d4e5f", roles: [web, api, worker],
+  envFile: ".pydeploy/demo/app.env", logMaxSize: "10m", logMaxFiles: 3, stopGraceSeconds: 30, ...o,
+});
+const withRole = (role: Partial<RoleSpec>) => spec({ roles: [{ ...web, ...role }] });
+const refused = (s: ReleaseSpec, message: string, why: string) => assert.throws(() => validateSettings(s), (err: Error) => err.message === message, why);
+
+describe("validateSettings: the release as a whole", () => {
+  test("valid settings pass: an HTTP role, a proxied TCP role gated on its upstream port, a worker", () => {
+    assert.doesNotThrow(() => validateSettings(spec()), "the three kinds of role");
+    assert.doesNotThrow(() => validateSettings(spec({ logMaxSize: "10", logMaxFiles: 1, stopGraceSeconds: 0 })), "a size in bytes, one log file, no grace");
+    assert.doesNotThrow(() => validateSettings(spec({ image: `registry.example.com:5000/ns/demo:v1@sha256:${"a".repeat(64)}`, imageIdentity: `registry.example.com:5000/ns/demo@sha256:${"a".repeat(64)}` })), "a registry digest");
+  });
+
+  test("app, image, identity, roles, env file, logs and grace period", () => {
+    refused(spec({ app: "Demo" }), 'app name "Demo" must be lowercase letters, digits and inner dashes', "an upper-case app");
+    refused(spec({ image: "pydeploy/demo:v1 x" }), 'image "pydeploy/demo:v1 x" is not a valid image reference', "a space in the image");
+    refused(spec({ imageIdentity: "pydeploy/demo:v1" }), 'image identity "pydeploy/demo:v1" is neither sha256:<hex> nor repository@sha256:<hex>', "a tag as identity");
+    refused(spec({ roles: [] }), "app demo: a release needs at least one role", "no role");
+    refused(spec({ envFile: "" }), 'envFile "" is not a usable path', "no env file");
+    for (const bad of ["a\nb", "a\rb", "a\0b"]) refused(spec({ envFile: bad }), `envFile ${JSON.stringify(bad)} is not a usable path`, `env file ${JSON.stringify(bad)}`);
+    for (const bad of ["0m", "10 m", "m", "10mb", "10M", "-1m"]) refused(spec({ logMaxSize: bad }), `logMaxSize ${JSON.stringify(bad)} must look like 10m`, `log size ${bad}`);
+    for (const bad of [0, 1.5]) refused(spec({ logMaxFiles: bad }), `logMaxFiles must be an integer >= 1, got ${bad}`, `log files ${bad}`);
+    refused(spec({ stopGraceSeconds: 0.5 }), "stopGraceSeconds must be an integer >= 0, got 0.5", "a fraction of a second");
+  });
+});
+
+describe("validateSettings: each role", () => {
+  test("its name, once per release", () => {
+    refused(withRole({ role: "Web" }), 'role name "Web" must be lowercase letters, digits and inner dashes', "an upper-case role");
+    refused(spec({ roles: [web, { ...worker, role: "web" }] }), "role web appears twice", "two roles named web");
+  });
+
+  test("its ports: integers 1-65535 on both sides, each host port once in the release", () => {
+    for (const p of [{ host: 0, container: 8000 }, { host: 80, container: 65536 }, { host: 80.5, container: 8000 }, { host: 80, container: 0 }]) {
+      refused(withRole({ ports: [p] }), `role web: ports must be integers 1-65535, got ${p.host}:${p.container}`, `port ${p.host}:${p.container}`);
+    }
+    assert.doesNotThrow(() => validateSettings(withRole({ ports: [{ host: 65535, container: 8000 }, { host: 1, container: 8000 }] })), "1 and 65535 are ports; one container port on two host ports is fine");
+    refused(spec({ roles: [web, { ...api, ports: [{ host: 80, container: 9000 }] }] }), "host port 80 is published by both role web and role api", "host port 80 twice");
+  });
+
+  test("its mounts: a volume name and an absolute path", () => {
+    refused(withRole({ mounts: [{ volume: "Data", path: "/data" }] }), 'role web: mount {"volume":"Data","path":"/data"} needs a volume name and an absolute path', "an upper-case volume");
+    refused(withRole({ mounts: [{ volume: "data", path: "/da ta" }] }), 'role web: mount {"volume":"data","path":"/da ta"} needs a volume name and an absolute path', "a space in the path");
+    assert.doesNotThrow(() => validateSettings(withRole({ mounts: [{ volume: "data", path: "/srv/app_data-1.0" }] })), "a plain absolute path");
+  });
+
+  test("its gate: on a port it listens on (published or behind the proxy), an HTTP path without whitespace", () => {
+    refused(withRole({ gate: { kind: "tcp", port: 81 } }), "role web: its tcp gate port 81 is not one of its container ports (8000)", "a TCP gate on another port");
+    refused(withRole({ ports: [], gate: { kind: "tcp", port: 81 } }), "role web: its tcp gate port 81 is not one of its container ports (none)", "a role without ports");
+    refused({ ...spec(), roles: [{ ...api, gate: { kind: "http", port: 9001, path: "/" } }] }, "role api: its http gate port 9001 is not one of its container ports (9000)", "not the upstream port");
+    for (const path of ["health", "/he alth", "/a\tb"]) refused(withRole({ gate: { kind: "http", port: 8000, path } }), `role web: gate path ${JSON.stringify(path)} must start with / and have no whitespace`, `path ${JSON.stringify(path)}`);
+    assert.doesNotThrow(() => validateSettings(withRole({ gate: { kind: "http", port: 8000, path: "/" } })), "the root path");
+  });
+
+  test("its Docker healthcheck: a test, whole seconds and counts", () => {
+    const hc = web.healthcheck!;
+    refused(withRole({ healthcheck: { ...hc, test: [] } }), "role web: healthcheck test is empty", "an empty test");
+    for (const k of ["intervalSeconds", "timeoutSeconds", "retries"] as const) {
+      refused(withRole({ healthcheck: { ...hc, [k]: 0 } }), `role web: healthcheck ${k} must be an integer >= 1, got 0`, `${k} 0`);
+      refused(withRole({ healthcheck: { ...hc, [k]: 1.5 } }), `role web: healthcheck ${k} must be an integer >= 1, got 1.5`, `${k} 1.5`);
+    }
+    refused(withRole({ healthcheck: { ...hc, startPeriodSeconds: -1 } }), "role web: healthcheck startPeriodSeconds must be an integer >= 0", "a negative start period");
+    assert.doesNotThrow(() => validateSettings(withRole({ healthcheck: { ...hc, intervalSeconds: 1, timeoutSeconds: 1, retries: 1, startPeriodSeconds: 0 } })), "the smallest values");
+  });
+});
+
+describe("names and references", () => {
+  test("containerName: versions are lowercase with . _ -", () => {
+    assert.equal(containerName("demo", "web", "v1.0_rc-2"), "demo-web-v1.0_rc-2", "a readable version");
+    for (const v of ["V1", ".v1", "-v1", ""]) assert.throws(() => containerName("demo", "web", v), new RegExp(`release version ${JSON.stringify(v)} must be lowercase letters, digits, '\\.', '_' or '-'`), `version ${JSON.stringify(v)}`);
+  });
+
+  test("volumeName and mountArgs: <app>-<volume>, mounted without copying the image's files", () => {
+    assert.equal(volumeName("demo", "data"), "demo-data", "the Docker volume");
+    assert.throws(() => volumeName("demo", "Data"), /^Error: volume "Data" of app "demo": lowercase letters, digits and inner dashes$/, "a bad volume name");
+    assert.throws(() => volumeName("Demo", "data"), /volume "data" of app "Demo"/, "a bad app name");
+    assert.deepEqual(
+      mountArgs([{ volume: "demo-data", path: "/data" }, { volume: "demo-media", path: "/srv/media" }]),
+      ["--mount", "type=volume,source=demo-data,target=/data,volume-nocopy", "--mount", "type=volume,source=demo-media,target=/srv/media,volume-nocopy"],
+      "one --mount per volume",
+    );
+    assert.deepEqual(mountArgs([]), [], "none");
+  });
+
+  test("digestOf, repositoryOf and serverTag: a registry port is not a tag", () => {
+    const digest = `sha256:${"c".repeat(64)}`;
+    assert.equal(digestOf(`registry.example.com:5000/ns/demo@${digest}`), digest, "the digest of a reference");
+    for (const bad of [`sha256:${"C".repeat(64)}`, `sha256:${"c".repeat(63)}`, `${digest}x`, "sha256:"]) {
+      assert.throws(() => digestOf(bad), /is neither sha256:<hex> nor repository@sha256:<hex>/, `not a digest: ${bad}`);
+    }
+    assert.equal(repositoryOf(`registry.example.com:5000/ns/demo:v1@${digest}`), "registry.example.com:5000/ns/demo", "tag and digest dropped");
+    assert.equal(repositoryOf("registry.example.com:5000/ns/demo"), "registry.example.com:5000/ns/demo", "no tag: the port stays");
+    assert.equal(repositoryOf("demo:v1"), "demo", "a short name");
+    assert.equal(serverTag("registry.example.com:5000/ns/demo", `sha256:${"0123456789abcdef".repeat(4)}`), "registry.example.com:5000/ns/demo:0123456789ab", "12 hex digits, after the sha256: prefix");
+  });
+});
+
+describe("docker run: healthcheck forms and the env file", () => {
+  const healthOf = (test: string[]) => {
+    const args = dockerRunArgs(withRole({ healthcheck: { ...web.healthcheck!, test } }), { ...web, healthcheck: { ...web.healthcheck!, test } });
+    const at = args.indexOf("--health-cmd");
+    return at < 0 ? args.filter((a) => a.startsWith("--no-health")) : args.slice(at, at + 10);
+  };
+
+  test("an exec argv is quoted for the container's sh; CMD-SHELL words are joined as written; NONE switches it off", () => {
+    assert.deepEqual(healthOf(["python", "-c", "import sys; sys.exit(0)"]).slice(0, 2), ["--health-cmd", "python -c 'import sys; sys.exit(0)'"], "exec argv, quoted");
+    assert.deepEqual(healthOf(["CMD-SHELL", "curl -f http://x", "|| exit 1"]).slice(0, 2), ["--health-cmd", "curl -f http://x || exit 1"], "CMD-SHELL joined with spaces");
+    assert.deepEqual(healthOf(["CMD", "a b"]).slice(0, 2), ["--health-cmd", "'a b'"], "CMD dropped, the rest quoted");
+    assert.deepEqual(healthOf(["NONE"]), ["--no-healthcheck"], "NONE");
+    assert.deepEqual(healthOf(["python", "x"]).slice(2), ["--health-interval", "10s", "--health-timeout", "3s", "--health-retries", "3", "--health-start-period", "5s"], "the timings in Docker's units");
+  });
+
+  test("renderEnvFile refuses a value that is not a string", () => {
+    assert.throws(() => renderEnvFile({ PORT: 8000 as unknown as string }), /^Error: env var PORT: value must be a string$/, "a number");
+    assert.equal(renderEnvFile({ _A1: "x" }), "_A1=x\n", "an underscore and digits in a name");
+    assert.equal(renderEnvFile({ A: "\uD83D\uDE00" }), "A=\uD83D\uDE00\n", "a surrogate pair (an emoji) is fine");
+    assert.throws(() => renderEnvFile({ A: "\uDE00x" }), /value is not valid Unicode \(lone surrogate\)/, "a lone low surrogate");
+  });
+});
