@@ -26,7 +26,7 @@ export const groups = {
   },
   proxy: {
     mutate: ["components/deploy/proxy/{proxyConfig,proxyContainer,switch,proxyImage,steps}.ts"],
-    testFiles: ["test/deploy/proxy/{proxyConfig,proxyContainer,switch,proxyImage,steps}.test.ts"],
+    testFiles: ["test/deploy/proxy/{proxyConfig,proxyContainer,proxyCommands,switch,switchScripts,proxyImage}.test.ts"],
   },
 };
 

@@ -1,0 +1,95 @@
+// The proxy's commands and files beyond proxyImage.test.ts and proxyConfig.test.ts: the commands
+// run inside the proxy container, labels in its Dockerfile, and the Caddyfile's edge cases.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { HTTP_PORT, HTTPS_PORT, LETS_ENCRYPT_DIRECTORY, publishedPorts, renderCaddyfile, validateProxyConfig } from "../../../components/deploy/proxy/proxyConfig";
+import {
+  ACME_CA_ROOT_FILE, CADDY_STORAGE_DIR, caddyReloadCommand, caddyValidateCommand, NGINX_CONFIG_FILE, nginxReloadCommand, nginxTestCommand, PROXY_DATA_DIR, proxyCommand, renderProxyDockerfile,
+} from "../../../components/deploy/proxy/proxyImage";
+
+const web = { alias: "demo-web", port: 8000 };
+
+describe("commands run in the proxy container", () => {
+  it("Caddy reads a Caddyfile on stdin to check or load it; nginx uses its bind-mounted config", () => {
+    assert.deepEqual(caddyValidateCommand(), ["caddy", "validate", "--config", "-", "--adapter", "caddyfile"], "check without loading");
+    assert.deepEqual(caddyReloadCommand(), ["caddy", "reload", "--config", "-", "--adapter", "caddyfile"], "load through the admin API");
+    assert.deepEqual(nginxReloadCommand(), ["nginx", "-c", "/etc/pydeploy-proxy/nginx.conf", "-s", "reload"], "nginx reload");
+    assert.deepEqual(nginxTestCommand(), ["nginx", "-c", "/etc/pydeploy-proxy/nginx.conf", "-t"], "nginx config test");
+    assert.deepEqual(proxyCommand("nginx"), ["nginx", "-c", "/etc/pydeploy-proxy/nginx.conf", "-g", "daemon off;"], "nginx in the foreground");
+  });
+
+  it("where the proxy keeps its state: all on the /data volume", () => {
+    assert.deepEqual([PROXY_DATA_DIR, CADDY_STORAGE_DIR, ACME_CA_ROOT_FILE, NGINX_CONFIG_FILE], ["/data", "/data/caddy", "/data/acme-ca-root.pem", "/etc/pydeploy-proxy/nginx.conf"], "paths on the volume survive a proxy upgrade");
+  });
+});
+
+describe("renderProxyDockerfile: labels", () => {
+  it("several labels, sorted, quoted, one LABEL over continuation lines; none without labels", () => {
+    const text = renderProxyDockerfile({ baseImage: "python:3.12-slim", proxy: "caddy", labels: { "pydeploy.proxy": "demo", "a.first": 'say "x"' } });
+    assert.match(text, /^LABEL "a\.first"="say \\"x\\"" \\\n {6}"pydeploy\.proxy"="demo"$/m, "sorted keys, escaped values");
+    assert.doesNotMatch(renderProxyDockerfile({ baseImage: "python:3.12-slim", proxy: "caddy" }), /LABEL/, "no LABEL line");
+    assert.doesNotMatch(renderProxyDockerfile({ baseImage: "python:3.12-slim", proxy: "nginx" }), /USER|install -d/, "nginx runs as its image's default user, no Caddy folder");
+  });
+});
+
+describe("renderCaddyfile: edge cases", () => {
+  it("the ports and the default ACME directory", () => {
+    assert.deepEqual([HTTP_PORT, HTTPS_PORT, LETS_ENCRYPT_DIRECTORY], [80, 443, "https://acme-v02.api.letsencrypt.org/directory"], "constants");
+    assert.deepEqual(publishedPorts([{ publishedPort: 10000, upstream: web }, { publishedPort: 9000, upstream: web }]), [9000, 10000], "sorted as numbers");
+  });
+
+  it("a domain without ACME options: Let's Encrypt, no email, no CA root", () => {
+    const text = renderCaddyfile({ sites: [{ domain: "app.example.com", upstream: web }] });
+    assert.match(text, /^\tacme_ca https:\/\/acme-v02\.api\.letsencrypt\.org\/directory\n\}$/m, "Let's Encrypt last in the global block");
+    assert.doesNotMatch(text, /email|acme_ca_root/, "nothing else");
+  });
+
+  it("ACME options without a domain change nothing (no certificate is asked for)", () => {
+    const text = renderCaddyfile({ sites: [{ publishedPort: 8080, upstream: web }], acme: { email: "ops@example.com", directory: "https://ca.example/dir", customCaRoot: true } });
+    assert.doesNotMatch(text, /email|acme_ca/, "no ACME lines");
+  });
+
+  it("retrySeconds: 1 and 300 are accepted, written as lb_try_duration; outside or fractional refused", () => {
+    assert.match(renderCaddyfile({ sites: [{ publishedPort: 8080, upstream: web }], retrySeconds: 1 }), /^\t\tlb_try_duration 1s$/m, "1 s");
+    assert.match(renderCaddyfile({ sites: [{ publishedPort: 8080, upstream: web }], retrySeconds: 300 }), /^\t\tlb_try_duration 300s$/m, "300 s");
+    for (const bad of [301, 1.5]) {
+      assert.throws(() => renderCaddyfile({ sites: [{ publishedPort: 8080, upstream: web }], retrySeconds: bad }), new RegExp(`^Error: retrySeconds must be an integer 1-300, got ${bad}$`), `retrySeconds ${bad}`);
+    }
+  });
+
+  it("validateProxyConfig: exact messages for sites", () => {
+    const cases: [Parameters<typeof validateProxyConfig>[0], string][] = [
+      [{ sites: undefined as never }, "the proxy needs at least one site (an HTTP role with a published port or a domain)"],
+      [{ sites: [{ publishedPort: 80, upstream: undefined as never }] }, "site port 80: upstream alias undefined must be a Docker network alias (lowercase letters, digits, '.', '_', '-')"],
+      [{ sites: [{ publishedPort: 80, upstream: { alias: "-web", port: 1 } }] }, 'site port 80: upstream alias "-web" must be a Docker network alias (lowercase letters, digits, \'.\', \'_\', \'-\')'],
+      [{ sites: [{ publishedPort: 80, upstream: { alias: "web-", port: 1 } }] }, 'site port 80: upstream alias "web-" must be a Docker network alias (lowercase letters, digits, \'.\', \'_\', \'-\')'],
+      [{ sites: [{ publishedPort: 80, upstream: { alias: "web", port: 65536 } }] }, "site port 80: upstream port must be an integer 1-65535, got 65536"],
+      [{ sites: [{ domain: "app.example.com", upstream: { alias: "web", port: 0 } }] }, "site app.example.com: upstream port must be an integer 1-65535, got 0"],
+      [{ sites: [{ publishedPort: 8080, upstream: web }, { publishedPort: 0, upstream: web }] }, "site 2: publishedPort must be an integer 1-65535, got 0"],
+      [{ sites: [{ domain: "a.example.com", upstream: web }, { domain: "App.example.com", upstream: web }] }, 'site 2: domain "App.example.com" must be a lowercase DNS name such as app.example.com'],
+      [{ sites: [{ domain: "x.internal", upstream: web }] }, "site x.internal: an ACME CA issues no certificate for a local name; use a public name"],
+      [{ sites: [{ domain: "a.example.com", upstream: web }, { publishedPort: 443, upstream: { alias: "demo-api", port: 9000 } }] }, "published port 443 (upstream demo-api) is taken by HTTPS: with a domain, 443 serves it and 80 redirects to it"],
+    ];
+    for (const [options, message] of cases) assert.throws(() => validateProxyConfig(options), (err: Error) => err.message === message, message);
+    for (const domain of ["a.b.co", "x-1.example.org", "localhost.example.com", "local.example.com", "my-home.arpa.example"]) {
+      assert.doesNotThrow(() => validateProxyConfig({ sites: [{ domain, upstream: web }] }), `${domain} is a public name`);
+    }
+    for (const domain of ["example", "-a.example.com", "a-.example.com", "a.example.c0m-", "a..example.com", "a.example.com."]) {
+      assert.throws(() => validateProxyConfig({ sites: [{ domain, upstream: web }] }), /must be a lowercase DNS name/, `${domain} is refused`);
+    }
+    for (const alias of ["a", "demo_web.v2", `a${"b".repeat(62)}`]) assert.doesNotThrow(() => validateProxyConfig({ sites: [{ publishedPort: 80, upstream: { alias, port: 1 } }] }), `alias ${alias}`);
+    assert.throws(() => validateProxyConfig({ sites: [{ publishedPort: 80, upstream: { alias: `a${"b".repeat(63)}`, port: 1 } }] }), /must be a Docker network alias/, "64 characters is too long");
+  });
+
+  it("validateProxyConfig: ACME email and directory forms", () => {
+    const site = { domain: "a.example.com", upstream: web };
+    for (const email of ["ops@example.com", "a.b+c@sub.example.org"]) assert.doesNotThrow(() => validateProxyConfig({ sites: [site], acme: { email } }), `email ${email}`);
+    for (const email of ["ops@example", "ops@@example.com", "o ps@example.com", "ops@exa{mple.com", "@example.com", "ops@.com"]) {
+      assert.throws(() => validateProxyConfig({ sites: [site], acme: { email } }), new RegExp(`ACME email ${JSON.stringify(email).replace(/[.+{]/g, "\\$&")} is not an email address`), `email ${email}`);
+    }
+    for (const directory of ["https://ca.example/dir", "https://127.0.0.1:14000/dir"]) assert.doesNotThrow(() => validateProxyConfig({ sites: [site], acme: { directory } }), directory);
+    for (const directory of ["https://", "https://ca.example/a b", "https://ca.example/#x", "ftp://ca.example/", "xhttps://ca.example/"]) {
+      assert.throws(() => validateProxyConfig({ sites: [site], acme: { directory } }), /must be an https:\/\/ URL/, directory);
+    }
+  });
+});
