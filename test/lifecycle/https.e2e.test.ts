@@ -28,7 +28,7 @@ const stack = () =>
     stack: "tls",
     config: {
       "pydeploy:target": "local",
-      "pydeploy:app": { name: APP, path: project.dir, baseImage: BASE_IMAGE, domain: DOMAIN, roles: { web: { ...WEB_ROLE } } },
+      "pydeploy:app": { name: APP, path: project.dir, baseImage: BASE_IMAGE, env: { APP_NAME: APP }, domain: DOMAIN, roles: { web: { ...WEB_ROLE } } },
       "pydeploy:deploy": { remoteDir: path.join(stateDir, "apps"), healthTimeoutSeconds: 20, stopGraceSeconds: 5, acme: { directory: pebble.directoryUrl, caRoot: pebble.listenerCaPem, email: "ops@example.com" } },
     },
   });
@@ -38,8 +38,10 @@ function httpsGet(root: string): Promise<{ status: number; body: string; issuer:
   return new Promise((resolve, reject) => {
     const req = https.get({ host: "127.0.0.1", port: 443, path: "/", servername: DOMAIN, headers: { host: DOMAIN }, ca: root, timeout: 5000 }, (res) => {
       let body = "";
+      // Read now: the socket is gone by the end of the response.
+      const issuer = String((res.socket as TLSSocket).getPeerCertificate().issuer?.CN ?? "");
       res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, issuer: String((res.socket as TLSSocket).getPeerCertificate().issuer?.CN ?? "") }));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, issuer }));
     });
     req.on("timeout", () => req.destroy(new Error("timed out")));
     req.on("error", reject);
