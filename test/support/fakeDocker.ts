@@ -81,11 +81,28 @@ export class FakeDockerHost implements DockerHost {
 
   private lastStdin = "";
 
+  /**
+   * What each `docker load` does, in turn: "ok" loads `image` under the archive's tag, "fail"
+   * exits 1 as a load missing a layer does. The archive itself is read to its end and counted.
+   */
+  loads: { outcome: "ok" | "fail"; tag: string; layers: string[] }[] = [];
+
   async run(argv: Argv, opts: RunOptions = {}): Promise<CommandResult> {
     this.history.push(argv);
     this.lastStdin = typeof opts.stdin === "string" ? opts.stdin : "";
     if (typeof opts.stdin === "string" || Buffer.isBuffer(opts.stdin)) this.bytesSent += Buffer.byteLength(opts.stdin);
-    const result = this.execute(argv);
+    else if (opts.stdin) for await (const chunk of opts.stdin) this.bytesSent += (chunk as Buffer).length;
+    if (argv[1] === "load") {
+      const next = this.loads.shift();
+      if (!next) throw new Error("fake docker: an unexpected docker load");
+      if (next.outcome === "fail") return this.finish(argv, opts, { code: 1, stdout: "", stderr: "open /var/lib/docker/tmp/docker-import-1/blobs/sha256/0: no such file or directory" });
+      this.addImage({ tag: next.tag, app: "demo", layers: next.layers });
+      return this.finish(argv, opts, { code: 0, stdout: `Loaded image: ${next.tag}\n`, stderr: "" });
+    }
+    return this.finish(argv, opts, this.execute(argv));
+  }
+
+  private finish(argv: Argv, opts: RunOptions, result: CommandResult): CommandResult {
     if (result.code !== 0 && !opts.allowFailure) throw new HostCommandError(this.description, argv, result);
     return result;
   }
@@ -264,6 +281,10 @@ export class FakeDockerHost implements DockerHost {
   }
 
   private runContainer(argv: Argv): CommandResult {
+    if (argv.includes("--rm") && argv.includes("--entrypoint") && argv.at(-2) === "-c") {
+      // The ship step's smoke test of a loaded image.
+      return this.findImage(argv.at(-3)!) ? { code: 0, stdout: "", stderr: "" } : { code: 125, stdout: "", stderr: `Unable to find image '${argv.at(-3)}'` };
+    }
     if (argv.includes("--rm") && argv.some((a) => a.startsWith("container:"))) {
       // The switch's drain helper, in the old container's network namespace.
       const c = this.findContainer(argv[argv.findIndex((a) => a.startsWith("container:"))].slice("container:".length));
