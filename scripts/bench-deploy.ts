@@ -245,13 +245,19 @@ async function explainRedeployTime(wallSeconds: number, steps: Record<string, nu
     `the other ${(wallSeconds - stepSum).toFixed(1)} s of ${wallSeconds.toFixed(1)} s: the engine (program run, plan, step processes starting) and the wait for the new version`);
   const image = `pydeploy/${APP}:${STACK}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-bench-deploy-save-"));
+  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
   try {
     const t0 = performance.now();
     await runPiped(["docker", "save", image], ["tar", "-x", "-C", dir]);
     const seconds = (performance.now() - t0) / 1000;
     const bytes = Number((await docker(["image", "inspect", "--format", "{{.Size}}", image])).stdout.trim());
     const t1 = performance.now();
-    await runPiped(["docker", "save", image], ["tail", "-c", "0"]);
+    // Its stdout discarded by the OS (`--output /dev/null` would rename a temp file over /dev/null).
+    const save = spawn("docker", ["save", image], { stdio: ["ignore", "ignore", "pipe"] });
+    let saveErr = "";
+    save.stderr.on("data", (d: Buffer) => (saveErr += d));
+    const saved = await new Promise<number | null>((resolve) => save.on("close", resolve));
+    if (saved !== 0) throw new Error(`docker save ${image} exited ${saved}: ${saveErr.trim()}`);
     const saveOnly = (performance.now() - t1) / 1000;
     console.log(`  deployer: docker save ${image} | tar -x (the whole ${bytesText(bytes)} image, as the ship step saves and unpacks it before sending only the changed layer): ${seconds.toFixed(1)} s; ` +
       `docker save alone, its output discarded: ${saveOnly.toFixed(1)} s`);
