@@ -331,7 +331,8 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
           return `${where}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}${issue.path.length ? "" : ` (known keys: ${Object.keys(stackSchema.shape).join(", ")})`}`;
         }
         const got = !secret && "input" in issue && issue.input !== undefined ? `, got ${describe(issue.input)}` : "";
-        const missing = "input" in issue && issue.input === undefined && issue.code === "invalid_type" ? " (missing)" : "";
+        // Defaults fill every optional key, so an undefined input is a required key left out (a union's too).
+        const missing = "input" in issue && issue.input === undefined ? " (missing)" : "";
         // A bad record key (role, env or volume name): zod says only "Invalid key in record"; the key's own check says what was expected.
         const message = issue.code === "invalid_key" ? issue.issues.map((i) => i.message).join("; ") : issue.message;
         return `${key(issue.path)}: ${message}${missing}${got}`;

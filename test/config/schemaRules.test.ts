@@ -241,10 +241,10 @@ describe("schema integers: the bounds are inclusive, one beyond is refused, frac
 type FormatRule = [string, unknown[], unknown[], RegExp, keyof typeof BASES, string?];
 const FORMAT_RULES: FormatRule[] = [
   ["app.name", ["a", "demo-2", "0demo", "a".repeat(40)], ["-demo", "demo-", "Demo", "de_mo", "de mo", ""], /expected an app name: lowercase letters, digits and inner dashes, got /, "local"],
-  ["app.python", ["3.12", "2.7", "3.12.1", "3.9"], ["4.0", "3", "3.123", "3.12.", "v3.12", "3.12.123", "3.12-slim", "3.x"], /^pydeploy:app\.python: expected a Python version such as 3\.12, got /, "local"],
+  ["app.python", ["3.12", "2.7", "3.12.1", "3.12.10", "3.9"], ["4.0", "3", "3.123", "3.12.", "v3.12", "3.12.123", "3.12-slim", "3.x"], /^pydeploy:app\.python: expected a Python version such as 3\.12, got /, "local"],
   [
     "app.baseImage",
-    ["python:3.12-slim", "registry.cn-hangzhou.aliyuncs.com/library/python:3.12-slim", "localhost:5000/py", `python@sha256:${HEX64}`, `python:3.12-slim@sha256:${HEX64}`, "a.b_c-d/e"],
+    ["python:3.12-slim", "registry.cn-hangzhou.aliyuncs.com/library/python:3.12-slim", "localhost:5000/py", `python@sha256:${HEX64}`, `python:3.12-slim@sha256:${HEX64}`, "a.b_c-d/e", "registry.example.com/my-ns/py_thon.base:3.12"],
     ["Python:3.12", "python:3.12 slim", "python:", ":3.12", "python@sha256:abc", "/python", "python/", "python:-slim", "py..thon", "python:3.12-slim;rm"],
     /^pydeploy:app\.baseImage: expected an image reference such as python:3\.12-slim or registry\.cn-hangzhou\.aliyuncs\.com\/library\/python:3\.12-slim, got /,
     "local",
@@ -255,8 +255,8 @@ const FORMAT_RULES: FormatRule[] = [
   ["app.buildNetwork", ["host", "none", "my_net.1", "n"], ["-net", "host; rm", "net work", "", "_net"], /^pydeploy:app\.buildNetwork: expected default, host, none or the name of a Docker network, got /, "local"],
   ["app.workdir", ["/app", "/srv/my-app_1.0", "/"], ["app", "/app dir", "/app$HOME", " /app"], /^pydeploy:app\.workdir: expected an absolute path such as \/app, got /, "local"],
   ["app.mode", ["single", "roles"], ["multi", "Single"], /^pydeploy:app\.mode: expected roles \(one container per process\) or single \(one container, generated entrypoint\), got /, "local"],
-  ["app.domain", ["app.example.com", "x-1.example.org", "a.b.co", "local.example.com", "localhost.example.com"], ["App.example.com", "example", "app.example.com.", "app..example.com", "-app.example.com", "app-.example.com", "app.example.1com", "app.example.c-", "app.example.com/x"], /^pydeploy:app\.domain: expected a lowercase domain name such as app\.example\.com, got /, "local"],
-  ["app.domain", [], ["app.local", "my.localhost", "x.internal", "a.home.arpa", "localhost.local"], /^pydeploy:app\.domain: expected a public name: ACME certificate authorities do not issue for local names, got /, "local"],
+  ["app.domain", ["app.example.com", "x-1.example.org", "a.b.co", "app.example.x", "local.example.com", "localhost.example.com"], ["App.example.com", "example", "app.example.com.", "app..example.com", "-app.example.com", "app-.example.com", "app.example.1com", "app.example.c-", "app.example.com/x"], /^pydeploy:app\.domain: expected a lowercase domain name such as app\.example\.com, got /, "local"],
+  ["app.domain", [], ["app.local", "my.localhost", "x.internal", "a.home.arpa", "home.arpa", "localhost.local"], /^pydeploy:app\.domain: expected a public name: ACME certificate authorities do not issue for local names, got /, "local"],
   ["deploy.ship", ["copy"], ["scp", "Copy"], /^pydeploy:deploy\.ship: expected copy \(docker save \+ scp\) or registry \(push and pull\), got /, "local"],
   ["deploy.logMaxSize", ["10m", "1k", "100g", "20m"], ["10", "0m", "10M", "10mb", "m", "10 m", "01m"], /^pydeploy:deploy\.logMaxSize: expected a size such as 10m, got /, "local"],
   ["deploy.dockerMirror", ["http://mirror.example/docker-ce", "https://mirror.example:8443/docker-ce"], ["ftp://mirror.example", "mirror.example", "httpx://mirror.example", "xhttp://mirror.example", "https://"], /^pydeploy:deploy\.dockerMirror: expected an http\(s\) URL, got /, "local"],
@@ -264,7 +264,7 @@ const FORMAT_RULES: FormatRule[] = [
   ["deploy.remoteDir", [".pydeploy", "/opt/pydeploy", "apps/pd", "_x", "a"], ["~/apps", "../x", "pd dir", "", "-x", "$HOME/x"], /^pydeploy:deploy\.remoteDir: expected a path such as \.pydeploy \(relative to the SSH user's home\) or \/opt\/pydeploy, got /, "local"],
   ["deploy.platform", ["linux/amd64", "linux/arm64", "linux/arm/v7", "linux/386", "linux/ppc64le", "linux/s390x"], ["linux/arm", "amd64", "linux/amd64/v2", "windows/amd64", "xlinux/amd64"], /^pydeploy:deploy\.platform: expected a platform such as linux\/amd64 or linux\/arm64, got /, "local"],
   ["deploy.acme.email", ["ops@example.com"], ["ops", "ops@"], /^pydeploy:deploy\.acme\.email: expected an email address for the ACME account, got /, "local"],
-  ["deploy.acme.directory", ["https://acme.example/directory"], ["http://acme.example/directory", "acme.example"], /^pydeploy:deploy\.acme\.directory: expected the https:\/\/ URL of an ACME directory, got /, "local"],
+  ["deploy.acme.directory", ["https://acme.example/directory"], ["http://acme.example/directory", "acme.example", "xhttps://acme.example/directory", "httpsx://acme.example/directory"], /^pydeploy:deploy\.acme\.directory: expected the https:\/\/ URL of an ACME directory, got /, "local"],
   [
     "deploy.acme.caRoot",
     ["-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", "  -----BEGIN CERTIFICATE-----\nMIIB\nAAAA\n-----END CERTIFICATE-----"],
@@ -276,11 +276,12 @@ const FORMAT_RULES: FormatRule[] = [
   ["environment", ["development", "production"], ["staging", "prod"], /^pydeploy:environment: expected development or production, got /, "local"],
   ["target", ["local"], ["cloud", "Local"], /^pydeploy:target: expected local \(this machine's Docker\), existing \(a server you have\) or alicloud \(a new ECS server\), got /, "local"],
   ["registry.server", ["registry.cn-hangzhou.aliyuncs.com", "localhost:5000", "r"], ["Registry.example", "https://registry.example", "reg:", "-reg", "reg-", "reg:123456"], /^pydeploy:registry\.server: expected a registry host such as registry\.cn-hangzhou\.aliyuncs\.com, got /, "local"],
-  ["registry.repository", ["team/demo", "a/b/c", "my-ns/demo_app.v2"], ["demo", "Team/demo", "team/", "/demo", "team//demo", "team/-demo"], /^pydeploy:registry\.repository: expected namespace\/name, e\.g\. my-namespace\/demo, got /, "local"],
+  ["registry.repository", ["team/demo", "a/b/c", "my-ns/demo_app.v2"], ["demo", "Team/demo", "team/", "/demo", "team//demo", "team/-demo", "team/demo:v1"], /^pydeploy:registry\.repository: expected namespace\/name, e\.g\. my-namespace\/demo, got /, "local"],
   ["server.instanceType", ["ecs.t6-c1m2.large", "ecs.g7.large", "ecs.g7.2xlarge"], ["t6.large", "ecs.g7", "ecs.G7.large", "ecs.g7.large.x", "xecs.g7.large", "ecs.g7-.large", "ecs.g7.large-"], /^pydeploy:server\.instanceType: expected an ECS instance type such as ecs\.t6-c1m2\.large, got /, "alicloud"],
   ["server.imageId", ["ubuntu_22_04_x64_20G_alibase_20240508.vhd", "m-bp1abc", "Ubuntu_22.vhd"], ["ubuntu 22.04", "m-", "M-bp1", "m-BP1", "ubuntu.vhd.x", "_ubuntu.vhd", "ubuntu_.vhd", "xm-bp1", "ubuntu.vhdx"], /^pydeploy:server\.imageId: expected an ECS image id such as ubuntu_22_04_x64_20G_alibase_20240508\.vhd or m-bp1\.\.\., got /, "alicloud"],
   ["server.zoneId", ["cn-hangzhou-h", "us-west-1a", "ap-southeast1"], ["cn", "CN-hangzhou-h", "cnx-hangzhou", "cn-hangzhou-", "c-hangzhou", "cn-hang_zhou", " cn-hangzhou-h"], /^pydeploy:server\.zoneId: expected a zone id such as cn-hangzhou-h, got /, "alicloud"],
   ["server.vpcId", ["vpc-bp1abc"], ["vpc-", "VPC-bp1", "vpc-BP1", "xvpc-bp1", "vpc-bp1 "], /^pydeploy:server\.vpcId: expected a VPC id such as vpc-bp1\.\.\., got /, "alicloud"],
+  ["server.vswitchId", ["vsw-bp1abc"], ["vsw-", "VSW-bp1", "xvsw-bp1", "vsw-bp1-", "vsw-bp1 "], /^pydeploy:server\.vswitchId: expected a vSwitch id such as vsw-bp1\.\.\., got /, "alicloud"],
   ["server.securityGroupId", ["sg-bp1abc"], ["sg-", "SG-bp1", "sg-bp1_x", "xsg-bp1"], /^pydeploy:server\.securityGroupId: expected a security group id such as sg-bp1\.\.\., got /, "alicloud"],
   ["server.vpcCidr", ["172.16.0.0/12"], ["10.0.0.0", "10.0.0.0/33", "everyone"], /^pydeploy:server\.vpcCidr: expected an IPv4 CIDR such as 203\.0\.113\.0\/24, got /, "alicloud"],
   ["server.systemDisk.category", ["cloud_efficiency", "cloud_ssd", "cloud_auto", "cloud_essd"], ["cloud", "ESSD"], /^pydeploy:server\.systemDisk\.category: expected cloud_essd, cloud_efficiency, cloud_ssd or cloud_auto, got /, "alicloud"],
@@ -292,19 +293,24 @@ const FORMAT_RULES: FormatRule[] = [
   ["host.user", ["deploy", "_x", "a-b_1"], ["Deploy", "1user", "us er", "user!"], /^pydeploy:host\.user: expected a Unix user name, got /, "existing"],
 ];
 
+/** Keys that are only accepted with another key set: what that other key is set to. */
+const COMPANIONS: Record<string, (v: Values) => Values> = {
+  "registry.server": (v) => withRegistry(v),
+  "registry.repository": (v) => withRegistry(v),
+  "server.publicKey": (v) => ({ ...v, sshPrivateKey: KEY }),
+  "server.vswitchId": (v) => withKey(v, "server.vpcId", "vpc-bp1"),
+  // A domain takes no publish port: the web keeps only its port.
+  "app.domain": (v) => withKey(v, "app.roles.web", { command: ["python", "-m", "demo.web"], port: 8000 }),
+};
+function withRegistry(v: Values): Values {
+  return { ...v, registry: { server: "registry.example.com", username: "me", repository: "team/demo", ...(v.registry as object) }, registryPassword: "pw" };
+}
+
 describe("schema formats: what each string key accepts and refuses, and the message", () => {
   for (const [key, good, bad, message, target, problemKey] of FORMAT_RULES) {
     it(`${key}: ${message.source.slice(0, 60)}`, () => {
       const base = BASES[target]();
-      // Keys that need a companion to be accepted: a registry needs its password, a public key its private key.
-      const companion = (v: Values): Values =>
-        key.startsWith("registry.")
-          ? { ...v, registry: { server: "registry.example.com", username: "me", repository: "team/demo", ...(v.registry as object) }, registryPassword: "pw" }
-          : key === "server.publicKey"
-            ? { ...v, sshPrivateKey: KEY }
-            : key === "app.domain"
-              ? withKey(v, "app.roles.web", { command: ["python", "-m", "demo.web"], port: 8000 })
-              : v;
+      const companion = COMPANIONS[key] ?? ((v: Values) => v);
       for (const value of good) {
         const c = accepted(companion(withKey(base, key, value)));
         assert.ok(c, `${key} accepts ${JSON.stringify(value)}`);
@@ -397,7 +403,7 @@ describe("schema records, lists and objects", () => {
     const vol = (name: string, v: Values) => ({ app: { ...validApp(), volumes: { [name]: v } } });
     assert.deepEqual(accepted(vol("data", { path: "/data", roles: ["web"] })).app.volumes, { data: { path: "/data", roles: ["web"] } }, "a volume");
     for (const path of ["/data", "/var/lib/app", "/a"]) assert.equal(accepted(vol("data", { path })).app.volumes.data.path, path, `path ${path}`);
-    for (const path of ["data", "/data/", "/", "/da ta", "//"]) refused(vol("data", { path }), "pydeploy:app.volumes.data.path", /expected an absolute container path such as \/data/);
+    for (const path of ["data", "x/data", "/data/", "/", "/da ta", "//"]) refused(vol("data", { path }), "pydeploy:app.volumes.data.path", /expected an absolute container path such as \/data/);
     refused(vol("a".repeat(31), { path: "/data" }), `pydeploy:app.volumes.${"a".repeat(31)}`, /expected a volume name of at most 30 characters/);
     assert.ok(accepted(vol("a".repeat(30), { path: "/data" })).app.volumes["a".repeat(30)], "30 characters");
     refused(vol("Data", { path: "/data" }), "pydeploy:app.volumes.Data", /expected a volume name: lowercase letters/);
@@ -581,5 +587,74 @@ describe("checkSemantics: problems and warnings that span keys", () => {
 
   it("a variable in both app.env and secretEnv names the project's own key", () => {
     refused({ ...BASES.local(), app: { ...validApp(), env: { TOKEN: "x" } }, secretEnv: { TOKEN: "y" } }, "shop:secretEnv.TOKEN", /^shop:secretEnv\.TOKEN: is also set in shop:app\.env; keep each variable in one place$/, { project: "shop" });
+  });
+});
+
+describe("conversions and messages that only a wrong implementation would change (mutation survivors, issue 11)", () => {
+  it("a list is not a number, though its one element is digits; a boolean is not a memory size", () => {
+    refused(withKey(BASES.local(), "app.roles.web.port", [8000]), "pydeploy:app.roles.web.port", /^pydeploy:app\.roles\.web\.port: expected a port from 1 to 65535, got \[8000\]$/);
+    refused(withKey(BASES.alicloud(), "server.memoryGb", true), "pydeploy:server.memoryGb", /^pydeploy:server\.memoryGb: expected GiB of memory, e\.g\. 4, got true$/);
+    refused(withKey(BASES.alicloud(), "server.memoryGb", " "), "pydeploy:server.memoryGb", /^pydeploy:server\.memoryGb: expected GiB of memory, e\.g\. 4, got " "$/);
+  });
+
+  it("\"true\" and \"false\" strings are booleans with their meaning", () => {
+    assert.equal(accepted(withKey(BASES.local(), "deploy.removeVolumesOnDestroy", "true")).deploy.removeVolumesOnDestroy, true, '"true" is true');
+    assert.equal(accepted(withKey(BASES.local(), "deploy.removeVolumesOnDestroy", "false")).deploy.removeVolumesOnDestroy, false, '"false" is false');
+    assert.equal(accepted(withKey(BASES.alicloud(), "server.deletionProtection", "true")).server?.deletionProtection, true, "deletion protection on");
+    assert.equal(accepted(withKey(BASES.local(), "app.roles.web.proxy", "false")).app.roles[0].proxy, false, 'proxy: "false" keeps the role off the proxy');
+  });
+
+  it("a value of the wrong type says what was expected: a domain, a host key, null", () => {
+    refused(withKey(BASES.local(), "app.domain", 5), "pydeploy:app.domain", /^pydeploy:app\.domain: expected a domain name such as app\.example\.com, got 5$/);
+    refused(withKey(BASES.existing(), "host.hostKey", 5), "pydeploy:host.hostKey", /^pydeploy:host\.hostKey: expected a host key line such as "ssh-ed25519 AAAAC3Nza…", got 5$/);
+    refused(withKey(BASES.local(), "app.name", null), "pydeploy:app.name", /^pydeploy:app\.name: expected an app name, got null$/);
+    refused({ ...BASES.existing(), host: {} }, "pydeploy:host.address", /^pydeploy:host\.address: expected a host name or IP address \(missing\)$/);
+  });
+
+  it("a bad record key reports every check it fails, joined by ;", () => {
+    const name = "A".repeat(31);
+    refused(
+      { app: { ...validApp(), volumes: { [name]: { path: "/data" } } } },
+      `pydeploy:app.volumes.${name}`,
+      /: expected a volume name of at most 30 characters; expected a volume name: lowercase letters, digits and inner dashes, got "A{31}"$/,
+    );
+  });
+
+  it("ConfigError: one message listing every problem on its own line, named ConfigError", () => {
+    try {
+      parseStackConfig(raw({ app: { ...validApp(), name: "Bad" }, target: "cloud" }));
+      assert.fail("the config was accepted");
+    } catch (err) {
+      assert.ok(err instanceof ConfigError, `a ConfigError, got ${err}`);
+      assert.equal(err.name, "ConfigError", "its name");
+      assert.equal(
+        err.message,
+        'invalid stack configuration:\n  - pydeploy:target: expected local (this machine\'s Docker), existing (a server you have) or alicloud (a new ECS server), got "cloud"\n  - pydeploy:app.name: expected an app name: lowercase letters, digits and inner dashes, got "Bad"',
+        "the message",
+      );
+    }
+  });
+
+  it("app.domain with several port roles: one problem, no guess at which role meant it", () => {
+    const values = { ...BASES.local(), app: { ...validApp(), domain: "app.example.com", roles: { web: { command: ["run"], port: 8000, publish: 8080 }, api: { command: ["api"], port: 9000 } } } };
+    assert.deepEqual(problemsOf(values), ["pydeploy:app.domain: applies to the one role with a port, but roles web, api have ports: set app.roles.<role>.domain instead"], "only the app.domain problem");
+  });
+
+  it("single mode: roles without a port share nothing", () => {
+    const c = accepted({ ...BASES.local(), app: { ...validApp(), mode: "single", roles: { web: { command: ["run"], port: 8000 }, worker: { command: ["work"] }, beat: { command: ["beat"] } } } });
+    assert.deepEqual(c.app.roles.map((r) => r.name), ["web", "worker", "beat"], "two roles without a port are fine");
+  });
+
+  it("the region must be a string of the region's form", () => {
+    refused(BASES.alicloud(), "alicloud:region", /^alicloud:region: expected the Alibaba Cloud region.*, got \["cn-hangzhou"\]$/, { providerConfig: { "alicloud:region": ["cn-hangzhou"] } });
+    refused(BASES.alicloud(), "alicloud:region", /got "ccn-hangzhou"$/, { providerConfig: { "alicloud:region": "ccn-hangzhou" } });
+  });
+
+  it("CIDR arithmetic: /0 keeps no host bits; a vSwitch block may equal the VPC's but not exceed it, for any prefix length", () => {
+    refused(withKey(BASES.alicloud(), "server.sshAllowedCidrs", ["10.0.0.0/0"]), "pydeploy:server.sshAllowedCidrs.0", /expected a network address: 10\.0\.0\.0\/0 has host bits set, write 0\.0\.0\.0\/0/);
+    refused(withKey(BASES.alicloud(), "server.vswitchCidr", "172.16.0.0/12"), "pydeploy:server.vswitchCidr", /expected a block inside server\.vpcCidr \(172\.16\.0\.0\/16\), got 172\.16\.0\.0\/12$/);
+    assert.ok(accepted(withKey(BASES.alicloud(), "server.vswitchCidr", "172.16.0.0/16")).server, "the whole VPC as one vSwitch");
+    assert.ok(accepted(withKey(withKey(BASES.alicloud(), "server.vpcCidr", "10.0.0.0/8"), "server.vswitchCidr", "10.200.0.0/16")).server, "a /16 inside a /8");
+    refused(withKey(withKey(BASES.alicloud(), "server.vpcCidr", "10.0.0.0/8"), "server.vswitchCidr", "11.0.0.0/16"), "pydeploy:server.vswitchCidr", /expected a block inside server\.vpcCidr \(10\.0\.0\.0\/8\)/);
   });
 });

@@ -91,3 +91,64 @@ describe("reading a stack file", () => {
     });
   });
 });
+
+describe("reading a stack file: edge cases (issue 11)", () => {
+  const project = (files: Record<string, string>, fn: (dir: string) => void) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-stackfile-"));
+    try {
+      for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+      fs.mkdirSync(path.join(dir, "app"));
+      fs.writeFileSync(path.join(dir, "app", "requirements.txt"), "");
+      fn(dir);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const APP = "  pydeploy:app: {name: svc, path: app, roles: {web: {command: [python, -m, svc], port: 8000}}}\n";
+
+  it("a Pulumi.yaml without a name is refused, naming the file", () => {
+    for (const text of ["", "runtime: nodejs\n"]) {
+      project({ "Pulumi.yaml": text, "Pulumi.test.yaml": `config:\n${APP}` }, (dir) => {
+        assert.throws(() => readStackFile(dir, "test"), (err: Error) => err.message === `${path.join(dir, "Pulumi.yaml")}: expected a project name`, `Pulumi.yaml ${JSON.stringify(text)}`);
+      });
+    }
+  });
+
+  it("the known stacks are the Pulumi.<stack>.yaml files only; none when there are none", () => {
+    project({ "Pulumi.yaml": "name: pydeploy\n", "Pulumi.a.yaml": "", "Pulumi.b.yaml": "", "xPulumi.c.yaml": "", "Pulumi.d.yaml.bak": "", "README.md": "" }, (dir) => {
+      const message = (() => {
+        try {
+          readStackFile(dir, "nosuch");
+        } catch (err) {
+          return (err as Error).message;
+        }
+        assert.fail("a missing stack file was accepted");
+      })();
+      const known = /; known stacks: (.*)$/.exec(message)?.[1].split(", ").sort();
+      assert.deepEqual(known, ["a", "b"], `the two stack files, comma-separated: ${message}`);
+    });
+    project({ "Pulumi.yaml": "name: pydeploy\n" }, (dir) => {
+      assert.throws(() => readStackFile(dir, "dev"), /; known stacks: none$/, "no stack file at all");
+    });
+  });
+
+  it("only an object whose one key is `secure` is a secret: a map with a key named secure stays a map; lists are searched too", () => {
+    const yaml = [
+      "config:",
+      "  pydeploy:app:",
+      "    name: svc",
+      "    path: app",
+      "    env: {secure: not-a-secret, OTHER: x}",
+      "    roles:",
+      "      web:",
+      "        command: [python, {secure: v1:abcdef}]",
+      "        port: 8000",
+      "",
+    ].join("\n");
+    project({ "Pulumi.yaml": "name: pydeploy\n", "Pulumi.test.yaml": yaml }, (dir) => {
+      const c = loadStackFile(dir, "test");
+      assert.deepEqual(c.app.env, { secure: "not-a-secret", OTHER: "x" }, "a variable named secure is a plain value");
+      assert.deepEqual(c.app.roles[0].command, ["python", "(encrypted in the stack file)"], "a secure value inside a list gets the stand-in");
+    });
+  });
+});
