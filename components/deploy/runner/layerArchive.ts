@@ -62,8 +62,7 @@ export async function unpackSave(save: Readable): Promise<SavedImage> {
     if (diffIds.length !== manifest[0].Layers.length) throw new Error(`docker save: ${manifest[0].Layers.length} layers, but the config lists ${diffIds.length}`);
     const layers: SavedLayer[] = [];
     for (const [i, layerPath] of manifest[0].Layers.entries()) {
-      const file = path.join(dir, `layer-${i}.tar`);
-      const { digest, size } = await uncompressedCopy(path.join(raw, layerPath), file);
+      const { file, digest, size } = await uncompressedLayer(path.join(raw, layerPath), path.join(dir, `layer-${i}.tar`));
       if (digest !== diffIds[i]) throw new Error(`docker save: layer ${i} (${layerPath}) is ${digest}, not the config's ${diffIds[i]}`);
       layers.push({ diffId: digest, size, file });
     }
@@ -74,27 +73,32 @@ export async function unpackSave(save: Readable): Promise<SavedImage> {
   }
 }
 
-/** Copies a layer blob uncompressed, hashing what it writes. */
-async function uncompressedCopy(source: string, target: string): Promise<{ digest: string; size: number }> {
+/**
+ * The layer as an uncompressed tar on disk, hashed: a plain tar is used where it lies (an image
+ * is mostly one big base layer: no second copy); a gzip'd blob is unpacked to `target`.
+ */
+async function uncompressedLayer(source: string, target: string): Promise<{ file: string; digest: string; size: number }> {
   const head = Buffer.alloc(2);
   const fd = fs.openSync(source, "r");
   fs.readSync(fd, head, 0, 2, 0);
   fs.closeSync(fd);
   const hash = createHash("sha256");
   let size = 0;
-  const input: Readable = head.equals(GZIP_MAGIC) ? fs.createReadStream(source).pipe(createGunzip()) : fs.createReadStream(source);
-  await pipeline(
-    input,
-    async function* (chunks: AsyncIterable<Buffer>) {
+  const count = (chunk: Buffer) => {
+    hash.update(chunk);
+    size += chunk.length;
+  };
+  if (head.equals(GZIP_MAGIC)) {
+    await pipeline(fs.createReadStream(source), createGunzip(), async function* (chunks: AsyncIterable<Buffer>) {
       for await (const chunk of chunks) {
-        hash.update(chunk);
-        size += chunk.length;
+        count(chunk);
         yield chunk;
       }
-    },
-    fs.createWriteStream(target),
-  );
-  return { digest: `sha256:${hash.digest("hex")}`, size };
+    }, fs.createWriteStream(target));
+    return { file: target, digest: `sha256:${hash.digest("hex")}`, size };
+  }
+  for await (const chunk of fs.createReadStream(source)) count(chunk as Buffer);
+  return { file: source, digest: `sha256:${hash.digest("hex")}`, size };
 }
 
 /**

@@ -78,18 +78,27 @@ export async function runRelease(host: DockerHost, spec: ReleaseSpec, o: Release
   // Before any role switches: a failure here leaves the running version alone.
   if (o.releaseCommand) await runReleaseStepCommand(host, spec, o.releaseCommand, o);
   const proxy = o.proxy ? await ensureProxy(host, spec, o.proxy.spec, o.proxy.appDir, o.log) : undefined;
+  const others = spec.roles.filter((r) => r.upstreams.length === 0);
   try {
-    // Every new container passes its gate before any traffic moves to one of them.
-    for (const role of spec.roles) await bootRole(host, spec, role, undo, o);
-    for (const role of proxied) await switchTraffic(host, spec, role, proxy!, undo.switched, o);
+    // Serving roles first: each new container passes its gate while the old one still serves.
+    for (const role of proxied) await bootRole(host, spec, role, undo, o);
+    // Then, side by side: their traffic moves over, and the other roles (in order) switch.
+    const outcomes = await Promise.allSettled([
+      (async () => {
+        for (const role of proxied) await switchTraffic(host, spec, role, proxy!, undo.switched, o);
+      })(),
+      (async () => {
+        for (const role of others) await bootRole(host, spec, role, undo, o);
+      })(),
+    ]);
+    const failed = outcomes.find((x): x is PromiseRejectedResult => x.status === "rejected");
+    if (failed) throw failed.reason;
   } catch (err) {
     await rollBack(host, spec, undo, o, proxy);
     throw err;
   }
   o.log(`release ${spec.version} of ${spec.app} is live: ${names.join(" ")}`);
-  await tidyUp("stop the containers of dropped roles", () => stopDroppedRoles(host, spec, o), o);
-  await tidyUp("remove old containers", () => removeOldContainers(host, spec, o), o);
-  if (proxy) await tidyUp("take stopped containers off the proxy network", async () => detachStopped(host, await appContainers(host, spec.app), proxy), o);
+  await tidyUp("tidy up old containers", () => tidyContainers(host, spec, o, proxy), o);
   await tidyUp("prune old images", () => pruneImages(host, spec, o), o);
   return { version: spec.version, containers: names };
 }
@@ -202,7 +211,7 @@ async function gate(host: DockerHost, name: string, role: RoleSpec, o: ReleaseOp
     if (elapsed() >= timeout) {
       return gateFailed(host, name, role, what, `timed out${lastAnswer ? `, last answer: ${lastAnswer}` : ""}`, o);
     }
-    await new Promise((r) => setTimeout(r, o.pollMs ?? 1000));
+    await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
   }
   o.log(`role ${role.role}: ${name} passed ${what}`);
 }
@@ -240,20 +249,20 @@ async function tidyUp(what: string, f: () => Promise<void>, o: ReleaseOptions): 
   }
 }
 
-async function stopDroppedRoles(host: DockerHost, spec: ReleaseSpec, o: ReleaseOptions): Promise<void> {
+/**
+ * After a successful release: roles the app no longer has are stopped; per role the newest
+ * stopped container is the rollback and older ones go; stopped containers leave the proxy network.
+ */
+async function tidyContainers(host: DockerHost, spec: ReleaseSpec, o: ReleaseOptions, proxy: Proxy | undefined): Promise<void> {
   const roles = new Set(spec.roles.map((r) => r.role));
-  const dropped = (await appContainers(host, spec.app)).filter((c) => c.running && !roles.has(c.role ?? ""));
-  for (const c of dropped) {
-    o.log(`stopping ${c.name}: role ${c.role} is no longer part of the app`);
-    await host.run(stopContainers([c.name], spec.stopGraceSeconds));
+  let all = await appContainers(host, spec.app);
+  const dropped = all.filter((c) => c.running && !roles.has(c.role ?? ""));
+  for (const c of dropped) o.log(`stopping ${c.name}: role ${c.role} is no longer part of the app`);
+  if (dropped.length) {
+    await host.run(stopContainers(dropped.map((c) => c.name), spec.stopGraceSeconds));
+    all = await appContainers(host, spec.app);
   }
-}
-
-/** Per role, the newest stopped container is the rollback; older ones go. */
-async function removeOldContainers(host: DockerHost, spec: ReleaseSpec, o: ReleaseOptions): Promise<void> {
-  const stopped = (await appContainers(host, spec.app))
-    .filter((c) => !c.running)
-    .sort((a, b) => Date.parse(b.finishedAt) - Date.parse(a.finishedAt));
+  const stopped = all.filter((c) => !c.running).sort((a, b) => Date.parse(b.finishedAt) - Date.parse(a.finishedAt));
   const kept = new Set<string>();
   const old: ContainerInfo[] = [];
   for (const c of stopped) {
@@ -263,6 +272,7 @@ async function removeOldContainers(host: DockerHost, spec: ReleaseSpec, o: Relea
   }
   for (const c of old) o.log(`removing old container ${c.name}`);
   if (old.length) await host.run(removeContainers(old.map((c) => c.name)));
+  if (proxy) await detachStopped(host, stopped.filter((c) => !old.includes(c)), proxy);
 }
 
 /** Keeps `keepImages` app images: the running one, every one a container uses, then the newest. */
