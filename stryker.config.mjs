@@ -14,19 +14,21 @@ export const groups = {
       "components/image/{dockerfile,dockerignore,entrypoint,healthProbe,buildFiles,requirementsFiles,pyproject,dependencySource,pipIndex,proxyBuildFiles}.ts",
     ],
     testFiles: [
-      "test/image/{dockerfile,dockerignore,entrypoint,healthProbe,dependencySource,pyproject,requirementsFiles,buildFiles,pipIndex}.test.ts",
+      "test/image/{dockerfile,dockerignore,dependencySource,pyproject,requirementsFiles,buildFiles,pipIndex}.test.ts",
+      "test/image/{entrypoint,healthProbe}.script.test.ts",
     ],
   },
   deploy: {
     mutate: ["components/deploy/{containerSpec,roles,spec,dockerCommands,gateProbe}.ts"],
     testFiles: [
-      "test/deploy/{containerSpec,containerSettings,roles,rolesConfig,spec,specContract,dockerCommands,gateProbe}.test.ts",
+      "test/deploy/{containerSpec,containerSettings,roles,rolesConfig,spec,specContract,dockerCommands}.test.ts",
+      "test/deploy/gateProbe.script.test.ts",
       "test/deploy/runner/release*.test.ts",
     ],
   },
   proxy: {
     mutate: ["components/deploy/proxy/{proxyConfig,proxyContainer,switch,proxyImage,steps}.ts"],
-    testFiles: ["test/deploy/proxy/{proxyConfig,proxyContainer,proxyCommands,switch,switchScripts,proxyImage}.test.ts"],
+    testFiles: ["test/deploy/proxy/{proxyConfig,proxyContainer,proxyCommands,switch,proxyImage}.test.ts", "test/deploy/proxy/switchScripts.script.test.ts"],
   },
 };
 

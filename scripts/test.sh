@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Usage: scripts/test.sh [unit|all]   (npm test = all, npm run test:unit = unit)
-# Type-check, lint the tests (every assert.ok has a message), then run the tests in three
-# parts and say how long each took:
-#   unit         *.test.ts            no Docker engine, in parallel, 60 s per test
+# Type-check, lint the tests (every assert.ok has a message), then run the tests in parts and
+# say how long each took:
+#   unit         *.test.ts              pure TypeScript in this process, in parallel, 60 s per test
+#   mocks        *.mock.test.ts         the Pulumi program and components under Pulumi's mocks
+#   scripts      *.script.test.ts       generated scripts and the CLI run by bash, dash, python3, shellcheck
 #   integration  *.integration.test.ts  the local Docker engine, one file at a time
-#   e2e          *.e2e.test.ts        Docker-in-Docker servers over SSH, one file at a time
+#   e2e          *.e2e.test.ts          Docker-in-Docker servers over SSH, one file at a time
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,9 +34,14 @@ files() { # suffix-pattern [exclude-pattern...]
   find "${args[@]}" | sort
 }
 
-mapfile -t unit < <(files '*.test.ts' '*.integration.test.ts' '*.e2e.test.ts')
+mapfile -t unit < <(files '*.test.ts' '*.mock.test.ts' '*.script.test.ts' '*.integration.test.ts' '*.e2e.test.ts')
 timed unit node --import tsx --test --test-reporter=spec --test-concurrency=2 --test-timeout=60000 "${unit[@]}"
 [ "$part" = unit ] && exit 0
+
+mapfile -t mocks < <(files '*.mock.test.ts')
+timed mocks node --import tsx --test --test-reporter=spec --test-concurrency=2 --test-timeout=120000 "${mocks[@]}"
+mapfile -t scripts < <(files '*.script.test.ts')
+timed scripts node --import tsx --test --test-reporter=spec --test-concurrency=2 --test-timeout=120000 "${scripts[@]}"
 
 bash scripts/ensure-base-image.sh
 mapfile -t integration < <(files '*.integration.test.ts')

@@ -227,7 +227,7 @@ describe("renderDockerfile", () => {
     assert.equal(hc.length, 1);
     const m = /^HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=4 CMD (\[.*\])$/.exec(hc[0]);
     assert.ok(m, hc[0]);
-    // The probe's own behaviour is tested in healthProbe.test.ts; here: the image's python runs it with this role's port, path and timeout.
+    // The probe's own behaviour is tested in healthProbe.script.test.ts; here: the image's python runs it with this role's port, path and timeout.
     const probe = JSON.parse(m[1]) as string[];
     assert.deepEqual(probe.slice(0, 2), ["python", "-c"], "exec form: the venv's python, no shell");
     assert.match(probe[2], /HTTPConnection\("127\.0\.0\.1", 8000, timeout=3\)/, "the web's port and the healthcheck timeout");

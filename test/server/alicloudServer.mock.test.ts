@@ -351,7 +351,7 @@ describe("SSH host key and cloud-init", () => {
     assert.ok(document.startsWith("#cloud-config\n"), `a cloud-config document, got ${document.slice(0, 40)}`);
     const doc = parse(document);
     assert.deepEqual(doc.ssh_keys, { ed25519_private: MOCK_PRIVATE_KEY_OPENSSH, ed25519_public: MOCK_HOST_KEY }, "the generated host key pair");
-    // What the script does is tested in dockerInstall.test.ts; here: it is the install script, for these mirrors.
+    // What the script does is tested in dockerInstall.script.test.ts; here: it is the install script, for these mirrors.
     const script = doc.write_files[0].content as string;
     assert.ok(script.startsWith("#!/bin/bash\n# pydeploy cloud-init: install and start Docker."), `the Docker install script, got ${script.slice(0, 60)}`);
     assert.match(script, /^pydeploy_mirror='https:\/\/mirrors\.cloud\.aliyuncs\.com\/docker-ce'$/m, "Docker CE from the given (in-VPC) mirror");
