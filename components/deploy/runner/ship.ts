@@ -82,7 +82,11 @@ async function builtImage(deployer: DockerHost, wanted: ShipImage): Promise<Imag
  * If that load or its verification fails (a layer evicted meanwhile, say), every layer goes.
  */
 async function copy(host: DockerHost, deployer: DockerHost, local: ImageInfo, tag: string, log: (line: string) => void): Promise<void> {
-  const skip = presentPrefix(local.layers, await hostImageLayers(host));
+  // The host is asked while the deployer saves (settled here: a rejection is read after the save).
+  const onHost = hostImageLayers(host).then(
+    (layers) => ({ layers }),
+    (error: Error) => ({ error }),
+  );
   // Saved under the server tag, so the host's load names it the same on either image store.
   await deployer.run(tagImage(local.id, tag));
   let saved: SavedImage | undefined;
@@ -97,6 +101,9 @@ async function copy(host: DockerHost, deployer: DockerHost, local: ImageInfo, ta
     });
     if ((await exited) !== 0) throw new Error(`docker save ${tag} exited with an error: ${saveErr.trim()}`);
     const image = saved;
+    const held = await onHost;
+    if ("error" in held) throw held.error;
+    const skip = presentPrefix(local.layers, held.layers);
     const send = async (from: number) => {
       const bytes = image.layers.slice(from).reduce((n, l) => n + l.size, 0);
       log(`sending ${image.layers.length - from} of ${image.layers.length} layers (${(bytes / 1e6).toFixed(1)} MB before compression); the host has the first ${from}`);
@@ -145,13 +152,13 @@ async function pull(host: DockerHost, registry: NonNullable<ShipSpec["registry"]
  * while unpacking failed (containerd store, Docker 28+): this is what catches it.
  */
 async function verify(host: DockerHost, tag: string, layers: string[] | undefined, log: (line: string) => void): Promise<void> {
-  const loaded = await inspectImage(host, tag);
+  // Both at once: a failed check removes the tag either way, and the smoke run is harmless.
+  const [loaded, smoke] = await Promise.all([inspectImage(host, tag), host.run(smokeTest(tag), { allowFailure: true })]);
   if (!loaded) throw new Error(`after shipping, ${host.description} has no image ${tag}`);
   if (layers && JSON.stringify(loaded.layers) !== JSON.stringify(layers)) {
     await host.run(removeImages([tag]), { allowFailure: true });
     throw new Error(`the image ${tag} on ${host.description} has other layers than the one built (${loaded.layers.length} vs ${layers.length}); the tag was removed`);
   }
-  const smoke = await host.run(smokeTest(tag), { allowFailure: true });
   if (smoke.code !== 0) {
     await host.run(removeImages([tag]), { allowFailure: true });
     throw new Error(`the image ${tag} on ${host.description} does not start (docker run --rm exited ${smoke.code}): ${(smoke.stderr || smoke.stdout).trim()}; the tag was removed`);
