@@ -77,13 +77,21 @@ export async function runRelease(host: DockerHost, spec: ReleaseSpec, o: Release
   if (o.volumes) await prepareVolumes(host, spec, o.volumes, o);
   // Before any role switches: a failure here leaves the running version alone.
   if (o.releaseCommand) await runReleaseStepCommand(host, spec, o.releaseCommand, o);
-  const proxy = o.proxy ? await ensureProxy(host, spec, o.proxy.spec, o.proxy.appDir, o.log) : undefined;
   const others = spec.roles.filter((r) => r.upstreams.length === 0);
+  let proxy: Proxy | undefined;
   try {
-    // Serving roles first: each new container passes its gate while the old one still serves.
-    for (const role of proxied) await bootRole(host, spec, role, undo, o);
+    // Serving roles first: each new container passes its gate while the old one still serves,
+    // and meanwhile the proxy is made sure of (new containers join its network only to switch).
+    await allOrFirstError([
+      (async () => {
+        if (o.proxy) proxy = await ensureProxy(host, spec, o.proxy.spec, o.proxy.appDir, o.log);
+      })(),
+      (async () => {
+        for (const role of proxied) await bootRole(host, spec, role, undo, o);
+      })(),
+    ]);
     // Then, side by side: their traffic moves over, and the other roles (in order) switch.
-    const outcomes = await Promise.allSettled([
+    await allOrFirstError([
       (async () => {
         for (const role of proxied) await switchTraffic(host, spec, role, proxy!, undo.switched, o);
       })(),
@@ -91,8 +99,6 @@ export async function runRelease(host: DockerHost, spec: ReleaseSpec, o: Release
         for (const role of others) await bootRole(host, spec, role, undo, o);
       })(),
     ]);
-    const failed = outcomes.find((x): x is PromiseRejectedResult => x.status === "rejected");
-    if (failed) throw failed.reason;
   } catch (err) {
     await rollBack(host, spec, undo, o, proxy);
     throw err;
@@ -101,6 +107,12 @@ export async function runRelease(host: DockerHost, spec: ReleaseSpec, o: Release
   await tidyUp("tidy up old containers", () => tidyContainers(host, spec, o, proxy), o);
   await tidyUp("prune old images", () => pruneImages(host, spec, o), o);
   return { version: spec.version, containers: names };
+}
+
+/** Waits for every branch (a rollback must not race one still running), then throws the first error. */
+async function allOrFirstError(branches: Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(branches)).find((x): x is PromiseRejectedResult => x.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 async function bootRole(host: DockerHost, spec: ReleaseSpec, role: RoleSpec, undo: Undo, o: ReleaseOptions): Promise<void> {
