@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { LABEL_PROXY } from "../components/deploy/proxy/proxyContainer";
+import { LABEL_PROXY } from "../components/image/labels";
 import { RUNNING_GATE_SECONDS } from "../components/deploy/runner/release";
 import { readStackFile } from "../components/config/stackFile";
 import { LoadResult, RunningLoad, startLoad } from "../test/deploy/proxy/support/load";

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseShellWords } from "shell-quote";
 import { z } from "zod";
-import { HostKeyError, parseHostKeyLine } from "../server/sshConnection";
+import { HostKeyError, parseHostKeyLine } from "./hostKey";
 import { findRequirementsFile, resolveDependencySource } from "../image/dependencySource";
 import { indexUrlProblem } from "../image/pipIndex";
 import { DependencyError } from "../image/requirementsFiles";

@@ -1,6 +1,7 @@
 // What one release runs, as data: the roles' containers, their `docker run` argv and the env
 // file. Pure: no I/O, no Pulumi. The deployer (runner/) runs these argv on the server.
 import { quote } from "shell-quote";
+import { LABEL_APP } from "../image/labels";
 
 export type HealthGate =
   | { kind: "http"; port: number; path: string } // container port, probed inside the container: 2xx/3xx = healthy
@@ -61,7 +62,6 @@ export interface ReleaseSpec extends ContainerSettings {
   version: string;
 }
 
-export const LABEL_APP = "pydeploy.app";
 export const LABEL_ROLE = "pydeploy.role";
 export const LABEL_VERSION = "pydeploy.version";
 export const LABEL_IMAGE = "pydeploy.image";

@@ -1,7 +1,8 @@
 // Every command the deployer runs on a Docker host, as an argv (Kamal's command classes): one
 // source for the deployer and the tests, which assert them exactly. Pure: no I/O, no Pulumi.
 // Values are separate argv words, never shell text; the SSH transport quotes each word.
-import { dockerRunArgs, HealthGate, LABEL_APP, LABEL_ROLE, mountArgs, ReleaseSpec, RoleSpec, VolumeMount } from "./containerSpec";
+import { LABEL_APP } from "../image/labels";
+import { dockerRunArgs, HealthGate, LABEL_ROLE, mountArgs, ReleaseSpec, RoleSpec, VolumeMount } from "./containerSpec";
 import { httpGateProbe, tcpGateProbe } from "./gateProbe";
 
 export type Argv = string[];

@@ -1,7 +1,8 @@
 // Ready-made commands for the seed's manual checks (docker ps, logs, docker exec, lsof),
 // run locally or through SSH. Pure.
 import { quote } from "shell-quote";
-import { LABEL_APP, LABEL_ROLE, RoleSpec } from "./containerSpec";
+import { LABEL_APP } from "../image/labels";
+import { LABEL_ROLE, RoleSpec } from "./containerSpec";
 
 export interface SshTarget {
   user: string;

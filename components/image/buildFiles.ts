@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { AppConfig } from "../config/schema";
-import { LABEL_APP } from "../deploy/containerSpec";
+import { LABEL_APP } from "./labels";
 import { resolveDependencySource } from "./dependencySource";
 import { DockerfileOptions, renderDockerfile } from "./dockerfile";
 import { renderDockerignore } from "./dockerignore";

@@ -1,7 +1,7 @@
 // The reverse proxy's build files: a Dockerfile FROM the app's own base image, so the proxy
 // shares the base layers the server already has and needs no other registry. Pure.
 import type { AppConfig } from "../config/schema";
-import { LABEL_PROXY } from "../deploy/proxy/proxyContainer";
+import { LABEL_PROXY } from "./labels";
 import { renderProxyDockerfile } from "../deploy/proxy/proxyImage";
 import { GENERATED_DIR, type GeneratedFile } from "./buildFiles";
 

@@ -3,7 +3,7 @@
 // install script is written to disk and run once (write_files + runcmd).
 import { stringify } from "yaml";
 import { dockerInstallScript, FS_ROOT_ENV, type DockerInstallOptions } from "./dockerInstall";
-import { HostKeyError, parseHostKeyLine } from "./sshConnection";
+import { HostKeyError, parseHostKeyLine } from "../config/hostKey";
 
 export const CLOUD_INIT_LOG = "/var/log/pydeploy-cloud-init.log";
 /** Where write_files puts the Docker install script; runcmd runs it once per instance. */

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import type { AlicloudServerArgs } from "../../components/server/alicloudServer";
 import { ALIYUN_DOCKER_CE_MIRROR, ALIYUN_VPC_DOCKER_CE_MIRROR } from "../../components/server/dockerInstall";
-import { parseHostKeyLine } from "../../components/server/sshConnection";
+import { parseHostKeyLine } from "../../components/config/hostKey";
 import { EngineStack, isSecret, reveal, type RunResult } from "../support/engine";
 
 const FIXTURES = path.join(__dirname, "fixtures");

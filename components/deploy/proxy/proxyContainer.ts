@@ -1,12 +1,11 @@
 // The proxy container of one app on a server: its names, and the docker steps that set it up,
 // load its config and remove it. Pure: no I/O, no Pulumi.
 import { createHash } from "node:crypto";
+import { LABEL_PROXY } from "../../image/labels";
 import { IMAGE_REF } from "../containerSpec";
 import { ACME_CA_ROOT_FILE, caddyReloadCommand, PROXY_DATA_DIR } from "./proxyImage";
 import { check, DockerStep, isPort } from "./steps";
 
-/** On the proxy container, network and volume (not pydeploy.app: the release manages containers with that label). */
-export const LABEL_PROXY = "pydeploy.proxy";
 /** A hash of what `docker run` set; a different one means the container must be recreated. */
 export const LABEL_PROXY_SPEC = "pydeploy.proxy-spec";
 

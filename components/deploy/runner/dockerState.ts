@@ -1,7 +1,8 @@
 // Reads of a Docker host's state, parsed from `docker … inspect` JSON (the Engine API's own
 // field names, the same on every version and image store).
 import { appContainerIds, appImageIds, inspectContainers, inspectImages } from "../dockerCommands";
-import { LABEL_APP, LABEL_ROLE, LABEL_VERSION } from "../containerSpec";
+import { LABEL_APP } from "../../image/labels";
+import { LABEL_ROLE, LABEL_VERSION } from "../containerSpec";
 import type { DockerHost } from "./transport";
 
 export interface ContainerInfo {

@@ -2,7 +2,8 @@
 // containers, images and folder, but only while the folder is still this deployment's (the
 // owner token), and gives up with a warning when the host no longer answers.
 import { appVolumes, inspectVolume, labelledImageIds, readFile, removeContainers, removeImages, removePath, removeVolumes } from "../dockerCommands";
-import { LABEL_PROXY, proxyNames, proxyRemoveSteps } from "../proxy/proxyContainer";
+import { LABEL_PROXY } from "../../image/labels";
+import { proxyNames, proxyRemoveSteps } from "../proxy/proxyContainer";
 import { runDockerSteps } from "./dockerSteps";
 import { HostResult, ownerFileOf, RemoveSpec } from "../spec";
 import { appContainers, appImages } from "./dockerState";

@@ -3,7 +3,7 @@
 // pinned one before authenticating, so nothing (key, env, password) reaches an impostor.
 import { createHash } from "node:crypto";
 import { Client, ConnectConfig } from "ssh2";
-import { HostKeyError, parseHostKeyLine } from "../../server/sshConnection";
+import { HostKeyError, parseHostKeyLine } from "../../config/hostKey";
 import { singleQuote } from "../../shell";
 import type { Argv } from "../dockerCommands";
 import { CommandResult, DockerHost, HostCommandError, RunOptions, sendStdin } from "./transport";

@@ -3,9 +3,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  LABEL_PROXY, LABEL_PROXY_SPEC, ProxyContainerSpec, proxyConfigSteps, proxyNames, proxyRemoveSteps, proxyRunArgs, proxySetupSteps, upstreamAlias, validateProxyContainerSpec,
+  LABEL_PROXY_SPEC, ProxyContainerSpec, proxyConfigSteps, proxyNames, proxyRemoveSteps, proxyRunArgs, proxySetupSteps, upstreamAlias, validateProxyContainerSpec,
 } from "../../../components/deploy/proxy/proxyContainer";
 import { check, isPort } from "../../../components/deploy/proxy/steps";
+import { LABEL_PROXY } from "../../../components/image/labels";
 
 const names = proxyNames("demo");
 const spec: ProxyContainerSpec = { names, image: "pydeploy/demo-proxy:1", ports: [{ host: 8080, container: 80 }, { host: 443, container: 443 }], logMaxSize: "10m", logMaxFiles: 3 };

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { HostKeyError, parseHostKeyLine } from "../../components/server/sshConnection";
+import { HostKeyError, parseHostKeyLine } from "../../components/config/hostKey";
 
 const scratch = mkdtempSync(join(tmpdir(), "pydeploy-hostkey-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));
