@@ -63,7 +63,8 @@ export function logicalLines(content: string): { text: string; line: number }[] 
   const out: { text: string; line: number }[] = [];
   let pending = "";
   let start = 0;
-  content.split(/\r?\n/).forEach((raw, i) => {
+  // Python's str.splitlines(), which pip reads the file with: a lone CR (or \v, \f, U+2028...) ends a line too.
+  content.split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/).forEach((raw, i) => {
     if (pending === "") start = i + 1;
     if (raw.endsWith("\\")) {
       pending += raw.slice(0, -1) + " ";
@@ -90,7 +91,8 @@ function refuseCodeDependency(text: string, file: string, line: number): void {
   if (/^(-f|--find-links)(\s|=)/.test(text) && !URL_SCHEME.test(text.replace(/^(-f|--find-links)[=\s]+/, ""))) {
     throw new DependencyError(`${where}: a local --find-links directory is not copied into the dependency stage; serve it as an index (app.pipExtraIndexUrl) instead`);
   }
-  if (/^(\.{1,2}\/|\/|\.$|file:)/.test(text)) {
+  // pip takes every name starting with "." for a path, e.g. ".[prod]" (the project itself with extras).
+  if (/^(\.|\/|file:)/.test(text)) {
     throw new DependencyError(`${where}: a local path is not available while the dependencies are installed (the code is copied later); install it from an index, or use a pyproject.toml project`);
   }
 }

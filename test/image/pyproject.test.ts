@@ -97,3 +97,82 @@ describe("pyprojectKind", () => {
     assert.equal(pyprojectKind("[project"), undefined, "invalid");
   });
 });
+
+describe("readPyprojectDependencies: exact messages, self-references and odd tables (mutation survivors, issue 11)", () => {
+  const SUPPORTED = "pydeploy installs PEP 621 projects whose [project] table lists `dependencies` (and optional-dependencies, chosen with app.extras) statically";
+
+  it("names pyproject.toml when no file name is given, and keeps only the first line of a TOML error", () => {
+    assert.equal(
+      errorOf(() => readPyprojectDependencies("[project\nname = 1", [])).message,
+      "pyproject.toml is not valid TOML: Invalid TOML document: illegal character in key",
+      "the default file name and the parser's first line",
+    );
+  });
+
+  it("a file without a [tool] table, with [tool.poetry] but no dependencies, or whose project is not a table, has no [project] table", () => {
+    const noProject = `pyproject.toml has no [project] table. ${SUPPORTED}; for another layout set app.requirements to a requirements file`;
+    for (const text of ["", "[other]\nx = 1\n", '[tool.poetry]\nname = "x"\n', "project = [1, 2]\n", 'project = "x"\n']) {
+      assert.equal(errorOf(() => readPyprojectDependencies(text, [])).message, noProject, `text ${JSON.stringify(text)}`);
+    }
+  });
+
+  it("Poetry dependency groups alone are Poetry's format too", () => {
+    const err = errorOf(() => readPyprojectDependencies('[tool.poetry]\nname = "x"\n[tool.poetry.group.dev.dependencies]\npytest = "*"\n', []));
+    assert.match(err.message, /^pyproject\.toml declares its dependencies only in \[tool\.poetry\], which is Poetry's own format\./, "names Poetry");
+  });
+
+  it("dynamic optional-dependencies are refused only when extras are asked for", () => {
+    const text = '[project]\nname = "x"\ndynamic = ["optional-dependencies"]\ndependencies = ["django"]\n';
+    assert.deepEqual(readPyprojectDependencies(text, []).dependencies, ["django"], "no extras: the static dependencies suffice");
+    const err = errorOf(() => readPyprojectDependencies(text, ["prod"]));
+    assert.equal(err.message, `pyproject.toml lists "optional-dependencies" in [project].dynamic, so app.extras cannot be read from it. ${SUPPORTED}`, "the message");
+    assert.equal(err.key, "app.extras", "the key to fix");
+  });
+
+  it("a list must hold only strings; entries are trimmed", () => {
+    assert.equal(
+      errorOf(() => readPyprojectDependencies('[project]\nname = "x"\ndependencies = ["django", 1]\n', [])).message,
+      'pyproject.toml: [project].dependencies must be an array of requirement strings such as "Django>=4.2,<5"',
+      "a number in the list",
+    );
+    assert.equal(
+      errorOf(() => readPyprojectDependencies('[project]\nname = "x"\n[build-system]\nrequires = "hatchling"\n', [])).message,
+      'pyproject.toml: [build-system].requires must be an array of requirement strings such as "Django>=4.2,<5"',
+      "build requirements as a string",
+    );
+    assert.deepEqual(readPyprojectDependencies('[project]\nname = "x"\ndependencies = ["  django>=4  "]\n', []).dependencies, ["django>=4"], "trimmed");
+  });
+
+  it("a self-reference is the bare project name (any spelling) with extras; anything else goes to pip as written", () => {
+    const text = [
+      "[project]",
+      'name = "My_Site"',
+      'dependencies = ["uvicorn[standard]", "mysite[cache]", "my-site[cache]>=2.0", "wrapper my-site[cache]"]',
+      "[project.optional-dependencies]",
+      'prod = ["my__site [ cache , ]", "gunicorn"]',
+      'cache = ["redis", "MY.SITE[prod]"]',
+      "",
+    ].join("\n");
+    assert.deepEqual(
+      readPyprojectDependencies(text, ["prod"]).dependencies,
+      ["uvicorn[standard]", "mysite[cache]", "my-site[cache]>=2.0", "wrapper my-site[cache]", "redis", "gunicorn"],
+      "another package's extras, another name, a versioned or prefixed reference stay; prod pulls in cache (and cache prod again) once",
+    );
+  });
+
+  it("an unknown extra named by the project's own reference is a problem of app.requirements, naming where it was asked for", () => {
+    const inExtra = errorOf(() => readPyprojectDependencies('[project]\nname = "x"\n[project.optional-dependencies]\nprod = ["x[nosuch]"]\n', ["prod"]));
+    assert.equal(inExtra.message, 'pyproject.toml: [project.optional-dependencies].prod asks for extra "nosuch", but [project.optional-dependencies] has "prod"', "the message");
+    assert.equal(inExtra.key, "app.requirements", "the key to fix");
+    const inBase = errorOf(() => readPyprojectDependencies('[project]\nname = "x"\ndependencies = ["x[nosuch]"]\n', []));
+    assert.equal(inBase.message, 'pyproject.toml: [project].dependencies asks for extra "nosuch", but [project.optional-dependencies] has none', "no optional dependencies at all");
+    assert.equal(inBase.key, "app.requirements", "the key to fix");
+  });
+});
+
+describe("pyprojectKind: files without [tool]", () => {
+  it("an empty file or one with other tables is other", () => {
+    assert.equal(pyprojectKind(""), "other", "empty");
+    assert.equal(pyprojectKind("[other]\nx = 1\n"), "other", "no tool table");
+  });
+});

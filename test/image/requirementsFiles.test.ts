@@ -105,3 +105,72 @@ describe("logicalLines", () => {
     );
   });
 });
+
+describe("readRequirementsTree: exact messages and pip's reading of odd lines (mutation survivors, issue 11)", () => {
+  it("a DependencyError is named so", () => {
+    const dir = projectWith({});
+    assert.equal(errorOf(() => readRequirementsTree(dir, "requirements.txt")).name, "DependencyError", "its name");
+  });
+
+  it("a missing entry file names the path alone; an include of .. points outside the project", () => {
+    const dir = projectWith({ "requirements.txt": "-r ..\n" });
+    assert.equal(errorOf(() => readRequirementsTree(dir, "nope.txt")).message, `nope.txt: ${path.join(dir, "nope.txt")} does not exist`, "no include hint for the entry");
+    assert.equal(
+      errorOf(() => readRequirementsTree(dir, "requirements.txt")).message,
+      `\`-r ..\` (requirements.txt line 1) points outside the project (${dir}): only files inside app.path reach the image`,
+      "the parent directory",
+    );
+  });
+
+  it("a file: URL include is refused; an http(s) URL that merely contains file: is left to pip", () => {
+    const dir = projectWith({ "requirements.txt": "django\n-r file:///srv/reqs.txt\n" });
+    assert.equal(
+      errorOf(() => readRequirementsTree(dir, "requirements.txt")).message,
+      "`-r file:///srv/reqs.txt` (requirements.txt line 2): write a path relative to requirements.txt instead of a file: URL",
+      "the message",
+    );
+    const remote = projectWith({ "requirements.txt": "-r https://example.com/profile:web.txt\n" });
+    assert.deepEqual(readRequirementsTree(remote, "requirements.txt").files, ["requirements.txt"], "remote include");
+  });
+
+  it("a package whose name ends in -r, -c, -e or -f is a requirement, not an option", () => {
+    const dir = projectWith({ "requirements.txt": "django-c==1.0\nfoo-r==2.0\nbar-e\nbaz-f==1\n" });
+    assert.deepEqual(readRequirementsTree(dir, "requirements.txt").files, ["requirements.txt"], "nothing included, nothing refused");
+  });
+
+  it("a local path written with ./ after -r is read, even when it holds ://", () => {
+    const dir = projectWith({ "requirements.txt": "-r ./v1://base.txt\n", "v1:/base.txt": "django\n" });
+    assert.deepEqual(readRequirementsTree(dir, "requirements.txt").files, ["requirements.txt", "v1:/base.txt"], "the local include");
+  });
+
+  it("refuses a bare -e, ../ paths and the project itself with extras; a remote --find-links after several spaces is fine", () => {
+    for (const line of ["-e", "../libs/foo", ".[prod]", ".."]) {
+      const dir = projectWith({ "requirements.txt": `${line}\n` });
+      const err = errorOf(() => readRequirementsTree(dir, "requirements.txt"));
+      assert.ok(err.message.startsWith(`\`${line}\` (requirements.txt line 1): `), `names the line for ${line}: ${err.message}`);
+    }
+    const remote = projectWith({ "requirements.txt": "--find-links  https://download.example/wheels/\ndjango\n" });
+    assert.deepEqual(readRequirementsTree(remote, "requirements.txt").files, ["requirements.txt"], "two spaces before the URL");
+  });
+
+  it("a lone CR ends a line, as Python's splitlines() does for pip", () => {
+    const dir = projectWith({ "requirements.txt": "django\r-r base.txt\r", "base.txt": "" });
+    assert.deepEqual(readRequirementsTree(dir, "requirements.txt").files, ["requirements.txt", "base.txt"], "the include on the second line");
+  });
+});
+
+describe("logicalLines: edges", () => {
+  it("trims each line; a continuation at the very end of the file still counts, comments dropped", () => {
+    assert.deepEqual(logicalLines("  django  \na\n  b#c  \\"), [
+      { text: "django", line: 1 },
+      { text: "a", line: 2 },
+      { text: "b#c", line: 3 },
+    ], "trimmed lines and a trailing continuation");
+    assert.deepEqual(logicalLines("a\n# note \\"), [{ text: "a", line: 1 }], "a trailing commented continuation");
+    assert.deepEqual(logicalLines("a\u2028b\fc"), [
+      { text: "a", line: 1 },
+      { text: "b", line: 2 },
+      { text: "c", line: 3 },
+    ], "U+2028 and form feed end lines too");
+  });
+});
