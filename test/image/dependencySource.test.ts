@@ -99,3 +99,39 @@ describe("resolveDependencySource", () => {
     assert.match(errorOf(() => resolveDependencySource(dir, "backend/pyproject.toml", [])).message, /set app\.path to backend/, "root only");
   });
 });
+
+describe("findRequirementsFile and resolveDependencySource: exact messages (mutation survivors, issue 11)", () => {
+  const LOOKED = "looked for requirements.txt, requirements/production.txt, requirements/prod.txt, requirements/base.txt, and pyproject.toml with a [project] table, in that order";
+  const OPT_OUT = '. Set app.requirements to your requirements file or pyproject.toml, or to "none" for a project without dependencies';
+
+  it("nothing found and nothing to say: no parenthesis", () => {
+    const dir = projectWith({ "README.md": "" });
+    assert.equal(errorOf(() => findRequirementsFile(dir, undefined)).message, `found no dependency list in ${dir}: ${LOOKED}${OPT_OUT}`, "the message");
+  });
+
+  it("an invalid pyproject.toml and each unsupported layout are named, joined by ;", () => {
+    const dir = projectWith({ "pyproject.toml": "[project\n", "poetry.lock": "", "uv.lock": "", "setup.py": "" });
+    assert.equal(
+      errorOf(() => findRequirementsFile(dir, undefined)).message,
+      `found no dependency list in ${dir}: ${LOOKED} (pyproject.toml is not valid TOML; ` +
+        "Poetry's lock file is not read: `poetry export -f requirements.txt -o requirements.txt`, or list the dependencies in [project].dependencies; " +
+        "uv's lock file is not read: `uv export --format requirements-txt -o requirements.txt`; " +
+        "setup.py's install_requires is not read: list the dependencies in a requirements file or in pyproject.toml's [project].dependencies)" +
+        OPT_OUT,
+      "every note, in order",
+    );
+  });
+
+  it("app.requirements set to the project directory itself is not a file inside it", () => {
+    const dir = projectWith({ "requirements.txt": "django\n" });
+    for (const configured of [".", "./"]) {
+      assert.equal(errorOf(() => findRequirementsFile(dir, configured)).message, `expected a file inside app.path (${dir}), got ${JSON.stringify(configured)}`, configured);
+    }
+  });
+
+  it("extras for a project without dependencies are a problem of app.extras", () => {
+    const err = errorOf(() => resolveDependencySource(projectWith({}), undefined, ["prod"]));
+    assert.equal(err.message, "expected no extras: they choose [project.optional-dependencies] of a pyproject.toml project, and this project has no dependencies", "the message");
+    assert.equal(err.key, "app.extras", "the key to fix");
+  });
+});
