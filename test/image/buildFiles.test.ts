@@ -76,6 +76,15 @@ describe("dockerfileOptions: what the stack config puts into the Dockerfile", ()
     assert.deepEqual(none.exposedPorts, [9000], "the api's port");
   });
 
+  it("the HEALTHCHECK is the first role with both a healthcheck and a port, not merely the first with a port", () => {
+    const o = dockerfileOptions(appConfig({ roles: { api: ROLES.api, web: ROLES.web } }));
+    assert.deepEqual(o.healthcheck, { port: 8000, path: "/health", intervalSeconds: 10, timeoutSeconds: 3, retries: 5, startPeriodSeconds: 10 }, "the web's, though the api comes first");
+    // The schema refuses a healthcheck without a port; an AppConfig built by hand is skipped past it.
+    const app = appConfig({ roles: { first: ROLES.web, second: { ...ROLES.web, port: 9000 } } });
+    const handMade: AppConfig = { ...app, roles: [{ ...app.roles[0], port: undefined }, app.roles[1]] };
+    assert.equal(dockerfileOptions(handMade).healthcheck?.port, 9000, "the second role's, the first having no port");
+  });
+
   it("single mode: the generated entrypoint runs every role", () => {
     const o = dockerfileOptions(appConfig({ mode: "single", roles: { web: ROLES.web, worker: ROLES.worker } }));
     assert.deepEqual(o.entrypoint, { source: ".pydeploy/entrypoint.sh" }, "the entrypoint's path in the project");

@@ -1,7 +1,7 @@
 // Unit tests of the single-container entrypoint: its text, and its behaviour run by this
 // machine's bash (no Docker engine needed). As PID 1 in a container: build.integration.test.ts.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -138,5 +138,26 @@ describe("renderEntrypoint", () => {
     assert.equal(r.code, 143);
     assert.match(r.stderr, /still running after 1s, sending SIGKILL/);
     assert.ok(r.ms >= 1000 && r.ms < 4000, `took ${r.ms} ms`);
+  });
+
+  it("is shellcheck-clean though shell-quote escapes : and =, and says why it silences that note", () => {
+    const text = renderEntrypoint([{ name: "web", command: ["gunicorn", "--bind=0.0.0.0:8000", "demo.wsgi:app"] }]);
+    const lines = text.split("\n");
+    const block = lines.indexOf("{");
+    assert.deepEqual(
+      lines.slice(block - 2, block + 3),
+      [
+        "# shell-quote also escapes harmless characters such as ':' and '=', which shellcheck notes.",
+        "# shellcheck disable=SC1001",
+        "{",
+        "  start web gunicorn --bind\\=0.0.0.0\\:8000 demo.wsgi\\:app",
+        "}",
+      ],
+      "the comment, the directive and the start block",
+    );
+    const file = write("shellcheck.sh", text);
+    const r = spawnSync("shellcheck", [file], { encoding: "utf8" });
+    assert.equal(r.error, undefined, `shellcheck runs (it is installed): ${r.error}`);
+    assert.equal(r.status, 0, `shellcheck finds nothing:\n${r.stdout}${r.stderr}`);
   });
 });
