@@ -22,7 +22,7 @@ export const groups = {
     mutate: ["components/deploy/{containerSpec,roles,spec,dockerCommands,gateProbe}.ts"],
     testFiles: [
       "test/deploy/{containerSpec,containerSettings,roles,rolesConfig,spec,specContract,dockerCommands}.test.ts",
-      "test/deploy/gateProbe.script.test.ts",
+      "test/deploy/{gateProbe,dockerCommands}.script.test.ts",
       "test/deploy/runner/release*.test.ts",
     ],
   },

@@ -69,8 +69,6 @@ export const LABEL_IMAGE = "pydeploy.image";
 export const SLUG = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 // Docker names allow [a-zA-Z0-9][a-zA-Z0-9_.-]; the version is lowercase so names stay uniform.
 const VERSION = /^[a-z0-9][a-z0-9_.-]*$/;
-/** A local image ID or a content digest. */
-export const DIGEST = /^sha256:[0-9a-f]{64}$/;
 // A local image reference: [registry[:port]/]path[:tag][@sha256:digest], no whitespace or shell syntax.
 export const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/;
 const LOG_SIZE = /^[1-9][0-9]*[kmg]?$/;

@@ -31,6 +31,10 @@ describe("validateSettings: the release as a whole", () => {
     assert.doesNotThrow(() => validateSettings(spec()), "the three kinds of role");
     assert.doesNotThrow(() => validateSettings(spec({ logMaxSize: "10", logMaxFiles: 1, stopGraceSeconds: 0 })), "a size in bytes, one log file, no grace");
     assert.doesNotThrow(() => validateSettings(spec({ image: `registry.example.com:5000/ns/demo:v1@sha256:${"a".repeat(64)}`, imageIdentity: `registry.example.com:5000/ns/demo@sha256:${"a".repeat(64)}` })), "a registry digest");
+    assert.doesNotThrow(() => validateSettings(spec({ image: `registry.example.com:5000/ns/demo@sha256:${"a".repeat(64)}` })), "an image pinned by digest alone, no tag");
+    assert.doesNotThrow(() => validateSettings(spec({ image: "pydeploy/demo" })), "an image without a tag (Docker reads :latest)");
+    assert.doesNotThrow(() => validateSettings(spec({ app: "a", roles: [{ ...worker, role: "w" }] })), "a one-letter app and role");
+    for (const size of ["5m", "100m", "2048k", "1g"]) assert.doesNotThrow(() => validateSettings(spec({ logMaxSize: size })), `log size ${size}`);
   });
 
   test("app, image, identity, roles, env file, logs and grace period", () => {
@@ -63,14 +67,21 @@ describe("validateSettings: each role", () => {
   test("its mounts: a volume name and an absolute path", () => {
     refused(withRole({ mounts: [{ volume: "Data", path: "/data" }] }), 'role web: mount {"volume":"Data","path":"/data"} needs a volume name and an absolute path', "an upper-case volume");
     refused(withRole({ mounts: [{ volume: "data", path: "/da ta" }] }), 'role web: mount {"volume":"data","path":"/da ta"} needs a volume name and an absolute path', "a space in the path");
+    refused(withRole({ mounts: [{ volume: "data", path: "srv/data" }] }), 'role web: mount {"volume":"data","path":"srv/data"} needs a volume name and an absolute path', "a relative path with a folder in it");
     assert.doesNotThrow(() => validateSettings(withRole({ mounts: [{ volume: "data", path: "/srv/app_data-1.0" }] })), "a plain absolute path");
+    assert.doesNotThrow(() => validateSettings(withRole({ mounts: [{ volume: "d", path: "/d" }] })), "a one-letter volume");
   });
 
   test("its gate: on a port it listens on (published or behind the proxy), an HTTP path without whitespace", () => {
     refused(withRole({ gate: { kind: "tcp", port: 81 } }), "role web: its tcp gate port 81 is not one of its container ports (8000)", "a TCP gate on another port");
     refused(withRole({ ports: [], gate: { kind: "tcp", port: 81 } }), "role web: its tcp gate port 81 is not one of its container ports (none)", "a role without ports");
     refused({ ...spec(), roles: [{ ...api, gate: { kind: "http", port: 9001, path: "/" } }] }, "role api: its http gate port 9001 is not one of its container ports (9000)", "not the upstream port");
-    for (const path of ["health", "/he alth", "/a\tb"]) refused(withRole({ gate: { kind: "http", port: 8000, path } }), `role web: gate path ${JSON.stringify(path)} must start with / and have no whitespace`, `path ${JSON.stringify(path)}`);
+    refused(
+      { ...spec(), roles: [{ ...api, ports: [{ host: 9100, container: 9001 }], gate: { kind: "tcp", port: 9002 } }] },
+      "role api: its tcp gate port 9002 is not one of its container ports (9001, 9000)",
+      "every port it listens on, published ones first, then its upstreams",
+    );
+    for (const path of ["health", "health/live", "/he alth", "/a\tb"]) refused(withRole({ gate: { kind: "http", port: 8000, path } }), `role web: gate path ${JSON.stringify(path)} must start with / and have no whitespace`, `path ${JSON.stringify(path)}`);
     assert.doesNotThrow(() => validateSettings(withRole({ gate: { kind: "http", port: 8000, path: "/" } })), "the root path");
   });
 
@@ -89,11 +100,13 @@ describe("validateSettings: each role", () => {
 describe("names and references", () => {
   test("containerName: versions are lowercase with . _ -", () => {
     assert.equal(containerName("demo", "web", "v1.0_rc-2"), "demo-web-v1.0_rc-2", "a readable version");
+    assert.equal(containerName("a", "w", "1"), "a-w-1", "one-letter app, role and version");
     for (const v of ["V1", ".v1", "-v1", ""]) assert.throws(() => containerName("demo", "web", v), new RegExp(`release version ${JSON.stringify(v)} must be lowercase letters, digits, '\\.', '_' or '-'`), `version ${JSON.stringify(v)}`);
   });
 
   test("volumeName and mountArgs: <app>-<volume>, mounted without copying the image's files", () => {
     assert.equal(volumeName("demo", "data"), "demo-data", "the Docker volume");
+    assert.equal(volumeName("a", "d"), "a-d", "one-letter app and volume");
     assert.throws(() => volumeName("demo", "Data"), /^Error: volume "Data" of app "demo": lowercase letters, digits and inner dashes$/, "a bad volume name");
     assert.throws(() => volumeName("Demo", "data"), /volume "data" of app "Demo"/, "a bad app name");
     assert.deepEqual(
@@ -113,6 +126,8 @@ describe("names and references", () => {
     assert.equal(repositoryOf(`registry.example.com:5000/ns/demo:v1@${digest}`), "registry.example.com:5000/ns/demo", "tag and digest dropped");
     assert.equal(repositoryOf("registry.example.com:5000/ns/demo"), "registry.example.com:5000/ns/demo", "no tag: the port stays");
     assert.equal(repositoryOf("demo:v1"), "demo", "a short name");
+    assert.equal(repositoryOf(`registry.example.com:5000/ns/demo@${digest}`), "registry.example.com:5000/ns/demo", "a digest without a tag dropped");
+    assert.equal(serverTag(`registry.example.com:5000/ns/demo@${digest}`, digest), "registry.example.com:5000/ns/demo:cccccccccccc", "an image named by its digest gets the tag");
     assert.equal(serverTag("registry.example.com:5000/ns/demo", `sha256:${"0123456789abcdef".repeat(4)}`), "registry.example.com:5000/ns/demo:0123456789ab", "12 hex digits, after the sha256: prefix");
   });
 });

@@ -87,22 +87,11 @@ describe("dockerCommands: files in the app's folder", () => {
     assert.deepEqual(cmd.readFile(".pydeploy/demo/salt"), ["cat", "--", ".pydeploy/demo/salt"], "-- : a path is never an option");
   });
 
-  it("writePrivateFile writes stdin to the file, mode 600, replacing it atomically", async () => {
-    const { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const { join } = await import("node:path");
-    const { run } = await import("../support/docker");
-    const dir = mkdtempSync(join(tmpdir(), "pydeploy-write-"));
-    try {
-      const file = join(dir, "app env");
-      writeFileSync(file, "OLD=1\n", { mode: 0o644 });
-      const [exe, ...args] = cmd.writePrivateFile(file);
-      await run(exe, args, { input: "A=1\nB='x y'\n" });
-      assert.equal(readFileSync(file, "utf8"), "A=1\nB='x y'\n", "the content is stdin, verbatim");
-      assert.equal(statSync(file).mode & 0o777, 0o600, "mode 600 even over a 644 file");
-      assert.throws(() => statSync(`${file}.tmp`), /ENOENT/, "no temporary file is left");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  it("writePrivateFile: one sh -c line, the path as its argument $1, the shell named sh in its errors (run: dockerCommands.script.test.ts)", () => {
+    assert.deepEqual(
+      cmd.writePrivateFile(".pydeploy/demo/app env"),
+      ["sh", "-c", 'umask 077 && cat >"$1.tmp" && chmod 600 "$1.tmp" && mv -f "$1.tmp" "$1"', "sh", ".pydeploy/demo/app env"],
+      "the path is never shell text",
+    );
   });
 });

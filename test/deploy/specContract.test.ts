@@ -107,6 +107,7 @@ describe("step specs: accepted and refused", () => {
       [{ proxy: { image: "", sites: [{}] } }, /proxy\.image: /],
       [{ proxy: { image: "p", sites: [] } }, /proxy\.sites: /],
       [{ proxy: { image: "p", sites: [null] } }, /proxy\.sites\.0: expected a proxy site/],
+      [{ proxy: { image: "p", sites: ["demo-web:8000"] } }, /^pydeploy release: invalid PYDEPLOY_SPEC: proxy\.sites\.0: expected a proxy site$/],
     ];
     for (const [change, message] of cases) assert.match(refusal("release", releaseSpecSchema, { ...release, ...change }) ?? "accepted", message, `release spec with ${JSON.stringify(change)}`);
     assert.match(refusal("release", releaseSpecSchema, { ...release, keepImages: 0, healthTimeoutSeconds: 0 }) ?? "accepted", /^pydeploy release: invalid PYDEPLOY_SPEC: healthTimeoutSeconds: .*; keepImages: /, "every problem, joined by ;");
