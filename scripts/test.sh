@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage: scripts/test.sh [unit|all]   (npm test = all, npm run test:unit = unit)
-# Type-check, lint the tests (every assert.ok has a message), then run the tests in parts and
+# Type-check, lint (asserts have messages, .sh files pass shellcheck), then run the tests in parts and
 # say how long each took:
 #   unit         *.test.ts              pure TypeScript in this process, in parallel, 60 s per test
 #   mocks        *.mock.test.ts         the Pulumi program and components under Pulumi's mocks
@@ -24,7 +24,12 @@ timed() { # name command...
 }
 
 timed typecheck npx tsc --noEmit -p .
-timed lint npx tsx scripts/lint-asserts.ts test
+lint() {
+  npx tsx scripts/lint-asserts.ts test
+  # Every shell script of the project is shellcheck-clean.
+  find components scripts test -name '*.sh' -print0 | xargs -0 shellcheck
+}
+timed lint lint
 
 files() { # suffix-pattern [exclude-pattern...]
   local include=$1

@@ -1,12 +1,13 @@
 // ECS userData: a #cloud-config document. cloud-init's ssh module installs the server's host key
-// before sshd first starts (so the deploy can pin it from the first connection), and the Docker
-// install script is written to disk and run once (write_files + runcmd).
+// before sshd first starts (so the deploy can pin it from the first connection), and
+// install-docker.sh is written to disk and run once with the mirrors as arguments (write_files +
+// runcmd).
 import { stringify } from "yaml";
-import { dockerInstallScript, FS_ROOT_ENV, type DockerInstallOptions } from "./dockerInstall";
 import { HostKeyError, parseHostKeyLine } from "../config/hostKey";
+import { installDockerArgs, installDockerScript, type DockerInstallOptions } from "./dockerInstall";
 
 export const CLOUD_INIT_LOG = "/var/log/pydeploy-cloud-init.log";
-/** Where write_files puts the Docker install script; runcmd runs it once per instance. */
+/** Where write_files puts install-docker.sh; runcmd runs it once per instance, logging to CLOUD_INIT_LOG. */
 export const DOCKER_INSTALL_SCRIPT_PATH = "/usr/local/lib/pydeploy/install-docker.sh";
 /** Alibaba Cloud accepts at most 16 KiB of user data before Base64 encoding. */
 export const USER_DATA_MAX_BYTES = 16 * 1024;
@@ -22,23 +23,6 @@ export interface HostKeyPair {
 export interface CloudConfigOptions {
   docker: DockerInstallOptions;
   hostKey: HostKeyPair;
-}
-
-/**
- * The script runcmd runs: installs and starts Docker, logging to CLOUD_INIT_LOG as well as
- * cloud-init's /var/log/cloud-init-output.log. `$PYDEPLOY_FS_ROOT` is a test seam, see FS_ROOT_ENV.
- */
-export function renderDockerInstallScript(o: DockerInstallOptions): string {
-  return `#!/bin/bash
-# pydeploy cloud-init: install and start Docker. Log: ${CLOUD_INIT_LOG}
-set -euo pipefail
-exec > >(tee -a "\${${FS_ROOT_ENV}:-}${CLOUD_INIT_LOG}") 2>&1
-trap 'echo "pydeploy: cloud-init failed (exit $?) at line $LINENO" >&2' ERR
-echo "pydeploy: cloud-init started at $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-
-${dockerInstallScript(o)}
-echo "pydeploy: cloud-init finished at $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-`;
 }
 
 /**
@@ -65,8 +49,9 @@ export function renderCloudConfig(o: CloudConfigOptions): string {
     ssh_deletekeys: true,
     // Given keys replace generated ones altogether (cloud-init then generates none).
     ssh_keys: { ed25519_private: `${privateKey}\n`, ed25519_public: publicKey },
-    write_files: [{ path: DOCKER_INSTALL_SCRIPT_PATH, owner: "root:root", permissions: "0700", content: renderDockerInstallScript(o.docker) }],
-    runcmd: [["/bin/bash", DOCKER_INSTALL_SCRIPT_PATH]],
+    write_files: [{ path: DOCKER_INSTALL_SCRIPT_PATH, owner: "root:root", permissions: "0700", content: installDockerScript() }],
+    // An argv, run without a shell: the mirrors are arguments, never script text.
+    runcmd: [["/bin/bash", DOCKER_INSTALL_SCRIPT_PATH, "--log", CLOUD_INIT_LOG, ...installDockerArgs(o.docker)]],
   };
   // lineWidth 0: never fold a long script line.
   const text = `#cloud-config\n${stringify(document, { lineWidth: 0 })}`;

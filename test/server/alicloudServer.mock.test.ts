@@ -351,13 +351,15 @@ describe("SSH host key and cloud-init", () => {
     assert.ok(document.startsWith("#cloud-config\n"), `a cloud-config document, got ${document.slice(0, 40)}`);
     const doc = parse(document);
     assert.deepEqual(doc.ssh_keys, { ed25519_private: MOCK_PRIVATE_KEY_OPENSSH, ed25519_public: MOCK_HOST_KEY }, "the generated host key pair");
-    // What the script does is tested in dockerInstall.script.test.ts; here: it is the install script, for these mirrors.
+    // What the script does is tested in dockerInstall.script.test.ts; here: it is the install script, run for these mirrors.
     const script = doc.write_files[0].content as string;
-    assert.ok(script.startsWith("#!/bin/bash\n# pydeploy cloud-init: install and start Docker."), `the Docker install script, got ${script.slice(0, 60)}`);
-    assert.match(script, /^pydeploy_mirror='https:\/\/mirrors\.cloud\.aliyuncs\.com\/docker-ce'$/m, "Docker CE from the given (in-VPC) mirror");
-    assert.match(script, /"registry-mirrors": \[\n\s+"https:\/\/r\.example\.com"\n\s+\]/, "the registry mirror goes to daemon.json");
+    assert.match(script, /^# Usage: install-docker\.sh /m, `the Docker install script, got ${script.slice(0, 60)}`);
     assert.equal(doc.write_files[0].path, DOCKER_INSTALL_SCRIPT_PATH, "written where runcmd runs it");
-    assert.deepEqual(doc.runcmd, [["/bin/bash", DOCKER_INSTALL_SCRIPT_PATH]], "run once by runcmd");
+    assert.deepEqual(
+      doc.runcmd,
+      [["/bin/bash", DOCKER_INSTALL_SCRIPT_PATH, "--log", "/var/log/pydeploy-cloud-init.log", "https://mirrors.cloud.aliyuncs.com/docker-ce", "https://r.example.com"]],
+      "run once by runcmd: Docker CE from the given (in-VPC) mirror, the registry mirror for daemon.json",
+    );
   });
 
   test("a Docker mirror change does not touch the instance: userData changes, but is ignored on updates", async () => {

@@ -109,8 +109,8 @@ describe("the cloud-config userData under real cloud-init", { timeout: 20 * 60_0
   test("runcmd ran the Docker install script once: its log says Docker is running, and the registry mirror is configured", async () => {
     assert.equal((await exec(["stat", "-c", "%a %U", DOCKER_INSTALL_SCRIPT_PATH])).stdout.trim(), "700 root", "script mode and owner");
     const log = (await exec(["cat", CLOUD_INIT_LOG])).stdout;
-    assert.equal(log.match(/pydeploy: cloud-init started/g)?.length, 1, `ran once:\n${log}`);
-    assert.match(log, /pydeploy: docker is running\npydeploy: cloud-init finished/, `log:\n${log}`);
+    assert.equal(log.match(/pydeploy: install-docker started/g)?.length, 1, `ran once:\n${log}`);
+    assert.match(log, /pydeploy: docker is running\npydeploy: install-docker finished/, `log:\n${log}`);
     assert.deepEqual(JSON.parse((await exec(["cat", "/etc/docker/daemon.json"])).stdout), { "registry-mirrors": [REGISTRY_MIRROR] }, "daemon.json");
   });
 

@@ -5,19 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { parse } from "yaml";
-import {
-  CLOUD_INIT_LOG,
-  DOCKER_INSTALL_SCRIPT_PATH,
-  renderCloudConfig,
-  renderDockerInstallScript,
-  USER_DATA_MAX_BYTES,
-  type HostKeyPair,
-} from "../../components/server/cloudInit";
+import { DOCKER_INSTALL_SCRIPT_PATH, renderCloudConfig, USER_DATA_MAX_BYTES, type HostKeyPair } from "../../components/server/cloudInit";
 import {
   ALIYUN_DOCKER_CE_MIRROR,
   ALIYUN_VPC_DOCKER_CE_MIRROR,
-  daemonJson,
-  dockerInstallScript,
+  installDockerArgs,
   type DockerInstallOptions,
 } from "../../components/server/dockerInstall";
 
@@ -56,25 +48,17 @@ const OPTION_SETS: Record<string, DockerInstallOptions> = {
   },
 };
 
-describe("renderDockerInstallScript", () => {
-  for (const [label, options] of Object.entries(OPTION_SETS)) {
-    test(`passes shellcheck: ${label}`, () => {
-      const script = renderDockerInstallScript(options);
-      const { code, output } = shellcheck(script);
-      assert.equal(code, 0, output);
-      bashSyntaxOk(script);
-    });
-  }
+/** The script as it is in the repository, read here rather than through the module under test. */
+const INSTALL_DOCKER_SH = join(__dirname, "..", "..", "components", "server", "install-docker.sh");
 
-  test("is a bash script with strict mode that logs to its own file and embeds the install snippet verbatim", () => {
-    const options = OPTION_SETS["VPC mirror with a trailing slash, one registry mirror"];
-    const script = renderDockerInstallScript(options);
-    const lines = script.split("\n");
-    assert.equal(lines[0], "#!/bin/bash", "shebang");
-    assert.ok(lines.slice(0, 4).includes("set -euo pipefail"), "strict mode near the top");
-    assert.ok(script.includes(`tee -a "\${PYDEPLOY_FS_ROOT:-}${CLOUD_INIT_LOG}"`), "output is also logged to the pydeploy log");
-    assert.ok(script.includes(dockerInstallScript(options)), "the docker install snippet is not embedded verbatim");
-    assert.ok(script.includes(`pydeploy_mirror='${ALIYUN_VPC_DOCKER_CE_MIRROR}'`), "trailing slash not trimmed");
+describe("install-docker.sh", () => {
+  test("passes shellcheck and bash -n, and says how to call it", () => {
+    const script = readFileSync(INSTALL_DOCKER_SH, "utf8");
+    const { code, output } = shellcheck(script);
+    assert.equal(code, 0, output);
+    bashSyntaxOk(script);
+    assert.equal(script.split("\n")[0], "#!/bin/bash", "shebang");
+    assert.match(script, /^# Usage: install-docker\.sh \[--log FILE\] DOCKER_CE_MIRROR_URL \[REGISTRY_MIRROR_URL\.\.\.\]$/m, "usage line");
   });
 });
 
@@ -91,10 +75,15 @@ describe("renderCloudConfig", () => {
     assert.deepEqual(doc.ssh_keys, { ed25519_private: hostKey.privateKeyOpenssh, ed25519_public: hostKey.publicKey }, "exactly the given key pair");
     assert.deepEqual(
       doc.write_files,
-      [{ path: DOCKER_INSTALL_SCRIPT_PATH, owner: "root:root", permissions: "0700", content: renderDockerInstallScript(docker) }],
-      "the install script, byte for byte, readable by root only",
+      [{ path: "/usr/local/lib/pydeploy/install-docker.sh", owner: "root:root", permissions: "0700", content: readFileSync(INSTALL_DOCKER_SH, "utf8") }],
+      "install-docker.sh, byte for byte, readable by root only",
     );
-    assert.deepEqual(doc.runcmd, [["/bin/bash", DOCKER_INSTALL_SCRIPT_PATH]], "runcmd runs that file");
+    assert.deepEqual(
+      doc.runcmd,
+      [["/bin/bash", "/usr/local/lib/pydeploy/install-docker.sh", "--log", "/var/log/pydeploy-cloud-init.log", "https://mirrors.cloud.aliyuncs.com/docker-ce", "https://abc123.mirror.aliyuncs.com"]],
+      "runcmd runs that file with the log and the mirrors as arguments, trailing slash dropped",
+    );
+    assert.equal(DOCKER_INSTALL_SCRIPT_PATH, "/usr/local/lib/pydeploy/install-docker.sh", "the exported path is the one written");
   });
 
   test("the private key survives the YAML: OpenSSH derives the same public key from what the document holds", () => {
@@ -136,35 +125,22 @@ describe("renderCloudConfig", () => {
   });
 });
 
-describe("dockerInstallScript", () => {
-  for (const [label, options] of Object.entries(OPTION_SETS)) {
-    test(`passes shellcheck inside a strict bash wrapper: ${label}`, () => {
-      const script = `#!/usr/bin/env bash\nset -euo pipefail\n${dockerInstallScript(options)}`;
-      const { code, output } = shellcheck(script);
-      assert.equal(code, 0, output);
-      bashSyntaxOk(script);
-    });
-  }
-
-  test("has no shebang: it is a snippet to embed", () => {
-    assert.ok(!dockerInstallScript(OPTION_SETS["public mirror, no registry mirrors"]).startsWith("#!"), "no shebang");
-  });
-
-  test("daemon.json content: registry-mirrors only, none when there are no mirrors", () => {
-    assert.equal(daemonJson([]), null, "no mirrors, no daemon.json");
+describe("installDockerArgs", () => {
+  test("the mirror, then each registry mirror, as separate arguments: shell characters stay literal", () => {
     assert.deepEqual(
-      JSON.parse(daemonJson(["https://a.example.com/", "http://b.example.com"])!),
-      { "registry-mirrors": ["https://a.example.com", "http://b.example.com"] },
-      "mirrors without trailing slashes",
+      installDockerArgs(OPTION_SETS["several registry mirrors with shell metacharacters in paths"]),
+      ["http://mirror.example.com/docker-ce", "https://r1.example.com", "https://r2.example.com/a$HOME`id`;b&c|d"],
+      "arguments",
     );
+    assert.deepEqual(installDockerArgs({ mirror: "https://m.example.com///", registryMirrors: ["https://a.example.com/"] }), ["https://m.example.com", "https://a.example.com"], "trailing slashes dropped");
   });
 
-  test("rejects mirrors that are not plain http(s) URLs", () => {
+  test("rejects mirrors that are not plain http(s) URLs, before anything runs", () => {
     for (const mirror of ["mirrors.aliyun.com/docker-ce", "ftp://mirror.example.com", "https://mirror.example.com/a b", "https://mirror.example.com/'x'", ""]) {
-      assert.throws(() => dockerInstallScript({ mirror, registryMirrors: [] }), /mirror must be an http\(s\) URL/, mirror);
+      assert.throws(() => installDockerArgs({ mirror, registryMirrors: [] }), /mirror must be an http\(s\) URL/, mirror);
     }
     assert.throws(
-      () => dockerInstallScript({ mirror: ALIYUN_DOCKER_CE_MIRROR, registryMirrors: ["https://ok.example.com", "file:///etc/passwd"] }),
+      () => installDockerArgs({ mirror: ALIYUN_DOCKER_CE_MIRROR, registryMirrors: ["https://ok.example.com", "file:///etc/passwd"] }),
       /registryMirrors\[1\] must be an http\(s\) URL/,
       "a file: registry mirror",
     );

@@ -1,14 +1,14 @@
-// Runs the docker-install snippet (and the cloud-init script around it) for real with bash, in a
-// sandbox: $PYDEPLOY_FS_ROOT points at a temp dir, and docker, package managers and init tools
-// are fakes on PATH that record their calls.
+// Runs install-docker.sh for real with bash, with the arguments the host step and cloud-init give
+// it, in a sandbox: $PYDEPLOY_FS_ROOT points at a temp dir, and docker, package managers and init
+// tools are fakes on PATH that record their calls.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { renderDockerInstallScript } from "../../components/server/cloudInit";
-import { dockerInstallScript, type DockerInstallOptions } from "../../components/server/dockerInstall";
+import { CLOUD_INIT_LOG } from "../../components/server/cloudInit";
+import { INSTALL_DOCKER_SCRIPT, installDockerArgs, type DockerInstallOptions } from "../../components/server/dockerInstall";
 
 const MIRROR = "https://mirror.example.com/docker-ce";
 const REAL_TOOLS = ["bash", "sh", "cat", "cut", "sha256sum", "tee", "install", "id", "sleep", "chmod", "flock", "env", "date", "nohup", "cp", "touch", "mkdir"];
@@ -83,9 +83,9 @@ function sandbox(o: SandboxOptions) {
   if (o.osRelease !== undefined) writeFileSync(join(root, "etc", "os-release"), o.osRelease);
 
   const env = { PATH: `${bin}:${tools}`, HOME: dir, PYDEPLOY_FS_ROOT: root, CALLS: calls, STATE: state, BIN: bin, FAKES: fakes };
-  const run = (script: string, extraEnv: Record<string, string> = {}) =>
+  const run = (args: string[], extraEnv: Record<string, string> = {}) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(join(tools, "bash"), ["-c", script], { env: { ...env, ...extraEnv } });
+      const child = spawn(join(tools, "bash"), [INSTALL_DOCKER_SCRIPT, ...args], { env: { ...env, ...extraEnv } });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d) => (stdout += d));
@@ -100,14 +100,12 @@ function sandbox(o: SandboxOptions) {
     calls: () => readFileSync(calls, "utf8").split("\n").filter(Boolean),
     clearCalls: () => writeFileSync(calls, ""),
     dockerRunning: () => existsSync(join(state, "running")),
-    /** The snippet inside a strict wrapper that reports whether it came back and leaked nothing. */
-    install: (options: DockerInstallOptions, extraEnv?: Record<string, string>) =>
-      run(
-        `set -euo pipefail\n${dockerInstallScript(options)}\n` +
-          `echo "after snippet: mirror=\${pydeploy_mirror:-unset} fn=$(type -t pydeploy_die || echo unset)"\n`,
-        extraEnv,
-      ),
-    cloudInit: (options: DockerInstallOptions) => run(renderDockerInstallScript(options)),
+    /** As the host step runs it: the mirrors as arguments. */
+    install: (options: DockerInstallOptions, extraEnv?: Record<string, string>) => run(installDockerArgs(options), extraEnv),
+    /** As cloud-init's runcmd runs it: with --log. */
+    cloudInit: (options: DockerInstallOptions) => run(["--log", CLOUD_INIT_LOG, ...installDockerArgs(options)]),
+    /** Arguments given as they are, unchecked. */
+    runWith: (args: string[]) => run(args),
   };
 }
 
@@ -124,7 +122,6 @@ describe("docker already installed", () => {
     assert.match(r.stdout, /docker is already installed \(Docker version 99\.0\.0/, "stdout");
     assert.ok(!existsSync(box.file("etc/apt/sources.list.d/docker.list")), "no apt source written");
     assert.ok(!existsSync(box.file("etc/docker/daemon.json")), "no daemon.json written");
-    assert.match(r.stdout, /after snippet: mirror=unset fn=unset/, "the snippet must return to its caller and leak nothing");
   });
 
   test("running under systemd and enabled: only asks systemd whether docker is enabled", async () => {
@@ -174,7 +171,7 @@ describe("docker missing", () => {
       assert.match(r.stderr, new RegExp(`pydeploy: error: unsupported OS '${osRelease ? "plan9" : "unknown"}' \\(ID in /etc/os-release\\): cannot install Docker CE automatically`), "stderr");
       assert.match(r.stderr, /supported: ubuntu, debian, centos, rhel, rocky, almalinux, anolis, alinux/, "stderr");
       assert.deepEqual(box.calls().filter((c) => PACKAGE_TOOLS.test(c)), [], "no package manager is touched");
-      assert.doesNotMatch(r.stdout, /after snippet/, "a strict caller must stop on the failure");
+      assert.doesNotMatch(r.stdout, /docker is running/, "it stops at the failure");
     });
   }
 
@@ -334,8 +331,8 @@ describe("cloud-init userData", () => {
     const box = sandbox({ docker: "running", osRelease: OS_RELEASE.ubuntu });
     const r = await box.cloudInit(noMirrors);
     assert.equal(r.code, 0, r.stderr);
-    const log = await logOf(box, /cloud-init finished/);
-    assert.match(log, /pydeploy: cloud-init started at \d{4}-\d\d-\d\dT/, "cloud-init log");
+    const log = await logOf(box, /install-docker finished/);
+    assert.match(log, /pydeploy: install-docker started at \d{4}-\d\d-\d\dT/, "cloud-init log");
     assert.match(log, /docker is already installed/, "cloud-init log");
     assert.match(log, /docker is running/, "cloud-init log");
   });
@@ -344,9 +341,52 @@ describe("cloud-init userData", () => {
     const box = sandbox({ docker: "missing", osRelease: OS_RELEASE.unknown });
     const r = await box.cloudInit(noMirrors);
     assert.equal(r.code, 1, "exit code");
-    const log = await logOf(box, /cloud-init failed/);
+    const log = await logOf(box, /install-docker failed/);
     assert.match(log, /unsupported OS 'plan9'/, "cloud-init log");
-    assert.match(log, /pydeploy: cloud-init failed \(exit 1\) at line \d+/, "cloud-init log");
-    assert.doesNotMatch(log, /cloud-init finished/, "cloud-init log");
+    assert.match(log, /pydeploy: install-docker failed \(exit 1\)/, "cloud-init log");
+    assert.doesNotMatch(log, /install-docker finished/, "cloud-init log");
+  });
+});
+
+describe("arguments", () => {
+  test("none: the usage line, exit 2, nothing run", async () => {
+    const box = sandbox({ docker: "missing", osRelease: OS_RELEASE.ubuntu });
+    const r = await box.runWith([]);
+    assert.equal(r.code, 2, "exit code");
+    assert.match(r.stderr, /usage: install-docker\.sh \[--log FILE\] DOCKER_CE_MIRROR_URL \[REGISTRY_MIRROR_URL\.\.\.\]/, "stderr");
+    assert.deepEqual(box.calls(), [], "nothing ran");
+  });
+
+  test("--log without a file: the usage line, exit 2", async () => {
+    const box = sandbox({ docker: "missing", osRelease: OS_RELEASE.ubuntu });
+    const r = await box.runWith(["--log"]);
+    assert.equal(r.code, 2, "exit code");
+    assert.match(r.stderr, /usage: install-docker\.sh/, "stderr");
+  });
+
+  for (const bad of ["mirrors.aliyun.com/docker-ce", "ftp://mirror.example.com", "https://mirror.example.com/a b", 'https://mirror.example.com/"x"', "https://mirror.example.com/\\x"]) {
+    test(`a mirror the script itself refuses, even unchecked: ${JSON.stringify(bad)}`, async () => {
+      const box = sandbox({ docker: "missing", osRelease: OS_RELEASE.ubuntu });
+      for (const args of [[bad], [MIRROR, bad]]) {
+        const r = await box.runWith(args);
+        assert.equal(r.code, 2, `exit code for ${JSON.stringify(args)}`);
+        assert.ok(r.stderr.includes(`pydeploy: error: expected an http(s) URL, got '${bad}'`), `stderr for ${JSON.stringify(args)}: ${r.stderr}`);
+        assert.deepEqual(box.calls().filter((c) => PACKAGE_TOOLS.test(c)), [], "no package manager is touched");
+        assert.ok(!existsSync(box.file("etc/docker/daemon.json")), "no daemon.json written");
+      }
+    });
+  }
+
+  test("trailing slashes are dropped, and shell characters in a URL stay literal", async () => {
+    const box = sandbox({ docker: "missing", osRelease: OS_RELEASE.ubuntu });
+    const odd = "https://r2.example.com/a$HOME`id`;b&c|d";
+    const r = await box.runWith([`${MIRROR}//`, `${odd}/`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      box.read("etc/apt/sources.list.d/docker.list"),
+      `deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] ${MIRROR}/linux/ubuntu jammy stable\n`,
+      "apt source",
+    );
+    assert.equal(box.read("etc/docker/daemon.json"), `{\n  "registry-mirrors": [\n    "${odd}"\n  ]\n}\n`, "etc/docker/daemon.json");
   });
 });

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { dockerInstallScript } from "../../server/dockerInstall";
+import { installDockerArgs, installDockerScript } from "../../server/dockerInstall";
 import { dockerVersion, writePrivateFile } from "../dockerCommands";
 import { HostResult, HostSpec, ownerFileOf } from "../spec";
 import { appSalt, ensureAppFolder } from "./appFolder";
@@ -16,7 +16,7 @@ const DOCKER_WAIT_SECONDS = 60;
 export async function setUpHost(host: DockerHost, spec: HostSpec, log: (line: string) => void): Promise<HostResult> {
   if (spec.target.kind === "ssh") {
     echo(log, await host.run(["bash", "-s"], { stdin: fs.readFileSync(WAIT_SCRIPT, "utf8") }));
-    if (spec.dockerInstall) echo(log, await host.run(["bash", "-s"], { stdin: dockerInstallScript(spec.dockerInstall) }));
+    if (spec.dockerInstall) echo(log, await host.run(["bash", "-s", "--", ...installDockerArgs(spec.dockerInstall)], { stdin: installDockerScript() }));
   }
   log(`Docker ${await usableDocker(host)} is usable on ${host.description}`);
   await ensureAppFolder(host, spec.appDir);
