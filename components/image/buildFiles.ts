@@ -7,7 +7,7 @@ import { LABEL_APP } from "./labels";
 import { resolveDependencySource } from "./dependencySource";
 import { DockerfileOptions, renderDockerfile } from "./dockerfile";
 import { renderDockerignore } from "./dockerignore";
-import { renderEntrypoint } from "./entrypoint";
+import { entrypointArgs, entrypointScript } from "./entrypoint";
 
 /** Generated files live in the project, beside the code, like `docker init`'s output. */
 export const GENERATED_DIR = ".pydeploy";
@@ -39,7 +39,7 @@ export function dockerfileOptions(app: AppConfig): DockerfileOptions {
     user: app.user,
     exposedPorts: [...new Set(app.roles.flatMap((r) => (r.port === undefined ? [] : [r.port])))],
     command: app.roles[0].command,
-    entrypoint: app.mode === "single" ? { source: ENTRYPOINT } : undefined,
+    entrypoint: app.mode === "single" ? { source: ENTRYPOINT, args: entrypointArgs(app.roles.map((r) => ({ name: r.name, command: r.command }))) } : undefined,
     healthcheck:
       web?.healthcheck && web.port !== undefined
         ? { port: web.port, ...web.healthcheck }
@@ -55,7 +55,7 @@ export function renderBuildFiles(app: AppConfig): GeneratedFile[] {
   if (app.mode === "single") {
     files.push({
       relativePath: ENTRYPOINT,
-      contents: renderEntrypoint(app.roles.map((r) => ({ name: r.name, command: r.command }))),
+      contents: entrypointScript(),
       mode: 0o755,
     });
   }

@@ -29,7 +29,7 @@ export interface DockerfileOptions {
   user: { name: string; uid: number };
   exposedPorts: number[];
   command: string[];
-  entrypoint?: { source: string };
+  entrypoint?: { source: string; args: string[] };
   healthcheck?: DockerfileHealthcheck;
 }
 
@@ -104,7 +104,7 @@ export function renderDockerfile(o: DockerfileOptions): string {
       `    CMD ${json(pythonHealthProbe(h))}`,
     );
   }
-  const command = o.entrypoint ? [path.posix.join(o.workdir, o.entrypoint.source)] : o.command;
+  const command = o.entrypoint ? [path.posix.join(o.workdir, o.entrypoint.source), ...o.entrypoint.args] : o.command;
   lines.push(`CMD ${json(command)}`);
   return lines.join("\n") + "\n";
 }

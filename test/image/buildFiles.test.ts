@@ -87,7 +87,11 @@ describe("dockerfileOptions: what the stack config puts into the Dockerfile", ()
 
   it("single mode: the generated entrypoint runs every role", () => {
     const o = dockerfileOptions(appConfig({ mode: "single", roles: { web: ROLES.web, worker: ROLES.worker } }));
-    assert.deepEqual(o.entrypoint, { source: ".pydeploy/entrypoint.sh" }, "the entrypoint's path in the project");
+    assert.deepEqual(
+      o.entrypoint,
+      { source: ".pydeploy/entrypoint.sh", args: ["web", "2", "gunicorn", "demo.wsgi", "worker", "4", "celery", "-A", "demo", "worker"] },
+      "the entrypoint's path in the project, and each role as name, word count, words",
+    );
   });
 });
 
@@ -103,9 +107,12 @@ describe("renderBuildFiles", () => {
     const files = renderBuildFiles(appConfig({ mode: "single", roles: { web: ROLES.web, worker: ROLES.worker } }));
     assert.deepEqual(files.map((f) => [f.relativePath, f.mode]), [[".pydeploy/Dockerfile", 0o644], [".dockerignore", 0o644], [".pydeploy/entrypoint.sh", 0o755]], "three files");
     assert.match(files[1].contents, /^!\.pydeploy\/entrypoint\.sh$/m, "the entrypoint is sent to the builder");
-    assert.match(files[2].contents, /gunicorn/, "it starts the web");
-    assert.match(files[2].contents, /celery/, "and the worker");
-    assert.match(files[0].contents, /^CMD \["\/app\/\.pydeploy\/entrypoint\.sh"\]$/m, "the image runs it");
+    assert.equal(files[2].contents, fs.readFileSync(path.join(__dirname, "..", "..", "components", "image", "entrypoint.sh"), "utf8"), "a copy of entrypoint.sh");
+    assert.match(
+      files[0].contents,
+      /^CMD \["\/app\/\.pydeploy\/entrypoint\.sh", "web", "2", "gunicorn", "demo\.wsgi", "worker", "4", "celery", "-A", "demo", "worker"\]$/m,
+      "the image runs it with every role",
+    );
   });
 
   it("every file says it is generated in its first lines, so writeBuildFiles may rewrite it", () => {

@@ -213,11 +213,11 @@ describe("renderDockerfile", () => {
     assert.deepEqual(JSON.parse(cmd[0].slice(4)), ["gunicorn", "proj.wsgi", "--bind", "0.0.0.0:8000", "--name", 'a "b" $c']);
   });
 
-  it("runs the generated entrypoint instead of the command in single-container mode", () => {
-    const text = render({ entrypoint: { source: ".pydeploy/entrypoint.sh" }, command: ["python", "-m", "demo.web"] });
+  it("runs the entrypoint with its arguments instead of the command in single-container mode", () => {
+    const text = render({ entrypoint: { source: ".pydeploy/entrypoint.sh", args: ["web", "2", "gunicorn", "a \"b\" $c"] }, command: ["python", "-m", "demo.web"] });
     const cmd = instructions(text).filter((i) => /^(CMD|ENTRYPOINT) /.test(i));
-    assert.deepEqual(cmd, ['CMD ["/app/.pydeploy/entrypoint.sh"]']);
-    assert.doesNotMatch(text, /demo\.web/);
+    assert.deepEqual(cmd, ['CMD ["/app/.pydeploy/entrypoint.sh", "web", "2", "gunicorn", "a \\"b\\" $c"]'], "exec form, the arguments JSON-quoted");
+    assert.doesNotMatch(text, /demo\.web/, "not the first role's command");
   });
 
   it("adds an exec-form HEALTHCHECK with the python probe when asked", () => {
@@ -245,7 +245,7 @@ describe("renderDockerfile", () => {
       buildCommands: [["python", "manage.py", "collectstatic", "--noinput"]],
       env: { A: "1" },
       labels: { "pydeploy.app": "demo" },
-      entrypoint: { source: ".pydeploy/entrypoint.sh" },
+      entrypoint: { source: ".pydeploy/entrypoint.sh", args: ["web", "1", "gunicorn"] },
       healthcheck: { port: 8000, path: "/health", timeoutSeconds: 3, intervalSeconds: 10, retries: 3, startPeriodSeconds: 5 },
     });
     assert.doesNotMatch(text, /^MAINTAINER/m);
