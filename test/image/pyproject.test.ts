@@ -140,6 +140,11 @@ describe("readPyprojectDependencies: exact messages, self-references and odd tab
       'pyproject.toml: [build-system].requires must be an array of requirement strings such as "Django>=4.2,<5"',
       "build requirements as a string",
     );
+    assert.equal(
+      errorOf(() => readPyprojectDependencies('[project]\nname = "x"\n[project.optional-dependencies]\nprod = "gunicorn"\n', ["prod"])).message,
+      'pyproject.toml: [project.optional-dependencies].prod must be an array of requirement strings such as "Django>=4.2,<5"',
+      "an extra as a string",
+    );
     assert.deepEqual(readPyprojectDependencies('[project]\nname = "x"\ndependencies = ["  django>=4  "]\n', []).dependencies, ["django>=4"], "trimmed");
   });
 
