@@ -38,6 +38,7 @@ describe("validateProxyContainerSpec", () => {
       [{ networkAliases: ["app_example"] }, 'network alias "app_example" must be a lowercase DNS name'],
       [{ logMaxSize: "0m" }, 'logMaxSize "0m" must look like 10m'],
       [{ logMaxSize: "10 m" }, 'logMaxSize "10 m" must look like 10m'],
+      [{ logMaxSize: "-10m" }, 'logMaxSize "-10m" must look like 10m'],
       [{ logMaxFiles: 0 }, "logMaxFiles must be an integer >= 1, got 0"],
       [{ logMaxFiles: 2.5 }, "logMaxFiles must be an integer >= 1, got 2.5"],
       [{ image: "Demo-proxy" }, 'proxy image "Demo-proxy" is not a valid image reference'],

@@ -144,6 +144,26 @@ describe("switchPlan", () => {
     assert.deepEqual(r.ifDrainFails.map((s) => s.argv), [stop, detach], "fallback: stopped, then off the network");
   });
 
+  it("every step says what it does, naming the containers, port and seconds (the deployer logs it and names it on failure)", () => {
+    const plan = switchPlan(input);
+    assert.deepEqual(plan.attach.map((s) => s.purpose), ["route demo-web to demo-web-v2", "the proxy reaches demo-web-v2 on port 8000"], "attach");
+    const r = plan.retire[0];
+    assert.equal(r.drain.purpose, "refuse new connections to demo-web-v1 on port 8000 and wait up to 30s for the open ones", "drain");
+    assert.deepEqual(
+      r.then.map((s) => s.purpose),
+      ["take demo-web-v1 off demo-proxy: demo-web no longer names it, and starting it again routes nothing to it before its gate", "stop demo-web-v1 (kept for rollback)"],
+      "after the drain",
+    );
+    assert.deepEqual(r.ifDrainFails.map((s) => s.purpose), [r.then[1].purpose, r.then[0].purpose], "the fallback: the same two steps, stop first");
+  });
+
+  it("drainSeconds 0 stops a previous container at once; reachSeconds 1 is the shortest check", () => {
+    const plan = switchPlan({ ...input, drainSeconds: 0, reachSeconds: 1 });
+    assert.deepEqual(plan.retire[0].drain.argv.slice(13), ["8000", "0"], "no wait for open connections");
+    assert.deepEqual(plan.retire[0].then[1].argv, ["docker", "stop", "--time", "0", "demo-web-v1"], "stopped without a grace period");
+    assert.equal(plan.attach[1].retrySeconds, 1, "checked for 1 s");
+  });
+
   it("first deploy: nothing to retire; a TCP reach check has an empty path", () => {
     const plan = switchPlan({ ...input, previous: [], reach: { kind: "tcp" }, reachSeconds: 3 });
     assert.deepEqual(plan.retire, [], "no previous container");
@@ -157,6 +177,12 @@ describe("switchPlan", () => {
     assert.throws(() => switchPlan({ ...input, port: 0 }), /port must be an integer 1-65535, got 0/, "bad port");
     assert.throws(() => switchPlan({ ...input, drainSeconds: -1 }), /drainSeconds must be an integer >= 0, got -1/, "bad drain");
     assert.throws(() => switchPlan({ ...input, reach: { kind: "http", path: "health" } }), /reach path "health" must start with \//, "bad path");
+    for (const path of ["health/live", "/he alth", "/health\n"]) {
+      assert.throws(() => switchPlan({ ...input, reach: { kind: "http", path } }), (err: Error) => err.message === `role web: reach path ${JSON.stringify(path)} must start with / and have no whitespace`, `path ${JSON.stringify(path)}`);
+    }
+    for (const reachSeconds of [0, 1.5, -1]) {
+      assert.throws(() => switchPlan({ ...input, reachSeconds }), (err: Error) => err.message === `reachSeconds must be an integer >= 1, got ${reachSeconds}`, `reachSeconds ${reachSeconds}`);
+    }
     assert.throws(() => switchPlan({ ...input, role: "proxy" }), /role name "proxy" is reserved/, "reserved role");
     assert.throws(() => switchPlan({ ...input, proxyImage: "a b" }), /proxy image "a b" is not an image reference/, "bad proxy image");
   });

@@ -72,6 +72,24 @@ describe("the reach check the proxy runs against the new container", { timeout: 
     const http503 = await reach({ port: free, reach: { kind: "http", path: "/" } });
     assert.deepEqual(http503, { code: 1, out: `127.0.0.1:${free}: [Errno 111] Connection refused` }, "HTTP to a closed port fails the same way");
   });
+
+  it("TCP: a role that speaks another protocol passes once it accepts the connection (no HTTP request is sent)", async () => {
+    const received: string[] = [];
+    // A server-first protocol (like SSH or Redis's greeting): it sends a banner and closes.
+    const banner = net.createServer((s) => {
+      s.on("data", (d) => received.push(d.toString()));
+      // The check closes right after connecting, before reading the banner: a reset is expected here.
+      s.on("error", () => undefined);
+      s.end("SSH-2.0-demo\r\n");
+    });
+    const bannerPort = await listen(banner);
+    try {
+      assert.deepEqual(await reach({ port: bannerPort, reach: { kind: "tcp" } }), { code: 0, out: "" }, "connected: it passes");
+      assert.deepEqual(received, [], "nothing was written to the role's port");
+    } finally {
+      await new Promise((r) => banner.close(r));
+    }
+  });
 });
 
 describe("the drain helper run in the old container's network namespace", { timeout: 120_000 }, () => {
