@@ -255,6 +255,42 @@ describe("lifecycle, target existing (classic image store)", { timeout: 40 * 60_
     }
   });
 
+  test("S10b: deploy.ship registry: the server pulls the pushed images by digest with a throwaway login, and serves", async () => {
+    const password = `pw-${randomBytes(6).toString("hex")}`;
+    const name = `${APP}-pull-registry`;
+    const registry = await startLocalRegistry({ name, username: "me", password });
+    // The server must reach the registry by the name the deployer pushed to (127.0.0.1:<port>):
+    // on the test server, NAT sends that address to the registry container.
+    const port = registry.server.split(":")[1];
+    const ip = (await docker(["inspect", "--format", "{{.NetworkSettings.IPAddress}}", name])).stdout.trim();
+    const nat = [
+      ["-t", "nat", "OUTPUT", "-p", "tcp", "-d", "127.0.0.1", "--dport", port, "-j", "DNAT", "--to-destination", `${ip}:5000`],
+      ["-t", "nat", "POSTROUTING", "-p", "tcp", "-d", ip, "--dport", "5000", "-j", "MASQUERADE"],
+    ];
+    const iptables = (op: "-A" | "-D") => Promise.all(nat.map(([t, table, chain, ...rule]) => serverExec(server, ["iptables", t, table, op, chain, ...rule], { allowFailure: op === "-D" })));
+    await serverExec(server, ["sysctl", "-qw", "net.ipv4.conf.all.route_localnet=1", "net.ipv4.conf.eth0.route_localnet=1"]);
+    await iptables("-A");
+    try {
+      const extra = {
+        "pydeploy:registry": { server: registry.server, username: "me", repository: `ns/${APP}` },
+        "pydeploy:registryPassword": password,
+        "pydeploy:deploy": { ...deploy, ship: "registry" },
+      };
+      const reg = programStack({ stateDir, stack: "pullreg", config: config({ extra }), secretKeys: ["pydeploy:sshPrivateKey", "pydeploy:secretEnv", "pydeploy:registryPassword"] });
+      const r = mustSucceed(await reg.up(), "registry mode");
+      assert.equal(shipResult(r, APP).action, "pulled", "the server pulled the app's image");
+      assert.equal(shipResult(r, APP, "proxy").action, "pulled", "and the proxy's");
+      assert.ok(!stepOutput(r, `${APP}-ship`).includes(password), "the password is not in the ship step's output");
+      assert.match(await waitForHttp200(url("/")), /5\.0\.0/, "it serves");
+      assert.ok(!(await onServer(server, "cat .docker/config.json 2>/dev/null")).includes(registry.server), "no login for the registry stays in root's Docker config");
+      assert.equal(await onServer(server, "grep -rl --exclude-dir=proc --exclude-dir=sys --exclude-dir=var -e \"$PW\" /tmp /root 2>/dev/null | head -1".replace("$PW", password)), "", "no file on the server holds the password");
+      mustSucceed(await reg.destroy(), "destroy the registry-mode stack");
+    } finally {
+      await iptables("-D");
+      await registry.stop();
+    }
+  });
+
   test("no secret is stored in plain state", () => {
     const plain = stack().plainValues().join("\n");
     for (const s of [SECRET_1, SECRET_2, privateKey.split("\n")[1]]) assert.ok(!plain.includes(s), "a secret value is in plain state");
