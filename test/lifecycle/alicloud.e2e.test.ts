@@ -7,9 +7,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { docker, ensureBaseImage, waitForHttp200 } from "../support/docker";
+import { ensureBaseImage, waitForHttp200 } from "../support/docker";
 import { presentedHostKey, serverExec, startTestServer, stopTestServer, TestServer } from "../support/sshServer";
-import { appValue, ExampleProject, mustSucceed, ops, programStack, reveal, stepOutput, uniqueApp } from "./support";
+import { appValue, ExampleProject, mustSucceed, ops, programStack, removeAppImages, reveal, stepOutput, uniqueApp } from "./support";
 
 const APP = uniqueApp("ali");
 const PORT = 8090;
@@ -49,7 +49,7 @@ describe("lifecycle, target alicloud (mocked cloud, real SSH deploy)", { timeout
   after(async () => {
     if (server) await stopTestServer(server);
     project?.cleanup();
-    await docker(["image", "rm", "--force", `pydeploy/${APP}:ali`], { allowFailure: true });
+    await removeAppImages(APP);
   });
 
   test("the first up creates the server, whose host key the deploy pins, and serves the app", async () => {

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { docker, ensureBaseImage, httpGet, waitForHttp200 } from "../support/docker";
 import { dockerImageStore, serverExec, startTestServer, stopTestServer, TestServer } from "../support/sshServer";
-import { appValue, ExampleProject, lastLayerGzipSize, mustSucceed, programStack, shipResult, stepOutput, uniqueApp } from "./support";
+import { appValue, ExampleProject, lastLayerGzipSize, mustSucceed, programStack, removeAppImages, shipResult, stepOutput, uniqueApp } from "./support";
 
 const APP = uniqueApp("ctd");
 const PORT = 8080;
@@ -48,7 +48,7 @@ describe("lifecycle: classic-store deployer, containerd-store server", { timeout
   after(async () => {
     if (server) await stopTestServer(server);
     project?.cleanup();
-    await docker(["image", "rm", "--force", `pydeploy/${APP}:ctd`], { allowFailure: true });
+    await removeAppImages(APP);
   });
 
   test("the server uses the containerd store, where the deployed image gets another ID", async () => {

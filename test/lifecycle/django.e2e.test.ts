@@ -9,10 +9,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { bumpDjangoVersion, copyDjangoFixture, DJANGO_LAYOUTS } from "../fixtures/djangoApp";
-import { BASE_IMAGE, docker, ensureBaseImage, waitForHttp200 } from "../support/docker";
+import { BASE_IMAGE, ensureBaseImage, waitForHttp200 } from "../support/docker";
 import { debianWheels, startWheelIndex, WheelIndex } from "../support/pypi";
 import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/sshServer";
-import { mustSucceed, programStack, stepOutput, uniqueApp } from "./support";
+import { mustSucceed, programStack, removeAppImages, stepOutput, uniqueApp } from "./support";
 
 const APP = uniqueApp("dj");
 const PORT = 8080;
@@ -89,7 +89,7 @@ describe("lifecycle: a Django project with migrations and a volume (existing tar
     if (server) await stopTestServer(server);
     await index?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    await docker(["image", "rm", "--force", `pydeploy/${APP}:dj`], { allowFailure: true });
+    await removeAppImages(APP);
   });
 
   test("the first up migrates once, before the web starts, and the app stores data on the volume", async () => {

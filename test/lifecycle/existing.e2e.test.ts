@@ -10,7 +10,7 @@ import { serverExec, startTestServer, stopTestServer, TestServer } from "../supp
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { appValue, assertSteps, ExampleProject, lastLayerGzipSize, mustSucceed, ops, programStack, ran, removeLocalImage, reveal, shipResult, startLocalRegistry, stepOutput, uniqueApp } from "./support";
+import { appValue, assertSteps, ExampleProject, lastLayerGzipSize, mustSucceed, ops, programStack, ran, removeAppImages, removeLocalImage, reveal, shipResult, startLocalRegistry, stepOutput, uniqueApp } from "./support";
 
 const APP = uniqueApp("ex");
 const PORT = 8080;
@@ -62,7 +62,7 @@ describe("lifecycle, target existing (classic image store)", { timeout: 40 * 60_
   after(async () => {
     if (server) await stopTestServer(server);
     project?.cleanup();
-    await docker(["image", "rm", "--force", localTag()], { allowFailure: true });
+    await removeAppImages(APP);
   });
 
   test("S1: preview before anything exists succeeds, builds and ships nothing (copy and registry mode)", async () => {

@@ -13,7 +13,7 @@ import type { TLSSocket } from "node:tls";
 import { after, before, describe, test } from "node:test";
 import { BASE_IMAGE, docker, ensureBaseImage, waitFor } from "../support/docker";
 import { buildPebbleImage, Pebble, startPebble } from "../support/pebble";
-import { ExampleProject, mustSucceed, programStack, uniqueApp, WEB_ROLE } from "./support";
+import { ExampleProject, mustSucceed, programStack, removeAppImages, uniqueApp, WEB_ROLE } from "./support";
 
 const APP = uniqueApp("tls");
 const DOMAIN = `${APP}.pydeploy.test`;
@@ -77,7 +77,7 @@ describe("lifecycle: HTTPS for a domain, certificates from pebble", { timeout: 2
     await docker(["rm", "--force", `${APP}-proxy`], { allowFailure: true });
     await docker(["network", "rm", `${APP}-proxy`], { allowFailure: true });
     await docker(["volume", "rm", `${APP}-proxy-data`], { allowFailure: true });
-    for (const tag of [`pydeploy/${APP}:tls`, `pydeploy/${APP}-proxy:tls`]) await docker(["image", "rm", "--force", tag], { allowFailure: true });
+    await removeAppImages(APP);
     project?.cleanup();
     fs.rmSync(stateDir, { recursive: true, force: true });
   });

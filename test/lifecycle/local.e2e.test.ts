@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { docker, ensureBaseImage, waitForHttp200 } from "../support/docker";
-import { appValue, assertSteps, ExampleProject, mustSucceed, programStack, ran, stepOutput, uniqueApp } from "./support";
+import { appValue, assertSteps, ExampleProject, mustSucceed, programStack, ran, removeAppImages, stepOutput, uniqueApp } from "./support";
 
 const APP = uniqueApp("loc");
 const PORT = randomInt(20_000, 30_000);
@@ -46,7 +46,7 @@ describe("lifecycle, target local (this machine's Docker engine)", { timeout: 20
   after(async () => {
     const ids = (await docker(["ps", "-aq", "--filter", `label=pydeploy.app=${APP}`])).stdout.split("\n").filter(Boolean);
     if (ids.length) await docker(["rm", "--force", ...ids], { allowFailure: true });
-    await docker(["image", "rm", "--force", `pydeploy/${APP}:local`], { allowFailure: true });
+    await removeAppImages(APP);
     project?.cleanup();
     fs.rmSync(stateDir, { recursive: true, force: true });
   });

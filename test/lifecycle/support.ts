@@ -98,6 +98,17 @@ export function stepOutput(r: RunResult, name: string): string {
   return s ? `${s.stdout ?? ""}${s.stderr ?? ""}` : "";
 }
 
+/**
+ * Removes every local image tag of the app (its image and its proxy's, under any repository:
+ * pydeploy/<app>, a test registry's <server>/ns/<app>, the local target's server tags): the
+ * docker provider deletes no image, so a test run would otherwise leave them behind.
+ */
+export async function removeAppImages(app: string): Promise<void> {
+  const refs = (await docker(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"])).stdout.split("\n");
+  const mine = refs.filter((r) => new RegExp(`(^|/)${app}(-proxy)?:`).test(r));
+  if (mine.length) await docker(["image", "rm", "--force", ...mine], { allowFailure: true });
+}
+
 /** Removes every tag and the image itself from the local engine (as `docker image prune` would). */
 export async function removeLocalImage(ref: string): Promise<void> {
   const id = (await docker(["image", "inspect", "--format", "{{.Id}}", ref])).stdout.trim();

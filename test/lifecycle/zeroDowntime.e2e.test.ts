@@ -6,10 +6,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { docker, ensureBaseImage, waitForHttp200 } from "../support/docker";
+import { ensureBaseImage, waitForHttp200 } from "../support/docker";
 import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/sshServer";
 import { startLoad, type LoadResult } from "../deploy/proxy/support/load";
-import { appValue, ExampleProject, mustSucceed, programStack, stepOutput, uniqueApp } from "./support";
+import { appValue, ExampleProject, mustSucceed, programStack, removeAppImages, stepOutput, uniqueApp } from "./support";
 
 const APP = uniqueApp("zd");
 const PORT = 8080;
@@ -67,7 +67,7 @@ describe("lifecycle: zero failed requests across redeploys and a failed release"
   after(async () => {
     if (server) await stopTestServer(server);
     project?.cleanup();
-    for (const tag of [`pydeploy/${APP}:zd`, `pydeploy/${APP}-proxy:zd`]) await docker(["image", "rm", "--force", tag], { allowFailure: true });
+    await removeAppImages(APP);
   });
 
   test("three redeploys under load: every request answered, the previous release kept stopped", async () => {
