@@ -2,6 +2,9 @@
 // default, the constraint, or the message that names it is removed or changed. Expected values
 // are written out here, never computed by the schema. schema.test.ts holds the scenarios.
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import { ConfigError, parseStackConfig, RawStackConfig, StackConfig } from "../../components/config/schema";
 import { REPO_ROOT } from "../support/docker";
@@ -656,5 +659,22 @@ describe("conversions and messages that only a wrong implementation would change
     assert.ok(accepted(withKey(BASES.alicloud(), "server.vswitchCidr", "172.16.0.0/16")).server, "the whole VPC as one vSwitch");
     assert.ok(accepted(withKey(withKey(BASES.alicloud(), "server.vpcCidr", "10.0.0.0/8"), "server.vswitchCidr", "10.200.0.0/16")).server, "a /16 inside a /8");
     refused(withKey(withKey(BASES.alicloud(), "server.vpcCidr", "10.0.0.0/8"), "server.vswitchCidr", "11.0.0.0/16"), "pydeploy:server.vswitchCidr", /expected a block inside server\.vpcCidr \(10\.0\.0\.0\/8\)/);
+  });
+});
+
+describe("reading the project fails for a reason that is not the config's", () => {
+  it("an I/O error while reading the dependency list propagates as is, not as a problem of some config key", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-schema-io-"));
+    try {
+      // A symlink to itself: stat fails with ELOOP, an error of the file system, not a DependencyError.
+      fs.symlinkSync("loop.txt", path.join(dir, "loop.txt"));
+      assert.throws(
+        () => parseStackConfig(raw({ app: { ...validApp(), path: dir, requirements: "loop.txt" } })),
+        (err: unknown) => !(err instanceof ConfigError) && (err as NodeJS.ErrnoException).code === "ELOOP",
+        "the ELOOP error itself",
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
