@@ -27,8 +27,8 @@ export const groups = {
     ],
   },
   proxy: {
-    mutate: ["components/deploy/proxy/{proxyConfig,proxyContainer,switch,proxyImage,steps}.ts"],
-    testFiles: ["test/deploy/proxy/{proxyConfig,proxyContainer,proxyCommands,switch,proxyImage}.test.ts", "test/deploy/proxy/switchScripts.script.test.ts"],
+    mutate: ["components/deploy/proxy/{proxyConfig,proxyContainer,switch,steps}.ts"],
+    testFiles: ["test/deploy/proxy/{proxyConfig,proxyContainer,proxyCommands,switch}.test.ts", "test/deploy/proxy/switchScripts.script.test.ts"],
   },
 };
 

@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { renderCaddyfile } from "../components/deploy/proxy/proxyConfig";
 import { proxyConfigSteps, proxyNames, proxySetupSteps, upstreamAlias } from "../components/deploy/proxy/proxyContainer";
-import { caddyReloadCommand, NGINX_CONFIG_FILE, nginxReloadCommand, ProxyKind } from "../components/deploy/proxy/proxyImage";
+import { caddyReloadCommand, NGINX_CONFIG_FILE, nginxReloadCommand, ProxyKind } from "../components/image/proxyDockerfile";
 import { switchPlan } from "../components/deploy/proxy/switch";
 import { docker, ensureBaseImage, httpGet, uniqueName, waitFor, waitForHttp200 } from "../test/support/docker";
 import {

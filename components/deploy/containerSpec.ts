@@ -1,6 +1,7 @@
 // What one release runs, as data: the roles' containers, their `docker run` argv and the env
 // file. Pure: no I/O, no Pulumi. The deployer (runner/) runs these argv on the server.
 import { quote } from "shell-quote";
+import { IMAGE_REF } from "../image/imageRef";
 import { LABEL_APP } from "../image/labels";
 
 export type HealthGate =
@@ -69,8 +70,6 @@ export const LABEL_IMAGE = "pydeploy.image";
 export const SLUG = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 // Docker names allow [a-zA-Z0-9][a-zA-Z0-9_.-]; the version is lowercase so names stay uniform.
 const VERSION = /^[a-z0-9][a-z0-9_.-]*$/;
-// A local image reference: [registry[:port]/]path[:tag][@sha256:digest], no whitespace or shell syntax.
-export const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/;
 const LOG_SIZE = /^[1-9][0-9]*[kmg]?$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // The file is UTF-8; a lone surrogate has no UTF-8 form.

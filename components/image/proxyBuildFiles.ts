@@ -2,7 +2,7 @@
 // shares the base layers the server already has and needs no other registry. Pure.
 import type { AppConfig } from "../config/schema";
 import { LABEL_PROXY } from "./labels";
-import { renderProxyDockerfile } from "../deploy/proxy/proxyImage";
+import { renderProxyDockerfile } from "./proxyDockerfile";
 import { GENERATED_DIR, type GeneratedFile } from "./buildFiles";
 
 /** The proxy's build context, inside the project's generated folder (which the app's context ignores). */

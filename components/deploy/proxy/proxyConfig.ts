@@ -6,7 +6,7 @@
 // upstreams is off, so every request resolves the alias again and a draining container gets
 // no new request; lb_try_* retries a request whose connection was refused or reset while the
 // old container stops.
-import { ACME_CA_ROOT_FILE, CADDY_STORAGE_DIR } from "./proxyImage";
+import { ACME_CA_ROOT_FILE, CADDY_STORAGE_DIR } from "../../image/proxyDockerfile";
 import { check, isPort } from "./steps";
 
 export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";

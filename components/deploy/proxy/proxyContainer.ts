@@ -2,8 +2,8 @@
 // load its config and remove it. Pure: no I/O, no Pulumi.
 import { createHash } from "node:crypto";
 import { LABEL_PROXY } from "../../image/labels";
-import { IMAGE_REF } from "../containerSpec";
-import { ACME_CA_ROOT_FILE, caddyReloadCommand, PROXY_DATA_DIR } from "./proxyImage";
+import { IMAGE_REF } from "../../image/imageRef";
+import { ACME_CA_ROOT_FILE, caddyReloadCommand, PROXY_DATA_DIR } from "../../image/proxyDockerfile";
 import { check, DockerStep, isPort } from "./steps";
 
 /** A hash of what `docker run` set; a different one means the container must be recreated. */

@@ -21,7 +21,7 @@
 // If the gate fails, the new container never joined: nothing to undo on the proxy side (the
 // deployer removes it as before). If attach fails, `abort` takes it off the network again.
 // A rollback is the same switch with the kept container as `next`.
-import { IMAGE_REF } from "../containerSpec";
+import { IMAGE_REF } from "../../image/imageRef";
 import { ProxyNames, upstreamAlias } from "./proxyContainer";
 import { check, DockerStep, isPort } from "./steps";
 

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { HTTP_PORT, HTTPS_PORT, LETS_ENCRYPT_DIRECTORY, publishedPorts, renderCaddyfile, validateProxyConfig } from "../../../components/deploy/proxy/proxyConfig";
 import {
   ACME_CA_ROOT_FILE, CADDY_STORAGE_DIR, caddyReloadCommand, caddyValidateCommand, NGINX_CONFIG_FILE, nginxReloadCommand, nginxTestCommand, PROXY_DATA_DIR, proxyCommand, renderProxyDockerfile,
-} from "../../../components/deploy/proxy/proxyImage";
+} from "../../../components/image/proxyDockerfile";
 
 const web = { alias: "demo-web", port: 8000 };
 

@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { renderCaddyfile } from "../../../components/deploy/proxy/proxyConfig";
-import { caddyValidateCommand, NGINX_CONFIG_FILE, nginxTestCommand } from "../../../components/deploy/proxy/proxyImage";
+import { caddyValidateCommand, NGINX_CONFIG_FILE, nginxTestCommand } from "../../../components/image/proxyDockerfile";
 import { BASE_IMAGE, docker, ensureBaseImage, uniqueName } from "../../support/docker";
 import { buildProxyImage, leftovers, removeLeftovers } from "./support/harness";
 

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ProxyKind, renderProxyDockerfile } from "../../../../components/deploy/proxy/proxyImage";
+import { ProxyKind, renderProxyDockerfile } from "../../../../components/image/proxyDockerfile";
 import { BASE_IMAGE, docker } from "../../../support/docker";
 
 export const BACKEND_PORT = 8000;

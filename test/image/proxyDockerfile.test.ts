@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { proxyCommand, renderProxyDockerfile } from "../../../components/deploy/proxy/proxyImage";
+import { proxyCommand, renderProxyDockerfile } from "../../components/image/proxyDockerfile";
 
 describe("renderProxyDockerfile", () => {
   it("Caddy: FROM the app's base, apt-installed, non-root, state on /data, resumes its last config", () => {
