@@ -172,5 +172,9 @@ describe("logicalLines: edges", () => {
       { text: "b", line: 2 },
       { text: "c", line: 3 },
     ], "U+2028 and form feed end lines too");
+    assert.deepEqual(logicalLines("PyVISA==1.12\vVV"), [
+      { text: "PyVISA==1.12", line: 1 },
+      { text: "VV", line: 2 },
+    ], "a vertical tab ends a line; the letter V does not");
   });
 });
