@@ -11,10 +11,10 @@ export const groups = {
   },
   image: {
     mutate: [
-      "components/image/{dockerfile,dockerignore,entrypoint,healthProbe,buildFiles,requirementsFiles,pyproject,dependencySource,pipIndex,proxyBuildFiles}.ts",
+      "components/image/{dockerfile,dockerignore,entrypoint,healthProbe,buildFiles,requirementsFiles,pyproject,dependencySource,pipIndex,proxyBuildFiles,proxyDockerfile,imageRef}.ts",
     ],
     testFiles: [
-      "test/image/{dockerfile,dockerignore,dependencySource,pyproject,requirementsFiles,buildFiles,pipIndex}.test.ts",
+      "test/image/{dockerfile,dockerignore,dependencySource,pyproject,requirementsFiles,buildFiles,pipIndex,proxyDockerfile}.test.ts",
       "test/image/{entrypoint,healthProbe}.script.test.ts",
     ],
   },
