@@ -16,6 +16,8 @@ export const groups = {
     testFiles: [
       "test/image/{dockerfile,dockerignore,dependencySource,pyproject,requirementsFiles,buildFiles,pipIndex,proxyDockerfile}.test.ts",
       "test/image/{entrypoint,healthProbe}.script.test.ts",
+      // The proxy's caddy/nginx command lines (proxyDockerfile.ts) are checked where the deploy runs them.
+      "test/deploy/proxy/proxyCommands.test.ts",
     ],
   },
   deploy: {
