@@ -7,14 +7,17 @@
 export const groups = {
   config: {
     mutate: ["components/config/schema.ts", "components/config/stackFile.ts"],
-    testFiles: ["test/config/*.test.ts"],
+    testFiles: ["test/config/{schema,schemaRules,stackFile}.test.ts", "test/config/hostKey.script.test.ts"],
   },
+  // The image renderers, and the readers of the project's dependency files they render from.
   image: {
     mutate: [
-      "components/image/{dockerfile,dockerignore,entrypoint,healthProbe,buildFiles,requirementsFiles,pyproject,dependencySource,pipIndex,proxyBuildFiles,proxyDockerfile,imageRef}.ts",
+      "components/image/{dockerfile,dockerignore,entrypoint,healthProbe,buildFiles,pipIndex,proxyBuildFiles,proxyDockerfile,imageRef}.ts",
+      "components/config/{requirementsFiles,pyproject,dependencySource,pipIndexUrl}.ts",
     ],
     testFiles: [
-      "test/image/{dockerfile,dockerignore,dependencySource,pyproject,requirementsFiles,buildFiles,pipIndex,proxyDockerfile}.test.ts",
+      "test/image/{dockerfile,dockerignore,buildFiles,pipIndex,proxyDockerfile,imageRef}.test.ts",
+      "test/config/{dependencySource,pyproject,requirementsFiles,pipIndexUrl}.test.ts",
       "test/image/{entrypoint,healthProbe}.script.test.ts",
       // The proxy's caddy/nginx command lines (proxyDockerfile.ts) are checked where the deploy runs them.
       "test/deploy/proxy/proxyCommands.test.ts",

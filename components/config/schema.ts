@@ -5,9 +5,9 @@ import * as path from "node:path";
 import { parse as parseShellWords } from "shell-quote";
 import { z } from "zod";
 import { HostKeyError, parseHostKeyLine } from "./hostKey";
-import { findRequirementsFile, resolveDependencySource } from "../image/dependencySource";
-import { indexUrlProblem } from "../image/pipIndex";
-import { DependencyError } from "../image/requirementsFiles";
+import { findRequirementsFile, resolveDependencySource } from "./dependencySource";
+import { indexUrlProblem } from "./pipIndexUrl";
+import { DependencyError } from "./requirementsFiles";
 
 export const PROJECT = "pydeploy";
 
@@ -106,7 +106,7 @@ const appSchema = z.strictObject({
   aptPackages: z.array(debPackage).default([]),
   buildPackages: z.array(debPackage).default([]),
   // COPY would expand globs and $VARS: plain path characters only.
-  // A requirements file, pyproject.toml, or "none"; unset: detected (components/image/dependencySource.ts).
+  // A requirements file, pyproject.toml, or "none"; unset: detected (components/config/dependencySource.ts).
   requirements: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._/-]*$/, { error: "expected a requirements file path relative to app.path, such as requirements/prod.txt" }).optional(),
   extras: z.array(z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/, { error: "expected the name of an extra in [project.optional-dependencies], e.g. prod" })).default([]),
   // Index URLs are checked in checkSemantics, whose messages never repeat them (they may hold a password).

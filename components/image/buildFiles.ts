@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { AppConfig } from "../config/schema";
 import { LABEL_APP } from "./labels";
-import { resolveDependencySource } from "./dependencySource";
+import { resolveDependencySource } from "../config/dependencySource";
 import { DockerfileOptions, renderDockerfile } from "./dockerfile";
 import { renderDockerignore } from "./dockerignore";
 import { entrypointArgs, entrypointScript } from "./entrypoint";

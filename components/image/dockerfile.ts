@@ -3,7 +3,7 @@
 // (no RUN --mount, COPY --chmod, heredocs or `# syntax=` line).
 import * as path from "node:path";
 import { quote } from "shell-quote";
-import type { DependencySource } from "./dependencySource";
+import type { DependencySource } from "../config/dependencySource";
 import { HealthProbeOptions, pythonHealthProbe } from "./healthProbe";
 import { PipIndexOptions, pipIndexArgs } from "./pipIndex";
 

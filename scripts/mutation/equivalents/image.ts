@@ -1,7 +1,7 @@
 // Equivalent mutants of the "image" mutation group (stryker.config.mjs), with why.
 import type { EquivalentMutant } from "../equivalentMutant";
 
-const REQUIREMENTS = "components/image/requirementsFiles.ts";
+const REQUIREMENTS = "components/config/requirementsFiles.ts";
 const INCLUDE = String.raw`/^(-r|-c|--requirement|--constraint)(?:=|\s+|(?<=^-[rc]))(.+)$/`;
 const COMMENT = String.raw`/(^|\s+)#.*$/`;
 // logicalLines splits as Python's str.splitlines() does, so no logical line holds \n, \r, U+2028
@@ -24,14 +24,14 @@ export const imageEquivalents: EquivalentMutant[] = [
     why: "fs.chmodSync(t.absolute, t.mode) follows at once and sets the same mode, whatever writeFileSync created the file with",
   },
   {
-    file: "components/image/pyproject.ts",
+    file: "components/config/pyproject.ts",
     mutator: "ArrayDeclaration",
     original: "[]",
     replacement: '["Stryker was here"]',
     why: "line 41, the fallback of [project].dynamic: it is only asked whether it includes \"dependencies\" or \"optional-dependencies\", which the mutated list does not hold either (the other [] of the file, list()'s empty result, is killed)",
   },
   {
-    file: "components/image/pyproject.ts",
+    file: "components/config/pyproject.ts",
     mutator: "ConditionalExpression",
     original: "v !== null",
     replacement: "true",

@@ -1,8 +1,8 @@
 // Reading PEP 621 dependencies (and extras) from pyproject.toml text, and the clear refusals.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { pyprojectKind, readPyprojectDependencies } from "../../components/image/pyproject";
-import { DependencyError } from "../../components/image/requirementsFiles";
+import { pyprojectKind, readPyprojectDependencies } from "../../components/config/pyproject";
+import { DependencyError } from "../../components/config/requirementsFiles";
 
 const PROJECT = `
 [build-system]

@@ -4,8 +4,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { AUTO_DETECTED, findRequirementsFile, resolveDependencySource } from "../../components/image/dependencySource";
-import { DependencyError } from "../../components/image/requirementsFiles";
+import { AUTO_DETECTED, findRequirementsFile, resolveDependencySource } from "../../components/config/dependencySource";
+import { DependencyError } from "../../components/config/requirementsFiles";
 
 const dirs: string[] = [];
 after(() => {

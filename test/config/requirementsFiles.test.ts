@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { DependencyError, logicalLines, readRequirementsTree } from "../../components/image/requirementsFiles";
+import { DependencyError, logicalLines, readRequirementsTree } from "../../components/config/requirementsFiles";
 
 const dirs: string[] = [];
 after(() => {
