@@ -1,36 +1,9 @@
 // Finding a project's dependency list (configured or auto-detected) and resolving it, on real files.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { AUTO_DETECTED, findRequirementsFile, resolveDependencySource } from "../../components/config/dependencySource";
-import { DependencyError } from "../../components/config/requirementsFiles";
+import { dependencyErrorOf as errorOf, projectWith } from "../support/projectFiles";
 
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function projectWith(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-deps-"));
-  dirs.push(dir);
-  for (const [file, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    fs.writeFileSync(path.join(dir, file), text);
-  }
-  return dir;
-}
-
-function errorOf(fn: () => unknown): DependencyError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof DependencyError, `expected a DependencyError, got ${err}`);
-    return err;
-  }
-  assert.fail("no error was thrown");
-}
 
 const PEP621 = '[project]\nname = "site"\nversion = "1"\ndependencies = ["Django>=4.2"]\n';
 

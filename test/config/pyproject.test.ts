@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pyprojectKind, readPyprojectDependencies } from "../../components/config/pyproject";
-import { DependencyError } from "../../components/config/requirementsFiles";
+import { dependencyErrorOf as errorOf } from "../support/projectFiles";
 
 const PROJECT = `
 [build-system]
@@ -20,15 +20,6 @@ cache = ["redis>=5", "Django>=4.2,<5"]
 dev = ["pytest"]
 `;
 
-function errorOf(fn: () => unknown): DependencyError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof DependencyError, `expected a DependencyError, got ${err}`);
-    return err;
-  }
-  assert.fail("no error was thrown");
-}
 
 describe("readPyprojectDependencies", () => {
   it("reads [project].dependencies as written, whatever the build backend", () => {

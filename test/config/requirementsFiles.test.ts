@@ -1,35 +1,10 @@
 // The include tree of a requirements file, read from real files in a temp project.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { after, describe, it } from "node:test";
-import { DependencyError, logicalLines, readRequirementsTree } from "../../components/config/requirementsFiles";
+import { describe, it } from "node:test";
+import { logicalLines, readRequirementsTree } from "../../components/config/requirementsFiles";
+import { dependencyErrorOf as errorOf, projectWith } from "../support/projectFiles";
 
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function projectWith(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-reqs-"));
-  dirs.push(dir);
-  for (const [file, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    fs.writeFileSync(path.join(dir, file), text);
-  }
-  return dir;
-}
-
-function errorOf(fn: () => unknown): DependencyError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof DependencyError, `expected a DependencyError, got ${err}`);
-    return err;
-  }
-  assert.fail("no error was thrown");
-}
 
 describe("readRequirementsTree", () => {
   it("follows -r and -c relative to the including file, in every spelling pip accepts", () => {
