@@ -172,7 +172,8 @@ describe("Django projects in every requirements form, on the real engine", { tim
           assert.match(fs.readFileSync(file, "utf8"), /--hash=sha256:[0-9a-f]{64}/, "the file is hash-pinned");
           const django = index.wheel("django").sha256;
           fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(django, "0".repeat(64)));
-          const r = await docker(["build", "--network", "host", "-f", dockerfilePath(app), app.path], {
+          // --force-rm: the failed step's container goes too (the legacy builder keeps it otherwise).
+          const r = await docker(["build", "--force-rm", "--network", "host", "-f", dockerfilePath(app), app.path], {
             env: { ...process.env, DOCKER_BUILDKIT: "0" },
             timeoutMs: 10 * 60_000,
             allowFailure: true,
