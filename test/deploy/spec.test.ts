@@ -1,19 +1,10 @@
 // The component ↔ deployer contract: release names, spec parsing errors, the result line.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { ContainerSettings } from "../../components/deploy/containerSpec";
 import { appDirOf, hostSpecSchema, parseResult, parseSpec, releaseSpecSchema, releaseVersion, runnerCommand } from "../../components/deploy/spec";
+import { WORKER_SETTINGS } from "./support/settings";
 
-const settings: ContainerSettings = {
-  app: "demo",
-  image: "pydeploy/demo:4f1c2b3a9d8e",
-  imageIdentity: `sha256:${"4f1c2b3a9d8e".padEnd(64, "0")}`,
-  roles: [{ role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" }, mounts: [], upstreams: [] }],
-  envFile: ".pydeploy/demo/app.env",
-  logMaxSize: "10m",
-  logMaxFiles: 3,
-  stopGraceSeconds: 30,
-};
+const settings = WORKER_SETTINGS;
 
 describe("releaseVersion", () => {
   const salt = "a".repeat(64);

@@ -3,22 +3,13 @@
 // files in the app's folder, and names that must stay stable across pydeploy versions.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { ContainerSettings } from "../../components/deploy/containerSpec";
 import {
   appDirOf, envFileOf, hostSpecSchema, ownerFileOf, parseResult, parseSpec, releaseCommandFileOf, releaseCommandKey, releaseSpecSchema, releaseVersion,
   RESULT_PREFIX, resultLine, runnerCommand, saltFileOf, secretsSchema, shipSpecSchema, SPEC_ENV, STEPS,
 } from "../../components/deploy/spec";
+import { WORKER_SETTINGS } from "./support/settings";
 
-const settings: ContainerSettings = {
-  app: "demo",
-  image: "pydeploy/demo:4f1c2b3a9d8e",
-  imageIdentity: `sha256:${"4f1c2b3a9d8e".padEnd(64, "0")}`,
-  roles: [{ role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" }, mounts: [], upstreams: [] }],
-  envFile: ".pydeploy/demo/app.env",
-  logMaxSize: "10m",
-  logMaxFiles: 3,
-  stopGraceSeconds: 30,
-};
+const settings = WORKER_SETTINGS;
 const SSH = { kind: "ssh", host: "203.0.113.7", port: 22, user: "deploy" };
 const base = { target: SSH, app: "demo", appDir: ".pydeploy/demo", connectTimeoutSeconds: 600 };
 const host = { ...base, removeVolumes: false };
