@@ -1,0 +1,178 @@
+// The real `pulumi` CLI (built from its Go module by scripts/ensure-pulumi.sh) running the real
+// index.ts, as a user runs it: a project folder with Pulumi.yaml, a file backend, a passphrase,
+// one stack config file. The docker and command plugins it loads are the ones installed in
+// ~/.pulumi/plugins (in CI the stand-ins of test/support/engine/plugin).
+//
+//   const stack = await CliStack.create({ stack: "box", config: {...}, secrets: { "pydeploy:sshPrivateKey": key } });
+//   const r = await stack.up();        // preview(), refresh(), destroy()
+//   r.ok, r.ops                        // ["demo-image:create", ...] in the order the engine reported them
+//   await stack.outputs()              // `pulumi stack output --json`
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { REPO_ROOT } from "./docker";
+
+export const PULUMI_VERSION: string = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "node_modules", "pulumi", "package.json"), "utf8")).version;
+const PULUMI_HOME = process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi");
+export const PULUMI_BIN_DIR = path.join(PULUMI_HOME, "versions", PULUMI_VERSION, "bin");
+const PASSPHRASE = "pydeploy-real-engine-tests";
+/** What the program needs from the checkout, linked into each test project. */
+const PROJECT_LINKS = ["index.ts", "components", "node_modules", "package.json", "tsconfig.json"];
+
+export interface CliRun {
+  ok: boolean;
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** "<resource name>:<op>" for every custom resource step, in the order the engine reported it. */
+  ops: string[];
+  /** Diagnostics (info, warning, error) the run printed, with the resource name they belong to. */
+  diagnostics: { severity: string; name?: string; message: string }[];
+}
+
+export function pulumiBinary(): string {
+  const bin = path.join(PULUMI_BIN_DIR, "pulumi");
+  if (!fs.existsSync(bin)) throw new Error(`no pulumi CLI at ${bin}: run scripts/ensure-pulumi.sh first (npm test does)`);
+  return bin;
+}
+
+export class CliStack {
+  readonly projectDir: string;
+  readonly stateDir: string;
+
+  private constructor(
+    readonly stack: string,
+    private readonly root: string,
+    private readonly env: Record<string, string>,
+  ) {
+    this.projectDir = path.join(root, "project");
+    this.stateDir = path.join(root, "state");
+  }
+
+  /** A fresh project folder and file backend, the stack created and its config set. */
+  static async create(o: { stack: string; config: Record<string, unknown>; secrets?: Record<string, unknown>; env?: Record<string, string> }): Promise<CliStack> {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-real-engine-"));
+    const s = new CliStack(o.stack, root, o.env ?? {});
+    fs.mkdirSync(s.projectDir);
+    fs.mkdirSync(s.stateDir);
+    const project = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8").replace(/^(\s*url:\s*).*$/m, `$1file://${s.stateDir}`);
+    if (!project.includes(`file://${s.stateDir}`)) throw new Error("Pulumi.yaml has no backend url line to point at the test's state");
+    fs.writeFileSync(path.join(s.projectDir, "Pulumi.yaml"), project);
+    for (const name of PROJECT_LINKS) fs.symlinkSync(path.join(REPO_ROOT, name), path.join(s.projectDir, name));
+    await s.mustRun(["stack", "init", o.stack, "--secrets-provider", "passphrase"]);
+    await s.setConfig(o.config, o.secrets ?? {});
+    return s;
+  }
+
+  /** Sets plain values (objects as JSON, as `pulumi config set --path` stores them) and secrets (on stdin). */
+  async setConfig(config: Record<string, unknown>, secrets: Record<string, unknown> = {}): Promise<void> {
+    for (const [key, value] of Object.entries(config)) {
+      await this.mustRun(["config", "set", key, typeof value === "string" ? value : JSON.stringify(value), "--stack", this.stack]);
+    }
+    for (const [key, value] of Object.entries(secrets)) {
+      const text = typeof value === "string" ? value : JSON.stringify(value);
+      await this.mustRun(["config", "set", "--secret", key, "--stack", this.stack], text);
+    }
+  }
+
+  async removeConfig(key: string): Promise<void> {
+    await this.mustRun(["config", "rm", key, "--stack", this.stack]);
+  }
+
+  preview(): Promise<CliRun> {
+    return this.operation(["preview", "--json"]);
+  }
+
+  up(): Promise<CliRun> {
+    return this.operation(["up", "--yes", "--skip-preview", "--json"]);
+  }
+
+  refresh(): Promise<CliRun> {
+    return this.operation(["refresh", "--yes", "--skip-preview", "--json"]);
+  }
+
+  destroy(): Promise<CliRun> {
+    return this.operation(["destroy", "--yes", "--skip-preview", "--json"]);
+  }
+
+  /** The stack outputs; secrets stay "[secret]" unless asked for. */
+  async outputs(o: { showSecrets?: boolean } = {}): Promise<Record<string, any>> {
+    const r = await this.mustRun(["stack", "output", "--json", ...(o.showSecrets ? ["--show-secrets"] : []), "--stack", this.stack]);
+    return JSON.parse(r.stdout);
+  }
+
+  /** The stored state as `pulumi stack export` prints it (secrets stay ciphertext). */
+  async exportState(): Promise<string> {
+    return (await this.mustRun(["stack", "export", "--stack", this.stack])).stdout;
+  }
+
+  /** Removes the project folder and the state (after destroy). */
+  cleanup(): void {
+    fs.rmSync(this.root, { recursive: true, force: true });
+  }
+
+  /** Runs the CLI in the project folder; never throws for a non-zero exit. */
+  run(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    const env = {
+      ...process.env,
+      PATH: `${PULUMI_BIN_DIR}${path.delimiter}${process.env.PATH ?? ""}`,
+      PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_SKIP_CONFIRMATIONS: "true",
+      ...this.env,
+    };
+    return new Promise((resolve, reject) => {
+      const child = spawn(pulumiBinary(), [...args, "--non-interactive", "--color", "never"], { cwd: this.projectDir, env, stdio: ["pipe", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      child.stdin.end(input ?? "");
+    });
+  }
+
+  private async mustRun(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    const r = await this.run(args, input);
+    if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.stderr}\n${r.stdout}`.slice(0, 8000));
+    return r;
+  }
+
+  private async operation(args: string[]): Promise<CliRun> {
+    const r = await this.run([...args, "--stack", this.stack]);
+    return { ok: r.code === 0, ...r, ...parseJsonRun(r.stdout) };
+  }
+}
+
+/**
+ * `--json` prints one document (preview: {steps, diagnostics}) or, for up/refresh/destroy, one
+ * engine event a line (resourcePreEvent, resOutputsEvent, diagnosticEvent, ...).
+ */
+export function parseJsonRun(stdout: string): Pick<CliRun, "ops" | "diagnostics"> {
+  const nameOf = (urn?: string) => urn?.split("::").pop();
+  const isCustom = (type?: string) => type !== undefined && !type.startsWith("pulumi:") && !type.startsWith("pydeploy:");
+  const trimmed = stdout.trim();
+  if (trimmed.startsWith("{") && !trimmed.includes("\n{")) {
+    const doc = JSON.parse(trimmed) as { steps?: { op: string; urn: string; newState?: { type: string }; oldState?: { type: string } }[]; diagnostics?: { urn?: string; message: string; severity: string }[] };
+    return {
+      ops: (doc.steps ?? []).filter((s) => isCustom((s.newState ?? s.oldState)?.type)).map((s) => `${nameOf(s.urn)}:${s.op}`),
+      diagnostics: (doc.diagnostics ?? []).map((d) => ({ severity: d.severity, name: nameOf(d.urn), message: d.message })),
+    };
+  }
+  const ops: string[] = [];
+  const diagnostics: CliRun["diagnostics"] = [];
+  for (const line of trimmed.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const event = JSON.parse(line);
+    const done = event.resOutputsEvent?.metadata ?? event.resOpFailedEvent?.metadata;
+    if (done && isCustom(done.type)) ops.push(`${nameOf(done.urn)}:${done.op}`);
+    if (event.diagnosticEvent) {
+      const d = event.diagnosticEvent;
+      if (!d.ephemeral) diagnostics.push({ severity: d.severity, name: nameOf(d.urn), message: d.message });
+    }
+  }
+  return { ops, diagnostics };
+}
