@@ -4,11 +4,13 @@ import { loadStackConfig } from "./components/config/load";
 import { AppDeployment } from "./components/deploy/deployment";
 import { operatorCommands } from "./components/deploy/operatorCommands";
 import { appUrls as urlsOf, hostPorts, proxySites, roleSpecs } from "./components/deploy/roles";
-import { AppImage } from "./components/image/appImage";
+import { AppImage, requireDockerDaemon } from "./components/image/appImage";
 import { AlicloudServer } from "./components/server/alicloudServer";
 import type { SshConnection } from "./components/server/sshConnection";
 
 const config = loadStackConfig();
+// Every preview, up and destroy needs the docker provider's daemon: said plainly, before anything is registered.
+const dockerHost = requireDockerDaemon();
 const { app, deploy, registry, secrets } = config;
 const roles = roleSpecs(app);
 // The proxy's ports (a role's publish, or 80 and 443 for a domain) and those of roles that publish their own.
@@ -92,6 +94,7 @@ const deployment = new AppDeployment(
     secretEnv: secrets.env,
     dockerInstall: connection ? { mirror: deploy.dockerMirror, registryMirrors: deploy.registryMirrors } : undefined,
     proxyImage: image.proxy,
+    dockerHost,
   },
   { dependsOn: server ? [server] : [] },
 );

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: scripts/test.sh [unit|all]   (npm test = all, npm run test:unit = unit)
+# Usage: scripts/test.sh [unit|real-engine|all]   (npm test = all, npm run test:unit = unit)
 # Type-check, lint (asserts have messages, .sh files pass shellcheck), then run the tests in parts and
 # say how long each took:
 #   unit         *.test.ts              pure TypeScript in this process, in parallel, 60 s per test
@@ -7,13 +7,15 @@
 #   scripts      *.script.test.ts       generated scripts and the CLI run by bash, dash, python3, shellcheck
 #   integration  *.integration.test.ts  the local Docker engine, one file at a time
 #   e2e          *.e2e.test.ts          Docker-in-Docker servers over SSH, one file at a time
+#   real-engine  *.realengine.test.ts   the real pulumi CLI (built from Go modules) running index.ts,
+#                                       with the stand-in docker and command plugins
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 part=${1:-all}
 case $part in
-  unit | all) ;;
-  *) echo "usage: $0 [unit|all]" >&2; exit 2 ;;
+  unit | real-engine | all) ;;
+  *) echo "usage: $0 [unit|real-engine|all]" >&2; exit 2 ;;
 esac
 
 timed() { # name command...
@@ -39,7 +41,23 @@ files() { # suffix-pattern [exclude-pattern...]
   find "${args[@]}" | sort
 }
 
-mapfile -t unit < <(files '*.test.ts' '*.mock.test.ts' '*.script.test.ts' '*.integration.test.ts' '*.e2e.test.ts')
+# The real CLI and language host (built once per machine and version), the stand-in plugins.
+real_engine() {
+  local start=$SECONDS pulumi_cli
+  pulumi_cli=$(bash scripts/ensure-pulumi.sh)
+  echo "test part pulumi-build: $((SECONDS - start)) s"
+  bash test/support/engine/plugin/install-standin-plugins.sh "$pulumi_cli"
+  npx pulumi version
+  mapfile -t realEngine < <(files '*.realengine.test.ts')
+  timed real-engine node --import tsx --test --test-reporter=spec --test-concurrency=1 --test-timeout=2700000 "${realEngine[@]}"
+}
+if [ "$part" = real-engine ]; then
+  bash scripts/ensure-base-image.sh
+  real_engine
+  exit 0
+fi
+
+mapfile -t unit < <(files '*.test.ts' '*.mock.test.ts' '*.script.test.ts' '*.integration.test.ts' '*.e2e.test.ts' '*.realengine.test.ts')
 timed unit node --import tsx --test --test-reporter=spec --test-concurrency=2 --test-timeout=60000 "${unit[@]}"
 [ "$part" = unit ] && exit 0
 
@@ -53,3 +71,5 @@ mapfile -t integration < <(files '*.integration.test.ts')
 timed integration node --import tsx --test --test-reporter=spec --test-concurrency=1 --test-timeout=900000 "${integration[@]}"
 mapfile -t e2e < <(files '*.e2e.test.ts')
 timed e2e node --import tsx --test --test-reporter=spec --test-concurrency=1 --test-timeout=900000 "${e2e[@]}"
+
+real_engine

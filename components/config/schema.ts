@@ -119,7 +119,12 @@ const appSchema = z.strictObject({
     )
     .default([]),
   // `docker build --network`: "host" lets RUN steps reach an index on the build machine's loopback.
-  buildNetwork: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: "expected default, host, none or the name of a Docker network" }).default("default"),
+  // The docker provider builds with BuildKit, which refuses any other (moby builder/builder-next/builder.go).
+  buildNetwork: z
+    .enum(["default", "host", "none"], {
+      error: "expected default, host or none: the docker provider builds with BuildKit, which accepts no named network (use host to reach a service on the build machine)",
+    })
+    .default("default"),
   // Run as root after the code is copied, e.g. ["python", "manage.py", "collectstatic", "--noinput"].
   buildCommands: z.array(command, { error: "expected a list of commands" }).default([]),
   env: z.record(envName, envValue).default({}),

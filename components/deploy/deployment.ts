@@ -2,7 +2,8 @@
 // a local.Command running the deployer (runner/main.ts) with its spec in the environment and
 // its secrets on stdin:
 //   host     SSH answers, boot finished, Docker usable, app folder claimed.
-//            Replaced when the host changes; its delete (`remove`) takes the app off the old host.
+//            Replaced when the machine changes (not its user: hostTrigger); its delete (`remove`)
+//            takes the app off the old machine.
 //   ship     the image onto the host, verified (SSH: copied or pulled; local: tagged).
 //   release  the containers of this image, env and settings, health-gated, with rollback.
 // Every change is an in-place update of ship/release (their spec or stdin changed); neither has a
@@ -18,12 +19,15 @@ import {
   appDirOf,
   envFileOf,
   HostSpec,
+  hostTrigger,
   parseResult,
   ReleaseResult,
   ReleaseStepSpec,
   runnerCommand,
   ShipSpec,
   SPEC_ENV,
+  SPEC_VERSION,
+  stepLogOf,
   StepSecrets,
   Target,
 } from "./spec";
@@ -46,6 +50,8 @@ export interface AppDeploymentArgs {
   dockerInstall?: { mirror: string; registryMirrors: string[] };
   /** The reverse proxy's image: required when a role is served through the proxy (proxySites). */
   proxyImage?: { imageName: pulumi.Input<string>; repoDigest: pulumi.Input<string> };
+  /** The `docker:host` config, when set: the docker provider builds there, so the deployer's local docker commands go there too. */
+  dockerHost?: string;
 }
 
 export class AppDeployment extends pulumi.ComponentResource {
@@ -60,7 +66,7 @@ export class AppDeployment extends pulumi.ComponentResource {
     super("pydeploy:deploy:AppDeployment", name, {}, opts);
     const { app, deploy } = args;
     const appDir = appDirOf(deploy.remoteDir, app.name);
-    const base = (target: Target) => ({ target, app: app.name, appDir, connectTimeoutSeconds: deploy.sshTimeoutSeconds });
+    const base = (target: Target) => ({ specVersion: SPEC_VERSION, target, app: app.name, appDir, connectTimeoutSeconds: deploy.sshTimeoutSeconds });
 
     // Where and as whom: plain (no key material), so diffs and the delete can show it.
     const target: pulumi.Output<Target> =
@@ -72,7 +78,11 @@ export class AppDeployment extends pulumi.ComponentResource {
     const privateKey = args.target.kind === "ssh" ? pulumi.output(args.target.connection).apply((c) => c.privateKey) : undefined;
     const secrets = (s: { [K in keyof StepSecrets]: pulumi.Input<StepSecrets[K]> | undefined }) =>
       pulumi.secret(pulumi.output(s).apply((v) => JSON.stringify(v)));
-    const spec = (s: pulumi.Input<object>) => ({ [SPEC_ENV]: pulumi.output(s).apply((v) => JSON.stringify(v)) });
+    const spec = (s: pulumi.Input<object>) => ({
+      [SPEC_ENV]: pulumi.output(s).apply((v) => JSON.stringify(v)),
+      // Unset, the deployer finds the provider's daemon itself (DOCKER_HOST or the default socket).
+      ...(args.dockerHost ? { DOCKER_HOST: args.dockerHost } : {}),
+    });
     const step = (stepName: "host" | "ship" | "release", specValue: pulumi.Input<object>, stdin: pulumi.Output<string>, extra: Partial<command.local.CommandArgs>, dependsOn: pulumi.Resource[]) =>
       new command.local.Command(
         `${name}-${stepName}`,
@@ -98,7 +108,7 @@ export class AppDeployment extends pulumi.ComponentResource {
       // `remove` reads the owner token the create printed.
       addPreviousOutputInEnv: true,
       // A new host is a new resource: the old one's delete takes the app off the old host.
-      triggers: [target.apply((t) => (t.kind === "ssh" ? `${t.user}@${t.host}:${t.port}` : "local"))],
+      triggers: [target.apply(hostTrigger)],
     }, []);
 
     const shipImage = (i: { imageName: pulumi.Input<string>; repoDigest: pulumi.Input<string> }) =>
@@ -142,6 +152,14 @@ export class AppDeployment extends pulumi.ComponentResource {
     this.version = result.apply((r) => r.version);
     this.containers = result.apply((r) => r.containers);
     this.releaseLog = release.stdout;
+    // A step's lines show only as transient status while it runs: the release's log is shown
+    // again in the run's diagnostics. Not in a preview, which runs nothing.
+    if (!pulumi.runtime.isDryRun()) {
+      release.stdout.apply((out) => {
+        const log = stepLogOf(out);
+        if (log) void pulumi.log.info(`release log (its last run):\n${log}`, this);
+      });
+    }
     this.registerOutputs({ version: this.version, containers: this.containers, releaseLog: this.releaseLog });
   }
 }

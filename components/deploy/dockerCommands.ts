@@ -63,6 +63,12 @@ export const inspectVolume = (name: string): Argv => ["docker", "volume", "inspe
 export const createVolume = (name: string, app: string): Argv => ["docker", "volume", "create", "--label", `${LABEL_APP}=${app}`, name];
 export const appVolumes = (app: string): Argv => ["docker", "volume", "ls", "--quiet", "--filter", `label=${LABEL_APP}=${app}`];
 export const removeVolumes = (names: string[]): Argv => ["docker", "volume", "rm", ...names];
+/** On the volume that holds an app's claim on a Docker daemon (runner/claim.ts). */
+export const LABEL_CLAIM = "pydeploy.claim";
+/** A claim's volume: its name carries the owner token of the host step that made it. */
+export const claimVolumeName = (app: string, owner: string): string => `${app}.claim.${owner}`;
+export const claimVolumes = (app: string): Argv => ["docker", "volume", "ls", "--quiet", "--filter", `label=${LABEL_CLAIM}=${app}`];
+export const createClaimVolume = (app: string, owner: string): Argv => ["docker", "volume", "create", "--label", `${LABEL_CLAIM}=${app}`, claimVolumeName(app, owner)];
 /** A new volume belongs to root: hand it to the app's user, with the image's own chown. */
 export const chownVolume = (image: string, volume: string, uid: number): Argv => [
   "docker", "run", "--rm", "--user", "0:0", "--network", "none", "--entrypoint", "chown",

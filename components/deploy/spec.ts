@@ -5,6 +5,7 @@ import { createHash, createHmac } from "node:crypto";
 import * as path from "node:path";
 import { z } from "zod";
 import type { ContainerSettings } from "./containerSpec";
+import { MAX_LINE_BYTES, splitBytes } from "./outputLines";
 import { validateProxyConfig, type ProxySite } from "./proxy/proxyConfig";
 import { SLUG, validateSettings } from "./containerSpec";
 
@@ -21,6 +22,13 @@ export function runnerCommand(step: StepName): string {
   return `node --import tsx ${RUNNER} ${step}`;
 }
 
+/**
+ * Stored with every step's spec. A delete runs today's runner against the spec an older version
+ * stored (provider-semantics.md: the delete runs with the old state), so when a step's schema
+ * changes, bump this and keep the previous host spec's schema in REMOVE_SPEC_SCHEMAS.
+ */
+export const SPEC_VERSION = 1 as const;
+
 const targetSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("local") }),
   z.strictObject({
@@ -35,6 +43,7 @@ const targetSchema = z.discriminatedUnion("kind", [
 export type Target = z.infer<typeof targetSchema>;
 
 const baseShape = {
+  specVersion: z.literal(SPEC_VERSION, { error: `expected specVersion ${SPEC_VERSION}` }),
   target: targetSchema,
   app: z.string().regex(SLUG),
   /** The app's folder on the Docker host, relative to the (SSH) user's home unless absolute. */
@@ -94,8 +103,43 @@ export const releaseSpecSchema = z.strictObject({
 export type ProxySpec = NonNullable<ReleaseStepSpec["proxy"]>;
 export type ReleaseStepSpec = z.infer<typeof releaseSpecSchema>;
 
-/** What `remove` (the host step's delete) needs: the host step's own spec. */
-export type RemoveSpec = HostSpec;
+/** What `remove` (the host step's delete) needs of the host step's spec, whichever version stored it. */
+export type RemoveSpec = Pick<HostSpec, "target" | "app" | "appDir" | "connectTimeoutSeconds" | "removeVolumes">;
+
+/**
+ * The host spec as pydeploy stored it before specVersion (up to commit fb44c72; recorded in
+ * test/deploy/fixtures/hostSpec.v0.json). Frozen: stacks deployed then are destroyed with it.
+ */
+const hostSpecV0Schema = z.strictObject({
+  target: z.discriminatedUnion("kind", [
+    z.strictObject({ kind: z.literal("local") }),
+    z.strictObject({ kind: z.literal("ssh"), host: z.string().min(1), port: z.number().int().min(1).max(65535), user: z.string().min(1), hostKey: z.string().optional() }),
+  ]),
+  app: z.string().regex(SLUG),
+  appDir: z.string().min(1),
+  connectTimeoutSeconds: z.number().int().min(1),
+  removeVolumes: z.boolean(),
+  dockerInstall: z.strictObject({ mirror: z.string(), registryMirrors: z.array(z.string()) }).optional(),
+});
+
+/** Every host spec version `remove` may be handed, by specVersion (0: none stored). */
+const REMOVE_SPEC_SCHEMAS: Record<number, z.ZodType<RemoveSpec>> = { 0: hostSpecV0Schema, [SPEC_VERSION]: hostSpecSchema };
+
+/** The spec `remove` runs with: today's, or one an earlier pydeploy stored in the state. */
+export function parseRemoveSpec(json: string | undefined): RemoveSpec {
+  let version: unknown = 0;
+  try {
+    version = (JSON.parse(json ?? "") as { specVersion?: unknown }).specVersion ?? 0;
+  } catch {
+    // parseSpec says what is wrong with it.
+  }
+  const schema = typeof version === "number" ? REMOVE_SPEC_SCHEMAS[version] : undefined;
+  if (!schema) {
+    throw new Error(`pydeploy remove: ${SPEC_ENV} was stored by a newer pydeploy (specVersion ${JSON.stringify(version)}; this one knows up to ${SPEC_VERSION}): run the destroy with that version`);
+  }
+  const spec = parseSpec("remove", schema, json);
+  return { target: spec.target, app: spec.app, appDir: spec.appDir, connectTimeoutSeconds: spec.connectTimeoutSeconds, removeVolumes: spec.removeVolumes };
+}
 
 /** Secrets, on stdin as JSON: never in the spec, a command line or a log. */
 export const secretsSchema = z.strictObject({
@@ -128,6 +172,14 @@ export function parseSpec<S extends z.ZodTypeAny>(step: StepName, schema: S, jso
   return result.data;
 }
 
+/**
+ * The host step's trigger (a change replaces the step, and the old step's `remove` runs): the
+ * machine, not the user. Another user on the same machine is an update: the app stays.
+ */
+export function hostTrigger(target: Target): string {
+  return target.kind === "ssh" ? `${target.host}:${target.port}` : "local";
+}
+
 /** The app's folder on the host: <remoteDir>/<app>. Relative paths are in the user's home. */
 export function appDirOf(remoteDir: string, app: string): string {
   if (remoteDir.startsWith("~")) throw new Error(`remote dir ${JSON.stringify(remoteDir)}: write it relative to the home directory (e.g. .pydeploy), not with ~`);
@@ -158,6 +210,8 @@ export function releaseVersion(settings: ContainerSettings, envFile: string, sal
 
 /** The final stdout line of a step: what the component reads back as outputs. */
 export const RESULT_PREFIX = "pydeploy-result: ";
+/** A result too long for one line comes in pieces: these lines, then the RESULT_PREFIX line with the last piece. */
+export const RESULT_PART_PREFIX = "pydeploy-result-part: ";
 export interface ReleaseResult {
   version: string;
   containers: string[];
@@ -167,13 +221,33 @@ export interface HostResult {
   owner: string;
 }
 
+/** One line of JSON, as a step printed it before results were split (and as short ones still are). */
 export function resultLine(result: object): string {
   return `${RESULT_PREFIX}${JSON.stringify(result)}`;
 }
 
+/** The result as stdout lines, each within MAX_LINE_BYTES (outputLines.ts): pieces of its JSON, the last one marked. */
+export function resultLines(result: object): string[] {
+  const pieces = splitBytes(JSON.stringify(result), MAX_LINE_BYTES - Buffer.byteLength(RESULT_PART_PREFIX));
+  return pieces.map((piece, i) => `${i === pieces.length - 1 ? RESULT_PREFIX : RESULT_PART_PREFIX}${piece}`);
+}
+
 /** The result a step printed last, or throws naming the step. */
 export function parseResult<T>(step: StepName, stdout: string): T {
-  const line = stdout.split("\n").reverse().find((l) => l.startsWith(RESULT_PREFIX));
-  if (!line) throw new Error(`pydeploy ${step}: the step printed no result line`);
-  return JSON.parse(line.slice(RESULT_PREFIX.length)) as T;
+  const lines = stdout.split("\n");
+  let last = lines.length - 1;
+  while (last >= 0 && !lines[last].startsWith(RESULT_PREFIX)) last--;
+  if (last < 0) throw new Error(`pydeploy ${step}: the step printed no result line`);
+  let first = last;
+  while (first > 0 && lines[first - 1].startsWith(RESULT_PART_PREFIX)) first--;
+  const json = lines.slice(first, last).map((l) => l.slice(RESULT_PART_PREFIX.length)).join("") + lines[last].slice(RESULT_PREFIX.length);
+  return JSON.parse(json) as T;
+}
+
+/** What a step printed, without its result lines: the log a person reads. */
+export function stepLogOf(stdout: string): string {
+  return stdout
+    .split("\n")
+    .filter((l) => l && !l.startsWith(RESULT_PREFIX) && !l.startsWith(RESULT_PART_PREFIX))
+    .join("\n");
 }

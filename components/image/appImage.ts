@@ -4,12 +4,30 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppConfig } from "../config/schema";
 import { dockerBuildNetwork, dockerfilePath, renderBuildFiles, writeBuildFiles } from "./buildFiles";
+import { checkDockerDaemon, DockerDaemonError } from "./dockerDaemon";
 import { PROXY_BUILD_DIR, proxyBuildFile } from "./proxyBuildFiles";
 
 export interface RegistryLogin {
   server: pulumi.Input<string>;
   username: pulumi.Input<string>;
   password: pulumi.Input<string>;
+}
+
+/**
+ * Stops the program, before it registers anything, when the docker provider's daemon does not
+ * answer: the provider pings it at every preview, up and destroy, and fails less clearly.
+ * Returns the `docker:host` config (undefined when unset), which the deploy steps use too.
+ */
+export function requireDockerDaemon(): string | undefined {
+  const configuredHost = new pulumi.Config("docker").get("host");
+  try {
+    checkDockerDaemon({ configuredHost });
+  } catch (err) {
+    // RunError prints the message without a stack trace: the message is the whole story.
+    if (err instanceof DockerDaemonError) throw new pulumi.RunError(err.message);
+    throw err;
+  }
+  return configuredHost;
 }
 
 export interface AppImageArgs {

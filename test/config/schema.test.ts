@@ -323,7 +323,8 @@ describe("stack config: Python dependencies, pip's index and the build (issue 10
 
   it("trusted hosts, the build network and build commands are checked", () => {
     assertProblem(projectRaw({ "requirements.txt": "" }, { pipTrustedHost: ["ok.example", "bad host"] }), "pydeploy:app.pipTrustedHost.1", /expected a host or host:port/);
-    assertProblem(projectRaw({ "requirements.txt": "" }, { buildNetwork: "host; rm -rf /" }), "pydeploy:app.buildNetwork", /expected default, host, none or the name of a Docker network/);
+    assertProblem(projectRaw({ "requirements.txt": "" }, { buildNetwork: "host; rm -rf /" }), "pydeploy:app.buildNetwork", /expected default, host or none/);
+    assertProblem(projectRaw({ "requirements.txt": "" }, { buildNetwork: "my-build-net" }), "pydeploy:app.buildNetwork", /^pydeploy:app\.buildNetwork: expected default, host or none: the docker provider builds with BuildKit, which accepts no named network \(use host to reach a service on the build machine\), got "my-build-net"$/);
     assertProblem(projectRaw({ "requirements.txt": "" }, { buildCommands: ["python manage.py collectstatic && echo done"] }), "pydeploy:app.buildCommands.0", /without shell operators/);
   });
 });

@@ -62,7 +62,7 @@ describe("AppDeployment (SSH target, registry mode)", () => {
   test("only the host step deletes (`remove`) and is replaced by a new host; ship and release change in place", () => {
     const [host, ship, release] = steps("ssh");
     assert.equal(host.inputs.delete, "node --import tsx components/deploy/runner/main.ts remove", "host's delete removes the app");
-    assert.deepEqual(host.inputs.triggers, ["deploy@203.0.113.20:2222"], "host is replaced when the host changes");
+    assert.deepEqual(host.inputs.triggers, ["203.0.113.20:2222"], "host is replaced when the machine changes, not the user");
     for (const r of [ship, release]) {
       assert.equal(r.inputs.delete, undefined, `${r.name} has no delete: nothing runs at the end of a deployment`);
       assert.equal(r.inputs.triggers, undefined, `${r.name} has no triggers: a change is an update`);
@@ -116,5 +116,26 @@ describe("AppDeployment (local target)", () => {
     for (const r of all) assert.deepEqual(JSON.parse(r.inputs.environment[SPEC_ENV]).target, { kind: "local" }, `${r.name} targets the local engine`);
     assert.deepEqual(JSON.parse(reveal(all[2].inputs.stdin)), { env: ENV }, "the release reads only the env");
     assert.deepEqual(all[0].inputs.triggers, ["local"], "the host step's identity");
+    for (const r of all) assert.deepEqual(Object.keys(r.inputs.environment), [SPEC_ENV], `${r.name}: the deployer finds the provider's daemon itself`);
+  });
+});
+
+describe("AppDeployment with the docker:host config", () => {
+  before(async () => {
+    const d = new deployment.AppDeployment("dh", {
+      target: { kind: "local" },
+      app,
+      deploy,
+      imageName: "pydeploy/demo:local",
+      repoDigest: IMAGE_ID,
+      secretEnv: ENV,
+      proxyImage: { imageName: "pydeploy/demo-proxy:local", repoDigest: `sha256:${"cd".repeat(32)}` },
+      dockerHost: "tcp://10.0.0.5:2375",
+    });
+    await valueOf(d.containers);
+  });
+
+  test("every step runs its local docker commands where the docker provider builds", () => {
+    for (const r of steps("dh")) assert.equal(r.inputs.environment.DOCKER_HOST, "tcp://10.0.0.5:2375", `${r.name}'s DOCKER_HOST`);
   });
 });

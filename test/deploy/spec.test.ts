@@ -26,13 +26,13 @@ describe("parseSpec", () => {
     assert.throws(() => parseSpec("host", hostSpecSchema, undefined), /pydeploy host: PYDEPLOY_SPEC is not set/, "missing");
     assert.throws(() => parseSpec("host", hostSpecSchema, "{"), /pydeploy host: PYDEPLOY_SPEC is not JSON/, "not JSON");
     assert.throws(
-      () => parseSpec("host", hostSpecSchema, JSON.stringify({ target: { kind: "ssh", host: "h", port: 70000, user: "u" }, app: "demo", appDir: ".pydeploy/demo", connectTimeoutSeconds: 10 })),
+      () => parseSpec("host", hostSpecSchema, JSON.stringify({ specVersion: 1, target: { kind: "ssh", host: "h", port: 70000, user: "u" }, app: "demo", appDir: ".pydeploy/demo", connectTimeoutSeconds: 10 })),
       /pydeploy host: invalid PYDEPLOY_SPEC: target\.port: /,
       "port out of range",
     );
   });
   test("a release spec's settings are validated too", () => {
-    const bad = { target: { kind: "local" }, app: "demo", appDir: "d", connectTimeoutSeconds: 10, settings: { ...settings, logMaxSize: "ten" }, healthTimeoutSeconds: 5, keepImages: 2, volumes: { names: [], ownerUid: 10001 } };
+    const bad = { specVersion: 1, target: { kind: "local" }, app: "demo", appDir: "d", connectTimeoutSeconds: 10, settings: { ...settings, logMaxSize: "ten" }, healthTimeoutSeconds: 5, keepImages: 2, volumes: { names: [], ownerUid: 10001 } };
     assert.throws(() => parseSpec("release", releaseSpecSchema, JSON.stringify(bad)), /logMaxSize "ten"/, "bad settings");
     const site = { publishedPort: 8080, upstream: { alias: "demo-web", port: 8000 } };
     const twice = { ...bad, settings, proxy: { image: "pydeploy/demo-proxy:0a1b2c3d4e5f", sites: [site, site] } };

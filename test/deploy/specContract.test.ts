@@ -11,7 +11,7 @@ import { WORKER_SETTINGS } from "./support/settings";
 
 const settings = WORKER_SETTINGS;
 const SSH = { kind: "ssh", host: "203.0.113.7", port: 22, user: "deploy" };
-const base = { target: SSH, app: "demo", appDir: ".pydeploy/demo", connectTimeoutSeconds: 600 };
+const base = { specVersion: 1, target: SSH, app: "demo", appDir: ".pydeploy/demo", connectTimeoutSeconds: 600 };
 const host = { ...base, removeVolumes: false };
 const image = { name: "pydeploy/demo:v1", identity: `sha256:${"ab".repeat(32)}`, serverTag: "pydeploy/demo:abababababab" };
 const ship = { ...base, image };

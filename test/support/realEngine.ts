@@ -81,7 +81,7 @@ export class CliStack {
   }
 
   preview(): Promise<CliRun> {
-    return this.operation(["preview", "--json"]);
+    return this.operation(["preview", "--json", "--show-sames"]);
   }
 
   up(): Promise<CliRun> {

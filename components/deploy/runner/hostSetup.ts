@@ -1,13 +1,13 @@
 // The host step: the server answers SSH, has finished booting, runs Docker usable by the SSH
 // user (installed from the mirror when missing, registry mirrors applied), and has the app's
-// folder. It claims the folder with a fresh owner token: only its own delete removes the app.
-import { randomBytes } from "node:crypto";
+// folder. It claims the app with a fresh owner token (claim.ts): only its own delete removes the app.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { installDockerArgs, installDockerScript } from "../../server/dockerInstall";
-import { dockerVersion, writePrivateFile } from "../dockerCommands";
-import { HostResult, HostSpec, ownerFileOf } from "../spec";
+import { dockerVersion } from "../dockerCommands";
+import type { HostResult, HostSpec } from "../spec";
 import { appSalt, ensureAppFolder } from "./appFolder";
+import { claimApp } from "./claim";
 import type { DockerHost } from "./transport";
 
 const WAIT_SCRIPT = path.join(__dirname, "..", "host", "wait-cloud-init.sh");
@@ -21,8 +21,7 @@ export async function setUpHost(host: DockerHost, spec: HostSpec, log: (line: st
   log(`Docker ${await usableDocker(host)} is usable on ${host.description}`);
   await ensureAppFolder(host, spec.appDir);
   await appSalt(host, spec.appDir);
-  const owner = randomBytes(16).toString("hex");
-  await host.run(writePrivateFile(ownerFileOf(spec.appDir)), { stdin: `${owner}\n` });
+  const owner = await claimApp(host, spec.app, spec.appDir);
   log(`app folder ${spec.appDir} ready`);
   return { owner };
 }

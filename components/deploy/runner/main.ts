@@ -2,20 +2,23 @@
 // Usage: node --import tsx components/deploy/runner/main.ts <host|ship|release|remove>
 //   PYDEPLOY_SPEC  the step's spec (JSON, no secrets; see ../spec.ts)
 //   stdin          the step's secrets (JSON: privateKey, env, registryPassword)
-// Prints progress as "pydeploy: …" lines and, last, "pydeploy-result: {…}" for the component.
+// Prints progress as "pydeploy: …" lines, each at most 4 KiB, and, last, "pydeploy-result: {…}"
+// for the component (a long result in several lines: spec.ts resultLines).
 import { renderEnvFile } from "../containerSpec";
+import { boundLines } from "../outputLines";
 import { writePrivateFile } from "../dockerCommands";
 import {
   envFileOf,
   HostResult,
   hostSpecSchema,
+  parseRemoveSpec,
   parseResult,
   parseSpec,
   releaseCommandFileOf,
   releaseCommandKey,
   releaseSpecSchema,
   releaseVersion,
-  resultLine,
+  resultLines,
   secretsSchema,
   shipSpecSchema,
   SPEC_ENV,
@@ -30,15 +33,17 @@ import { runRelease } from "./release";
 import { removeApp } from "./remove";
 import { shipImage } from "./ship";
 import { connectSsh, UnreachableError } from "./sshHost";
-import { DockerHost, LocalHost } from "./transport";
+import { DockerHost, localHost } from "./transport";
 
 /** `pulumi destroy` gives up on a host that does not answer for this long. */
 const REMOVE_CONNECT_SECONDS = 30;
 
-const log = (line: string) => process.stdout.write(`pydeploy: ${line}\n`);
+// Every printed line is bounded: pulumi-command hangs on a line of 64 KiB (outputLines.ts).
+const print = (stream: NodeJS.WriteStream, text: string) => stream.write(`${boundLines(text)}\n`);
+const log = (line: string) => print(process.stdout, `pydeploy: ${line}`);
 
 async function connect(target: Target, secrets: StepSecrets, timeoutSeconds: number): Promise<DockerHost> {
-  if (target.kind === "local") return new LocalHost();
+  if (target.kind === "local") return localHost();
   if (!secrets.privateKey) throw new Error(`no SSH private key was given on stdin for ${target.user}@${target.host}`);
   return connectSsh({ ...target, privateKey: secrets.privateKey }, { timeoutSeconds, log });
 }
@@ -67,7 +72,7 @@ async function run(step: StepName, specJson: string | undefined, stdin: string):
       const spec = parseSpec(step, shipSpecSchema, specJson);
       const host = await connect(spec.target, secrets, spec.connectTimeoutSeconds);
       try {
-        const deployer = new LocalHost();
+        const deployer = await localHost();
         const app = await shipImage(host, deployer, spec, spec.image, secrets, log);
         const proxy = spec.proxyImage && (await shipImage(host, deployer, spec, spec.proxyImage, secrets, log));
         return { app, ...(proxy ? { proxy } : {}) };
@@ -103,7 +108,8 @@ async function run(step: StepName, specJson: string | undefined, stdin: string):
       }
     }
     case "remove": {
-      const spec = parseSpec(step, hostSpecSchema, specJson);
+      // The delete runs with the spec the host step stored, maybe by an earlier pydeploy.
+      const spec = parseRemoveSpec(specJson);
       let claimed: HostResult | undefined;
       try {
         claimed = parseResult<HostResult>("host", process.env.PULUMI_COMMAND_STDOUT ?? "");
@@ -131,14 +137,17 @@ async function run(step: StepName, specJson: string | undefined, stdin: string):
 async function main(): Promise<void> {
   const step = process.argv[2] as StepName;
   if (!STEPS.includes(step)) {
-    process.stderr.write(`usage: node --import tsx components/deploy/runner/main.ts <${STEPS.join("|")}>  (spec in $${SPEC_ENV}, secrets on stdin)\n`);
+    print(process.stderr, `usage: node --import tsx components/deploy/runner/main.ts <${STEPS.join("|")}>  (spec in $${SPEC_ENV}, secrets on stdin)`);
     process.exit(2);
   }
   try {
+    // When it ran: the release's log is shown again after the run (deployment.ts), maybe on a later `up`.
+    log(`${step} step started ${new Date().toISOString()}`);
     const result = await run(step, process.env[SPEC_ENV], await readStdin());
-    if (result) process.stdout.write(`${resultLine(result)}\n`);
+    // Already short enough: split, not cut, so the component can read it back.
+    if (result) process.stdout.write(`${resultLines(result).join("\n")}\n`);
   } catch (err) {
-    process.stderr.write(`pydeploy: error: ${(err as Error).message}\n`);
+    print(process.stderr, `pydeploy: error: ${(err as Error).message}`);
     process.exit(1);
   }
 }

@@ -1,11 +1,12 @@
 // `pulumi destroy` (the host step's delete): removes the app from the Docker host, its
-// containers, images and folder, but only while the folder is still this deployment's (the
-// owner token), and gives up with a warning when the host no longer answers.
-import { appVolumes, inspectVolume, labelledImageIds, readFile, removeContainers, removeImages, removePath, removeVolumes } from "../dockerCommands";
+// containers, images and folder, but only while the app is still this deployment's (its owner
+// token, claim.ts), and gives up with a warning when the host no longer answers.
+import { appVolumes, inspectVolume, labelledImageIds, removeContainers, removeImages, removePath, removeVolumes } from "../dockerCommands";
 import { LABEL_PROXY } from "../../image/labels";
 import { proxyNames, proxyRemoveSteps } from "../proxy/proxyContainer";
 import { runDockerSteps } from "./dockerSteps";
-import { HostResult, ownerFileOf, RemoveSpec } from "../spec";
+import type { HostResult, RemoveSpec } from "../spec";
+import { readClaims, removalScope } from "./claim";
 import { appContainers, appImages } from "./dockerState";
 import type { DockerHost } from "./transport";
 
@@ -13,10 +14,18 @@ import type { DockerHost } from "./transport";
 const SERVER_TAG = /:[0-9a-f]{12}$/;
 
 export async function removeApp(host: DockerHost, spec: RemoveSpec, claimed: HostResult | undefined, log: (line: string) => void): Promise<void> {
-  const owner = await host.run(readFile(ownerFileOf(spec.appDir)), { allowFailure: true });
-  if (owner.code === 0 && claimed && owner.stdout.trim() !== claimed.owner) {
-    log(`${spec.appDir} on ${host.description} now belongs to another deployment of ${spec.app} (a newer host step claimed it): leaving the app in place`);
-    return;
+  const claims = await readClaims(host, spec.app, spec.appDir);
+  switch (removalScope(claims, claimed?.owner)) {
+    case "nothing":
+      log(`${spec.appDir} on ${host.description} now belongs to another deployment of ${spec.app} (a newer host step claimed it): leaving the app in place`);
+      return;
+    case "folder":
+      // Another user's host step claimed the app on this Docker daemon: its containers are that deployment's now.
+      await host.run(removePath(spec.appDir));
+      log(`${spec.app} on ${host.description} now belongs to another deployment (a newer host step claimed it on this Docker daemon): removed only ${spec.appDir}, the app keeps running`);
+      return;
+    case "everything":
+      break;
   }
   const containers = await appContainers(host, spec.app);
   if (containers.length) {
@@ -46,6 +55,7 @@ export async function removeApp(host: DockerHost, spec: RemoveSpec, claimed: Hos
   if (!spec.removeVolumes && (await host.run(inspectVolume(proxy.volume), { allowFailure: true })).code === 0) {
     log(`keeping volume ${proxy.volume}: the proxy's certificates and ACME account (a new certificate counts against the CA's rate limits)`);
   }
+  if (claims.volumes.length) await host.run(removeVolumes(claims.volumes));
   await host.run(removePath(spec.appDir));
   log(`app ${spec.app} removed from ${host.description}`);
 }

@@ -2,7 +2,6 @@
 // release uses it. Copy mode sends the layers the host lacks into its `docker load` over SSH
 // (no registry); registry mode pulls by digest with a throwaway login. Images are identified
 // by their layer diffIDs, which are the same in the classic and the containerd image store.
-import { spawn } from "node:child_process";
 import {
   allImageIds,
   inspectImages,
@@ -20,7 +19,7 @@ import {
 import type { ShipImage, ShipSpec, StepSecrets } from "../spec";
 import { ImageInfo, inspectImage } from "./dockerState";
 import { layerArchive, presentPrefix, SavedImage, unpackSave } from "./layerArchive";
-import type { DockerHost } from "./transport";
+import type { DockerHost, LocalHost } from "./transport";
 
 export interface ShipResult {
   /** What happened: the host had it, it was copied, pulled, or (local target) tagged. */
@@ -32,7 +31,7 @@ export interface ShipResult {
 
 export async function shipImage(
   host: DockerHost,
-  deployer: DockerHost,
+  deployer: LocalHost,
   spec: ShipSpec,
   image: ShipImage,
   secrets: StepSecrets,
@@ -81,7 +80,7 @@ async function builtImage(deployer: DockerHost, wanted: ShipImage): Promise<Imag
  * images say which leading layers it already holds; the rest goes, gzip'd, into `docker load`.
  * If that load or its verification fails (a layer evicted meanwhile, say), every layer goes.
  */
-async function copy(host: DockerHost, deployer: DockerHost, local: ImageInfo, tag: string, log: (line: string) => void): Promise<void> {
+async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, tag: string, log: (line: string) => void): Promise<void> {
   // The host is asked while the deployer saves (settled here: a rejection is read after the save).
   const onHost = hostImageLayers(host).then(
     (layers) => ({ layers }),
@@ -91,8 +90,8 @@ async function copy(host: DockerHost, deployer: DockerHost, local: ImageInfo, ta
   await deployer.run(tagImage(local.id, tag));
   let saved: SavedImage | undefined;
   try {
-    const [cmd, ...args] = saveImage(tag);
-    const save = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const save = deployer.spawn(saveImage(tag));
+    save.stdin.end();
     let saveErr = "";
     save.stderr.on("data", (d: Buffer) => (saveErr += d));
     const exited = new Promise<number | null>((resolve) => save.on("close", resolve));

@@ -1,8 +1,9 @@
 // Where the deployer's commands run: a Docker host reached over SSH (sshHost.ts) or this
 // machine's own engine (LocalHost). Both take argv; neither ever sees shell text from callers.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
 import * as os from "node:os";
-import { Transform, type Readable } from "node:stream";
+import { Transform, type Readable, type Writable } from "node:stream";
+import { resolveDockerHost } from "../../image/dockerDaemon";
 import type { Argv } from "../dockerCommands";
 
 export interface CommandResult {
@@ -40,14 +41,45 @@ export class HostCommandError extends Error {
   }
 }
 
+/**
+ * The environment of the local host's commands: DOCKER_HOST names the docker provider's daemon,
+ * which makes the docker CLI ignore any `docker context` (DOCKER_CONTEXT, or the current one in
+ * ~/.docker/config.json), as the provider does. Otherwise the two could use different engines.
+ */
+export function localDockerEnv(base: NodeJS.ProcessEnv, dockerHost: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, DOCKER_HOST: dockerHost };
+  delete env.DOCKER_CONTEXT;
+  return env;
+}
+
+/** This machine's engine, the one the docker provider builds on. */
+export async function localHost(env: NodeJS.ProcessEnv = process.env): Promise<LocalHost> {
+  return new LocalHost((await resolveDockerHost({ env })).address, env);
+}
+
 /** This machine's engine. Commands run in the home directory, so relative app folders mean what they mean over SSH. */
 export class LocalHost implements DockerHost {
   readonly description = "the local Docker engine";
   bytesSent = 0;
+  /** Every command's environment (localDockerEnv). */
+  readonly env: NodeJS.ProcessEnv;
+
+  constructor(
+    /** unix:///var/run/docker.sock, tcp://…: the docker provider's daemon (resolveDockerHost). */
+    readonly dockerHost: string,
+    base: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.env = localDockerEnv(base, dockerHost);
+  }
+
+  /** A command whose stdout is read as a stream (`docker save`), against the same daemon. */
+  spawn(argv: Argv): ChildProcessByStdio<Writable, Readable, Readable> {
+    return spawn(argv[0], argv.slice(1), { cwd: os.homedir(), env: this.env, stdio: ["pipe", "pipe", "pipe"] });
+  }
 
   run(argv: Argv, opts: RunOptions = {}): Promise<CommandResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn(argv[0], argv.slice(1), { cwd: os.homedir(), stdio: ["pipe", "pipe", "pipe"] });
+      const child = this.spawn(argv);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on("data", (d: Buffer) => out.push(d));

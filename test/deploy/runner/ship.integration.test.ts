@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { serverTag } from "../../../components/deploy/containerSpec";
 import type { ShipSpec } from "../../../components/deploy/spec";
 import { shipImage } from "../../../components/deploy/runner/ship";
-import { LocalHost } from "../../../components/deploy/runner/transport";
+import { localHost } from "../../../components/deploy/runner/transport";
 import { docker, uniqueName } from "../../support/docker";
 import { FakeDockerHost } from "../../support/fakeDocker";
 
@@ -32,6 +32,7 @@ async function tinyImage(): Promise<typeof image> {
 }
 
 const spec = (): ShipSpec => ({
+  specVersion: 1,
   target: { kind: "ssh", host: "fake", port: 22, user: "root" },
   app: "demo",
   appDir: ".pydeploy/demo",
@@ -42,7 +43,7 @@ const spec = (): ShipSpec => ({
 async function ship(host: FakeDockerHost, s: ShipSpec = spec()) {
   const lines: string[] = [];
   try {
-    const result = await shipImage(host, new LocalHost(), s, s.image, {}, (l) => lines.push(l));
+    const result = await shipImage(host, await localHost(), s, s.image, {}, (l) => lines.push(l));
     return { result, lines, error: undefined as Error | undefined };
   } catch (err) {
     return { result: undefined, lines, error: err as Error };

@@ -1,6 +1,7 @@
 // What local.Command, remote.Command and CopyToRemote share: pulumi-go-provider v1.3.0's
 // inferred Diff and preview outputs (infer/resource.go), and pulumi-command v1.2.1's ids,
-// output trimming and run errors (provider/pkg/provider/{local,remote}/*).
+// output trimming, run errors and output logging (provider/pkg/provider/{local,remote,util}/*).
+// The engine that drives these models in CI is the CLI's (pulumi v3.259.0), not the SDK's (3.248).
 import { randomBytes } from "node:crypto";
 import { detailedDiff, PropertyMap, UNKNOWN } from "../properties";
 import type { ResourceState } from "../state";
@@ -45,4 +46,63 @@ export function runError(cause: string, command: string, combinedOutput: string)
 /** The value of an optional string input (undefined when unset or null). */
 export function optionalString(v: unknown): string | undefined {
   return typeof v === "string" ? v : undefined;
+}
+
+/** bufio.MaxScanTokenSize: the longest line util.LogOutput's bufio.Scanner reads. */
+export const SCANNER_MAX_LINE = 64 * 1024;
+
+/** The `logging` input's streams: unset logs both (local/logging.go:27-32, remote/logging.go:27-32). */
+export function loggedStreams(logging: unknown): { stdout: boolean; stderr: boolean } {
+  return {
+    stdout: logging === undefined || logging === null || logging === "stdout" || logging === "stdoutAndStderr",
+    stderr: logging === undefined || logging === null || logging === "stderr" || logging === "stdoutAndStderr",
+  };
+}
+
+/**
+ * Follows the logged output (stdout and stderr as they reach the one io.Pipe) the way
+ * util.LogOutput's default bufio.Scanner reads it (pulumi-command v1.2.1
+ * provider/pkg/provider/util/util.go:32-35; local/commandOutputs.go:56-71,101-110). Once a line
+ * holds 64 KiB without its newline the scanner stops (bufio.ErrTooLong, ignored), nobody reads
+ * the pipe again, and the next byte written blocks the command's output copy: cmd.Wait never
+ * returns, not even once customTimeouts (go-provider v1.3.0 middleware/cancel/cancel.go:44-49)
+ * kill the process, as exec.Cmd has no WaitDelay. The real provider hangs there forever;
+ * `stuck` says when it would. remote.Command logs the same way (remote/commandOutputs.go:78,93).
+ */
+export class ScannerWatch {
+  private lineBytes = 0;
+  /** The over-long line's length in bytes; `complete` once its newline (or the end) was seen. */
+  stuck?: { lineBytes: number; complete: boolean };
+
+  push(chunk: Buffer): void {
+    let i = 0;
+    while (i < chunk.length && !this.stuck?.complete) {
+      const nl = chunk.indexOf(0x0a, i);
+      const end = nl < 0 ? chunk.length : nl;
+      this.lineBytes += end - i;
+      const byteAfterScannerLimit = nl >= 0 || this.lineBytes > SCANNER_MAX_LINE;
+      if (this.stuck || (this.lineBytes >= SCANNER_MAX_LINE && byteAfterScannerLimit)) this.stuck = { lineBytes: this.lineBytes, complete: nl >= 0 };
+      if (nl < 0) return;
+      this.lineBytes = 0;
+      i = nl + 1;
+    }
+  }
+
+  /** The output ended: the over-long line, if any, is complete. */
+  end(): void {
+    if (this.stuck) this.stuck = { ...this.stuck, complete: true };
+  }
+}
+
+export function scannerHangError(command: string, logging: unknown, stuck: { lineBytes: number; complete: boolean }): Error {
+  const size = `${stuck.complete ? "" : "at least "}${stuck.lineBytes} bytes`;
+  const streams = loggedStreams(logging);
+  const which = streams.stdout && streams.stderr ? "stdout and stderr" : streams.stdout ? "stdout" : "stderr";
+  return new Error(
+    `running ${JSON.stringify(command)}: its logged output (${which}) has a line of ${size}: the real provider ` +
+      `(pulumi-command v1.2.1) would hang here forever. It logs each output line through a bufio.Scanner ` +
+      `limited to ${SCANNER_MAX_LINE} bytes per line (provider/pkg/provider/util/util.go:34-35); past that the ` +
+      `scanner stops, the io.Pipe writer blocks (local/commandOutputs.go:56-71) and the command never finishes, ` +
+      `customTimeouts included. Keep output lines under 64 KiB, or set \`logging\` to leave that stream out.`,
+  );
 }

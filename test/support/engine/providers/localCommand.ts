@@ -1,20 +1,28 @@
 // command:local:Command, as pulumi-command v1.2.1 runs it
-// (provider/pkg/provider/local/commandController.go, commandOutputs.go):
-// - argv: `interpreter` + command, else /bin/sh -c command; cwd: `dir`, else the provider's cwd;
+// (provider/pkg/provider/local/commandController.go, commandOutputs.go). The engine that drives
+// it in CI is the CLI's (pulumi v3.259.0), not the SDK's (3.248).
+// - argv: `interpreter` + command, else /bin/sh -c command; cwd: `dir`, else the provider's cwd
+//   (commandOutputs.go:41-51,73-80);
 // - env: the provider's environment + `environment` + PULUMI_COMMAND_STDOUT/STDERR (previous
-//   outputs, when non-empty) unless addPreviousOutputInEnv is false;
-// - stdin: `stdin` when non-empty, whole, then EOF;
-// - stdout/stderr: the outputs, with one trailing newline trimmed;
-// - update runs `update ?? create`; delete runs the stored `delete` with the stored state;
+//   outputs, when non-empty) unless addPreviousOutputInEnv is false (commandOutputs.go:81-95);
+// - stdin: `stdin` when non-empty, whole, then EOF (commandOutputs.go:97-99);
+// - stdout/stderr: the outputs, with one trailing newline trimmed (commandOutputs.go:142-143);
+// - a failure is "%w: running %q:\n<stdout and stderr interleaved>" (commandOutputs.go:112-113);
+// - `logging` (unset: both streams) feeds each line to a bufio.Scanner: a logged line of 64 KiB
+//   or more hangs the real provider forever; this model fails instead (ScannerWatch);
+// - update runs `update ?? create`; delete runs the stored `delete` with the stored state
+//   (commandController.go:67-99);
 // - customTimeouts: the go-provider cancel middleware (middleware/cancel/cancel.go) puts the
 //   operation under context.WithTimeout, and exec.CommandContext kills the process (SIGKILL).
 import { spawn } from "node:child_process";
 import { PropertyMap, revealMap } from "../properties";
 import type { ResourceState } from "../state";
-import { inferredDiff, optionalString, previewOutputs, runError, trimOneNewline, uniqueHexId } from "./commandCommon";
+import { inferredDiff, loggedStreams, optionalString, previewOutputs, runError, ScannerWatch, scannerHangError, trimOneNewline, uniqueHexId } from "./commandCommon";
 import type { OperationContext, ProviderModel } from "./types";
 
 const COMPUTED_OUTPUTS = ["stdout", "stderr"];
+/** How long a line past the scanner's limit may take to end, so the error can give its length. */
+const OVERLONG_LINE_GRACE_MS = 1000;
 
 interface Previous {
   stdout: string;
@@ -39,12 +47,37 @@ async function runLocal(ctx: OperationContext, command: string, state: PropertyM
       env,
       stdio: [stdin ? "pipe" : "ignore", "pipe", "pipe"],
     });
-    let stdout = "";
-    let stderr = "";
-    let combined = "";
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    const combined: Buffer[] = [];
+    const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString("utf8");
     let killed = false;
-    child.stdout!.on("data", (d: Buffer) => ((stdout += d), (combined += d)));
-    child.stderr!.on("data", (d: Buffer) => ((stderr += d), (combined += d)));
+    let settled = false;
+    const logged = loggedStreams(inputs.logging);
+    const watch = new ScannerWatch();
+    let hangTimer: NodeJS.Timeout | undefined;
+    const failHung = () => {
+      if (settled) return;
+      settled = true;
+      clearTimers();
+      child.kill("SIGKILL");
+      reject(scannerHangError(command, inputs.logging, watch.stuck!));
+    };
+    const onLogged = (d: Buffer) => {
+      watch.push(d);
+      if (watch.stuck?.complete) failHung();
+      else if (watch.stuck && !hangTimer) hangTimer = setTimeout(failHung, OVERLONG_LINE_GRACE_MS);
+    };
+    child.stdout!.on("data", (d: Buffer) => {
+      stdout.push(d);
+      combined.push(d);
+      if (logged.stdout) onLogged(d);
+    });
+    child.stderr!.on("data", (d: Buffer) => {
+      stderr.push(d);
+      combined.push(d);
+      if (logged.stderr) onLogged(d);
+    });
     const timer =
       ctx.timeoutMs !== undefined
         ? setTimeout(() => {
@@ -52,15 +85,25 @@ async function runLocal(ctx: OperationContext, command: string, state: PropertyM
             child.kill("SIGKILL");
           }, ctx.timeoutMs)
         : undefined;
-    child.on("error", (err) => {
+    const clearTimers = () => {
       if (timer) clearTimeout(timer);
-      reject(runError(err.message, command, combined));
+      if (hangTimer) clearTimeout(hangTimer);
+    };
+    child.on("error", (err) => {
+      if (settled) return;
+      settled = true;
+      clearTimers();
+      reject(runError(err.message, command, text(combined)));
     });
     child.on("close", (code, signal) => {
-      if (timer) clearTimeout(timer);
-      if (killed || signal) reject(runError(`signal: ${signal === "SIGKILL" || killed ? "killed" : signal}`, command, combined));
-      else if (code !== 0) reject(runError(`exit status ${code}`, command, combined));
-      else resolve({ stdout: trimOneNewline(stdout), stderr: trimOneNewline(stderr) });
+      watch.end();
+      if (watch.stuck) return failHung();
+      if (settled) return;
+      settled = true;
+      clearTimers();
+      if (killed || signal) reject(runError(`signal: ${signal === "SIGKILL" || killed ? "killed" : signal}`, command, text(combined)));
+      else if (code !== 0) reject(runError(`exit status ${code}`, command, text(combined)));
+      else resolve({ stdout: trimOneNewline(text(stdout)), stderr: trimOneNewline(text(stderr)) });
     });
     if (stdin && child.stdin) {
       child.stdin.on("error", () => undefined); // a command that does not read stdin: its exit status tells
