@@ -39,6 +39,10 @@ async function buildTinyImage(tag: string, version: string): Promise<void> {
     fs.copyFileSync(fs.realpathSync(file), target);
     fs.chmodSync(target, 0o755);
   }
+  // COPY keeps mtimes: fixed ones make v1's and v2's first layer identical however slowly they are copied.
+  const fixed = new Date("2020-01-01T00:00:00Z");
+  for (const entry of fs.readdirSync(path.join(context, "root"), { recursive: true }) as string[]) fs.utimesSync(path.join(context, "root", entry), fixed, fixed);
+  fs.utimesSync(path.join(context, "root"), fixed, fixed);
   fs.writeFileSync(path.join(context, "version"), `${version}\n`);
   fs.writeFileSync(path.join(context, "Dockerfile"), "FROM scratch\nCOPY root/ /\nCOPY version /etc/tiny/version\nCMD [\"/bin/sleep\", \"100000\"]\n");
   await docker(["build", "--quiet", "-t", tag, context], { env: { ...process.env, DOCKER_BUILDKIT: "0" } });
