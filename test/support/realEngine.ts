@@ -7,11 +7,10 @@
 //   const r = await stack.up();        // preview(), refresh(), destroy()
 //   r.ok, r.ops                        // ["demo-image:create", ...] in the order the engine reported them
 //   await stack.outputs()              // `pulumi stack output --json`
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { REPO_ROOT } from "./docker";
+import { REPO_ROOT, run, RunResult } from "./docker";
 
 export const PULUMI_VERSION: string = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "node_modules", "pulumi", "package.json"), "utf8")).version;
 const PULUMI_HOME = process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi");
@@ -113,7 +112,7 @@ export class CliStack {
   }
 
   /** Runs the CLI in the project folder; never throws for a non-zero exit. */
-  run(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  run(args: string[], input?: string): Promise<RunResult> {
     const env = {
       ...process.env,
       PATH: `${PULUMI_BIN_DIR}${path.delimiter}${process.env.PATH ?? ""}`,
@@ -123,19 +122,10 @@ export class CliStack {
       PULUMI_SKIP_CONFIRMATIONS: "true",
       ...this.env,
     };
-    return new Promise((resolve, reject) => {
-      const child = spawn(pulumiBinary(), [...args, "--non-interactive", "--color", "never"], { cwd: this.projectDir, env, stdio: ["pipe", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += d));
-      child.stderr.on("data", (d) => (stderr += d));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      child.stdin.end(input ?? "");
-    });
+    return run(pulumiBinary(), [...args, "--non-interactive", "--color", "never"], { cwd: this.projectDir, env, input, allowFailure: true });
   }
 
-  private async mustRun(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  private async mustRun(args: string[], input?: string): Promise<RunResult> {
     const r = await this.run(args, input);
     if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.stderr}\n${r.stdout}`.slice(0, 8000));
     return r;
