@@ -3,7 +3,7 @@
 // Setenv semantics, update vs replace, the old connection and delete command at the end, the
 // pinned host key and the dial limit.
 import assert from "node:assert/strict";
-import { utils } from "ssh2";
+import { generateSshKeyPair } from "../support/sshKeys";
 import { after, before, test } from "node:test";
 import { reveal } from "../support/engine";
 import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/sshServer";
@@ -62,7 +62,7 @@ test("remote steps over SSH: upload, Setenv rules, update vs replace, old state 
   assert.equal(await inHome("cat uploads/app.txt"), "version 2\n", "the file has the new content");
   assert.equal(await inHome("cat deleted.log"), "deleted version 2\n", "the old show's delete ran at the end, after the upload");
 
-  const wrongKey = `ssh-ed25519 ${utils.generateKeyPairSync("ed25519").public.split(" ")[1]}`;
+  const wrongKey = `ssh-ed25519 ${generateSshKeyPair().public.split(" ")[1]}`;
   const mismatch = await stackWith({ "fixture:version": "3", "fixture:environment": { LANG: "C.UTF-8" }, "fixture:hostKey": wrongKey, "fixture:dialErrorLimit": 1 }).up();
   assert.equal(mismatch.ok, false, "a pinned host key that does not match fails");
   assert.match(mismatch.error ?? "", /after 1 failed attempts: ssh: handshake failed: ssh: host key mismatch/, "dialErrorLimit 1: two dials, then Go's error text");

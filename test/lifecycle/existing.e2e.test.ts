@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { utils } from "ssh2";
+import { generateSshKeyPair } from "../support/sshKeys";
 import { docker, ensureBaseImage, httpGet, waitForHttp200 } from "../support/docker";
 import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/sshServer";
 import * as fs from "node:fs";
@@ -82,7 +82,7 @@ describe("lifecycle, target existing (classic image store)", { timeout: 40 * 60_
   });
 
   test("a wrong pinned host key fails the deploy before anything is sent to the server", async () => {
-    const impostor = utils.generateKeyPairSync("ed25519").public.split(" ").slice(0, 2).join(" ");
+    const impostor = generateSshKeyPair().public.split(" ").slice(0, 2).join(" ");
     const accepted = async () => ((await docker(["logs", server.container])).stderr.match(/Accepted publickey/g) ?? []).length;
     const before = await accepted();
     const wrong = { ...config(), "pydeploy:host": { address: server.host, port: 22, user: "root", hostKey: impostor } };
@@ -188,7 +188,7 @@ describe("lifecycle, target existing (classic image store)", { timeout: 40 * 60_
   });
 
   test("S8: a rotated SSH key, then a new host address: the app moves to the new host and leaves the old one", async () => {
-    const keys = utils.generateKeyPairSync("ed25519", { comment: "rotated" });
+    const keys = generateSshKeyPair("ed25519", "rotated");
     await serverExec(server, ["sh", "-c", `echo '${keys.public}' >> /root/.ssh/authorized_keys`]);
     privateKey = keys.private;
     const rotated = mustSucceed(await stack().up(), "key rotation");

@@ -8,7 +8,8 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Client, utils } from "ssh2";
+import { Client } from "ssh2";
+import { generateSshKeyPair } from "./sshKeys";
 import { docker, ensureBaseImage, run, uniqueName } from "./docker";
 import {
   hostKeyVerifier, ImageStore, installHostKey, LoginUser, presentedHostKey, serverExec, sftpUpload,
@@ -303,9 +304,9 @@ describe("Docker-in-Docker test servers: classic and containerd image stores", {
       test(`${store}: installHostKey refuses bad input before changing anything`, { timeout: 60_000 }, async () => {
         const server = servers[store];
         const keyBefore = server.hostKey;
-        const good = utils.generateKeyPairSync("ed25519");
-        const other = utils.generateKeyPairSync("ed25519");
-        const rsa = utils.generateKeyPairSync("rsa", { bits: 2048 });
+        const good = generateSshKeyPair();
+        const other = generateSshKeyPair();
+        const rsa = generateSshKeyPair("rsa");
         await assert.rejects(installHostKey(server, { privateOpenssh: "not a key", publicLine: good.public }),
           /privateOpenssh is not an OpenSSH private key/, "garbage private key");
         await assert.rejects(installHostKey(server, { privateOpenssh: rsa.private, publicLine: rsa.public }),
@@ -323,8 +324,8 @@ describe("Docker-in-Docker test servers: classic and containerd image stores", {
       test(`${store}: after installHostKey a pinned client logs in, and a wrong pin is refused before authentication`, { timeout: 120_000 }, async (t) => {
         const server = servers[store];
         const oldKey = server.hostKey;
-        const pair = utils.generateKeyPairSync("ed25519", { comment: "cloud-init-ssh_keys" });
-        const stranger = utils.generateKeyPairSync("ed25519");
+        const pair = generateSshKeyPair("ed25519", "cloud-init-ssh_keys");
+        const stranger = generateSshKeyPair();
         await installHostKey(server, { privateOpenssh: pair.private, publicLine: pair.public });
         const expectedLine = pair.public.split(" ").slice(0, 2).join(" ");
 

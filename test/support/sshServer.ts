@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client, ConnectConfig, utils } from "ssh2";
+import { generateSshKeyPair } from "./sshKeys";
 import { BASE_IMAGE, containerIp, docker, REPO_ROOT, RunResult, uniqueName, waitFor } from "./docker";
 
 export const SERVER_DIR = path.join(REPO_ROOT, "test", "support", "server");
@@ -121,7 +122,7 @@ export async function startTestServer(o: { name?: string; store?: ImageStore } =
   const store = o.store ?? "classic";
   const kind = serverKind(store);
   const image = await ensureServerImage(store);
-  const keys = utils.generateKeyPairSync("ed25519", { comment: "pydeploy-e2e" });
+  const keys = generateSshKeyPair("ed25519", "pydeploy-e2e");
   const container = o.name ?? uniqueName(`pydeploy-e2e-server-${store}`);
   await docker([
     "run", "--detach", "--init", "--name", container,
