@@ -19,7 +19,7 @@ export const groups = {
       "test/image/{dockerfile,dockerignore,buildFiles,pipIndex,proxyDockerfile,imageRef}.test.ts",
       "test/config/{dependencySource,pyproject,requirementsFiles,pipIndexUrl}.test.ts",
       "test/image/{entrypoint,healthProbe}.script.test.ts",
-      // The proxy's caddy/nginx command lines (proxyDockerfile.ts) are checked where the deploy runs them.
+      // The proxy's caddy command lines (proxyDockerfile.ts) are checked where the deploy runs them.
       "test/deploy/proxy/proxyCommands.test.ts",
     ],
   },

@@ -27,7 +27,7 @@ timed() { # name command...
 
 timed typecheck npx tsc --noEmit -p .
 lint() {
-  npx tsx scripts/lint-asserts.ts test
+  npx tsx scripts/lint-asserts.ts test bench
   # Every shell script of the project is shellcheck-clean.
   find components scripts test -name '*.sh' -print0 | xargs -0 shellcheck
 }
@@ -36,7 +36,7 @@ timed lint lint
 files() { # suffix-pattern [exclude-pattern...]
   local include=$1
   shift
-  local args=(test -name "$include")
+  local args=(test bench -name "$include")
   for exclude in "$@"; do args+=(! -name "$exclude"); done
   find "${args[@]}" | sort
 }

@@ -11,7 +11,7 @@ export const PROXY_BUILD_DIR = `${GENERATED_DIR}/proxy`;
 export function proxyBuildFile(app: AppConfig): GeneratedFile {
   return {
     relativePath: `${PROXY_BUILD_DIR}/Dockerfile`,
-    contents: renderProxyDockerfile({ baseImage: app.baseImage ?? `python:${app.python}-slim`, proxy: "caddy", labels: { [LABEL_PROXY]: app.name } }),
+    contents: renderProxyDockerfile({ baseImage: app.baseImage ?? `python:${app.python}-slim`, labels: { [LABEL_PROXY]: app.name } }),
     mode: 0o644,
   };
 }

@@ -2,7 +2,7 @@
 //
 // Each upstream is a Docker network alias on the proxy network (e.g. demo-web:8000), never a
 // container: a release moves the alias to the new container, so the config does not change
-// and Caddy never reloads during a deploy (scripts/bench-proxy.ts measures why). Keep-alive to
+// and Caddy never reloads during a deploy (bench/proxy.ts measures why). Keep-alive to
 // upstreams is off, so every request resolves the alias again and a draining container gets
 // no new request; lb_try_* retries a request whose connection was refused or reset while the
 // old container stops.

@@ -15,7 +15,7 @@
 //     If the helper cannot refuse connections, nothing changed: the fallback stops the old
 //     container first (SIGTERM: most servers then reset connections still queued, and
 //     Docker's DNS may still name it while it is torn down), then takes it off the network.
-// Why: scripts/bench-proxy.ts measures each variant; Caddy 2.6.2 retries GETs but cannot
+// Why: bench/proxy.ts measures each variant; Caddy 2.6.2 retries GETs but cannot
 // retry a request with a body (the retry reads a closed body), so only this order keeps
 // POSTs whole.
 // If the gate fails, the new container never joined: nothing to undo on the proxy side (the

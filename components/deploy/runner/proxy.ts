@@ -1,6 +1,6 @@
 // The reverse proxy on the Docker host: it owns the app's published HTTP ports, and a release
 // moves a role's traffic by moving the role's network alias to its new container (proxy/*.ts
-// has the steps as data; scripts/bench-proxy.ts measured why: no proxy reload during a deploy).
+// has the steps as data; bench/proxy.ts measured why: no proxy reload during a deploy).
 import { containerName, type ReleaseSpec, type RoleSpec } from "../containerSpec";
 import { connectNetwork, disconnectNetwork, readFile, startContainers, stopContainers, writePrivateFile } from "../dockerCommands";
 import { publishedPorts, renderCaddyfile } from "../proxy/proxyConfig";

@@ -101,7 +101,7 @@ describe("HTTPS for a domain with certificates from ACME (pebble)", { timeout: 1
     left.networks.push(names.network);
     left.volumes.push(names.volume);
     left.images.push(proxyImage, pebbleImage);
-    await Promise.all([buildProxyImage("caddy", proxyImage), buildPebbleImage(pebbleImage)]);
+    await Promise.all([buildProxyImage(proxyImage), buildPebbleImage(pebbleImage)]);
     [httpPort, httpsPort] = [await freePort(), await freePort()];
     const sites = [{ domain: DOMAIN, upstream: { alias: upstreamAlias(app, "web"), port: BACKEND_PORT } }];
     assert.deepEqual(publishedPorts(sites), [80, 443], "a domain site publishes 80 and 443");

@@ -4,31 +4,27 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { HTTP_PORT, HTTPS_PORT, LETS_ENCRYPT_DIRECTORY, publishedPorts, renderCaddyfile, validateProxyConfig } from "../../../components/deploy/proxy/proxyConfig";
 import {
-  ACME_CA_ROOT_FILE, CADDY_STORAGE_DIR, caddyReloadCommand, caddyValidateCommand, NGINX_CONFIG_FILE, nginxReloadCommand, nginxTestCommand, PROXY_DATA_DIR, proxyCommand, renderProxyDockerfile,
+  ACME_CA_ROOT_FILE, CADDY_STORAGE_DIR, caddyReloadCommand, caddyValidateCommand, PROXY_DATA_DIR, renderProxyDockerfile,
 } from "../../../components/image/proxyDockerfile";
 
 const web = { alias: "demo-web", port: 8000 };
 
 describe("commands run in the proxy container", () => {
-  it("Caddy reads a Caddyfile on stdin to check or load it; nginx uses its bind-mounted config", () => {
+  it("Caddy reads a Caddyfile on stdin to check or load it", () => {
     assert.deepEqual(caddyValidateCommand(), ["caddy", "validate", "--config", "-", "--adapter", "caddyfile"], "check without loading");
     assert.deepEqual(caddyReloadCommand(), ["caddy", "reload", "--config", "-", "--adapter", "caddyfile"], "load through the admin API");
-    assert.deepEqual(nginxReloadCommand(), ["nginx", "-c", "/etc/pydeploy-proxy/nginx.conf", "-s", "reload"], "nginx reload");
-    assert.deepEqual(nginxTestCommand(), ["nginx", "-c", "/etc/pydeploy-proxy/nginx.conf", "-t"], "nginx config test");
-    assert.deepEqual(proxyCommand("nginx"), ["nginx", "-c", "/etc/pydeploy-proxy/nginx.conf", "-g", "daemon off;"], "nginx in the foreground");
   });
 
   it("where the proxy keeps its state: all on the /data volume", () => {
-    assert.deepEqual([PROXY_DATA_DIR, CADDY_STORAGE_DIR, ACME_CA_ROOT_FILE, NGINX_CONFIG_FILE], ["/data", "/data/caddy", "/data/acme-ca-root.pem", "/etc/pydeploy-proxy/nginx.conf"], "paths on the volume survive a proxy upgrade");
+    assert.deepEqual([PROXY_DATA_DIR, CADDY_STORAGE_DIR, ACME_CA_ROOT_FILE], ["/data", "/data/caddy", "/data/acme-ca-root.pem"], "paths on the volume survive a proxy upgrade");
   });
 });
 
 describe("renderProxyDockerfile: labels", () => {
   it("several labels, sorted, quoted, one LABEL over continuation lines; none without labels", () => {
-    const text = renderProxyDockerfile({ baseImage: "python:3.12-slim", proxy: "caddy", labels: { "pydeploy.proxy": "demo", "a.first": 'say "x"' } });
+    const text = renderProxyDockerfile({ baseImage: "python:3.12-slim", labels: { "pydeploy.proxy": "demo", "a.first": 'say "x"' } });
     assert.match(text, /^LABEL "a\.first"="say \\"x\\"" \\\n {6}"pydeploy\.proxy"="demo"$/m, "sorted keys, escaped values");
-    assert.doesNotMatch(renderProxyDockerfile({ baseImage: "python:3.12-slim", proxy: "caddy" }), /LABEL/, "no LABEL line");
-    assert.doesNotMatch(renderProxyDockerfile({ baseImage: "python:3.12-slim", proxy: "nginx" }), /USER|install -d/, "nginx runs as its image's default user, no Caddy folder");
+    assert.doesNotMatch(renderProxyDockerfile({ baseImage: "python:3.12-slim" }), /LABEL/, "no LABEL line");
   });
 });
 

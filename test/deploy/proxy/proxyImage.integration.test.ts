@@ -1,18 +1,14 @@
 // The proxy image as rendered, built FROM the local base image with the legacy builder; the
 // configs the product renders validated by the proxy inside it.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { renderCaddyfile } from "../../../components/deploy/proxy/proxyConfig";
-import { caddyValidateCommand, NGINX_CONFIG_FILE, nginxTestCommand } from "../../../components/image/proxyDockerfile";
+import { caddyValidateCommand } from "../../../components/image/proxyDockerfile";
 import { BASE_IMAGE, docker, ensureBaseImage, uniqueName } from "../../support/docker";
 import { buildProxyImage, leftovers, removeLeftovers } from "./support/harness";
 
 const run = uniqueName("pydeploy-proxy-image");
 const caddyImage = `${run}/caddy:test`;
-const nginxImage = `${run}/nginx:test`;
 const left = leftovers();
 
 async function layers(image: string): Promise<string[]> {
@@ -22,8 +18,8 @@ async function layers(image: string): Promise<string[]> {
 describe("the proxy image", { timeout: 15 * 60_000 }, () => {
   before(async () => {
     ensureBaseImage();
-    left.images.push(caddyImage, nginxImage);
-    await buildProxyImage("caddy", caddyImage);
+    left.images.push(caddyImage);
+    await buildProxyImage(caddyImage);
   });
 
   after(async () => {
@@ -67,24 +63,4 @@ describe("the proxy image", { timeout: 15 * 60_000 }, () => {
     assert.notEqual(res.code, 0, "caddy validate refuses a broken config (so the check above can fail)");
   });
 
-  it("nginx (the measured alternative) builds the same way and `nginx -t` accepts a proxy config", async () => {
-    await buildProxyImage("nginx", nginxImage);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-nginx-conf-"));
-    try {
-      fs.writeFileSync(
-        path.join(dir, path.posix.basename(NGINX_CONFIG_FILE)),
-        "events {}\nhttp {\n  server {\n    listen 8000;\n    location / { proxy_pass http://127.0.0.1:9; }\n  }\n}\n",
-      );
-      const res = await docker(
-        ["run", "--rm", "--volume", `${dir}:${path.posix.dirname(NGINX_CONFIG_FILE)}:ro`, nginxImage, ...nginxTestCommand()],
-        { allowFailure: true },
-      );
-      assert.equal(res.code, 0, `nginx -t accepts the config: ${res.stderr}`);
-      assert.match(res.stderr, /test is successful/, "nginx says the test is successful");
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-    const base = await layers(BASE_IMAGE);
-    assert.deepEqual((await layers(nginxImage)).slice(0, base.length), base, "the nginx image shares the base layers too");
-  });
 });

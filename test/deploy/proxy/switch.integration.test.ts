@@ -74,7 +74,7 @@ describe("switching a role behind the proxy under load", { timeout: 10 * 60_000 
     left.networks.push(names.network);
     left.volumes.push(names.volume);
     left.images.push(image);
-    await buildProxyImage("caddy", image);
+    await buildProxyImage(image);
     const port = await freePort();
     const sites = [{ publishedPort: port, upstream: { alias: upstreamAlias(app, "web"), port: BACKEND_PORT } }];
     assert.deepEqual(publishedPorts(sites), [port], "the proxy publishes the site's port");

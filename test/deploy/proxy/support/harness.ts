@@ -1,20 +1,20 @@
-// Shared by the proxy tests and scripts/bench-proxy.ts: the proxy image built from the local
+// Shared by the proxy tests and bench/proxy.ts: the proxy image built from the local
 // base image, the tiny backend, its gate, free ports and clean-up. Real Docker, no mocks.
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ProxyKind, renderProxyDockerfile } from "../../../../components/image/proxyDockerfile";
+import { renderProxyDockerfile } from "../../../../components/image/proxyDockerfile";
 import { BASE_IMAGE, docker } from "../../../support/docker";
 
 export const BACKEND_PORT = 8000;
 const BACKEND_SCRIPT = path.join(__dirname, "backend.py");
 
 /** Builds the proxy image the product renders, FROM the local base image, with the legacy builder. */
-export async function buildProxyImage(kind: ProxyKind, tag: string): Promise<void> {
+export async function buildProxyImage(tag: string): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-proxy-image-"));
   try {
-    fs.writeFileSync(path.join(dir, "Dockerfile"), renderProxyDockerfile({ baseImage: BASE_IMAGE, proxy: kind }));
+    fs.writeFileSync(path.join(dir, "Dockerfile"), renderProxyDockerfile({ baseImage: BASE_IMAGE }));
     await docker(["build", "--quiet", "-t", tag, dir], { env: { ...process.env, DOCKER_BUILDKIT: "0" }, timeoutMs: 10 * 60_000 });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

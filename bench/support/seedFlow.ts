@@ -5,13 +5,12 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PassThrough } from "node:stream";
-import { quote } from "shell-quote";
-import { REPO_ROOT } from "../../test/support/docker";
-import type { SshConnection } from "../../test/support/sshServer";
-import { sshRun, SshRunResult } from "./sshRun";
+import type { CommandResult } from "../../components/deploy/runner/transport";
+import { sshOnce } from "./sshOnce";
+import type { SshConnection } from "./testFixtures";
 
 /** The post's Dockerfile, FROM a build argument (the server reaches no registry). */
-export const SEED_DOCKERFILE = path.join(REPO_ROOT, "scripts", "bench", "seed.Dockerfile");
+export const SEED_DOCKERFILE = path.join(__dirname, "seed.Dockerfile");
 /** Where the seed's Dockerfile has the app listen (its EXPOSE; demo.web's default port). */
 export const SEED_CONTAINER_PORT = 8000;
 // The post's start script (`nohup a & b`) for the example's two processes, in the venv the Dockerfile makes.
@@ -53,14 +52,14 @@ export async function seedDeploy(o: SeedDeploy): Promise<SeedTimings> {
   };
   const copy = await timed(() => copySource(o));
   const build = await timed(async () => {
-    const cmd = `cd ${quote([o.remoteDir])} && DOCKER_BUILDKIT=0 ${quote(["docker", "build", "--build-arg", `BASE_IMAGE=${o.baseImage}`, "-t", `${o.image}:${o.version}`, "."])}`;
-    must("docker build", await sshRun(o.conn, cmd, { timeoutMs: 30 * 60_000 }));
+    const argv = ["env", "DOCKER_BUILDKIT=0", "docker", "build", "--build-arg", `BASE_IMAGE=${o.baseImage}`, "-t", `${o.image}:${o.version}`, o.remoteDir];
+    must("docker build", await sshOnce(o.conn, argv));
   });
   const replace = await timed(async () => {
-    const rm = await sshRun(o.conn, quote(["docker", "rm", "-f", o.container]));
+    const rm = await sshOnce(o.conn, ["docker", "rm", "-f", o.container]);
     // The very first deploy has no container to remove: the person reads the error and goes on.
     if (rm.code !== 0 && !/No such container/i.test(rm.stderr)) must("docker rm -f", rm);
-    must("docker run", await sshRun(o.conn, quote(["docker", "run", "--name", o.container, "-p", `${o.hostPort}:${SEED_CONTAINER_PORT}`, "-d", `${o.image}:${o.version}`])));
+    must("docker run", await sshOnce(o.conn, ["docker", "run", "--name", o.container, "-p", `${o.hostPort}:${SEED_CONTAINER_PORT}`, "-d", `${o.image}:${o.version}`]));
   });
   return { copy, build, replace };
 }
@@ -73,12 +72,13 @@ async function copySource(o: SeedDeploy): Promise<void> {
   const tarExit = new Promise<number | null>((resolve) => tar.on("close", resolve));
   // Piped at once: Node discards a child's unread stdout when it exits, and tar is done before SSH connects.
   const archive = tar.stdout.pipe(new PassThrough());
-  const r = await sshRun(o.conn, `mkdir -p ${quote([o.remoteDir])} && tar -x -C ${quote([o.remoteDir])}`, { stdin: archive });
+  // One login, as the person's `ssh host 'mkdir -p dir && tar -x -C dir' < archive`; the folder is an argument, not shell text.
+  const r = await sshOnce(o.conn, ["sh", "-c", 'mkdir -p "$1" && tar -x -C "$1"', "sh", o.remoteDir], { stdin: archive });
   const code = await tarExit;
   if (code !== 0) throw new Error(`tar -c ${o.sourceDir} exited ${code}: ${tarErr.trim()}`);
   must("tar -x on the server", r);
 }
 
-function must(what: string, r: SshRunResult): void {
+function must(what: string, r: CommandResult): void {
   if (r.code !== 0) throw new Error(`${what} exited ${r.code} on the server:\n${(r.stderr || r.stdout).trim().split("\n").slice(-30).join("\n")}`);
 }

@@ -13,14 +13,14 @@ import * as path from "node:path";
 import { LABEL_PROXY } from "../components/image/labels";
 import { RUNNING_GATE_SECONDS } from "../components/deploy/runner/release";
 import { readStackFile } from "../components/config/stackFile";
-import { LoadResult, RunningLoad, startLoad } from "../test/deploy/proxy/support/load";
-import { ExampleProject, lastLayerGzipSize, mustSucceed, programStack, shipResult, stepOutput, uniqueApp } from "../test/lifecycle/support";
-import { BASE_IMAGE, docker, ensureBaseImage, httpGet, REPO_ROOT, uniqueName } from "../test/support/docker";
-import type { RunResult } from "../test/support/engine";
-import { serverExec, SshConnection, startTestServer, stopTestServer, TestServer } from "../test/support/sshServer";
-import { SshByteCounter, SshBytes } from "./bench/sshByteCounter";
-import { makeSeedProject, seedDeploy, SeedTimings } from "./bench/seedFlow";
-import { sshRun } from "./bench/sshRun";
+import { docker } from "./support/localDocker";
+import { SshByteCounter, SshBytes } from "./support/sshByteCounter";
+import { makeSeedProject, seedDeploy, SeedTimings } from "./support/seedFlow";
+import { sshOnce } from "./support/sshOnce";
+import {
+  BASE_IMAGE, ensureBaseImage, ExampleProject, httpGet, lastLayerGzipSize, mustSucceed, programStack, REPO_ROOT, serverExec, shipResult, startLoad, startTestServer,
+  stepOutput, stopTestServer, uniqueApp, uniqueName, type LoadResult, type RunningLoad, type RunResult, type SshConnection, type TestServer,
+} from "./support/testFixtures";
 
 // Issue 9's targets.
 const WALL_RATIO_TARGET = 0.2;
@@ -264,14 +264,14 @@ async function explainRedeployTime(wallSeconds: number, steps: Record<string, nu
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  const timedSsh = async (command: string) => {
+  const timedSsh = async (argv: string[]) => {
     const t0 = performance.now();
-    const r = await sshRun(conn, command);
-    if (r.code !== 0) throw new Error(`${command} exited ${r.code}: ${r.stderr.trim()}`);
+    const r = await sshOnce(conn, argv);
+    if (r.code !== 0) throw new Error(`${argv.join(" ")} exited ${r.code}: ${r.stderr.trim()}`);
     return ((performance.now() - t0) / 1000).toFixed(1);
   };
-  console.log(`  server over SSH: one \`docker version\` ${await timedSsh("docker version --format '{{.Server.Version}}'")} s; ` +
-    `the ship step's start check (docker run --rm of the image) ${await timedSsh(`docker run --rm --network none --entrypoint sh ${serverTag} -c 'exit 0'`)} s; ` +
+  console.log(`  server over SSH: one \`docker version\` ${await timedSsh(["docker", "version", "--format", "{{.Server.Version}}"])} s; ` +
+    `the ship step's start check (docker run --rm of the image) ${await timedSsh(["docker", "run", "--rm", "--network", "none", "--entrypoint", "sh", serverTag, "-c", "exit 0"])} s; ` +
     `the release gates a role without a port (the worker) by watching it run ${RUNNING_GATE_SECONDS} s`);
 }
 
@@ -314,7 +314,7 @@ function combine(results: LoadResult[]): LoadResult {
 /** The counter must see an SSH login's bytes, or every figure below would be a silent 0. */
 async function checkCounter(counter: SshByteCounter, conn: SshConnection): Promise<void> {
   await counter.zero();
-  const r = await sshRun(conn, "true");
+  const r = await sshOnce(conn, ["true"]);
   const seen = await counter.read();
   if (r.code !== 0 || seen.toServer <= 0 || seen.fromServer <= 0) {
     throw new Error(`the SSH byte counter saw ${JSON.stringify(seen)} for one SSH login (exit ${r.code}): it does not count`);

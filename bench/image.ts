@@ -6,21 +6,18 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { dockerBuildNetwork, dockerfilePath, renderBuildFiles, writeBuildFiles } from "../components/image/buildFiles";
-import { bumpDjangoVersion, copyDjangoFixture, DJANGO_LAYOUTS, djangoAppConfig } from "../test/fixtures/djangoApp";
-import { BASE_IMAGE, EXAMPLE_DIR, REPO_ROOT, docker, ensureBaseImage, uniqueName } from "../test/support/docker";
-import { debianWheels, startWheelIndex, type WheelIndex } from "../test/support/pypi";
-import { exampleStack } from "../test/support/stack";
+import { docker, legacyBuild } from "./support/localDocker";
+import { makeSeedProject } from "./support/seedFlow";
+import {
+  BASE_IMAGE, bumpDjangoVersion, copyDjangoFixture, debianWheels, DJANGO_LAYOUTS, djangoAppConfig, EXAMPLE_DIR, ensureBaseImage, exampleStack, startWheelIndex, uniqueName,
+  type WheelIndex,
+} from "./support/testFixtures";
 
 const REBUILD_RATIO_TARGET = 0.15;
 const DJANGO_REBUILDS = 3;
 // The seed's packages and mirror, so the two images hold the same things.
 const APT_PACKAGES = ["vim", "lsof"];
 const PIP_INDEX_URL = "https://mirrors.aliyun.com/pypi/simple/";
-const SEED_DOCKERFILE = path.join(REPO_ROOT, "scripts", "bench", "seed.Dockerfile");
-// The seed's start script (its `nohup a & b` pattern), so the seed image is complete.
-const SEED_START_SH = `nohup /proj/.venv/bin/python -m demo.worker > worker.log 2>&1 &
-/proj/.venv/bin/python -m demo.web
-`;
 
 const runId = uniqueName("pydeploy-bench");
 const tempDirs: string[] = [];
@@ -50,7 +47,7 @@ async function build(args: string[], tag: string): Promise<number> {
 async function timedBuild(args: string[], tag: string): Promise<{ seconds: number; output: string }> {
   tags.push(tag);
   const started = process.hrtime.bigint();
-  const { stdout } = await docker(["build", "-t", tag, ...args], { env: { ...process.env, DOCKER_BUILDKIT: "0" }, timeoutMs: 20 * 60_000 });
+  const { stdout } = await legacyBuild(["-t", tag, ...args]);
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, output: stdout };
 }
 
@@ -81,8 +78,8 @@ async function main(): Promise<void> {
   const dockerfile = path.join(ours, ".pydeploy", "Dockerfile");
 
   const seed = copyExample();
-  fs.copyFileSync(SEED_DOCKERFILE, path.join(seed, "Dockerfile"));
-  fs.writeFileSync(path.join(seed, "start.sh"), SEED_START_SH);
+  // The seed's Dockerfile and its start script (the post's `nohup a & b`), so the seed image is complete.
+  makeSeedProject(seed);
   const seedArgs = ["--build-arg", `BASE_IMAGE=${BASE_IMAGE}`, "-f", path.join(seed, "Dockerfile"), seed];
 
   console.error(`building (base ${BASE_IMAGE}, legacy builder, apt: ${APT_PACKAGES.join(" ")}) ...`);

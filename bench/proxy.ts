@@ -1,4 +1,4 @@
-// Proxy benchmark (`npx tsx scripts/bench-proxy.ts [--rate N] [--switches N] [--only id,id]`):
+// Proxy benchmark (`npm run bench:proxy -- [--rate N] [--switches N] [--only id,id]`):
 // how many requests fail while traffic moves between two containers of a role, per switching
 // strategy and per client (GET with keep-alive, GET with a new connection per request, POST;
 // all at once), with no release, during switches, and during releases whose new container
@@ -11,14 +11,17 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { renderCaddyfile } from "../components/deploy/proxy/proxyConfig";
 import { proxyConfigSteps, proxyNames, proxySetupSteps, upstreamAlias } from "../components/deploy/proxy/proxyContainer";
-import { caddyReloadCommand, NGINX_CONFIG_FILE, nginxReloadCommand, ProxyKind } from "../components/image/proxyDockerfile";
-import { switchPlan } from "../components/deploy/proxy/switch";
-import { docker, ensureBaseImage, httpGet, uniqueName, waitFor, waitForHttp200 } from "../test/support/docker";
+import type { DockerStep, ProxyStdin } from "../components/deploy/proxy/steps";
+import { switchPlan, type Retirement } from "../components/deploy/proxy/switch";
+import { runDockerStep, runDockerSteps } from "../components/deploy/runner/dockerSteps";
+import { caddyReloadCommand } from "../components/image/proxyDockerfile";
+import { NGINX_CONFIG_FILE, nginxReloadCommand } from "./nginx/nginx";
+import { docker, localEngine } from "./support/localDocker";
+import { buildProxyImage, type ProxyKind } from "./support/proxyImage";
 import {
-  BACKEND_PORT, buildProxyImage, freePort, leftovers, Leftovers, passesGate, removeLeftovers, startBackend,
-} from "../test/deploy/proxy/support/harness";
-import { LoadResult, RunningLoad, startLoad } from "../test/deploy/proxy/support/load";
-import { retire, runSteps } from "../test/deploy/proxy/support/runSteps";
+  BACKEND_PORT, ensureBaseImage, freePort, httpGet, leftovers, passesGate, removeLeftovers, startBackend, startLoad, uniqueName, waitFor, waitForHttp200,
+  type Leftovers, type LoadResult, type RunningLoad,
+} from "./support/testFixtures";
 
 const args = parseArgs(process.argv.slice(2));
 const RATE = args.rate ?? 200;
@@ -52,6 +55,24 @@ interface Strategy {
 }
 
 const ROLE = "web";
+
+/** The proxy's steps on this machine's engine, by the deployer's own executor; its step log is not printed. */
+async function runSteps(steps: DockerStep[], stdin: Partial<Record<ProxyStdin, string>> = {}): Promise<void> {
+  await runDockerSteps(await localEngine(), steps, { stdin, log: () => undefined });
+}
+
+/** A previous container's retirement as the deployer runs it (runner/proxy.ts): drain, then the rest; which path ran. */
+async function retire(r: Retirement): Promise<"drained" | "fallback"> {
+  const host = await localEngine();
+  try {
+    await runDockerStep(host, r.drain, { log: () => undefined });
+  } catch {
+    await runDockerSteps(host, r.ifDrainFails, { log: () => undefined });
+    return "fallback";
+  }
+  await runDockerSteps(host, r.then, { log: () => undefined });
+  return "drained";
+}
 
 interface AliasOptions {
   caddyfile: (s: Scenario) => string;
@@ -115,7 +136,7 @@ const STRATEGIES: Strategy[] = [
       await startCaddy(s, caddyVariant(s, [`to ${first}:${BACKEND_PORT}`]));
     },
     async switchTo(s, next, previous) {
-      await docker(["exec", "-i", s.proxy, ...caddyReloadCommand()], { input: caddyVariant(s, [`to ${next}:${BACKEND_PORT}`]) });
+      await docker(["exec", "-i", s.proxy, ...caddyReloadCommand()], { stdin: caddyVariant(s, [`to ${next}:${BACKEND_PORT}`]) });
       await docker(["stop", "--time", String(DRAIN_SECONDS), previous]);
     },
   },
@@ -400,7 +421,7 @@ function parseArgs(argv: string[]): { rate?: number; switches?: number; only?: s
       out.only = value.split(",");
       i++;
     } else {
-      throw new Error(`unknown argument ${flag}; usage: bench-proxy.ts [--rate N] [--switches N] [--only id,id]`);
+      throw new Error(`unknown argument ${flag}; usage: npm run bench:proxy -- [--rate N] [--switches N] [--only id,id]`);
     }
   }
   return out;
