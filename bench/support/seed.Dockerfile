@@ -1,6 +1,6 @@
-# The 2020 blog post's template (shared/seeds/000_18397ecdccdc0f77.txt), kept for the image
-# benchmark only (bench/image.ts, bench/deploy.ts). Adapted in two places: FROM the local base, since
-# no registry is reachable for python:3.6.3; and that base has no pip, so the requirements are
+# The 2020 blog post's template (shared/seeds/000_18397ecdccdc0f77.txt), kept for the
+# benchmarks only (bench/image.ts, bench/deploy.ts). Adapted in two places: FROM the local base,
+# since no registry is reachable for python:3.6.3; and that base has no pip, so the requirements are
 # installed into a venv made with `python3 -m venv` instead of with the image's global pip.
 ARG BASE_IMAGE
 FROM ${BASE_IMAGE}
