@@ -125,14 +125,14 @@ export async function switchBack(host: DockerHost, spec: ReleaseSpec, s: Switche
     const r = await host.run(connectNetwork(net, p, alias), { allowFailure: true });
     if (r.code === 0) log(`rollback: traffic of role ${s.role} goes to ${p} again`);
   }
-  await host.run(disconnectNetwork(net, s.next), { allowFailure: true });
+  await host.run(disconnectNetwork(net, s.next, { force: true }), { allowFailure: true });
 }
 
 /** Stopped containers still on the proxy network would be routed to if started by hand. */
 export async function detachStopped(host: DockerHost, containers: ContainerInfo[], proxy: Proxy): Promise<void> {
   for (const c of containers) {
     if (!c.running && c.networks.includes(proxy.names.network)) {
-      await host.run(disconnectNetwork(proxy.names.network, c.name), { allowFailure: true });
+      await host.run(disconnectNetwork(proxy.names.network, c.name, { force: true }), { allowFailure: true });
     }
   }
 }
