@@ -18,7 +18,8 @@ import {
   BACKEND_PORT, buildProxyImage, freePort, leftovers, Leftovers, passesGate, removeLeftovers, startBackend,
 } from "../test/deploy/proxy/support/harness";
 import { LoadResult, RunningLoad, startLoad } from "../test/deploy/proxy/support/load";
-import { retire, runSteps } from "../test/deploy/proxy/support/runSteps";
+import { retireContainer, runDockerSteps } from "../components/deploy/runner/dockerSteps";
+import { localHost } from "../components/deploy/runner/transport";
 
 const args = parseArgs(process.argv.slice(2));
 const RATE = args.rate ?? 200;
@@ -60,6 +61,10 @@ interface AliasOptions {
   plainStop?: boolean;
 }
 
+/** The deployer's executor runs the product's steps on the local engine. */
+const engine = localHost();
+const quiet = { log: () => undefined };
+
 /** The product's way: a static alias upstream moved by switchPlan's steps; no proxy reload. */
 function aliasStrategy(id: string, title: string, o: AliasOptions): Strategy {
   return {
@@ -70,14 +75,14 @@ function aliasStrategy(id: string, title: string, o: AliasOptions): Strategy {
     backendAcceptsQueued: o.backendAcceptsQueued,
     async start(s, first) {
       await startCaddy(s, o.caddyfile(s));
-      await runSteps(plan(s, first, []).attach);
+      await runDockerSteps(await engine, plan(s, first, []).attach, quiet);
     },
     async switchTo(s, next, previous) {
       const p = plan(s, next, [previous]);
-      await runSteps(p.attach);
+      await runDockerSteps(await engine, p.attach, quiet);
       for (const r of p.retire) {
-        if (o.plainStop) await runSteps(r.ifDrainFails);
-        else if ((await retire(r)) === "fallback") throw new Error(`the drain of ${r.container} failed`);
+        if (o.plainStop) await runDockerSteps(await engine, r.ifDrainFails, quiet);
+        else if ((await retireContainer(await engine, r, quiet)) === "fallback") throw new Error(`the drain of ${r.container} failed`);
       }
     },
   };
@@ -93,9 +98,9 @@ function plan(s: Scenario, next: string, previous: string[]) {
 /** The product's proxy container (proxySetupSteps) with this config loaded (proxyConfigSteps). */
 async function startCaddy(s: Scenario, caddyfile: string): Promise<void> {
   const names = proxyNames(s.app);
-  await runSteps(proxySetupSteps({ names, image: s.image, ports: [{ host: s.port, container: s.port }], logMaxSize: "10m", logMaxFiles: 1 }));
+  await runDockerSteps(await engine, proxySetupSteps({ names, image: s.image, ports: [{ host: s.port, container: s.port }], logMaxSize: "10m", logMaxFiles: 1 }), quiet);
   s.left.containers.push(names.container);
-  await runSteps(proxyConfigSteps(names, { customCaRoot: false }), { proxyConfig: caddyfile });
+  await runDockerSteps(await engine, proxyConfigSteps(names, { customCaRoot: false }), { stdin: { proxyConfig: caddyfile }, ...quiet });
 }
 
 const productCaddyfile = (s: Scenario) =>

@@ -7,20 +7,6 @@ const ROLE_PORT_GUARD =
   "already decide every role without a port; the port test only narrows the type for TypeScript.";
 
 export const deployEquivalents: EquivalentMutant[] = [
-  {
-    file: "components/deploy/dockerCommands.ts",
-    mutator: "ConditionalExpression",
-    original: 'case "running":\n      return undefined;',
-    replacement: 'case "running":',
-    why: "gateProbe: the running case is the last one; without its return it falls off the end of the function, which returns undefined too.",
-  },
-  {
-    file: "components/deploy/dockerCommands.ts",
-    mutator: "StringLiteral",
-    original: '"running"',
-    replacement: '""',
-    why: "gateProbe: a running gate then matches no case and the function ends, returning undefined as the running case does.",
-  },
   { file: "components/deploy/roles.ts", mutator: "ConditionalExpression", original: "r.port === undefined", replacement: "false", why: ROLE_PORT_GUARD },
   {
     file: "components/deploy/spec.ts",
