@@ -1,3 +1,5 @@
+// The proxy's docker steps written out: its names, its container's setup, config and removal
+// steps (proxyContainer.ts), and the traffic switch's plan (switch.ts).
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { describe, it } from "node:test";

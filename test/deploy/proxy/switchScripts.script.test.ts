@@ -1,7 +1,8 @@
-// The two Python helpers of a traffic switch (switch.ts), run by this machine's python3 the way
-// the proxy image runs them: the reach check (does the proxy get an answer from the new
-// container?) against loopback servers, and the drain helper with stand-in iptables commands
-// on PATH (no root needed) against real open connections, read from this host's /proc/net/tcp.
+// The two Python programs of a traffic switch (switch.ts), run by this machine's python3 the way
+// the proxy image runs them: the reach check (image/probe.py: does the proxy get an answer from
+// the new container?) against loopback servers, and the drain helper (proxy/drain.py) with
+// stand-in iptables commands on PATH (no root needed) against real open connections, read from
+// this host's /proc/net/tcp.
 // The same helpers against Docker: switch.integration.test.ts.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
