@@ -74,6 +74,9 @@ describe("dockerCommands: volumes and images", () => {
     assert.deepEqual(cmd.inspectVolume("demo-data"), ["docker", "volume", "inspect", "demo-data"], "does it exist");
     assert.deepEqual(cmd.createVolume("demo-data", "demo"), ["docker", "volume", "create", "--label", "pydeploy.app=demo", "demo-data"], "labelled for destroy");
     assert.deepEqual(cmd.createLabelledVolume("demo-proxy-data", "pydeploy.proxy", "demo"), ["docker", "volume", "create", "--label", "pydeploy.proxy=demo", "demo-proxy-data"], "any owner's label");
+    assert.equal(cmd.claimVolumeName("demo", "0f3a"), "demo.claim.0f3a", "a claim's volume names the app and its owner token");
+    assert.deepEqual(cmd.createClaimVolume("demo", "0f3a"), ["docker", "volume", "create", "--label", "pydeploy.claim=demo", "demo.claim.0f3a"], "a claim: the claim label, the owner in the name");
+    assert.deepEqual(cmd.claimVolumes("demo"), ["docker", "volume", "ls", "--quiet", "--filter", "label=pydeploy.claim=demo"], "the app's claims, by their label");
     assert.deepEqual(cmd.appVolumes("demo"), ["docker", "volume", "ls", "--quiet", "--filter", "label=pydeploy.app=demo"], "the app's volumes");
     assert.deepEqual(cmd.removeVolumes(["demo-data", "demo-media"]), ["docker", "volume", "rm", "demo-data", "demo-media"], "removed on request");
     assert.deepEqual(

@@ -7,6 +7,13 @@ const ROLE_PORT_GUARD =
   "already decide every role without a port; the port test only narrows the type for TypeScript.";
 
 export const deployEquivalents: EquivalentMutant[] = [
+  {
+    file: "components/deploy/gateProbe.ts",
+    mutator: "ConditionalExpression",
+    original: 'gate.kind === "http"',
+    replacement: "true",
+    why: 'gateProbe: a TCP HealthGate has no path (its type has none, and roles.ts gateFor builds it as { kind: "tcp", port }), so gate.path is undefined for it too: the kind test only narrows the type.',
+  },
   { file: "components/deploy/roles.ts", mutator: "ConditionalExpression", original: "r.port === undefined", replacement: "false", why: ROLE_PORT_GUARD },
   {
     file: "components/deploy/spec.ts",
