@@ -6,7 +6,7 @@ import * as net from "node:net";
 import { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { pythonHealthProbe } from "../../components/image/healthProbe";
-import { probeSource } from "../../components/image/probe";
+import { probeArgv, probeSource } from "../../components/image/probe";
 import { run } from "../support/docker";
 
 describe("pythonHealthProbe", () => {
@@ -61,6 +61,16 @@ describe("pythonHealthProbe", () => {
   it("is an exec-form python -c argv of probe.py, with loopback, port, path and timeout as its arguments", () => {
     const argv = pythonHealthProbe({ port: 8123, path: "/health", timeoutSeconds: 4 });
     assert.deepEqual(argv, ["python", "-c", probeSource(), "127.0.0.1", "8123", "/health", "4"], "the probe's source, then its arguments");
+  });
+
+  it("is probe.py's text; without a path the probe only connects (an empty PATH argument)", async () => {
+    assert.match(probeSource(), /^# The one HTTP\/TCP probe/, "the source as text");
+    const tcp = probeArgv("python", { host: "127.0.0.1", port, timeoutSeconds: 2 });
+    assert.deepEqual(tcp.slice(3), ["127.0.0.1", String(port), "", "2"], "PATH is empty");
+    seen.length = 0;
+    const r = await run("python3", tcp.slice(1), { allowFailure: true, timeoutMs: 30_000 });
+    assert.deepEqual([r.code, r.stdout], [0, ""], "connected, nothing printed");
+    assert.deepEqual(seen, [], "no HTTP request was sent");
   });
 
   it("exits 0 on a 2xx answer", async () => {
