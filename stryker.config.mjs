@@ -12,7 +12,7 @@ export const groups = {
   // The image renderers, and the readers of the project's dependency files they render from.
   image: {
     mutate: [
-      "components/image/{dockerfile,dockerignore,entrypoint,healthProbe,buildFiles,pipIndex,proxyBuildFiles,proxyDockerfile,imageRef}.ts",
+      "components/image/{dockerfile,dockerignore,entrypoint,healthProbe,probe,buildFiles,pipIndex,proxyBuildFiles,proxyDockerfile,imageRef}.ts",
       "components/config/{requirementsFiles,pyproject,dependencySource,pipIndexUrl}.ts",
     ],
     testFiles: [

@@ -12,8 +12,8 @@ import * as path from "node:path";
 import { renderCaddyfile } from "../components/deploy/proxy/proxyConfig";
 import { proxyConfigSteps, proxyNames, proxySetupSteps, upstreamAlias } from "../components/deploy/proxy/proxyContainer";
 import type { DockerStep, ProxyStdin } from "../components/deploy/proxy/steps";
-import { switchPlan, type Retirement } from "../components/deploy/proxy/switch";
-import { runDockerStep, runDockerSteps } from "../components/deploy/runner/dockerSteps";
+import { switchPlan } from "../components/deploy/proxy/switch";
+import { retireContainer, runDockerSteps } from "../components/deploy/runner/dockerSteps";
 import { caddyReloadCommand } from "../components/image/proxyDockerfile";
 import { NGINX_CONFIG_FILE, nginxReloadCommand } from "./nginx/nginx";
 import { docker, localEngine } from "./support/localDocker";
@@ -61,19 +61,6 @@ async function runSteps(steps: DockerStep[], stdin: Partial<Record<ProxyStdin, s
   await runDockerSteps(await localEngine(), steps, { stdin, log: () => undefined });
 }
 
-/** A previous container's retirement as the deployer runs it (runner/proxy.ts): drain, then the rest; which path ran. */
-async function retire(r: Retirement): Promise<"drained" | "fallback"> {
-  const host = await localEngine();
-  try {
-    await runDockerStep(host, r.drain, { log: () => undefined });
-  } catch {
-    await runDockerSteps(host, r.ifDrainFails, { log: () => undefined });
-    return "fallback";
-  }
-  await runDockerSteps(host, r.then, { log: () => undefined });
-  return "drained";
-}
-
 interface AliasOptions {
   caddyfile: (s: Scenario) => string;
   backendAcceptsQueued?: boolean;
@@ -98,7 +85,7 @@ function aliasStrategy(id: string, title: string, o: AliasOptions): Strategy {
       await runSteps(p.attach);
       for (const r of p.retire) {
         if (o.plainStop) await runSteps(r.ifDrainFails);
-        else if ((await retire(r)) === "fallback") throw new Error(`the drain of ${r.container} failed`);
+        else if ((await retireContainer(await localEngine(), r, { log: () => undefined })) === "fallback") throw new Error(`the drain of ${r.container} failed`);
       }
     },
   };

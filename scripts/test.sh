@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage: scripts/test.sh [unit|real-engine|all]   (npm test = all, npm run test:unit = unit)
-# Type-check, lint (asserts have messages, .sh files pass shellcheck), then run the tests in parts and
+# Type-check, lint (asserts have messages, .sh files pass shellcheck, .py files compile), then run the tests in parts and
 # say how long each took:
 #   unit         *.test.ts              pure TypeScript in this process, in parallel, 60 s per test
 #   mocks        *.mock.test.ts         the Pulumi program and components under Pulumi's mocks
@@ -30,6 +30,14 @@ lint() {
   npx tsx scripts/lint-asserts.ts test bench
   # Every shell script of the project is shellcheck-clean.
   find components scripts test -name '*.sh' -print0 | xargs -0 shellcheck
+  # Every Python program compiles (its bytecode goes to a scratch folder); pyflakes3, where
+  # Debian's package is installed, also finds undefined and unused names.
+  local pycache status=0
+  pycache=$(mktemp -d)
+  find components scripts test -name '*.py' -print0 | PYTHONPYCACHEPREFIX=$pycache xargs -0 python3 -m py_compile || status=$?
+  rm -rf "$pycache"
+  if [ "$status" -ne 0 ]; then return "$status"; fi
+  if command -v pyflakes3 >/dev/null; then find components -name '*.py' -print0 | xargs -0 pyflakes3; fi
 }
 timed lint lint
 

@@ -2,8 +2,7 @@
 // source for the deployer and the tests, which assert them exactly. Pure: no I/O, no Pulumi.
 // Values are separate argv words, never shell text; the SSH transport quotes each word.
 import { LABEL_APP } from "../image/labels";
-import { dockerRunArgs, HealthGate, LABEL_ROLE, mountArgs, ReleaseSpec, RoleSpec, VolumeMount } from "./containerSpec";
-import { httpGateProbe, tcpGateProbe } from "./gateProbe";
+import { dockerRunArgs, LABEL_ROLE, mountArgs, ReleaseSpec, RoleSpec, VolumeMount } from "./containerSpec";
 
 export type Argv = string[];
 
@@ -31,17 +30,18 @@ export const stopContainers = (names: string[], graceSeconds: number): Argv => [
 export const removeContainers = (names: string[], o: { force?: boolean } = {}): Argv => ["docker", "rm", ...(o.force ? ["--force"] : []), ...names];
 export const containerLogs = (name: string, tail: number): Argv => ["docker", "logs", "--tail", String(tail), name];
 
-/** The gate's check, run inside the container (gateProbe.ts); undefined for a `running` gate. */
-export function gateProbe(name: string, gate: HealthGate, timeoutSeconds: number): Argv | undefined {
-  switch (gate.kind) {
-    case "http":
-      return ["docker", "exec", name, ...httpGateProbe({ port: gate.port, path: gate.path, timeoutSeconds })];
-    case "tcp":
-      return ["docker", "exec", name, ...tcpGateProbe({ port: gate.port, timeoutSeconds })];
-    case "running":
-      return undefined;
-  }
-}
+/** Runs a command inside a running container; `stdin` keeps its input open (`-i`). */
+export const execInContainer = (container: string, command: Argv, o: { stdin?: boolean } = {}): Argv => [
+  "docker", "exec", ...(o.stdin ? ["-i"] : []), container, ...command,
+];
+/** One label of a container, by `docker inspect --format` (empty when it has none). */
+export const containerLabel = (container: string, label: string): Argv => [
+  "docker", "container", "inspect", "--format", `{{index .Config.Labels "${label}"}}`, container,
+];
+/** A throwaway container of `image` in another container's network namespace, allowed to change its firewall. */
+export const runInNetworkOf = (container: string, image: string, command: Argv): Argv => [
+  "docker", "run", "--rm", "--network", `container:${container}`, "--cap-add", "NET_ADMIN", "--user", "root", image, ...command,
+];
 
 /** The one-off container of the release command: the app's env and volumes, no restart, no port. */
 export const runReleaseCommand = (o: { name: string; app: string; image: string; envFile: string; mounts: VolumeMount[]; command: string[] }): Argv => [
@@ -57,10 +57,17 @@ export const runReleaseCommand = (o: { name: string; app: string; image: string;
 
 /** Joins a network under an alias (the proxy reaches a role's container by it). */
 export const connectNetwork = (network: string, container: string, alias: string): Argv => ["docker", "network", "connect", "--alias", alias, network, container];
-export const disconnectNetwork = (network: string, container: string): Argv => ["docker", "network", "disconnect", "--force", network, container];
+/** `force` also takes a stopped or removed container off. */
+export const disconnectNetwork = (network: string, container: string, o: { force?: boolean } = {}): Argv => [
+  "docker", "network", "disconnect", ...(o.force ? ["--force"] : []), network, container,
+];
+export const inspectNetwork = (name: string): Argv => ["docker", "network", "inspect", name];
+export const createLabelledNetwork = (name: string, label: string, value: string): Argv => ["docker", "network", "create", "--label", `${label}=${value}`, name];
+export const removeNetwork = (name: string): Argv => ["docker", "network", "rm", name];
 
 export const inspectVolume = (name: string): Argv => ["docker", "volume", "inspect", name];
-export const createVolume = (name: string, app: string): Argv => ["docker", "volume", "create", "--label", `${LABEL_APP}=${app}`, name];
+export const createLabelledVolume = (name: string, label: string, value: string): Argv => ["docker", "volume", "create", "--label", `${label}=${value}`, name];
+export const createVolume = (name: string, app: string): Argv => createLabelledVolume(name, LABEL_APP, app);
 export const appVolumes = (app: string): Argv => ["docker", "volume", "ls", "--quiet", "--filter", `label=${LABEL_APP}=${app}`];
 export const removeVolumes = (names: string[]): Argv => ["docker", "volume", "rm", ...names];
 /** On the volume that holds an app's claim on a Docker daemon (runner/claim.ts). */
@@ -68,7 +75,7 @@ export const LABEL_CLAIM = "pydeploy.claim";
 /** A claim's volume: its name carries the owner token of the host step that made it. */
 export const claimVolumeName = (app: string, owner: string): string => `${app}.claim.${owner}`;
 export const claimVolumes = (app: string): Argv => ["docker", "volume", "ls", "--quiet", "--filter", `label=${LABEL_CLAIM}=${app}`];
-export const createClaimVolume = (app: string, owner: string): Argv => ["docker", "volume", "create", "--label", `${LABEL_CLAIM}=${app}`, claimVolumeName(app, owner)];
+export const createClaimVolume = (app: string, owner: string): Argv => createLabelledVolume(claimVolumeName(app, owner), LABEL_CLAIM, app);
 /** A new volume belongs to root: hand it to the app's user, with the image's own chown. */
 export const chownVolume = (image: string, volume: string, uid: number): Argv => [
   "docker", "run", "--rm", "--user", "0:0", "--network", "none", "--entrypoint", "chown",

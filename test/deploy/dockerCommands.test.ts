@@ -46,7 +46,26 @@ describe("dockerCommands: containers", () => {
 
   it("networks: join under the role's alias; leave by force", () => {
     assert.deepEqual(cmd.connectNetwork("demo-proxy", "demo-web-v2", "demo-web"), ["docker", "network", "connect", "--alias", "demo-web", "demo-proxy", "demo-web-v2"], "the proxy reaches the container by the alias");
-    assert.deepEqual(cmd.disconnectNetwork("demo-proxy", "demo-web-v1"), ["docker", "network", "disconnect", "--force", "demo-proxy", "demo-web-v1"], "also for a stopped container");
+    assert.deepEqual(cmd.disconnectNetwork("demo-proxy", "demo-web-v1", { force: true }), ["docker", "network", "disconnect", "--force", "demo-proxy", "demo-web-v1"], "by force: also for a stopped container");
+    assert.deepEqual(cmd.disconnectNetwork("demo-proxy", "demo-web-v1"), ["docker", "network", "disconnect", "demo-proxy", "demo-web-v1"], "a running container leaves without force");
+    assert.deepEqual(cmd.inspectNetwork("demo-proxy"), ["docker", "network", "inspect", "demo-proxy"], "does it exist");
+    assert.deepEqual(cmd.createLabelledNetwork("demo-proxy", "pydeploy.proxy", "demo"), ["docker", "network", "create", "--label", "pydeploy.proxy=demo", "demo-proxy"], "created with its owner's label");
+    assert.deepEqual(cmd.removeNetwork("demo-proxy"), ["docker", "network", "rm", "demo-proxy"], "removed");
+  });
+
+  it("inside containers: exec (with stdin open when asked), a label read, a helper in another's network namespace", () => {
+    assert.deepEqual(cmd.execInContainer("demo-web-v1", ["python", "-V"]), ["docker", "exec", "demo-web-v1", "python", "-V"], "no stdin by default");
+    assert.deepEqual(cmd.execInContainer("demo-proxy", ["caddy", "reload"], { stdin: true }), ["docker", "exec", "-i", "demo-proxy", "caddy", "reload"], "-i keeps stdin open");
+    assert.deepEqual(
+      cmd.containerLabel("demo-proxy", "pydeploy.proxy-spec"),
+      ["docker", "container", "inspect", "--format", '{{index .Config.Labels "pydeploy.proxy-spec"}}', "demo-proxy"],
+      "prints one label's value",
+    );
+    assert.deepEqual(
+      cmd.runInNetworkOf("demo-web-v1", "demo-proxy:1", ["python3", "-V"]),
+      ["docker", "run", "--rm", "--network", "container:demo-web-v1", "--cap-add", "NET_ADMIN", "--user", "root", "demo-proxy:1", "python3", "-V"],
+      "a throwaway root container in the other's network namespace, allowed to set its firewall",
+    );
   });
 });
 
@@ -54,6 +73,10 @@ describe("dockerCommands: volumes and images", () => {
   it("volumes: inspected, created with the app's label, listed by it, removed; a new one is chowned by the image's own chown without network", () => {
     assert.deepEqual(cmd.inspectVolume("demo-data"), ["docker", "volume", "inspect", "demo-data"], "does it exist");
     assert.deepEqual(cmd.createVolume("demo-data", "demo"), ["docker", "volume", "create", "--label", "pydeploy.app=demo", "demo-data"], "labelled for destroy");
+    assert.deepEqual(cmd.createLabelledVolume("demo-proxy-data", "pydeploy.proxy", "demo"), ["docker", "volume", "create", "--label", "pydeploy.proxy=demo", "demo-proxy-data"], "any owner's label");
+    assert.equal(cmd.claimVolumeName("demo", "0f3a"), "demo.claim.0f3a", "a claim's volume names the app and its owner token");
+    assert.deepEqual(cmd.createClaimVolume("demo", "0f3a"), ["docker", "volume", "create", "--label", "pydeploy.claim=demo", "demo.claim.0f3a"], "a claim: the claim label, the owner in the name");
+    assert.deepEqual(cmd.claimVolumes("demo"), ["docker", "volume", "ls", "--quiet", "--filter", "label=pydeploy.claim=demo"], "the app's claims, by their label");
     assert.deepEqual(cmd.appVolumes("demo"), ["docker", "volume", "ls", "--quiet", "--filter", "label=pydeploy.app=demo"], "the app's volumes");
     assert.deepEqual(cmd.removeVolumes(["demo-data", "demo-media"]), ["docker", "volume", "rm", "demo-data", "demo-media"], "removed on request");
     assert.deepEqual(

@@ -5,7 +5,8 @@ import * as http from "node:http";
 import * as net from "node:net";
 import { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { pythonHealthProbe, pythonTcpProbe } from "../../components/image/healthProbe";
+import { pythonHealthProbe } from "../../components/image/healthProbe";
+import { probeArgv, probeSource } from "../../components/image/probe";
 import { run } from "../support/docker";
 
 describe("pythonHealthProbe", () => {
@@ -57,13 +58,19 @@ describe("pythonHealthProbe", () => {
     return { code: r.code, ms: Date.now() - started };
   }
 
-  it("is an exec-form python -c argv with the port, path and timeout in it", () => {
+  it("is an exec-form python -c argv of probe.py, with loopback, port, path and timeout as its arguments", () => {
     const argv = pythonHealthProbe({ port: 8123, path: "/health", timeoutSeconds: 4 });
-    assert.equal(argv.length, 3);
-    assert.deepEqual(argv.slice(0, 2), ["python", "-c"]);
-    assert.match(argv[2], /"127\.0\.0\.1", 8123, timeout=4/);
-    assert.match(argv[2], /"GET", "\/health"/);
-    assert.match(argv[2], /setitimer\(signal\.ITIMER_REAL, 4\)/);
+    assert.deepEqual(argv, ["python", "-c", probeSource(), "127.0.0.1", "8123", "/health", "4"], "the probe's source, then its arguments");
+  });
+
+  it("is probe.py's text; without a path the probe only connects (an empty PATH argument)", async () => {
+    assert.match(probeSource(), /^# The one HTTP\/TCP probe/, "the source as text");
+    const tcp = probeArgv("python", { host: "127.0.0.1", port, timeoutSeconds: 2 });
+    assert.deepEqual(tcp.slice(3), ["127.0.0.1", String(port), "", "2"], "PATH is empty");
+    seen.length = 0;
+    const r = await run("python3", tcp.slice(1), { allowFailure: true, timeoutMs: 30_000 });
+    assert.deepEqual([r.code, r.stdout], [0, ""], "connected, nothing printed");
+    assert.deepEqual(seen, [], "no HTTP request was sent");
   });
 
   it("exits 0 on a 2xx answer", async () => {
@@ -106,23 +113,5 @@ describe("pythonHealthProbe", () => {
     const path = `/ok?q="it's"&x=\\1`;
     assert.equal((await probe(path)).code, 0);
     assert.deepEqual(seen, [path]);
-  });
-});
-
-describe("pythonTcpProbe", () => {
-  it("exits 0 when something listens on the port, 1 when nothing does", async () => {
-    const listener = net.createServer((s) => s.end());
-    await new Promise<void>((r) => listener.listen(0, "127.0.0.1", r));
-    const open = (listener.address() as AddressInfo).port;
-    try {
-      const [exe, ...args] = pythonTcpProbe({ port: open, timeoutSeconds: 2 });
-      assert.equal(exe, "python");
-      assert.equal((await run("python3", args, { allowFailure: true })).code, 0);
-    } finally {
-      await new Promise((r) => listener.close(r));
-    }
-    // The port we just closed has no listener any more.
-    const [, ...closedArgs] = pythonTcpProbe({ port: open, timeoutSeconds: 2 });
-    assert.equal((await run("python3", closedArgs, { allowFailure: true })).code, 1);
   });
 });

@@ -4,6 +4,19 @@ import { createHash } from "node:crypto";
 import { LABEL_PROXY } from "../../image/labels";
 import { IMAGE_REF } from "../../image/imageRef";
 import { ACME_CA_ROOT_FILE, caddyReloadCommand, PROXY_DATA_DIR } from "../../image/proxyDockerfile";
+import {
+  containerLabel,
+  createLabelledNetwork,
+  createLabelledVolume,
+  execInContainer,
+  inspectContainers,
+  inspectNetwork,
+  inspectVolume,
+  removeContainers,
+  removeNetwork,
+  removeVolumes,
+  startContainers,
+} from "../dockerCommands";
 import { check, DockerStep, isPort } from "./steps";
 
 /** A hash of what `docker run` set; a different one means the container must be recreated. */
@@ -89,23 +102,22 @@ export function proxyRunArgs(s: ProxyContainerSpec): string[] {
 export function proxySetupSteps(s: ProxyContainerSpec): DockerStep[] {
   const n = s.names;
   const run = proxyRunArgs(s);
-  const label = ["--label", `${LABEL_PROXY}=${n.app}`];
   return [
     {
       purpose: `create network ${n.network}`,
-      argv: ["docker", "network", "create", ...label, n.network],
-      skipIf: { argv: ["docker", "network", "inspect", n.network] },
+      argv: createLabelledNetwork(n.network, LABEL_PROXY, n.app),
+      skipIf: { argv: inspectNetwork(n.network) },
     },
     {
       purpose: `create volume ${n.volume}`,
-      argv: ["docker", "volume", "create", ...label, n.volume],
-      skipIf: { argv: ["docker", "volume", "inspect", n.volume] },
+      argv: createLabelledVolume(n.volume, LABEL_PROXY, n.app),
+      skipIf: { argv: inspectVolume(n.volume) },
     },
     {
       purpose: `remove ${n.container} if it runs another image, ports or aliases`,
-      argv: ["docker", "rm", "--force", n.container],
+      argv: removeContainers([n.container], { force: true }),
       skipIf: {
-        argv: ["docker", "container", "inspect", "--format", `{{index .Config.Labels "${LABEL_PROXY_SPEC}"}}`, n.container],
+        argv: containerLabel(n.container, LABEL_PROXY_SPEC),
         stdout: proxySpecHash(s),
       },
       allowFailure: true,
@@ -113,9 +125,9 @@ export function proxySetupSteps(s: ProxyContainerSpec): DockerStep[] {
     {
       purpose: `start ${n.container}`,
       argv: run,
-      skipIf: { argv: ["docker", "container", "inspect", n.container] },
+      skipIf: { argv: inspectContainers([n.container]) },
     },
-    { purpose: `make sure ${n.container} runs`, argv: ["docker", "start", n.container] },
+    { purpose: `make sure ${n.container} runs`, argv: startContainers([n.container]) },
   ];
 }
 
@@ -128,13 +140,13 @@ export function proxyConfigSteps(names: ProxyNames, o: { customCaRoot: boolean }
   if (o.customCaRoot) {
     steps.push({
       purpose: `write the ACME server's CA certificate to ${ACME_CA_ROOT_FILE}`,
-      argv: ["docker", "exec", "-i", names.container, "dd", `of=${ACME_CA_ROOT_FILE}`, "status=none"],
+      argv: execInContainer(names.container, ["dd", `of=${ACME_CA_ROOT_FILE}`, "status=none"], { stdin: true }),
       stdin: "acmeCaRoot",
     });
   }
   steps.push({
     purpose: `load the proxy config into ${names.container}`,
-    argv: ["docker", "exec", "-i", names.container, ...caddyReloadCommand()],
+    argv: execInContainer(names.container, caddyReloadCommand(), { stdin: true }),
     stdin: "proxyConfig",
     // Right after a (re)start the admin API may not listen yet.
     retrySeconds: 10,
@@ -149,11 +161,11 @@ export function proxyConfigSteps(names: ProxyNames, o: { customCaRoot: boolean }
  */
 export function proxyRemoveSteps(names: ProxyNames, o: { removeData: boolean }): DockerStep[] {
   const steps: DockerStep[] = [
-    { purpose: `remove ${names.container}`, argv: ["docker", "rm", "--force", names.container], allowFailure: true },
-    { purpose: `remove network ${names.network}`, argv: ["docker", "network", "rm", names.network], allowFailure: true },
+    { purpose: `remove ${names.container}`, argv: removeContainers([names.container], { force: true }), allowFailure: true },
+    { purpose: `remove network ${names.network}`, argv: removeNetwork(names.network), allowFailure: true },
   ];
   if (o.removeData) {
-    steps.push({ purpose: `remove volume ${names.volume} (certificates, ACME account)`, argv: ["docker", "volume", "rm", names.volume], allowFailure: true });
+    steps.push({ purpose: `remove volume ${names.volume} (certificates, ACME account)`, argv: removeVolumes([names.volume]), allowFailure: true });
   }
   return steps;
 }

@@ -1,4 +1,4 @@
-// Moving a role's traffic from the running container to a new one, as docker steps. Pure.
+// Moving a role's traffic from the running container to a new one, as docker steps. No I/O but reading drain.py.
 //
 // The new container runs without a host port and off the proxy network until it passed its
 // gate. Then:
@@ -21,7 +21,11 @@
 // If the gate fails, the new container never joined: nothing to undo on the proxy side (the
 // deployer removes it as before). If attach fails, `abort` takes it off the network again.
 // A rollback is the same switch with the kept container as `next`.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { IMAGE_REF } from "../../image/imageRef";
+import { probeArgv } from "../../image/probe";
+import { connectNetwork, disconnectNetwork, execInContainer, runInNetworkOf, stopContainers } from "../dockerCommands";
 import { ProxyNames, upstreamAlias } from "./proxyContainer";
 import { check, DockerStep, isPort } from "./steps";
 
@@ -85,35 +89,32 @@ export function switchPlan(i: SwitchInput): SwitchPlan {
     attach: [
       {
         purpose: `route ${alias} to ${i.next}`,
-        argv: ["docker", "network", "connect", "--alias", alias, net, i.next],
+        argv: connectNetwork(net, i.next, alias),
       },
       {
         purpose: `the proxy reaches ${i.next} on port ${i.port}`,
-        argv: ["docker", "exec", i.proxy.container, ...reachProbe(i.next, i.port, i.reach)],
+        argv: execInContainer(i.proxy.container, reachProbe(i.next, i.port, i.reach)),
         retrySeconds: reachSeconds,
       },
     ],
     abort: [
       {
         purpose: `take ${i.next} off ${net}: ${alias} stays on the previous containers`,
-        argv: ["docker", "network", "disconnect", "--force", net, i.next],
+        argv: disconnectNetwork(net, i.next, { force: true }),
         allowFailure: true,
       },
     ],
     retire: i.previous.map((p): Retirement => {
-      const stop: DockerStep = { purpose: `stop ${p} (kept for rollback)`, argv: ["docker", "stop", "--time", String(i.drainSeconds), p] };
+      const stop: DockerStep = { purpose: `stop ${p} (kept for rollback)`, argv: stopContainers([p], i.drainSeconds) };
       const detach: DockerStep = {
         purpose: `take ${p} off ${net}: ${alias} no longer names it, and starting it again routes nothing to it before its gate`,
-        argv: ["docker", "network", "disconnect", net, p],
+        argv: disconnectNetwork(net, p),
       };
       return {
         container: p,
         drain: {
           purpose: `refuse new connections to ${p} on port ${i.port} and wait up to ${i.drainSeconds}s for the open ones`,
-          argv: [
-            "docker", "run", "--rm", "--network", `container:${p}`, "--cap-add", "NET_ADMIN", "--user", "root",
-            i.proxyImage, "python3", "-c", DRAIN_CODE, String(i.port), String(i.drainSeconds),
-          ],
+          argv: runInNetworkOf(p, i.proxyImage, drainHelper(i.port, i.drainSeconds)),
         },
         then: [detach, stop],
         ifDrainFails: [stop, detach],
@@ -122,55 +123,14 @@ export function switchPlan(i: SwitchInput): SwitchPlan {
   };
 }
 
-// Run in the draining container's network namespace: a firewall rule resets new connections
-// (SYN) to the port from outside; then wait while connections to the port are open
-// (ESTABLISHED, queued ones included, or SYN_RECV). Exits non-zero only if no rule could be set.
-const DRAIN_CODE = [
-  "import subprocess, sys, time",
-  "port, seconds = int(sys.argv[1]), float(sys.argv[2])",
-  "rule = ['INPUT', '!', '-i', 'lo', '-p', 'tcp', '--syn', '--dport', str(port), '-j', 'REJECT', '--reject-with', 'tcp-reset']",
-  "errors = []",
-  "for tool in ('iptables', 'iptables-legacy'):",
-  "    try:",
-  "        r = subprocess.run([tool, '-I', *rule], capture_output=True, text=True)",
-  "    except OSError as e:",
-  "        errors.append(f'{tool}: {e}')",
-  "        continue",
-  "    if r.returncode == 0:",
-  "        break",
-  "    errors.append(f'{tool}: {r.stderr.strip()}')",
-  "else:",
-  "    sys.exit('cannot refuse new connections: ' + '; '.join(errors))",
-  "def open_connections():",
-  "    n = 0",
-  "    for table in ('/proc/net/tcp', '/proc/net/tcp6'):",
-  "        for line in open(table).read().splitlines()[1:]:",
-  "            f = line.split()",
-  "            n += int(f[1].rsplit(':', 1)[1], 16) == port and f[3] in ('01', '03')",
-  "    return n",
-  "deadline = time.monotonic() + seconds",
-  "while (n := open_connections()) and time.monotonic() < deadline:",
-  "    time.sleep(0.1)",
-  "print(f'{n} connections still open after {seconds:g}s' if n else 'drained')",
-].join("\n");
+/** drain.py beside this file, run by the proxy image's python3 (iptables, /proc/net/tcp). */
+export const DRAIN_SCRIPT = path.join(__dirname, "drain.py");
 
-// Standard-library Python (the proxy image is FROM the app's Python base): exits 0 iff
-// `host:port` accepts a connection and, for http, GET path answers 2xx/3xx within 3 s.
-const REACH_CODE = [
-  "import http.client, socket, sys",
-  "host, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]",
-  "try:",
-  "    if path == '':",
-  "        socket.create_connection((host, port), timeout=3).close()",
-  "        sys.exit(0)",
-  "    c = http.client.HTTPConnection(host, port, timeout=3)",
-  "    c.request('GET', path)",
-  "    status = c.getresponse().status",
-  "except (OSError, http.client.HTTPException) as e:",
-  "    sys.exit(f'{host}:{port}: {e}')",
-  "sys.exit(0 if 200 <= status < 400 else f'GET {path}: HTTP {status}')",
-].join("\n");
+function drainHelper(port: number, drainSeconds: number): string[] {
+  return ["python3", "-c", fs.readFileSync(DRAIN_SCRIPT, "utf8"), String(port), String(drainSeconds)];
+}
 
+/** The one probe (image/probe.py) from the proxy container to the new one: a GET of the path, or a TCP connect; 3 s. */
 function reachProbe(host: string, port: number, reach: ReachCheck): string[] {
-  return ["python3", "-c", REACH_CODE, host, String(port), reach.kind === "http" ? reach.path : ""];
+  return probeArgv("python3", { host, port, path: reach.kind === "http" ? reach.path : undefined, timeoutSeconds: 3 });
 }

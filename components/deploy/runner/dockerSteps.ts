@@ -1,5 +1,7 @@
-// Runs the proxy's docker steps (proxy/steps.ts: argv, skip condition, retries, stdin) on a host.
+// Runs the proxy's docker steps (proxy/steps.ts: argv, skip condition, retries, stdin) on a host:
+// the one executor, used by the deployer, the tests and the benchmarks (with LocalHost).
 import type { DockerStep, ProxyStdin } from "../proxy/steps";
+import type { Retirement } from "../proxy/switch";
 import { HostCommandError, type DockerHost } from "./transport";
 
 export async function runDockerSteps(
@@ -30,5 +32,17 @@ export async function runDockerStep(host: DockerHost, step: DockerStep, o: { std
     }
     if (step.allowFailure) return;
     throw new Error(`this step failed: ${step.purpose}: ${new HostCommandError(host.description, step.argv, r).message}`);
+  }
+}
+
+/** A previous container's retirement (proxy/switch.ts): drain, then `then`; if either fails, `ifDrainFails`. Says which ran. */
+export async function retireContainer(host: DockerHost, r: Retirement, o: { log: (line: string) => void }): Promise<"drained" | "fallback"> {
+  try {
+    await runDockerStep(host, r.drain, o);
+    await runDockerSteps(host, r.then, o);
+    return "drained";
+  } catch {
+    await runDockerSteps(host, r.ifDrainFails, o);
+    return "fallback";
   }
 }

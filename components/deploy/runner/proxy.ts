@@ -8,7 +8,7 @@ import { proxyConfigSteps, proxyNames, proxySetupSteps, upstreamAlias, type Prox
 import { switchPlan } from "../proxy/switch";
 import type { ProxySpec } from "../spec";
 import { appContainers, inspectContainer, type ContainerInfo } from "./dockerState";
-import { runDockerStep, runDockerSteps } from "./dockerSteps";
+import { retireContainer, runDockerSteps } from "./dockerSteps";
 import type { DockerHost } from "./transport";
 
 export interface Proxy {
@@ -106,14 +106,7 @@ export async function switchTraffic(
   }
   switched.push({ role: role.role, next, previous: previous.filter((c) => c.running).map((c) => c.name) });
   log(`role ${role.role}: traffic goes to ${next}`);
-  for (const r of plan.retire) {
-    try {
-      await runDockerStep(host, r.drain, { log });
-      await runDockerSteps(host, r.then, { log });
-    } catch {
-      await runDockerSteps(host, r.ifDrainFails, { log });
-    }
-  }
+  for (const r of plan.retire) await retireContainer(host, r, { log });
 }
 
 /** Moves a switched role back: its previous containers run and hold the alias again; `next` leaves it. Never throws. */
@@ -125,14 +118,14 @@ export async function switchBack(host: DockerHost, spec: ReleaseSpec, s: Switche
     const r = await host.run(connectNetwork(net, p, alias), { allowFailure: true });
     if (r.code === 0) log(`rollback: traffic of role ${s.role} goes to ${p} again`);
   }
-  await host.run(disconnectNetwork(net, s.next), { allowFailure: true });
+  await host.run(disconnectNetwork(net, s.next, { force: true }), { allowFailure: true });
 }
 
 /** Stopped containers still on the proxy network would be routed to if started by hand. */
 export async function detachStopped(host: DockerHost, containers: ContainerInfo[], proxy: Proxy): Promise<void> {
   for (const c of containers) {
     if (!c.running && c.networks.includes(proxy.names.network)) {
-      await host.run(disconnectNetwork(proxy.names.network, c.name), { allowFailure: true });
+      await host.run(disconnectNetwork(proxy.names.network, c.name, { force: true }), { allowFailure: true });
     }
   }
 }

@@ -12,7 +12,6 @@ import {
   readFile,
   runReleaseCommand,
   writePrivateFile,
-  gateProbe,
   inspectContainers,
   removeContainers,
   removeImages,
@@ -20,6 +19,7 @@ import {
   startContainers,
   stopContainers,
 } from "../dockerCommands";
+import { gateProbe } from "../gateProbe";
 import { containerName, ReleaseSpec, RoleSpec, VolumeMount } from "../containerSpec";
 import type { ProxySpec, ReleaseResult } from "../spec";
 import { detachStopped, ensureProxy, Proxy, switchBack, Switched, switchTraffic } from "./proxy";

@@ -8,18 +8,11 @@ const ROLE_PORT_GUARD =
 
 export const deployEquivalents: EquivalentMutant[] = [
   {
-    file: "components/deploy/dockerCommands.ts",
+    file: "components/deploy/gateProbe.ts",
     mutator: "ConditionalExpression",
-    original: 'case "running":\n      return undefined;',
-    replacement: 'case "running":',
-    why: "gateProbe: the running case is the last one; without its return it falls off the end of the function, which returns undefined too.",
-  },
-  {
-    file: "components/deploy/dockerCommands.ts",
-    mutator: "StringLiteral",
-    original: '"running"',
-    replacement: '""',
-    why: "gateProbe: a running gate then matches no case and the function ends, returning undefined as the running case does.",
+    original: 'gate.kind === "http"',
+    replacement: "true",
+    why: 'gateProbe: a TCP HealthGate has no path (its type has none, and roles.ts gateFor builds it as { kind: "tcp", port }), so gate.path is undefined for it too: the kind test only narrows the type.',
   },
   { file: "components/deploy/roles.ts", mutator: "ConditionalExpression", original: "r.port === undefined", replacement: "false", why: ROLE_PORT_GUARD },
   {

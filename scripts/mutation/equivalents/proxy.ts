@@ -11,4 +11,13 @@ export const proxyEquivalents: EquivalentMutant[] = [
       "sortedPorts' tie-break on the host port is never evaluated: its only callers (proxyRunArgs, and proxySpecHash through it) " +
       "run after validateProxyContainerSpec, which refuses a repeated container port, so a.container - b.container is never 0.",
   },
+  {
+    file: "components/deploy/proxy/switch.ts",
+    mutator: "ConditionalExpression",
+    original: 'reach.kind === "http"',
+    replacement: "true",
+    why:
+      "reachProbe: a TCP ReachCheck has no path (its type has none, and roles.ts upstreamsOf builds it as { kind: \"tcp\" }), " +
+      "so reach.path is undefined for it too: the kind test only narrows the type.",
+  },
 ];

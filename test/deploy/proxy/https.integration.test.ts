@@ -14,7 +14,9 @@ import { switchPlan } from "../../../components/deploy/proxy/switch";
 import { docker, ensureBaseImage, uniqueName } from "../../support/docker";
 import { buildPebbleImage, Pebble, startPebble } from "../../support/pebble";
 import { BACKEND_PORT, buildProxyImage, freePort, leftovers, passesGate, removeLeftovers, startBackend } from "./support/harness";
-import { runSteps, StepInputs } from "./support/runSteps";
+import type { ProxyStdin } from "../../../components/deploy/proxy/steps";
+import { runDockerSteps } from "../../../components/deploy/runner/dockerSteps";
+import { localHost, type LocalHost } from "../../../components/deploy/runner/transport";
 
 const DOMAIN = "demo.pydeploy.test";
 const EMAIL = "ops@pydeploy.test";
@@ -26,7 +28,10 @@ const backend = `${app}-web-blue`;
 const left = leftovers();
 let pebble: Pebble;
 let spec: ProxyContainerSpec;
-let inputs: StepInputs;
+let inputs: Partial<Record<ProxyStdin, string>>;
+/** The deployer's executor runs every step here, on the local engine. */
+let host: LocalHost;
+const quiet = { log: () => undefined };
 let httpPort = 0;
 let httpsPort = 0;
 
@@ -97,6 +102,7 @@ function httpGetRaw(path: string): Promise<{ status: number; location?: string }
 describe("HTTPS for a domain with certificates from ACME (pebble)", { timeout: 15 * 60_000 }, () => {
   before(async () => {
     ensureBaseImage();
+    host = await localHost();
     left.containers.push(names.container, backend, `${app}-pebble`);
     left.networks.push(names.network);
     left.volumes.push(names.volume);
@@ -113,7 +119,7 @@ describe("HTTPS for a domain with certificates from ACME (pebble)", { timeout: 1
       networkAliases: [DOMAIN],
     };
     // The network first (pebble joins it), then pebble, then the proxy.
-    await runSteps(proxySetupSteps(spec).slice(0, 1));
+    await runDockerSteps(host, proxySetupSteps(spec).slice(0, 1), quiet);
     pebble = await startPebble({ image: pebbleImage, network: names.network, container: `${app}-pebble` });
     inputs = {
       proxyConfig: renderCaddyfile({ sites, acme: { email: EMAIL, directory: pebble.directoryUrl, customCaRoot: true } }),
@@ -121,10 +127,10 @@ describe("HTTPS for a domain with certificates from ACME (pebble)", { timeout: 1
     };
     await startBackend({ name: backend, body: "blue" });
     assert.ok(await passesGate(backend, 15_000), "the backend passes its gate");
-    await runSteps(proxySetupSteps(spec));
-    await runSteps(proxyConfigSteps(names, { customCaRoot: true }), inputs);
+    await runDockerSteps(host, proxySetupSteps(spec), quiet);
+    await runDockerSteps(host, proxyConfigSteps(names, { customCaRoot: true }), { stdin: inputs, ...quiet });
     const plan = switchPlan({ proxy: names, proxyImage, role: "web", next: backend, previous: [], port: BACKEND_PORT, reach: { kind: "http", path: "/health" }, drainSeconds: 10 });
-    await runSteps(plan.attach);
+    await runDockerSteps(host, plan.attach, quiet);
   });
 
   after(async () => {
@@ -164,8 +170,8 @@ describe("HTTPS for a domain with certificates from ACME (pebble)", { timeout: 1
 
   it("recreating the proxy with the same volume (a redeploy or proxy upgrade) orders nothing and serves the same certificate", async () => {
     await docker(["rm", "--force", names.container]);
-    await runSteps(proxySetupSteps(spec));
-    await runSteps(proxyConfigSteps(names, { customCaRoot: true }), inputs);
+    await runDockerSteps(host, proxySetupSteps(spec), quiet);
+    await runDockerSteps(host, proxyConfigSteps(names, { customCaRoot: true }), { stdin: inputs, ...quiet });
     const again = await waitForCertificate(await pebble.issuingRootPem());
     assert.equal(again.fingerprint256, first.fingerprint256, "the same certificate as before, from the volume");
     assert.equal(again.body, "blue\n", "HTTPS reaches the app again");

@@ -1,3 +1,5 @@
+// The Caddyfile renderer (proxyConfig.ts): the sites, redirects and ACME settings it writes, and
+// the configs it refuses.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ProxyConfigOptions, publishedPorts, renderCaddyfile } from "../../../components/deploy/proxy/proxyConfig";

@@ -10,7 +10,8 @@ import { SwitchPlan, switchPlan } from "../../../components/deploy/proxy/switch"
 import { docker, ensureBaseImage, uniqueName, waitForHttp200 } from "../../support/docker";
 import { BACKEND_PORT, buildProxyImage, freePort, leftovers, passesGate, removeLeftovers, startBackend } from "./support/harness";
 import { LoadResult, RunningLoad, startLoad } from "./support/load";
-import { retire, runSteps } from "./support/runSteps";
+import { retireContainer, runDockerSteps } from "../../../components/deploy/runner/dockerSteps";
+import { localHost, type LocalHost } from "../../../components/deploy/runner/transport";
 
 const app = `pds${uniqueName("x").slice(2)}`;
 const names = proxyNames(app);
@@ -21,6 +22,9 @@ const container = (color: string) => `${app}-web-${color}`;
 let url = "";
 /** The color serving the role now. */
 let live = "blue";
+/** The deployer's executor runs every step here, on the local engine. */
+let host: LocalHost;
+const quiet = { log: () => undefined };
 
 function plan(next: string, previous: string[], reachSeconds?: number): SwitchPlan {
   return switchPlan({
@@ -33,13 +37,13 @@ function plan(next: string, previous: string[], reachSeconds?: number): SwitchPl
 async function switchTo(next: string, previous: string[], reachSeconds?: number): Promise<"switched" | "aborted"> {
   const p = plan(next, previous, reachSeconds);
   try {
-    await runSteps(p.attach);
+    await runDockerSteps(host, p.attach, quiet);
   } catch {
-    await runSteps(p.abort);
+    await runDockerSteps(host, p.abort, quiet);
     return "aborted";
   }
   for (const r of p.retire) {
-    assert.equal(await retire(r), "drained", `${r.container} was drained (new connections refused, open ones awaited)`);
+    assert.equal(await retireContainer(host, r, quiet), "drained", `${r.container} was drained (new connections refused, open ones awaited)`);
   }
   return "switched";
 }
@@ -70,6 +74,7 @@ async function onProxyNetwork(c: string): Promise<boolean> {
 describe("switching a role behind the proxy under load", { timeout: 10 * 60_000 }, () => {
   before(async () => {
     ensureBaseImage();
+    host = await localHost();
     left.containers.push(names.container, ...["blue", "green", "red", "local"].map(container));
     left.networks.push(names.network);
     left.volumes.push(names.volume);
@@ -78,8 +83,8 @@ describe("switching a role behind the proxy under load", { timeout: 10 * 60_000 
     const port = await freePort();
     const sites = [{ publishedPort: port, upstream: { alias: upstreamAlias(app, "web"), port: BACKEND_PORT } }];
     assert.deepEqual(publishedPorts(sites), [port], "the proxy publishes the site's port");
-    await runSteps(proxySetupSteps({ names, image, ports: [{ host: port, container: port }], logMaxSize: "10m", logMaxFiles: 1 }));
-    await runSteps(proxyConfigSteps(names, { customCaRoot: false }), { proxyConfig: renderCaddyfile({ sites }) });
+    await runDockerSteps(host, proxySetupSteps({ names, image, ports: [{ host: port, container: port }], logMaxSize: "10m", logMaxFiles: 1 }), quiet);
+    await runDockerSteps(host, proxyConfigSteps(names, { customCaRoot: false }), { stdin: { proxyConfig: renderCaddyfile({ sites }) }, ...quiet });
     await startBackend({ name: container("blue"), body: "blue" });
     assert.ok(await passesGate(container("blue"), 15_000), "blue passes its gate");
     assert.equal(await switchTo(container("blue"), []), "switched", "the first deploy attaches blue");

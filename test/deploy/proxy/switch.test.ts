@@ -1,9 +1,13 @@
+// The proxy's docker steps written out: its names, its container's setup, config and removal
+// steps (proxyContainer.ts), and the traffic switch's plan (switch.ts).
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import { describe, it } from "node:test";
 import {
   proxyConfigSteps, proxyNames, proxyRemoveSteps, proxyRunArgs, proxySetupSteps, upstreamAlias,
 } from "../../../components/deploy/proxy/proxyContainer";
-import { switchPlan } from "../../../components/deploy/proxy/switch";
+import { DRAIN_SCRIPT, switchPlan } from "../../../components/deploy/proxy/switch";
+import { probeSource } from "../../../components/image/probe";
 
 const names = proxyNames("demo");
 const spec = { names, image: "pydeploy/demo-proxy:2.6.2-1", ports: [443, 80, 8000].map((p) => ({ host: p, container: p })), logMaxSize: "10m", logMaxFiles: 3 };
@@ -124,7 +128,8 @@ describe("switchPlan", () => {
     assert.deepEqual(plan.attach[0], { purpose: "route demo-web to demo-web-v2", argv: ["docker", "network", "connect", "--alias", "demo-web", "demo-proxy", "demo-web-v2"] }, "connect with the alias");
     const reach = plan.attach[1];
     assert.deepEqual(reach.argv.slice(0, 5), ["docker", "exec", "demo-proxy", "python3", "-c"], "the reach check runs in the proxy container");
-    assert.deepEqual(reach.argv.slice(6), ["demo-web-v2", "8000", "/health"], "by container name, port and path");
+    assert.equal(reach.argv[5], probeSource(), "the one probe (image/probe.py)");
+    assert.deepEqual(reach.argv.slice(6), ["demo-web-v2", "8000", "/health", "3"], "by container name, port and path, for at most 3 s");
     assert.equal(reach.retrySeconds, 10, "retried for 10 s");
     assert.deepEqual(plan.abort, [{ purpose: "take demo-web-v2 off demo-proxy: demo-web stays on the previous containers", argv: ["docker", "network", "disconnect", "--force", "demo-proxy", "demo-web-v2"], allowFailure: true }], "abort");
     assert.equal(plan.retire.length, 1, "one retirement per previous container");
@@ -136,7 +141,8 @@ describe("switchPlan", () => {
       "the drain helper runs the proxy image in the old container's network namespace, as root with NET_ADMIN",
     );
     assert.deepEqual(r.drain.argv.slice(13), ["8000", "30"], "port and drain seconds as arguments");
-    assert.match(r.drain.argv[12], /'--syn', '--dport', str\(port\), '-j', 'REJECT', '--reject-with', 'tcp-reset'/, "it rejects new connections (SYN) to the port");
+    assert.equal(r.drain.argv[12], fs.readFileSync(DRAIN_SCRIPT, "utf8"), "drain.py, read whole");
+    assert.match(r.drain.argv[12], /"--syn", "--dport", str\(port\), "-j", "REJECT", "--reject-with", "tcp-reset"/, "it rejects new connections (SYN) to the port");
     assert.equal(r.drain.allowFailure, undefined, "a failed drain is seen: the fallback runs");
     const detach = ["docker", "network", "disconnect", "demo-proxy", "demo-web-v1"];
     const stop = ["docker", "stop", "--time", "30", "demo-web-v1"];
@@ -167,7 +173,7 @@ describe("switchPlan", () => {
   it("first deploy: nothing to retire; a TCP reach check has an empty path", () => {
     const plan = switchPlan({ ...input, previous: [], reach: { kind: "tcp" }, reachSeconds: 3 });
     assert.deepEqual(plan.retire, [], "no previous container");
-    assert.deepEqual(plan.attach[1].argv.slice(6), ["demo-web-v2", "8000", ""], "TCP: empty path");
+    assert.deepEqual(plan.attach[1].argv.slice(6), ["demo-web-v2", "8000", "", "3"], "TCP: empty path");
     assert.equal(plan.attach[1].retrySeconds, 3, "reachSeconds");
   });
 
