@@ -7,9 +7,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { dockerBuildNetwork, dockerfilePath, renderBuildFiles, writeBuildFiles } from "../components/image/buildFiles";
 import { bumpDjangoVersion, copyDjangoFixture, DJANGO_LAYOUTS, djangoAppConfig } from "../test/fixtures/djangoApp";
-import { BASE_IMAGE, EXAMPLE_DIR, REPO_ROOT, docker, ensureBaseImage, uniqueName } from "../test/support/docker";
-import { debianWheels, startWheelIndex, type WheelIndex } from "../test/support/pypi";
-import { exampleStack } from "../test/support/stack";
+import { BASE_IMAGE, EXAMPLE_DIR, REPO_ROOT, docker, ensureBaseImage, uniqueName } from "../test/support/docker/localEngine";
+import { debianWheels, startWheelIndex, type WheelIndex } from "../test/support/pypi/wheelIndex";
+import { exampleStack } from "../test/support/config/exampleStack";
 
 const REBUILD_RATIO_TARGET = 0.15;
 const DJANGO_REBUILDS = 3;

@@ -3,7 +3,7 @@
 // strategy and per client (GET with keep-alive, GET with a new connection per request, POST;
 // all at once), with no release, during switches, and during releases whose new container
 // never becomes healthy. Everything runs on the local engine:
-// a user-defined network, two backends (test/deploy/proxy/support/backend.py, graceful
+// a user-defined network, two backends (test/support/proxy/backend.py, graceful
 // SIGTERM), the proxy publishing a host port, and an open-loop Node load generator.
 // Prints a table; not a test. Removes every container, network, volume and image it made.
 import * as fs from "node:fs";
@@ -13,11 +13,11 @@ import { renderCaddyfile } from "../components/deploy/proxy/proxyConfig";
 import { proxyConfigSteps, proxyNames, proxySetupSteps, upstreamAlias } from "../components/deploy/proxy/proxyContainer";
 import { caddyReloadCommand, NGINX_CONFIG_FILE, nginxReloadCommand, ProxyKind } from "../components/image/proxyDockerfile";
 import { switchPlan } from "../components/deploy/proxy/switch";
-import { docker, ensureBaseImage, httpGet, uniqueName, waitFor, waitForHttp200 } from "../test/support/docker";
+import { docker, ensureBaseImage, httpGet, uniqueName, waitFor, waitForHttp200 } from "../test/support/docker/localEngine";
 import {
   BACKEND_PORT, buildProxyImage, freePort, leftovers, Leftovers, passesGate, removeLeftovers, startBackend,
-} from "../test/deploy/proxy/support/harness";
-import { LoadResult, RunningLoad, startLoad } from "../test/deploy/proxy/support/load";
+} from "../test/support/proxy/harness";
+import { LoadResult, RunningLoad, startLoad } from "../test/support/proxy/load";
 import { retire, runSteps } from "../test/deploy/proxy/support/runSteps";
 
 const args = parseArgs(process.argv.slice(2));

@@ -6,8 +6,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { PassThrough } from "node:stream";
 import { quote } from "shell-quote";
-import { REPO_ROOT } from "../../test/support/docker";
-import type { SshConnection } from "../../test/support/sshServer";
+import { REPO_ROOT } from "../../test/support/docker/localEngine";
+import type { SshConnection } from "../../test/support/ssh/sshServer";
 import { sshRun, SshRunResult } from "./sshRun";
 
 /** The post's Dockerfile, FROM a build argument (the server reaches no registry). */

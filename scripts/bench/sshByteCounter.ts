@@ -1,7 +1,7 @@
 // Bytes on a test server's SSH port, counted by the server itself: iptables rules in the server
 // container (its own network namespace) match TCP to and from port 22, so what the deployer's
 // client reports plays no part. IP and TCP headers are included; other ports (the HTTP load) are not.
-import { serverExec, TestServer } from "../../test/support/sshServer";
+import { serverExec, TestServer } from "../../test/support/ssh/sshServer";
 
 const CHAIN_IN = "PYDEPLOY_BENCH_SSH_IN";
 const CHAIN_OUT = "PYDEPLOY_BENCH_SSH_OUT";

@@ -3,7 +3,7 @@
 // stream (a tar of the source). Never throws for a non-zero exit.
 import type { Readable } from "node:stream";
 import { Client } from "ssh2";
-import { hostKeyVerifier, SshConnection } from "../../test/support/sshServer";
+import { hostKeyVerifier, SshConnection } from "../../test/support/ssh/sshServer";
 
 export interface SshRunResult {
   code: number;

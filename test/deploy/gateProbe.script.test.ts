@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { gateProbe } from "../../components/deploy/dockerCommands";
 import { httpGateProbe, tcpGateProbe } from "../../components/deploy/gateProbe";
-import { run } from "../support/docker";
+import { run } from "../support/docker/localEngine";
 
 /** Runs a probe argv (["python", "-c", code]) with python3. */
 async function runProbe(argv: string[]): Promise<{ code: number; out: string; ms: number }> {

@@ -17,8 +17,8 @@ import {
   uniqueName,
   waitFor,
   waitForHttp200,
-} from "../support/docker";
-import { exampleStack } from "../support/stack";
+} from "../support/docker/localEngine";
+import { exampleStack } from "../support/config/exampleStack";
 
 const RUN_ID = uniqueName("pydeploy-image-it");
 const TRICKY = `say "hi" to $USER \\o/ \${X} it's  two  spaces`;

@@ -6,7 +6,7 @@ import * as net from "node:net";
 import { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { pythonHealthProbe, pythonTcpProbe } from "../../components/image/healthProbe";
-import { run } from "../support/docker";
+import { run } from "../support/docker/localEngine";
 
 describe("pythonHealthProbe", () => {
   let server: http.Server;

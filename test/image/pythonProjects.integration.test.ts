@@ -8,8 +8,8 @@ import { after, before, describe, it } from "node:test";
 import type { AppConfig } from "../../components/config/schema";
 import { dockerBuildNetwork, dockerfilePath, renderBuildFiles, writeBuildFiles } from "../../components/image/buildFiles";
 import { bumpDjangoVersion, copyDjangoFixture, DJANGO_LAYOUTS, djangoAppConfig, type DjangoLayout } from "../fixtures/djangoApp";
-import { docker, ensureBaseImage, httpGet, uniqueName, waitFor, waitForHttp200 } from "../support/docker";
-import { debianWheels, startWheelIndex, type WheelIndex } from "../support/pypi";
+import { docker, ensureBaseImage, httpGet, uniqueName, waitFor, waitForHttp200 } from "../support/docker/localEngine";
+import { debianWheels, startWheelIndex, type WheelIndex } from "../support/pypi/wheelIndex";
 
 const RUN_ID = uniqueName("pydeploy-pyproj-it");
 // Labels every image of this run (builder stages too), so `after` prunes exactly these.

@@ -9,10 +9,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { bumpDjangoVersion, copyDjangoFixture, DJANGO_LAYOUTS } from "../fixtures/djangoApp";
-import { BASE_IMAGE, ensureBaseImage, waitForHttp200 } from "../support/docker";
-import { debianWheels, startWheelIndex, WheelIndex } from "../support/pypi";
-import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/sshServer";
-import { mustSucceed, programStack, removeAppImages, stepOutput, uniqueApp } from "./support";
+import { BASE_IMAGE, ensureBaseImage, waitForHttp200 } from "../support/docker/localEngine";
+import { debianWheels, startWheelIndex, WheelIndex } from "../support/pypi/wheelIndex";
+import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/ssh/sshServer";
+import { mustSucceed, programStack, removeAppImages, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
 
 const APP = uniqueApp("dj");
 const PORT = 8080;

@@ -1,10 +1,10 @@
-// The release logic by behaviour, against an in-memory Docker host (test/support/fakeDocker.ts):
+// The release logic by behaviour, against an in-memory Docker host (test/support/docker/fakeDocker.ts):
 // gates, crash detection, rollback, dropped roles, kept containers and pruned images.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { ReleaseSpec, RoleSpec } from "../../../components/deploy/containerSpec";
 import { ReleaseError, runRelease } from "../../../components/deploy/runner/release";
-import { Behaviour, FakeDockerHost } from "../../support/fakeDocker";
+import { Behaviour, FakeDockerHost } from "../../support/docker/fakeDocker";
 
 const WEB: RoleSpec = { role: "web", command: ["python", "-m", "demo.web"], ports: [{ host: 8080, container: 8000 }], gate: { kind: "http", port: 8000, path: "/health" }, mounts: [], upstreams: [] };
 const WORKER: RoleSpec = { role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" }, mounts: [], upstreams: [] };

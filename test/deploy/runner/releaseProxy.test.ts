@@ -6,7 +6,7 @@ import { describe, test } from "node:test";
 import type { ReleaseSpec, RoleSpec } from "../../../components/deploy/containerSpec";
 import type { ProxySpec } from "../../../components/deploy/spec";
 import { runRelease } from "../../../components/deploy/runner/release";
-import { Behaviour, FakeDockerHost } from "../../support/fakeDocker";
+import { Behaviour, FakeDockerHost } from "../../support/docker/fakeDocker";
 
 const NET = "demo-proxy";
 const PROXY_IMAGE = "pydeploy/demo-proxy:0123456789ab";

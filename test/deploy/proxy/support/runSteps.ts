@@ -2,7 +2,7 @@
 // runs them on a server.
 import type { DockerStep, ProxyStdin } from "../../../../components/deploy/proxy/steps";
 import type { Retirement } from "../../../../components/deploy/proxy/switch";
-import { run } from "../../../support/docker";
+import { run } from "../../../support/docker/localEngine";
 
 export type StepInputs = Partial<Record<ProxyStdin, string>>;
 

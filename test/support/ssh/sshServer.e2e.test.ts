@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Client } from "ssh2";
 import { generateSshKeyPair } from "./sshKeys";
-import { docker, ensureBaseImage, run, uniqueName } from "./docker";
+import { docker, ensureBaseImage, run, uniqueName } from "../docker/localEngine";
 import {
   hostKeyVerifier, ImageStore, installHostKey, LoginUser, presentedHostKey, serverExec, sftpUpload,
   SshConnection, sshExec, startTestServer, stopTestServer, TestServer,

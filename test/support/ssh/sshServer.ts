@@ -1,5 +1,5 @@
 // A disposable "server" for end-to-end tests: a Docker-in-Docker container running sshd and
-// dockerd (test/support/server/), reached over real SSH with ssh2, like @pulumi/command does.
+// dockerd (test/support/ssh/server/), reached over real SSH with ssh2, like @pulumi/command does.
 // Two kinds: "classic" (bookworm's docker.io 20.10, graphdriver image store) and "containerd"
 // (trixie's docker.io 26 with the containerd image store, as on a fresh Docker Engine 29 host).
 import { createHash } from "node:crypto";
@@ -7,9 +7,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client, ConnectConfig, utils } from "ssh2";
 import { generateSshKeyPair } from "./sshKeys";
-import { BASE_IMAGE, containerIp, docker, REPO_ROOT, RunResult, uniqueName, waitFor } from "./docker";
+import { BASE_IMAGE, containerIp, docker, REPO_ROOT, RunResult, uniqueName, waitFor } from "../docker/localEngine";
 
-export const SERVER_DIR = path.join(REPO_ROOT, "test", "support", "server");
+export const SERVER_DIR = path.join(REPO_ROOT, "test", "support", "ssh", "server");
 
 /** Which image store the server's dockerd uses. */
 export type ImageStore = "classic" | "containerd";
