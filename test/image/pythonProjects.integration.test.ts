@@ -13,29 +13,12 @@ import {
 } from "../fixtures/djangoApp";
 import { docker, ensureBaseImage, httpGet, uniqueName, waitFor, waitForHttp200 } from "../support/docker/localEngine";
 import { debianWheels, startWheelIndex, type WheelIndex } from "../support/pypi/wheelIndex";
+import { type BuildStep, parseSteps } from "../support/docker/legacyBuild";
 
 const RUN_ID = uniqueName("pydeploy-pyproj-it");
 // Labels every image of this run (builder stages too), so `after` prunes exactly these.
 const APP_NAME = uniqueName("notes");
 const SECRET_KEY = "test-only-secret-key-for-the-fixture";
-
-interface BuildStep {
-  instruction: string;
-  cached: boolean;
-  imageId: string;
-}
-
-/** The legacy builder's "Step n/m : INSTRUCTION ... ---> <id>" output, one entry per step. */
-function parseSteps(output: string): BuildStep[] {
-  return output.split(/^Step \d+\/\d+ : /m).slice(1).map((chunk) => {
-    const ids = [...chunk.matchAll(/^ ---> ([0-9a-f]{12})$/gm)];
-    return {
-      instruction: chunk.split("\n")[0],
-      cached: /^ ---> Using cache$/m.test(chunk),
-      imageId: ids.length > 0 ? ids[ids.length - 1][1] : "",
-    };
-  });
-}
 
 async function build(app: AppConfig, tag: string): Promise<{ steps: BuildStep[]; output: string }> {
   writeBuildFiles(app.path, renderBuildFiles(app));
