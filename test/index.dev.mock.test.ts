@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { SPEC_ENV } from "../components/deploy/spec";
-import { committedStackConfig, importProgram } from "./support/program";
+import { committedStackConfig, importProgram } from "./support/mocks/program";
 import {
   drainRegistrations,
   installMocks,
@@ -16,7 +16,7 @@ import {
   reveal,
   valueOf,
   type Registration,
-} from "./support/mocks";
+} from "./support/mocks/mocks";
 
 const LOCAL_ID = `sha256:${"34".repeat(32)}`;
 const T = {

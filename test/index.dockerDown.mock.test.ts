@@ -7,8 +7,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { drainRegistrations, installMocks } from "./support/mocks";
-import { committedStackConfig, programError } from "./support/program";
+import { drainRegistrations, installMocks } from "./support/mocks/mocks";
+import { committedStackConfig, programError } from "./support/mocks/program";
 
 // A socket path where nothing listens: Docker is "stopped".
 const dead = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-no-docker-")), "docker.sock");

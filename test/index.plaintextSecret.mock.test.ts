@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { drainRegistrations, installMocks } from "./support/mocks";
-import { exampleAppValues, programError } from "./support/program";
+import { drainRegistrations, installMocks } from "./support/mocks/mocks";
+import { exampleAppValues, programError } from "./support/mocks/program";
 
 const KEY_MATERIAL = "PLAINTEXT-KEY-MATERIAL-33d1";
 const mocks = installMocks({

@@ -2,8 +2,8 @@
 // unless deploy.platform says otherwise. What index.ts hands docker.Image, under mocks.
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
-import { exampleAppValues, importProgram } from "./support/program";
-import { drainRegistrations, installMocks, valueOf } from "./support/mocks";
+import { exampleAppValues, importProgram } from "./support/mocks/program";
+import { drainRegistrations, installMocks, valueOf } from "./support/mocks/mocks";
 
 const mocks = installMocks({
   stack: "local",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { singleQuote } from "../components/shell";
-import { run } from "./support/docker";
+import { run } from "./support/docker/localEngine";
 
 test("singleQuote: bash and dash read back the exact text, quotes, $, backslashes and newlines included", async () => {
   const text = `it's "$HOME" \`id\` \\n $(echo no)\nline two ''`;

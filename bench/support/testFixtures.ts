@@ -1,12 +1,12 @@
 // The one door from bench/ into test/: real fixtures both the tests and the benchmarks run
 // (Docker-in-Docker SSH server, index.ts under the engine harness, Django app, wheel index, load).
 // Re-exported rather than copied, so there is one of each; a move in test/ is fixed here alone.
-export { serverExec, startTestServer, stopTestServer, type SshConnection, type TestServer } from "../../test/support/sshServer";
-export { ExampleProject, lastLayerGzipSize, mustSucceed, programStack, shipResult, stepOutput, uniqueApp } from "../../test/lifecycle/support";
+export { serverExec, startTestServer, stopTestServer, type SshConnection, type TestServer } from "../../test/support/ssh/sshServer";
+export { ExampleProject, lastLayerGzipSize, mustSucceed, programStack, shipResult, stepOutput, uniqueApp } from "../../test/support/lifecycle/exampleProject";
 export type { RunResult } from "../../test/support/engine";
 export { bumpDjangoVersion, copyDjangoFixture, DJANGO_LAYOUTS, djangoAppConfig } from "../../test/fixtures/djangoApp";
-export { debianWheels, startWheelIndex, type WheelIndex } from "../../test/support/pypi";
-export { exampleStack } from "../../test/support/stack";
-export { startLoad, type LoadResult, type RunningLoad } from "../../test/deploy/proxy/support/load";
-export { BACKEND_PORT, freePort, leftovers, passesGate, removeLeftovers, startBackend, type Leftovers } from "../../test/deploy/proxy/support/harness";
-export { BASE_IMAGE, EXAMPLE_DIR, ensureBaseImage, httpGet, REPO_ROOT, uniqueName, waitFor, waitForHttp200 } from "../../test/support/docker";
+export { debianWheels, startWheelIndex, type WheelIndex } from "../../test/support/pypi/wheelIndex";
+export { exampleStack } from "../../test/support/config/exampleStack";
+export { startLoad, type LoadResult, type RunningLoad } from "../../test/support/proxy/load";
+export { BACKEND_PORT, freePort, leftovers, passesGate, removeLeftovers, startBackend, type Leftovers } from "../../test/support/proxy/harness";
+export { BASE_IMAGE, EXAMPLE_DIR, ensureBaseImage, httpGet, REPO_ROOT, uniqueName, waitFor, waitForHttp200 } from "../../test/support/docker/localEngine";

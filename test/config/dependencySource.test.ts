@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AUTO_DETECTED, findRequirementsFile, resolveDependencySource } from "../../components/config/dependencySource";
-import { dependencyErrorOf as errorOf, projectWith } from "../support/projectFiles";
+import { dependencyErrorOf as errorOf, projectWith } from "../support/config/projectFiles";
 
 
 const PEP621 = '[project]\nname = "site"\nversion = "1"\ndependencies = ["Django>=4.2"]\n';

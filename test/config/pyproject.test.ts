@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pyprojectKind, readPyprojectDependencies } from "../../components/config/pyproject";
-import { dependencyErrorOf as errorOf } from "../support/projectFiles";
+import { dependencyErrorOf as errorOf } from "../support/config/projectFiles";
 
 const PROJECT = `
 [build-system]

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { logicalLines, readRequirementsTree } from "../../components/config/requirementsFiles";
-import { dependencyErrorOf as errorOf, projectWith } from "../support/projectFiles";
+import { dependencyErrorOf as errorOf, projectWith } from "../support/config/projectFiles";
 
 
 describe("readRequirementsTree", () => {

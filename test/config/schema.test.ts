@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { ConfigError, parseStackConfig, RawStackConfig } from "../../components/config/schema";
-import { REPO_ROOT } from "../support/docker";
+import { REPO_ROOT } from "../support/docker/localEngine";
 
 const validApp = () => ({
   name: "demo",

@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { ConfigError, parseStackConfig, RawStackConfig, StackConfig } from "../../components/config/schema";
-import { REPO_ROOT } from "../support/docker";
+import { REPO_ROOT } from "../support/docker/localEngine";
 
 type Values = Record<string, unknown>;
 

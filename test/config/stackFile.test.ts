@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { ConfigError } from "../../components/config/schema";
 import { loadStackFile, readStackFile } from "../../components/config/stackFile";
-import { REPO_ROOT } from "../support/docker";
+import { REPO_ROOT } from "../support/docker/localEngine";
 
 describe("the committed stack files", () => {
   it("local: deploys the example to the local engine, no cloud", () => {

@@ -8,8 +8,8 @@ import { before, describe, test } from "node:test";
 import type { AppConfig, DeployConfig } from "../../components/config/schema";
 import { loadStackFile } from "../../components/config/stackFile";
 import { hostSpecSchema, releaseSpecSchema, shipSpecSchema, SPEC_ENV } from "../../components/deploy/spec";
-import { REPO_ROOT } from "../support/docker";
-import { installMocks, isWireSecret, reveal, valueOf } from "../support/mocks";
+import { REPO_ROOT } from "../support/docker/localEngine";
+import { installMocks, isWireSecret, reveal, valueOf } from "../support/mocks/mocks";
 
 const LOCAL = "command:local:Command";
 const IMAGE_ID = `sha256:${"ab".repeat(32)}`;

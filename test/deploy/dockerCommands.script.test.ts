@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import * as cmd from "../../components/deploy/dockerCommands";
-import { run } from "../support/docker";
+import { run } from "../support/docker/localEngine";
 
 const dir = mkdtempSync(join(tmpdir(), "pydeploy-write-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { HealthGate } from "../../components/deploy/containerSpec";
 import { gateProbe } from "../../components/deploy/gateProbe";
-import { run } from "../support/docker";
+import { run } from "../support/docker/localEngine";
 
 /** Runs the gate's probe (`docker exec <container> python -c code …`) here, with python3. */
 async function runProbe(gate: HealthGate, timeoutSeconds: number): Promise<{ code: number; out: string; ms: number }> {

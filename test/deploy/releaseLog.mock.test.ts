@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackFile } from "../../components/config/stackFile";
-import { REPO_ROOT } from "../support/docker";
-import { installMocks, valueOf } from "../support/mocks";
+import { REPO_ROOT } from "../support/docker/localEngine";
+import { installMocks, valueOf } from "../support/mocks/mocks";
 
 const LOG = [
   "pydeploy: release step started 2026-01-01T00:00:00.000Z",

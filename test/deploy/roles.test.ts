@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { appUrls, hostPorts, proxySites, roleSpecs } from "../../components/deploy/roles";
-import { exampleStack } from "../support/stack";
+import { exampleStack } from "../support/config/exampleStack";
 
 const worker = { command: ["python", "-m", "demo.worker"] };
 const web = { command: ["python", "-m", "demo.web"], port: 8000, publish: 80, healthcheck: { path: "/health" } };

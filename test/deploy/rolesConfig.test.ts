@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { appUrls, hostPorts, mountsOf, proxySites, roleSpecs, SINGLE_ROLE } from "../../components/deploy/roles";
-import { exampleStack } from "../support/stack";
+import { exampleStack } from "../support/config/exampleStack";
 
 const worker = { command: ["python", "-m", "demo.worker"] };
 const web = { command: ["python", "-m", "demo.web"], port: 8000, healthcheck: { path: "/ready", intervalSeconds: 7, timeoutSeconds: 4, retries: 6, startPeriodSeconds: 20 } };

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { appDirOf, hostSpecSchema, parseResult, parseSpec, releaseSpecSchema, releaseVersion, runnerCommand } from "../../components/deploy/spec";
-import { WORKER_SETTINGS } from "./support/settings";
+import { WORKER_SETTINGS } from "../support/deploy/workerSettings";
 
 const settings = WORKER_SETTINGS;
 

@@ -7,7 +7,7 @@ import {
   appDirOf, envFileOf, hostSpecSchema, ownerFileOf, parseResult, parseSpec, releaseCommandFileOf, releaseCommandKey, releaseSpecSchema, releaseVersion,
   RESULT_PREFIX, resultLine, runnerCommand, saltFileOf, secretsSchema, shipSpecSchema, SPEC_ENV, STEPS,
 } from "../../components/deploy/spec";
-import { WORKER_SETTINGS } from "./support/settings";
+import { WORKER_SETTINGS } from "../support/deploy/workerSettings";
 
 const settings = WORKER_SETTINGS;
 const SSH = { kind: "ssh", host: "203.0.113.7", port: 22, user: "deploy" };

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { hostSpecSchema, parseRemoveSpec, parseResult, parseSpec, releaseSpecSchema, shipSpecSchema, SPEC_VERSION, type HostResult } from "../../components/deploy/spec";
-import { WORKER_SETTINGS } from "./support/settings";
+import { WORKER_SETTINGS } from "../support/deploy/workerSettings";
 
 const fixture = (version: number) => JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", `hostSpec.v${version}.json`), "utf8"));
 const v0 = fixture(0);

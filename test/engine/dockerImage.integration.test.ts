@@ -6,8 +6,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { reveal, UNKNOWN } from "../support/engine";
-import { BASE_IMAGE, docker, ensureBaseImage, uniqueName } from "../support/docker";
-import { fixtureRun, mustSucceed, ops } from "./support";
+import { BASE_IMAGE, docker, ensureBaseImage, uniqueName } from "../support/docker/localEngine";
+import { fixtureRun, mustSucceed, ops } from "../support/engine/fixtureRun";
 
 const run = fixtureRun("image.ts");
 const imageName = `${uniqueName("pydeploy-engine-test")}/app:latest`;

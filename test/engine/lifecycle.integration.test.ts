@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, test } from "node:test";
 import { isSecret, reveal, UNKNOWN } from "../support/engine";
-import { fixtureRun, FixtureRun, mustSucceed, ops } from "./support";
+import { fixtureRun, FixtureRun, mustSucceed, ops } from "../support/engine/fixtureRun";
 
 const runs: FixtureRun[] = [];
 const newRun = () => {

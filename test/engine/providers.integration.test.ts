@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { after, test } from "node:test";
 import { utils } from "ssh2";
 import { isSecret, reveal } from "../support/engine";
-import { FIXTURES, fixtureRun, FixtureRun, mustSucceed, ops } from "./support";
+import { FIXTURES, fixtureRun, FixtureRun, mustSucceed, ops } from "../support/engine/fixtureRun";
 
 const runs: FixtureRun[] = [];
 const newRun = (fixture: string) => {

@@ -3,11 +3,11 @@
 // Setenv semantics, update vs replace, the old connection and delete command at the end, the
 // pinned host key and the dial limit.
 import assert from "node:assert/strict";
-import { generateSshKeyPair } from "../support/sshKeys";
+import { generateSshKeyPair } from "../support/ssh/sshKeys";
 import { after, before, test } from "node:test";
 import { reveal } from "../support/engine";
-import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/sshServer";
-import { fixtureRun, mustSucceed, ops } from "./support";
+import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/ssh/sshServer";
+import { fixtureRun, mustSucceed, ops } from "../support/engine/fixtureRun";
 
 const run = fixtureRun("copy.ts");
 let server: TestServer;

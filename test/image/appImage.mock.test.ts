@@ -10,7 +10,7 @@ import type { AppConfig } from "../../components/config/schema";
 import { parseStackConfig } from "../../components/config/schema";
 import { readStackFile } from "../../components/config/stackFile";
 import type { AppImage } from "../../components/image/appImage";
-import { EXAMPLE_DIR, REPO_ROOT } from "../support/docker";
+import { EXAMPLE_DIR, REPO_ROOT } from "../support/docker/localEngine";
 import {
   captureUnhandledRejections,
   installMocks,
@@ -19,7 +19,7 @@ import {
   reveal,
   valueOf,
   type RecordedResource,
-} from "../support/mocks";
+} from "../support/mocks/mocks";
 
 const IMAGE = "docker:index/image:Image";
 const LOCAL_ID = `sha256:${"ab".repeat(32)}`;

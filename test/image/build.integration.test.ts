@@ -17,8 +17,9 @@ import {
   uniqueName,
   waitFor,
   waitForHttp200,
-} from "../support/docker";
-import { exampleStack } from "../support/stack";
+} from "../support/docker/localEngine";
+import { exampleStack } from "../support/config/exampleStack";
+import { type BuildStep, parseSteps } from "../support/docker/legacyBuild";
 
 const RUN_ID = uniqueName("pydeploy-image-it");
 const TRICKY = `say "hi" to $USER \\o/ \${X} it's  two  spaces`;
@@ -44,24 +45,6 @@ function exampleApp(mode: "roles" | "single"): AppConfig {
       },
     },
   }).app;
-}
-
-interface BuildStep {
-  instruction: string;
-  cached: boolean;
-  imageId: string;
-}
-
-/** The legacy builder's "Step n/m : INSTRUCTION ... ---> <id>" output, one entry per step. */
-function parseSteps(output: string): BuildStep[] {
-  return output.split(/^Step \d+\/\d+ : /m).slice(1).map((chunk) => {
-    const ids = [...chunk.matchAll(/^ ---> ([0-9a-f]{12})$/gm)];
-    return {
-      instruction: chunk.split("\n")[0],
-      cached: /^ ---> Using cache$/m.test(chunk),
-      imageId: ids.length > 0 ? ids[ids.length - 1][1] : "",
-    };
-  });
 }
 
 function writeProject(dir: string, mode: "roles" | "single"): void {

@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ENTRYPOINT_SCRIPT, entrypointArgs, type EntrypointProcess } from "../../components/image/entrypoint";
-import { waitFor } from "../support/docker";
+import { waitFor } from "../support/docker/localEngine";
 
 const AWKWARD = ["a b", "it's", 'say "hi"', "$HOME", "`id`", "*", "~", "x;y|z&", "a\nb", "", "back\\slash", "--flag=v", "!x'"];
 

@@ -7,7 +7,7 @@ import { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { pythonHealthProbe } from "../../components/image/healthProbe";
 import { probeArgv, probeSource } from "../../components/image/probe";
-import { run } from "../support/docker";
+import { run } from "../support/docker/localEngine";
 
 describe("pythonHealthProbe", () => {
   let server: http.Server;

@@ -7,9 +7,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ensureBaseImage, waitForHttp200 } from "../support/docker";
-import { presentedHostKey, serverExec, startTestServer, stopTestServer, TestServer } from "../support/sshServer";
-import { appValue, ExampleProject, mustSucceed, ops, programStack, removeAppImages, reveal, stepOutput, uniqueApp } from "./support";
+import { ensureBaseImage, waitForHttp200 } from "../support/docker/localEngine";
+import { presentedHostKey, serverExec, startTestServer, stopTestServer, TestServer } from "../support/ssh/sshServer";
+import { appValue, ExampleProject, mustSucceed, ops, programStack, removeAppImages, reveal, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
 
 const APP = uniqueApp("ali");
 const PORT = 8090;

@@ -9,9 +9,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { docker, ensureBaseImage, httpGet, waitForHttp200 } from "../support/docker";
-import { dockerImageStore, serverExec, startTestServer, stopTestServer, TestServer } from "../support/sshServer";
-import { appValue, ExampleProject, lastLayerGzipSize, mustSucceed, programStack, removeAppImages, shipResult, stepOutput, uniqueApp } from "./support";
+import { docker, ensureBaseImage, httpGet, waitForHttp200 } from "../support/docker/localEngine";
+import { dockerImageStore, serverExec, startTestServer, stopTestServer, TestServer } from "../support/ssh/sshServer";
+import { appValue, ExampleProject, lastLayerGzipSize, mustSucceed, programStack, removeAppImages, shipResult, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
 
 const APP = uniqueApp("ctd");
 const PORT = 8080;

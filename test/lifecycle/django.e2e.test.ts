@@ -1,5 +1,5 @@
 // Issue 10 end to end: the Django fixture (test/fixtures/django-app, split requirements with
-// -r/-c, packages from a loopback wheel index of Debian's) deployed over SSH through the engine
+// -r/-c, packages from PyPI) deployed over SSH through the engine
 // harness, with `manage.py migrate` as the release command and its SQLite on a volume.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -8,16 +8,15 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { bumpDjangoVersion, copyDjangoFixture, DJANGO_LAYOUTS } from "../fixtures/djangoApp";
-import { BASE_IMAGE, ensureBaseImage, waitForHttp200 } from "../support/docker";
-import { debianWheels, startWheelIndex, WheelIndex } from "../support/pypi";
-import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/sshServer";
-import { mustSucceed, programStack, removeAppImages, stepOutput, uniqueApp } from "./support";
+import { bumpDjangoVersion, copyDjangoFixture, DJANGO_LAYOUTS, packageSourceConfig, type Pypi, pypi } from "../fixtures/djangoApp";
+import { ensureBaseImage, waitForHttp200 } from "../support/docker/localEngine";
+import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/ssh/sshServer";
+import { mustSucceed, programStack, removeAppImages, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
 
 const APP = uniqueApp("dj");
 const PORT = 8080;
 let server: TestServer;
-let index: WheelIndex;
+let fromPypi: Pypi;
 let dir: string;
 let stateDir: string;
 let deploy: Record<string, unknown> = { healthTimeoutSeconds: 60, stopGraceSeconds: 10 };
@@ -35,11 +34,8 @@ const stack = () =>
       "pydeploy:app": {
         name: APP,
         path: dir,
-        baseImage: BASE_IMAGE,
+        ...packageSourceConfig(fromPypi),
         requirements: "requirements/production.txt",
-        pipIndexUrl: index.url,
-        pipTrustedHost: index.host,
-        buildNetwork: "host",
         env: { DJANGO_SETTINGS_MODULE: "notesite.settings", ALLOWED_HOSTS: "*" },
         buildCommands: [["python", "manage.py", "collectstatic", "--noinput"]],
         release: ["python", "manage.py", "migrate", "--noinput"],
@@ -78,16 +74,13 @@ const MIGRATION_0002 = "notes/migrations/0002_broken.py";
 describe("lifecycle: a Django project with migrations and a volume (existing target)", { timeout: 40 * 60_000 }, () => {
   before(async () => {
     ensureBaseImage();
-    const [srv, wheels] = await Promise.all([startTestServer(), debianWheels()]);
-    server = srv;
-    index = await startWheelIndex(wheels);
-    dir = copyDjangoFixture(DJANGO_LAYOUTS.find((l) => l.id === "split")!, index, "pydeploy-lifecycle-django");
+    [server, fromPypi] = await Promise.all([startTestServer(), pypi()]);
+    dir = copyDjangoFixture(DJANGO_LAYOUTS.find((l) => l.id === "split")!, fromPypi, "pydeploy-lifecycle-django");
     stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-lifecycle-dj-"));
   });
 
   after(async () => {
     if (server) await stopTestServer(server);
-    await index?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
     await removeAppImages(APP);
   });

@@ -4,13 +4,13 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { generateSshKeyPair } from "../support/sshKeys";
-import { docker, ensureBaseImage, httpGet, waitForHttp200 } from "../support/docker";
-import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/sshServer";
+import { generateSshKeyPair } from "../support/ssh/sshKeys";
+import { docker, ensureBaseImage, httpGet, waitForHttp200 } from "../support/docker/localEngine";
+import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/ssh/sshServer";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { appValue, assertSteps, ExampleProject, lastLayerGzipSize, mustSucceed, ops, programStack, ran, removeAppImages, removeLocalImage, reveal, shipResult, startLocalRegistry, stepOutput, uniqueApp } from "./support";
+import { appValue, assertSteps, ExampleProject, lastLayerGzipSize, mustSucceed, ops, programStack, ran, removeAppImages, removeLocalImage, reveal, shipResult, startLocalRegistry, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
 
 const APP = uniqueApp("ex");
 const PORT = 8080;

@@ -7,9 +7,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { docker, ensureBaseImage, httpGet, waitForHttp200 } from "../support/docker";
-import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/sshServer";
-import { appValue, ExampleProject, mustSucceed, ops, programStack, removeAppImages, uniqueApp } from "./support";
+import { docker, ensureBaseImage, httpGet, waitForHttp200 } from "../support/docker/localEngine";
+import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/ssh/sshServer";
+import { appValue, ExampleProject, mustSucceed, ops, programStack, removeAppImages, uniqueApp } from "../support/lifecycle/exampleProject";
 
 const APP = uniqueApp("hu");
 const PORT = 8080;

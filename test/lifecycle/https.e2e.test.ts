@@ -11,9 +11,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { TLSSocket } from "node:tls";
 import { after, before, describe, test } from "node:test";
-import { BASE_IMAGE, docker, ensureBaseImage, waitFor } from "../support/docker";
-import { buildPebbleImage, Pebble, startPebble } from "../support/pebble";
-import { ExampleProject, mustSucceed, programStack, removeAppImages, uniqueApp, WEB_ROLE } from "./support";
+import { BASE_IMAGE, docker, ensureBaseImage, waitFor } from "../support/docker/localEngine";
+import { buildPebbleImage, Pebble, startPebble } from "../support/proxy/pebble";
+import { ExampleProject, mustSucceed, programStack, removeAppImages, uniqueApp, WEB_ROLE } from "../support/lifecycle/exampleProject";
 
 const APP = uniqueApp("tls");
 const DOMAIN = `${APP}.pydeploy.test`;

@@ -7,8 +7,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { docker, ensureBaseImage, waitForHttp200 } from "../support/docker";
-import { appValue, assertSteps, ExampleProject, mustSucceed, programStack, ran, removeAppImages, stepOutput, uniqueApp } from "./support";
+import { docker, ensureBaseImage, waitForHttp200 } from "../support/docker/localEngine";
+import { appValue, assertSteps, ExampleProject, mustSucceed, programStack, ran, removeAppImages, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
 
 const APP = uniqueApp("loc");
 const PORT = randomInt(20_000, 30_000);

@@ -6,10 +6,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ensureBaseImage, waitForHttp200 } from "../support/docker";
-import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/sshServer";
-import { startLoad, type LoadResult } from "../deploy/proxy/support/load";
-import { appValue, ExampleProject, mustSucceed, programStack, removeAppImages, stepOutput, uniqueApp } from "./support";
+import { ensureBaseImage, waitForHttp200 } from "../support/docker/localEngine";
+import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/ssh/sshServer";
+import { startLoad, type LoadResult } from "../support/proxy/load";
+import { appValue, ExampleProject, mustSucceed, programStack, removeAppImages, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
 
 const APP = uniqueApp("zd");
 const PORT = 8080;

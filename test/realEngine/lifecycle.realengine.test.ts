@@ -1,12 +1,12 @@
 // index.ts under the real pulumi CLI (preview, up, refresh, destroy, stack output), on the
 // `local` target (this machine's engine) and the `existing` target (a Docker-in-Docker server
-// over SSH, of each image store). The scenarios are in ./support.ts.
+// over SSH, of each image store). The scenarios are in test/support/realEngine/scenarios.ts.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe } from "node:test";
-import { ImageStore, serverExec, startTestServer, stopTestServer, TestServer } from "../support/sshServer";
-import { pasteLocally, realEngineScenarios, TargetUnderTest, userHome } from "./support";
+import { ImageStore, serverExec, startTestServer, stopTestServer, TestServer } from "../support/ssh/sshServer";
+import { pasteLocally, realEngineScenarios, TargetUnderTest, userHome } from "../support/realEngine/scenarios";
 
 const localTarget = (): TargetUnderTest => ({
   stack: "local",

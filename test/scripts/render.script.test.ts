@@ -8,7 +8,7 @@ import { after, describe, test } from "node:test";
 import { parseStackConfig } from "../../components/config/schema";
 import { loadStackFile, readStackFile } from "../../components/config/stackFile";
 import { renderBuildFiles, writeBuildFiles } from "../../components/image/buildFiles";
-import { REPO_ROOT, run, type RunResult } from "../support/docker";
+import { REPO_ROOT, run, type RunResult } from "../support/docker/localEngine";
 
 const TSX = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
 const dirs: string[] = [];

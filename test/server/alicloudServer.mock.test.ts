@@ -20,7 +20,7 @@ import {
   TOKENS,
   valueOf,
   type RecordedResource,
-} from "../support/mocks";
+} from "../support/mocks/mocks";
 import { DOCKER_INSTALL_SCRIPT_PATH } from "../../components/server/cloudInit";
 import { ALIYUN_DOCKER_CE_MIRROR, ALIYUN_VPC_DOCKER_CE_MIRROR } from "../../components/server/dockerInstall";
 import type { AlicloudServer, AlicloudServerArgs } from "../../components/server/alicloudServer";

@@ -11,7 +11,7 @@ import { stringify } from "yaml";
 import { CLOUD_INIT_LOG, DOCKER_INSTALL_SCRIPT_PATH, renderCloudConfig, type HostKeyPair } from "../../components/server/cloudInit";
 import { ALIYUN_DOCKER_CE_MIRROR } from "../../components/server/dockerInstall";
 import { parseHostKeyLine } from "../../components/config/hostKey";
-import { BASE_IMAGE, containerIp, docker, ensureBaseImage, REPO_ROOT, run, uniqueName, waitFor } from "../support/docker";
+import { BASE_IMAGE, containerIp, docker, ensureBaseImage, REPO_ROOT, run, uniqueName, waitFor } from "../support/docker/localEngine";
 
 const IMAGE_DIR = path.join(REPO_ROOT, "test", "server", "cloud-init-host");
 const IMAGE_REPOSITORY = "pydeploy/test-cloud-init-host";

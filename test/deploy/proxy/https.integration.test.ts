@@ -11,9 +11,9 @@ import {
   ProxyContainerSpec, proxyConfigSteps, proxyNames, proxySetupSteps, upstreamAlias,
 } from "../../../components/deploy/proxy/proxyContainer";
 import { switchPlan } from "../../../components/deploy/proxy/switch";
-import { docker, ensureBaseImage, uniqueName } from "../../support/docker";
-import { buildPebbleImage, Pebble, startPebble } from "../../support/pebble";
-import { BACKEND_PORT, buildProxyImage, freePort, leftovers, passesGate, removeLeftovers, startBackend } from "./support/harness";
+import { docker, ensureBaseImage, uniqueName } from "../../support/docker/localEngine";
+import { buildPebbleImage, Pebble, startPebble } from "../../support/proxy/pebble";
+import { BACKEND_PORT, buildProxyImage, freePort, leftovers, passesGate, removeLeftovers, startBackend } from "../../support/proxy/harness";
 import type { ProxyStdin } from "../../../components/deploy/proxy/steps";
 import { runDockerSteps } from "../../../components/deploy/runner/dockerSteps";
 import { localHost, type LocalHost } from "../../../components/deploy/runner/transport";

@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { renderCaddyfile } from "../../../components/deploy/proxy/proxyConfig";
 import { caddyValidateCommand } from "../../../components/image/proxyDockerfile";
-import { BASE_IMAGE, docker, ensureBaseImage, uniqueName } from "../../support/docker";
-import { buildProxyImage, leftovers, removeLeftovers } from "./support/harness";
+import { BASE_IMAGE, docker, ensureBaseImage, uniqueName } from "../../support/docker/localEngine";
+import { buildProxyImage, leftovers, removeLeftovers } from "../../support/proxy/harness";
 
 const run = uniqueName("pydeploy-proxy-image");
 const caddyImage = `${run}/caddy:test`;

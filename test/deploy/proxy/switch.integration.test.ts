@@ -7,9 +7,9 @@ import { after, before, describe, it } from "node:test";
 import { publishedPorts, renderCaddyfile } from "../../../components/deploy/proxy/proxyConfig";
 import { proxyConfigSteps, proxyNames, proxySetupSteps, upstreamAlias } from "../../../components/deploy/proxy/proxyContainer";
 import { SwitchPlan, switchPlan } from "../../../components/deploy/proxy/switch";
-import { docker, ensureBaseImage, uniqueName, waitForHttp200 } from "../../support/docker";
-import { BACKEND_PORT, buildProxyImage, freePort, leftovers, passesGate, removeLeftovers, startBackend } from "./support/harness";
-import { LoadResult, RunningLoad, startLoad } from "./support/load";
+import { docker, ensureBaseImage, uniqueName, waitForHttp200 } from "../../support/docker/localEngine";
+import { BACKEND_PORT, buildProxyImage, freePort, leftovers, passesGate, removeLeftovers, startBackend } from "../../support/proxy/harness";
+import { LoadResult, RunningLoad, startLoad } from "../../support/proxy/load";
 import { retireContainer, runDockerSteps } from "../../../components/deploy/runner/dockerSteps";
 import { localHost, type LocalHost } from "../../../components/deploy/runner/transport";
 

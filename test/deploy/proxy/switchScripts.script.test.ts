@@ -14,7 +14,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { proxyNames } from "../../../components/deploy/proxy/proxyContainer";
 import { switchPlan } from "../../../components/deploy/proxy/switch";
-import { run } from "../../support/docker";
+import { run } from "../../support/docker/localEngine";
 
 const input = {
   proxy: proxyNames("demo"), proxyImage: "pydeploy/demo-proxy:1", role: "web", next: "demo-web-v2", previous: ["demo-web-v1"], port: 8000,

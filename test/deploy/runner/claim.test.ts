@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import { claimApp, removalScope } from "../../../components/deploy/runner/claim";
 import { removeApp } from "../../../components/deploy/runner/remove";
 import type { RemoveSpec } from "../../../components/deploy/spec";
-import { FakeContainer, FakeDockerHost } from "../../support/fakeDocker";
+import { FakeContainer, FakeDockerHost } from "../../support/docker/fakeDocker";
 
 const MINE = "a".repeat(32);
 const OTHER = "b".repeat(32);

@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { localHost } from "../../../components/deploy/runner/transport";
 import { DEFAULT_DOCKER_HOST } from "../../../components/image/dockerDaemon";
 import { LABEL_CLAIM } from "../../../components/deploy/dockerCommands";
-import { docker, REPO_ROOT, run, uniqueName } from "../../support/docker";
+import { docker, REPO_ROOT, run, uniqueName } from "../../support/docker/localEngine";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-context-"));
 const config = path.join(dir, "docker-config");

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { MAX_LINE_BYTES } from "../../../components/deploy/outputLines";
-import { REPO_ROOT, run } from "../../support/docker";
+import { REPO_ROOT, run } from "../../support/docker/localEngine";
 
 test("an error quoting a 100 KB value is printed in lines of at most 4 KiB, with the cut marked", async () => {
   // The spec's own error names the unknown key: a 100 KB one.

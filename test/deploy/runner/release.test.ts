@@ -1,27 +1,16 @@
-// The release logic by behaviour, against an in-memory Docker host (test/support/fakeDocker.ts):
+// The release logic by behaviour, against an in-memory Docker host (test/support/docker/fakeDocker.ts):
 // gates, crash detection, rollback, dropped roles, kept containers and pruned images.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { ReleaseSpec, RoleSpec } from "../../../components/deploy/containerSpec";
 import { ReleaseError, runRelease } from "../../../components/deploy/runner/release";
-import { Behaviour, FakeDockerHost } from "../../support/fakeDocker";
+import { Behaviour, FakeDockerHost } from "../../support/docker/fakeDocker";
+import { demoReleaseSpec } from "../../support/deploy/releaseSpec";
 
 const WEB: RoleSpec = { role: "web", command: ["python", "-m", "demo.web"], ports: [{ host: 8080, container: 8000 }], gate: { kind: "http", port: 8000, path: "/health" }, mounts: [], upstreams: [] };
 const WORKER: RoleSpec = { role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" }, mounts: [], upstreams: [] };
 
-function spec(version: string, image: string, roles: RoleSpec[] = [WEB, WORKER]): ReleaseSpec {
-  return {
-    app: "demo",
-    image,
-    imageIdentity: `sha256:${version.padEnd(64, "0").slice(0, 64).replace(/[^0-9a-f]/g, "0")}`,
-    roles,
-    envFile: ".pydeploy/demo/app.env",
-    logMaxSize: "10m",
-    logMaxFiles: 3,
-    stopGraceSeconds: 30,
-    version,
-  };
-}
+const spec = (version: string, image: string, roles: RoleSpec[] = [WEB, WORKER]): ReleaseSpec => demoReleaseSpec(version, image, roles);
 
 function fakeHost(behaviours: Record<string, Behaviour> = {}): FakeDockerHost {
   const host = new FakeDockerHost();

@@ -6,7 +6,8 @@ import { describe, test } from "node:test";
 import type { ReleaseSpec, RoleSpec } from "../../../components/deploy/containerSpec";
 import type { ProxySpec } from "../../../components/deploy/spec";
 import { runRelease } from "../../../components/deploy/runner/release";
-import { Behaviour, FakeDockerHost } from "../../support/fakeDocker";
+import { Behaviour, FakeDockerHost } from "../../support/docker/fakeDocker";
+import { demoReleaseSpec } from "../../support/deploy/releaseSpec";
 
 const NET = "demo-proxy";
 const PROXY_IMAGE = "pydeploy/demo-proxy:0123456789ab";
@@ -20,17 +21,7 @@ const PROXY: ProxySpec = {
   ],
 };
 
-const spec = (version: string, roles: RoleSpec[] = [WEB, API]): ReleaseSpec => ({
-  app: "demo",
-  image: `pydeploy/demo:${version}`,
-  imageIdentity: `sha256:${version.padEnd(64, "0").replace(/[^0-9a-f]/g, "0")}`,
-  roles,
-  envFile: ".pydeploy/demo/app.env",
-  logMaxSize: "10m",
-  logMaxFiles: 3,
-  stopGraceSeconds: 30,
-  version,
-});
+const spec = (version: string, roles: RoleSpec[] = [WEB, API]): ReleaseSpec => demoReleaseSpec(version, `pydeploy/demo:${version}`, roles);
 
 function fakeHost(behaviours: Record<string, Behaviour> = {}): FakeDockerHost {
   const host = new FakeDockerHost();

@@ -8,7 +8,7 @@ import type { ReleaseSpec, RoleSpec } from "../../../components/deploy/container
 import type { Argv } from "../../../components/deploy/dockerCommands";
 import { runRelease } from "../../../components/deploy/runner/release";
 import type { CommandResult, DockerHost, RunOptions } from "../../../components/deploy/runner/transport";
-import { FakeDockerHost } from "../../support/fakeDocker";
+import { FakeDockerHost } from "../../support/docker/fakeDocker";
 
 const WEB: RoleSpec = { role: "web", command: ["python", "-m", "demo.web"], ports: [{ host: 8080, container: 8000 }], gate: { kind: "http", port: 8000, path: "/health" }, mounts: [], upstreams: [] };
 const API: RoleSpec = { role: "api", command: ["python", "-m", "demo.api"], ports: [{ host: 9000, container: 9000 }], gate: { kind: "tcp", port: 9000 }, mounts: [], upstreams: [] };

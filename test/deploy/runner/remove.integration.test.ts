@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, test } from "node:test";
-import { BASE_IMAGE, docker, ensureBaseImage, REPO_ROOT, run, uniqueName } from "../../support/docker";
+import { BASE_IMAGE, docker, ensureBaseImage, REPO_ROOT, run, uniqueName } from "../../support/docker/localEngine";
 
 const v0 = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "hostSpec.v0.json"), "utf8"));
 const APP = uniqueName("v0rm");

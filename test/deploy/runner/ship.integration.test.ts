@@ -1,5 +1,5 @@
 // The ship step's copy mode by behaviour: a real `docker save` of a tiny two-layer image on this
-// machine's engine, into a scripted Docker host (test/support/fakeDocker.ts) that says which
+// machine's engine, into a scripted Docker host (test/support/docker/fakeDocker.ts) that says which
 // layers it has and how each `docker load` ends.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -10,8 +10,8 @@ import { serverTag } from "../../../components/deploy/containerSpec";
 import type { ShipSpec } from "../../../components/deploy/spec";
 import { shipImage } from "../../../components/deploy/runner/ship";
 import { localHost } from "../../../components/deploy/runner/transport";
-import { docker, uniqueName } from "../../support/docker";
-import { FakeDockerHost } from "../../support/fakeDocker";
+import { docker, uniqueName } from "../../support/docker/localEngine";
+import { FakeDockerHost } from "../../support/docker/fakeDocker";
 
 const repo = `${uniqueName("pydeploy-ship")}/tiny`;
 let image: { name: string; identity: string; serverTag: string; layers: string[] };

@@ -10,10 +10,10 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Client } from "ssh2";
 import { generateSshKeyPair } from "./sshKeys";
-import { docker, ensureBaseImage, run, uniqueName } from "./docker";
+import { docker, ensureBaseImage, run, uniqueName } from "../docker/localEngine";
 import {
-  hostKeyVerifier, ImageStore, installHostKey, LoginUser, presentedHostKey, serverExec, sftpUpload,
-  SshConnection, sshExec, startTestServer, stopTestServer, TestServer,
+  hostKeyVerifier, ImageStore, installHostKey, LoginUser, presentedHostKey, runOverSsh, serverExec,
+  SshConnection, startTestServer, stopTestServer, TestServer,
 } from "./sshServer";
 
 const STORES: ImageStore[] = ["classic", "containerd"];
@@ -55,12 +55,10 @@ async function saveOnHost(ref: string, file: string): Promise<string> {
   return file;
 }
 
-/** Uploads an archive over SFTP as deploy and `docker load`s it there; returns what docker load printed. */
+/** Streams an archive into `docker load` as deploy, as the deployer ships layers; returns what docker load printed. */
 async function loadOnServer(server: TestServer, archive: string): Promise<string> {
-  const remote = `${path.basename(archive)}`;
-  await sftpUpload(server.as("deploy"), archive, remote);
-  const load = await sshExec(server.as("deploy"), `docker load -i ${remote}; status=$?; rm -f ${remote}; exit $status`);
-  assert.equal(load.code, 0, `docker load of ${remote} on the ${server.store} server: ${load.stdout}${load.stderr}`);
+  const load = await runOverSsh(server.as("deploy"), ["docker", "load"], { stdin: fs.createReadStream(archive), allowFailure: true });
+  assert.equal(load.code, 0, `docker load of ${path.basename(archive)} on the ${server.store} server: ${load.stdout}${load.stderr}`);
   return load.stdout.trim();
 }
 
@@ -79,7 +77,11 @@ async function inspectImage(server: TestServer | "host", ref: string): Promise<{
   return JSON.parse(r.stdout);
 }
 
-/** A login attempt that records what the client did: whether it got to authentication, and its debug trace. */
+/**
+ * A login attempt that records what the client did: whether it got to authentication, and its
+ * debug trace. Raw ssh2, not the product's client: the packets sent before authentication are
+ * what is under test.
+ */
 interface LoginAttempt {
   ready: boolean;
   error?: Error & { level?: string };
@@ -120,6 +122,20 @@ function attemptLogin(conn: SshConnection, pinnedLine: string): Promise<LoginAtt
   });
 }
 
+/**
+ * sshd's log lines about a client port, once its disconnect line (`port N:<reason>:`) is there or
+ * after 10 s: sshd writes it a moment after the client has seen the connection end.
+ */
+async function sshdLinesFor(server: TestServer, skipChars: number, port: number | undefined): Promise<string[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const lines = (await docker(["logs", server.container])).stderr.slice(skipChars)
+      .split("\n").filter((line) => line.includes(` port ${port}`));
+    if (lines.some((line) => line.includes(`port ${port}:`)) || Date.now() > deadline) return lines;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 async function keyscan(host: string): Promise<string[]> {
   const r = await run("ssh-keyscan", ["-T", "5", host], { allowFailure: true });
   return r.stdout.split("\n").filter((line) => line && !line.startsWith("#")).sort();
@@ -146,7 +162,7 @@ describe("Docker-in-Docker test servers: classic and containerd image stores", {
     test(`${store}: SSH logins as root, deploy and nodocker; docker for root and deploy only`, { timeout: 60_000 }, async () => {
       const server = servers[store];
       for (const user of ["root", "deploy", "nodocker"] as LoginUser[]) {
-        const r = await sshExec(server.as(user), "id -un; docker version --format '{{.Server.Version}}'");
+        const r = await runOverSsh(server.as(user), ["sh", "-c", "id -un; docker version --format '{{.Server.Version}}'"], { allowFailure: true });
         const [name, version] = r.stdout.trim().split("\n");
         assert.equal(name, user, `ssh as ${user} on the ${store} server runs as ${user}: ${r.stdout}${r.stderr}`);
         if (user === "nodocker") {
@@ -173,7 +189,7 @@ describe("Docker-in-Docker test servers: classic and containerd image stores", {
       const server = servers[store];
       const printed = await loadOnServer(server, await saveOnHost(`${tinyRepo}:v1`, path.join(workDir, `run-${store}.tar`)));
       t.diagnostic(`${store} docker load: ${printed}`);
-      const r = await sshExec(server.as("deploy"), `docker run --rm ${tinyRepo}:v1 /bin/sh -c 'cat /etc/tiny/version; echo ran'`);
+      const r = await runOverSsh(server.as("deploy"), ["docker", "run", "--rm", `${tinyRepo}:v1`, "/bin/sh", "-c", "cat /etc/tiny/version; echo ran"], { allowFailure: true });
       assert.equal(r.code, 0, `docker run on the ${store} server: ${r.stderr}`);
       assert.equal(r.stdout, "v1\nran\n", `the container's output on the ${store} server`);
     });
@@ -276,8 +292,7 @@ describe("Docker-in-Docker test servers: classic and containerd image stores", {
     for (const store of STORES) {
       const server = servers[store];
       await loadOnServer(server, await saveOnHost(`${tinyRepo}:v1`, path.join(workDir, `partial-base-${store}.tar`)));
-      await sftpUpload(server.as("deploy"), partial, "partial.tar");
-      const r = await sshExec(server.as("deploy"), "docker load -i partial.tar");
+      const r = await runOverSsh(server.as("deploy"), ["docker", "load"], { stdin: fs.createReadStream(partial), allowFailure: true });
       t.diagnostic(`${store}: exit ${r.code}: ${(r.stdout + r.stderr).trim()}`);
       const tagged = await serverExec(server, ["docker", "image", "inspect", "--format", "{{json .RootFS.Layers}}", `${tinyRepo}:v2`], { allowFailure: true });
       if (store === "classic") {
@@ -332,8 +347,8 @@ describe("Docker-in-Docker test servers: classic and containerd image stores", {
         assert.equal(server.hostKey, expectedLine, "server.hostKey is the installed key");
         assert.deepEqual(await keyscan(server.host), [`${server.host} ${expectedLine}`], "ssh-keyscan (every key type) is offered only the installed ed25519 key");
 
-        const pinned = await sshExec({ ...server.as("root"), hostKey: pair.public }, "echo pinned");
-        assert.equal(pinned.stdout, "pinned\n", `sshExec pinned to the installed key runs the command: ${pinned.stderr}`);
+        const pinned = await runOverSsh({ ...server.as("root"), hostKey: pair.public }, ["echo", "pinned"], { allowFailure: true });
+        assert.equal(pinned.stdout, "pinned\n", `the product's client pinned to the installed key runs the command: ${pinned.stderr}`);
 
         const right = await attemptLogin(server.as("deploy"), pair.public);
         assert.equal(right.error, undefined, `the right pin connects: ${right.error}`);
@@ -350,8 +365,7 @@ describe("Docker-in-Docker test servers: classic and containerd image stores", {
           const sent = wrong.debug.filter((line) => /Outbound: Sending (SERVICE_REQUEST|USERAUTH_REQUEST|CHANNEL_OPEN)/.test(line));
           assert.deepEqual(sent, [], `${what}: nothing past key exchange was sent`);
           assert.ok(wrong.localPort, `${what}: the client's local port is known`);
-          const serverLines = (await docker(["logs", server.container])).stderr.slice(logsBefore.length)
-            .split("\n").filter((line) => line.includes(` port ${wrong.localPort}`));
+          const serverLines = await sshdLinesFor(server, logsBefore.length, wrong.localPort);
           t.diagnostic(`${what}: sshd logged ${JSON.stringify(serverLines)}`);
           assert.ok(serverLines.length > 0, `${what}: sshd logged the connection from port ${wrong.localPort}`);
           assert.ok(serverLines.every((line) => /\[preauth\]/.test(line) && !/Accepted|Failed|Invalid user/.test(line)),

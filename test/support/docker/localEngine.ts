@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 
 const execFileAsync = promisify(execFile);
 
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 export const EXAMPLE_DIR = path.join(REPO_ROOT, "example");
 /** The local stand-in for python:*-slim, built by scripts/ensure-base-image.sh. */
 export const BASE_IMAGE = process.env.PYDEPLOY_BASE_IMAGE ?? "pydeploy/python-base:bookworm";

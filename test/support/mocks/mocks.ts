@@ -1,6 +1,7 @@
 // Pulumi mock harness for unit tests. Call installMocks() BEFORE importing any module that
 // creates resources (use `await import(...)` afterwards); each test file runs in its own process.
 import * as pulumi from "@pulumi/pulumi";
+import { isSecret, reveal as revealWire, type Wire } from "../engine/properties";
 
 export interface RecordedResource { type: string; name: string; inputs: any; id: string }
 export interface RecordedCall { token: string; inputs: any }
@@ -191,20 +192,11 @@ export function recordArgs(): { transformation: pulumi.ResourceTransformation; r
   };
 }
 
+// The mock monitor receives the same wire form the engine harness stores: one reader for both.
 /** A value the mock monitor received as a secret (the wire form: {<sig>: <secret sig>, value}). */
-export function isWireSecret(v: unknown): boolean {
-  return pulumi.runtime.isRpcSecret(v);
-}
-
+export const isWireSecret = (v: unknown): boolean => isSecret(v as Wire);
 /** The value inside a wire secret (deeply); plain values unchanged. */
-export function reveal(v: any): any {
-  if (isWireSecret(v)) return reveal(pulumi.runtime.unwrapRpcSecret(v));
-  if (Array.isArray(v)) return v.map(reveal);
-  if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
-  }
-  return v;
-}
+export const reveal = (v: any): any => revealWire(v);
 
 /** What the engine is told at registration: parent URN and the URNs each resource depends on. */
 export interface Registration {

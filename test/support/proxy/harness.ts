@@ -4,8 +4,8 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { renderProxyDockerfile } from "../../../../components/image/proxyDockerfile";
-import { BASE_IMAGE, docker } from "../../../support/docker";
+import { renderProxyDockerfile } from "../../../components/image/proxyDockerfile";
+import { BASE_IMAGE, docker } from "../docker/localEngine";
 
 export const BACKEND_PORT = 8000;
 const BACKEND_SCRIPT = path.join(__dirname, "backend.py");
@@ -36,7 +36,7 @@ export interface BackendOptions {
   acceptQueued?: boolean;
 }
 
-/** The backend (support/backend.py) on the base image, run like a release: --init, restart policy, no host port. */
+/** The backend (backend.py) on the base image, run like a release: --init, restart policy, no host port. */
 export async function startBackend(o: BackendOptions): Promise<void> {
   await docker([
     "run", "--detach", "--init", "--restart", "unless-stopped",

@@ -1,7 +1,7 @@
 // Stack configs for tests: the committed `local` stack with overrides, through the real schema.
-import { parseStackConfig, StackConfig } from "../../components/config/schema";
-import { readStackFile } from "../../components/config/stackFile";
-import { BASE_IMAGE, REPO_ROOT } from "./docker";
+import { parseStackConfig, StackConfig } from "../../../components/config/schema";
+import { readStackFile } from "../../../components/config/stackFile";
+import { BASE_IMAGE, REPO_ROOT } from "../docker/localEngine";
 
 export interface StackOverrides {
   /** Merged over the stack's `app` (top-level keys replace: `roles` replaces all roles). */

@@ -3,9 +3,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { AppConfig } from "../../components/config/schema";
-import { dockerfilePath, renderBuildFiles, writeBuildFiles } from "../../components/image/buildFiles";
-import { docker, EXAMPLE_DIR } from "./docker";
+import type { AppConfig } from "../../../components/config/schema";
+import { dockerfilePath, renderBuildFiles, writeBuildFiles } from "../../../components/image/buildFiles";
+import { docker, EXAMPLE_DIR } from "./localEngine";
 
 export interface ExampleImageOptions {
   /** Local tag to build, e.g. "pydeploy-e2e-1a2b/demo:v1". */

@@ -9,9 +9,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
-import { appValue, ExampleProject, removeAppImages, removeLocalImage, uniqueApp } from "../lifecycle/support";
-import { docker, ensureBaseImage, httpGet, waitFor, waitForHttp200 } from "../support/docker";
-import { CliRun, CliStack } from "../support/realEngine";
+import { appValue, ExampleProject, removeAppImages, removeLocalImage, uniqueApp } from "../lifecycle/exampleProject";
+import { docker, ensureBaseImage, httpGet, waitFor, waitForHttp200 } from "../docker/localEngine";
+import { CliRun, CliStack } from "./cliStack";
 
 const execFileAsync = promisify(execFile);
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");

@@ -1,15 +1,19 @@
 // A disposable "server" for end-to-end tests: a Docker-in-Docker container running sshd and
-// dockerd (test/support/server/), reached over real SSH with ssh2, like @pulumi/command does.
+// dockerd (test/support/ssh/server/), reached over real SSH with the product's own client
+// (components/deploy/runner/sshHost.ts); raw ssh2 only where a key exchange detail is under test.
 // Two kinds: "classic" (bookworm's docker.io 20.10, graphdriver image store) and "containerd"
 // (trixie's docker.io 26 with the containerd image store, as on a fresh Docker Engine 29 host).
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Client, ConnectConfig, utils } from "ssh2";
+import { Client, utils } from "ssh2";
+import { connectSsh } from "../../../components/deploy/runner/sshHost";
+import type { Argv } from "../../../components/deploy/dockerCommands";
+import type { CommandResult, RunOptions } from "../../../components/deploy/runner/transport";
 import { generateSshKeyPair } from "./sshKeys";
-import { BASE_IMAGE, containerIp, docker, REPO_ROOT, RunResult, uniqueName, waitFor } from "./docker";
+import { BASE_IMAGE, containerIp, docker, REPO_ROOT, RunResult, uniqueName, waitFor } from "../docker/localEngine";
 
-export const SERVER_DIR = path.join(REPO_ROOT, "test", "support", "server");
+export const SERVER_DIR = path.join(REPO_ROOT, "test", "support", "ssh", "server");
 
 /** Which image store the server's dockerd uses. */
 export type ImageStore = "classic" | "containerd";
@@ -151,8 +155,8 @@ export async function startTestServer(o: { name?: string; store?: ImageStore } =
     const running = await dockerImageStore(server);
     if (running !== store) throw new Error(`its dockerd uses the ${running} image store, expected ${store}`);
     await waitFor("an SSH login on the test server", async () => {
-      const r = await sshExec(server.as("root"), "true", { timeoutMs: 5_000 });
-      return r.code === 0 ? true : undefined;
+      const r = await runOverSsh(server.as("root"), ["true"], { allowFailure: true, connectSeconds: 5 }).catch(() => undefined);
+      return r?.code === 0 ? true : undefined;
     }, { timeoutMs: 60_000, intervalMs: 300 });
     server.hostKey = await readHostKey(server);
     return server;
@@ -180,73 +184,25 @@ export function serverExec(server: TestServer, argv: string[], opts: { allowFail
   return docker(["exec", ...(opts.input !== undefined ? ["-i"] : []), server.container, ...argv], opts);
 }
 
-function connect(conn: SshConnection, timeoutMs: number): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const client = new Client();
-    const config: ConnectConfig = {
-      host: conn.host,
-      port: conn.port,
-      username: conn.username,
-      privateKey: conn.privateKey,
-      readyTimeout: timeoutMs,
-      ...(conn.hostKey !== undefined ? { hostVerifier: hostKeyVerifier(conn.hostKey) } : {}),
-    };
-    client.once("ready", () => resolve(client));
-    client.once("error", reject);
-    client.connect(config);
-  });
-}
-
 /**
- * Runs `command` over a fresh SSH connection (the server's login shell parses it, as for
- * remote.Command), feeding `stdin` and closing it. Never throws for a non-zero exit.
+ * Runs argv over a fresh SSH connection with the product's client (connectSsh, SshHost.run):
+ * every word quoted for the login shell, `conn.hostKey` pinned when set, stdin a string, buffer or
+ * stream. Throws for a non-zero exit unless `allowFailure`.
  */
-export async function sshExec(
+export async function runOverSsh(
   conn: SshConnection,
-  command: string,
-  opts: { stdin?: string; timeoutMs?: number } = {},
-): Promise<RunResult> {
-  const timeoutMs = opts.timeoutMs ?? 5 * 60_000;
-  const client = await connect(conn, Math.min(timeoutMs, 20_000));
+  argv: Argv,
+  opts: RunOptions & { connectSeconds?: number } = {},
+): Promise<CommandResult> {
+  const host = await connectSsh(
+    { host: conn.host, port: conn.port, user: conn.username, privateKey: conn.privateKey, hostKey: conn.hostKey },
+    // The "host key not pinned" warning is the product's to give a user; the servers' keys are known here.
+    { timeoutSeconds: opts.connectSeconds ?? 20, log: () => undefined },
+  );
   try {
-    return await new Promise<RunResult>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`ssh ${conn.username}@${conn.host}: timed out after ${timeoutMs} ms: ${command.slice(0, 200)}`)), timeoutMs);
-      client.exec(command, (err, stream) => {
-        if (err) {
-          clearTimeout(timer);
-          reject(err);
-          return;
-        }
-        let stdout = "";
-        let stderr = "";
-        let code = -1;
-        stream.on("data", (d: Buffer) => (stdout += d.toString()));
-        stream.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        stream.on("exit", (c: number | null) => (code = c ?? -1));
-        stream.on("close", () => {
-          clearTimeout(timer);
-          resolve({ code, stdout, stderr });
-        });
-        stream.end(opts.stdin ?? "");
-      });
-    });
+    return await host.run(argv, opts);
   } finally {
-    client.end();
-  }
-}
-
-/** Uploads a local file over SFTP, as remote.CopyToRemote does; a relative remotePath is in the user's home. */
-export async function sftpUpload(conn: SshConnection, localPath: string, remotePath: string): Promise<void> {
-  const client = await connect(conn, 20_000);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      client.sftp((err, sftp) => {
-        if (err) return reject(err);
-        sftp.fastPut(localPath, remotePath, (e) => (e ? reject(e) : resolve()));
-      });
-    });
-  } finally {
-    client.end();
+    await host.close();
   }
 }
 

@@ -4,10 +4,10 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EngineStack, RunResult } from "../support/engine";
-import { BASE_IMAGE, docker, EXAMPLE_DIR, REPO_ROOT } from "../support/docker";
+import { EngineStack, RunResult } from "../engine";
+import { BASE_IMAGE, docker, EXAMPLE_DIR, REPO_ROOT } from "../docker/localEngine";
 
-export { isSecret, reveal, UNKNOWN } from "../support/engine";
+export { isSecret, reveal, UNKNOWN } from "../engine";
 
 /** A throwaway copy of example/ whose code the tests change between `up`s. */
 export class ExampleProject {
@@ -117,7 +117,7 @@ export async function removeLocalImage(ref: string): Promise<void> {
 
 /** A registry (Debian's docker-registry, htpasswd auth) on this machine's loopback, from the test server image. */
 export async function startLocalRegistry(o: { name: string; username: string; password: string }): Promise<{ server: string; stop(): Promise<void> }> {
-  const { ensureServerImage } = await import("../support/sshServer");
+  const { ensureServerImage } = await import("../ssh/sshServer");
   const image = await ensureServerImage();
   const setup = [
     "set -e",
@@ -128,7 +128,7 @@ export async function startLocalRegistry(o: { name: string; username: string; pa
   await docker(["run", "--detach", "--name", o.name, "--publish", "127.0.0.1::5000", "-e", `REGISTRY_USER=${o.username}`, "-e", `REGISTRY_PASSWORD=${o.password}`, "--entrypoint", "sh", image, "-c", setup]);
   const port = (await docker(["port", o.name, "5000/tcp"])).stdout.trim().split(":").pop();
   const server = `127.0.0.1:${port}`;
-  const { waitFor: wait, httpGet: get } = await import("../support/docker");
+  const { waitFor: wait, httpGet: get } = await import("../docker/localEngine");
   await wait(`the registry on ${server}`, async () => ((await get(`http://${server}/v2/`).catch(() => ({ status: 0 }))).status === 401 ? true : undefined));
   return { server, stop: async () => void (await docker(["rm", "--force", "--volumes", o.name], { allowFailure: true })) };
 }

@@ -2,9 +2,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EngineStack, EngineStackOptions, RunResult } from "../support/engine";
+import { EngineStack, EngineStackOptions, RunResult } from "./";
 
-export const FIXTURES = path.join(__dirname, "fixtures");
+export const FIXTURES = path.join(__dirname, "..", "..", "engine", "fixtures");
 
 export interface FixtureRun {
   dir: string;

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
-import { BASE_IMAGE, docker } from "./docker";
+import { BASE_IMAGE, docker } from "../docker/localEngine";
 
 /** Pebble's name on the test network: its listener certificate is made for it. */
 export const PEBBLE_HOST = "pebble";

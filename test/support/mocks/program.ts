@@ -1,7 +1,7 @@
 // Helpers for the program tests (test/index.*.test.ts): one index.ts import per test process.
 import assert from "node:assert/strict";
-import { readStackFile } from "../../components/config/stackFile";
-import { REPO_ROOT } from "./docker";
+import { readStackFile } from "../../../components/config/stackFile";
+import { REPO_ROOT } from "../docker/localEngine";
 
 /** A committed stack file as Pulumi hands it to the program: "pydeploy:key" and provider keys. */
 export function committedStackConfig(stack: string): Record<string, unknown> {
@@ -15,9 +15,9 @@ export function exampleAppValues(): { roles: Record<string, Record<string, unkno
 }
 
 /** Imports index.ts the way Pulumi runs it: from the project directory (app.path is relative to it). */
-export function importProgram(): Promise<typeof import("../../index")> {
+export function importProgram(): Promise<typeof import("../../../index")> {
   process.chdir(REPO_ROOT);
-  return import("../../index");
+  return import("../../../index");
 }
 
 /** Imports index.ts expecting it to fail, and returns the error. */

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after } from "node:test";
-import { DependencyError } from "../../components/config/requirementsFiles";
+import { DependencyError } from "../../../components/config/requirementsFiles";
 
 const dirs: string[] = [];
 after(() => {

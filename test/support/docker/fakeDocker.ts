@@ -2,9 +2,9 @@
 // of components/deploy/dockerCommands.ts and components/deploy/proxy/ (networks, the proxy
 // container, its config, the switch) and fails loudly on anything else. Containers behave as a
 // test scripts them (healthy, unhealthy, crash-looping, exiting, slow to start, unreachable).
-import type { Argv } from "../../components/deploy/dockerCommands";
-import type { CommandResult, DockerHost, RunOptions } from "../../components/deploy/runner/transport";
-import { HostCommandError } from "../../components/deploy/runner/transport";
+import type { Argv } from "../../../components/deploy/dockerCommands";
+import type { CommandResult, DockerHost, RunOptions } from "../../../components/deploy/runner/transport";
+import { HostCommandError } from "../../../components/deploy/runner/transport";
 
 export type Behaviour =
   | { kind: "healthy" }
