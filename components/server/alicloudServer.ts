@@ -53,9 +53,9 @@ interface InstanceTypeCandidate {
  * as strings, "0" for other types (terraform-provider-alicloud, data_source_alicloud_instance_types.go);
  * t6 has a baseline but no initial credit, so both count, and the family settles it when they are absent.
  */
-function isBurstable(t: InstanceTypeCandidate): boolean {
-  const credit = (v: string | undefined) => Number(v ?? 0) > 0;
-  return credit(t.burstableInstance?.initialCredit) || credit(t.burstableInstance?.baselineCredit) || /^ecs\.t\d+$/.test(t.family ?? "");
+function isBurstable(candidate: InstanceTypeCandidate): boolean {
+  const credit = (value: string | undefined) => Number(value ?? 0) > 0;
+  return credit(candidate.burstableInstance?.initialCredit) || credit(candidate.burstableInstance?.baselineCredit) || /^ecs\.t\d+$/.test(candidate.family ?? "");
 }
 
 export class AlicloudServer extends pulumi.ComponentResource {

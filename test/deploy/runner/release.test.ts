@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { ReleaseSpec, RoleSpec } from "../../../components/deploy/containerSpec";
-import { ReleaseError, runRelease } from "../../../components/deploy/runner/release";
+import { ReleaseError, deployRelease } from "../../../components/deploy/runner/release";
 import { Behaviour, FakeDockerHost } from "../../support/fakeDocker";
 
 const WEB: RoleSpec = { role: "web", command: ["python", "-m", "demo.web"], ports: [{ host: 8080, container: 8000 }], gate: { kind: "http", port: 8000, path: "/health" }, mounts: [], upstreams: [] };
@@ -35,7 +35,7 @@ async function release(host: FakeDockerHost, s: ReleaseSpec, o: Extra = {}) {
   // What the ship step does before every release.
   host.addImage({ tag: s.image, app: "demo" });
   try {
-    const result = await runRelease(host, s, {
+    const result = await deployRelease(host, s, {
       healthTimeoutSeconds: o.timeout ?? 2,
       keepImages: o.keepImages ?? 3,
       log: (l) => lines.push(l),
@@ -52,7 +52,7 @@ async function release(host: FakeDockerHost, s: ReleaseSpec, o: Extra = {}) {
 
 const runs = (host: FakeDockerHost) => host.history.filter((a) => a[1] === "run").map((a) => a[a.indexOf("--name") + 1]);
 
-describe("runRelease against a fake Docker host", { timeout: 30_000 }, () => {
+describe("deployRelease against a fake Docker host", { timeout: 30_000 }, () => {
   test("a first release starts web, then worker, and reports both containers", async () => {
     const host = fakeHost();
     const r = await release(host, spec("v1", "pydeploy/demo:v1"));

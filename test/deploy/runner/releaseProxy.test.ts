@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { ReleaseSpec, RoleSpec } from "../../../components/deploy/containerSpec";
 import type { ProxySpec } from "../../../components/deploy/spec";
-import { runRelease } from "../../../components/deploy/runner/release";
+import { deployRelease } from "../../../components/deploy/runner/release";
 import { Behaviour, FakeDockerHost } from "../../support/fakeDocker";
 
 const NET = "demo-proxy";
@@ -43,7 +43,7 @@ async function release(host: FakeDockerHost, s: ReleaseSpec) {
   host.addImage({ tag: s.image, app: "demo" });
   const lines: string[] = [];
   try {
-    await runRelease(host, s, { healthTimeoutSeconds: 1, keepImages: 3, log: (l) => lines.push(l), pollMs: 5, reachSeconds: 1, proxy: { spec: PROXY, appDir: ".pydeploy/demo" } });
+    await deployRelease(host, s, { healthTimeoutSeconds: 1, keepImages: 3, log: (l) => lines.push(l), pollMs: 5, reachSeconds: 1, proxy: { spec: PROXY, appDir: ".pydeploy/demo" } });
     return { lines, error: undefined as Error | undefined };
   } catch (err) {
     return { lines, error: err as Error };
@@ -62,7 +62,7 @@ function actions(host: FakeDockerHost, from = 0): string[] {
   });
 }
 
-describe("runRelease behind the proxy", { timeout: 30_000 }, () => {
+describe("deployRelease behind the proxy", { timeout: 30_000 }, () => {
   test("the first release starts the proxy with the sites' ports, loads its config once, and routes each role by its alias", async () => {
     const host = fakeHost();
     const r = await release(host, spec("v1"));
