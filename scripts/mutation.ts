@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { EQUIVALENT_MUTANTS } from "./mutation/equivalents";
 
 const ROOT = path.resolve(__dirname, "..");
-const GROUPS = ["config", "image", "deploy", "proxy"] as const;
+const GROUPS = ["config", "image", "deploy", "proxy", "runner"] as const;
 
 interface Mutant {
   id: string;

@@ -47,6 +47,8 @@ export class FakeDockerHost implements DockerHost {
   readonly images = new Map<string, FakeImage>();
   /** Volume name -> the uid it was handed to (undefined: never chowned). */
   readonly volumes = new Map<string, number | undefined>();
+  /** Volume name -> its labels (what `docker volume ls --filter label=…` matches). */
+  readonly volumeLabels = new Map<string, Record<string, string>>();
   /** Files the deployer wrote (path -> content). */
   readonly files = new Map<string, string>();
   readonly networks = new Set<string>();
@@ -60,18 +62,24 @@ export class FakeDockerHost implements DockerHost {
   /** How a container of `image` for `role` behaves; default healthy. */
   behaviour: (o: { image: string; role: string }) => Behaviour = () => ({ kind: "healthy" });
 
-  addImage(o: { tag: string; app: string; layers?: string[] }): FakeImage {
+  addImage(o: { tag: string; app: string; layers?: string[]; labels?: Record<string, string> }): FakeImage {
     const existing = this.findImage(o.tag);
     if (existing) return existing;
     const image: FakeImage = {
       id: `sha256:${String(this.nextId++).padStart(64, "0")}`,
       tags: [o.tag],
-      labels: { "pydeploy.app": o.app },
+      labels: o.labels ?? { "pydeploy.app": o.app },
       created: this.tick(),
       layers: o.layers ?? [`sha256:${"a".repeat(64)}`],
     };
     this.images.set(image.id, image);
     return image;
+  }
+
+  /** A volume as `docker volume create --label …` leaves it. */
+  addVolume(name: string, labels: Record<string, string>): void {
+    this.volumes.set(name, undefined);
+    this.volumeLabels.set(name, labels);
   }
 
   /** Containers by state, e.g. for assertions: name -> status. */
@@ -114,7 +122,13 @@ export class FakeDockerHost implements DockerHost {
     const fail = (stderr: string, code = 1): CommandResult => ({ code, stdout: "", stderr });
     const [cmd, ...rest] = argv;
     if (cmd !== "docker") {
-      if (cmd === "mkdir" || cmd === "rm") return ok();
+      if (cmd === "mkdir") return ok();
+      if (cmd === "rm") {
+        // `rm -rf -- <dir>`: the files the deployer wrote under it go.
+        const dir = rest.at(-1)!;
+        for (const file of [...this.files.keys()]) if (file === dir || file.startsWith(`${dir}/`)) this.files.delete(file);
+        return ok();
+      }
       if (cmd === "sh" && rest[1]?.startsWith("umask 077 && cat")) {
         this.files.set(rest.at(-1)!, this.lastStdin);
         return ok();
@@ -131,12 +145,19 @@ export class FakeDockerHost implements DockerHost {
         case "inspect":
           return this.volumes.has(name) ? ok(`[{"Name":"${name}"}]`) : fail(`Error: No such volume: ${name}`);
         case "create":
-          this.volumes.set(name, undefined);
+          this.addVolume(name, labelsOf(rest));
           return ok(`${name}\n`);
-        case "ls":
-          return ok([...this.volumes.keys()].map((v) => `${v}\n`).join(""));
+        case "ls": {
+          const label = filterValue(rest);
+          const names = [...this.volumes.keys()].filter((v) => !label || matchesLabel(this.volumeLabels.get(v) ?? {}, label));
+          return ok(names.map((v) => `${v}\n`).join(""));
+        }
         case "rm":
-          for (const v of rest.slice(2)) this.volumes.delete(v);
+          for (const v of rest.slice(2)) {
+            if (!this.volumes.has(v)) return fail(`Error: No such volume: ${v}`);
+            this.volumes.delete(v);
+            this.volumeLabels.delete(v);
+          }
           return ok();
       }
     }
@@ -173,6 +194,11 @@ export class FakeDockerHost implements DockerHost {
       for (const ref of rest.slice(2).filter((a) => !a.startsWith("--"))) {
         const image = this.findImage(ref);
         if (!image) return fail(`Error: No such image: ${ref}`);
+        if (image.tags.includes(ref) && image.tags.length > 1) {
+          // A tag of an image with others: Docker only untags.
+          image.tags = image.tags.filter((t) => t !== ref);
+          continue;
+        }
         if ([...this.containers.values()].some((c) => c.image === image.id)) return fail(`Error: conflict: unable to delete ${ref} (must be forced) - image is being used by a container`);
         this.images.delete(image.id);
       }
@@ -254,8 +280,7 @@ export class FakeDockerHost implements DockerHost {
       case "inspect":
         return this.networks.has(name) ? ok("[{}]") : fail(`Error: No such network: ${name}`);
       case "rm":
-        this.networks.delete(name);
-        return ok();
+        return this.networks.delete(name) ? ok() : fail(`Error: No such network: ${name}`);
       case "connect": {
         const [net, container] = args.slice(-2);
         const c = this.findContainer(container);
@@ -375,6 +400,17 @@ export class FakeDockerHost implements DockerHost {
 function filterValue(args: string[]): string | undefined {
   const at = args.indexOf("--filter");
   return at >= 0 ? args[at + 1].replace(/^label=/, "") : undefined;
+}
+
+/** The `--label k=v` options of an argv. */
+function labelsOf(args: string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  args.forEach((a, i) => {
+    if (a !== "--label") return;
+    const [k, ...v] = args[i + 1].split("=");
+    labels[k] = v.join("=");
+  });
+  return labels;
 }
 
 function matchesLabel(labels: Record<string, string>, filter: string): boolean {

@@ -54,7 +54,7 @@ describe("claimApp and removeApp on a Docker host", () => {
     const host = new FakeDockerHost();
     appContainer(host, "demo-web-0123456789ab");
     host.files.set(".pydeploy/demo/owner", `${MINE}\n`);
-    host.volumes.set(`demo.claim.${OTHER}`, undefined);
+    host.addVolume(`demo.claim.${OTHER}`, { "pydeploy.claim": "demo" });
     const lines: string[] = [];
     await removeApp(host, SPEC, { owner: MINE }, (l) => lines.push(l));
     assert.deepEqual(host.states(), { "demo-web-0123456789ab": "running" }, "the app keeps running");
@@ -66,7 +66,7 @@ describe("claimApp and removeApp on a Docker host", () => {
     const host = new FakeDockerHost();
     appContainer(host, "demo-web-0123456789ab");
     host.files.set(".pydeploy/demo/owner", `${MINE}\n`);
-    host.volumes.set(`demo.claim.${MINE}`, undefined);
+    host.addVolume(`demo.claim.${MINE}`, { "pydeploy.claim": "demo" });
     await removeApp(host, SPEC, { owner: MINE }, () => undefined);
     assert.deepEqual(host.states(), {}, "no container left");
     assert.ok(!host.volumes.has(`demo.claim.${MINE}`), "the claim is gone");
