@@ -56,6 +56,12 @@ export class FakeDockerHost implements DockerHost {
   readonly proxyConfigs: string[] = [];
   /** Every argv run, in order. */
   readonly history: Argv[] = [];
+  /** What `docker pull` finds: reference -> the image's layers. */
+  readonly registry = new Map<string, string[]>();
+  /** Every `docker login`: the password is what arrived on stdin. */
+  readonly logins: { configDir: string; server: string; username: string; password: string }[] = [];
+  /** Tags of images that load but do not start (the ship step's smoke test fails). */
+  readonly brokenImages = new Set<string>();
   private clock = Date.parse("2026-01-01T00:00:00Z");
   private nextId = 1;
 
@@ -88,6 +94,8 @@ export class FakeDockerHost implements DockerHost {
   }
 
   private lastStdin = "";
+  /** The last stream a command read on stdin (the archive of a `docker load`), whole. */
+  lastStream: Buffer | undefined;
 
   /**
    * What each `docker load` does, in turn: "ok" loads `image` under the archive's tag, "fail"
@@ -99,7 +107,12 @@ export class FakeDockerHost implements DockerHost {
     this.history.push(argv);
     this.lastStdin = typeof opts.stdin === "string" ? opts.stdin : "";
     if (typeof opts.stdin === "string" || Buffer.isBuffer(opts.stdin)) this.bytesSent += Buffer.byteLength(opts.stdin);
-    else if (opts.stdin) for await (const chunk of opts.stdin) this.bytesSent += (chunk as Buffer).length;
+    else if (opts.stdin) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of opts.stdin) chunks.push(chunk as Buffer);
+      this.lastStream = Buffer.concat(chunks);
+      this.bytesSent += this.lastStream.length;
+    }
     if (argv[1] === "load") {
       const next = this.loads.shift();
       if (!next) throw new Error("fake docker: an unexpected docker load");
@@ -121,8 +134,10 @@ export class FakeDockerHost implements DockerHost {
     const ok = (stdout = ""): CommandResult => ({ code: 0, stdout, stderr: "" });
     const fail = (stderr: string, code = 1): CommandResult => ({ code, stdout: "", stderr });
     const [cmd, ...rest] = argv;
+    if (cmd === "env" && rest[0].startsWith("DOCKER_CONFIG=")) return this.registryCommand(rest[0].slice("DOCKER_CONFIG=".length), rest.slice(1));
     if (cmd !== "docker") {
       if (cmd === "mkdir") return ok();
+      if (cmd === "mktemp") return ok(`/tmp/fake-docker-config-${this.nextId++}\n`);
       if (cmd === "rm") {
         // `rm -rf -- <dir>`: the files the deployer wrote under it go.
         const dir = rest.at(-1)!;
@@ -269,6 +284,25 @@ export class FakeDockerHost implements DockerHost {
     throw new Error(`fake docker: unexpected command ${JSON.stringify(argv)}`);
   }
 
+  /** `docker login|pull|logout` with a throwaway client config. */
+  private registryCommand(configDir: string, argv: Argv): CommandResult {
+    const ok = (stdout = ""): CommandResult => ({ code: 0, stdout, stderr: "" });
+    switch (argv[1]) {
+      case "login":
+        this.logins.push({ configDir, server: argv.at(-1)!, username: argv[argv.indexOf("--username") + 1], password: this.lastStdin });
+        return ok("Login Succeeded\n");
+      case "pull": {
+        const layers = this.registry.get(argv[2]);
+        if (!layers) return { code: 1, stdout: "", stderr: `Error response from daemon: manifest for ${argv[2]} not found` };
+        this.addImage({ tag: argv[2], app: "demo", layers });
+        return ok();
+      }
+      case "logout":
+        return ok();
+    }
+    throw new Error(`fake docker: unexpected registry command ${JSON.stringify(argv)}`);
+  }
+
   private network(args: string[]): CommandResult {
     const ok = (stdout = ""): CommandResult => ({ code: 0, stdout, stderr: "" });
     const fail = (stderr: string): CommandResult => ({ code: 1, stdout: "", stderr });
@@ -308,7 +342,9 @@ export class FakeDockerHost implements DockerHost {
   private runContainer(argv: Argv): CommandResult {
     if (argv.includes("--rm") && argv.includes("--entrypoint") && argv.at(-2) === "-c") {
       // The ship step's smoke test of a loaded image.
-      return this.findImage(argv.at(-3)!) ? { code: 0, stdout: "", stderr: "" } : { code: 125, stdout: "", stderr: `Unable to find image '${argv.at(-3)}'` };
+      const ref = argv.at(-3)!;
+      if (this.brokenImages.has(ref)) return { code: 127, stdout: "", stderr: "exec /bin/sh: no such file or directory" };
+      return this.findImage(ref) ? { code: 0, stdout: "", stderr: "" } : { code: 125, stdout: "", stderr: `Unable to find image '${ref}'` };
     }
     if (argv.includes("--rm") && argv.some((a) => a.startsWith("container:"))) {
       // The switch's drain helper, in the old container's network namespace.
