@@ -11,6 +11,7 @@ export type Behaviour =
   | { kind: "unhealthy" } // runs, but its probe answers 503 and docker marks it unhealthy
   | { kind: "crashloop" } // the restart policy restarts it after every look
   | { kind: "exits"; code: number }
+  | { kind: "exitsAfter"; looks: number; code: number } // runs until it was inspected this many times, then exits
   | { kind: "slow"; failedProbes: number } // passes after this many failed probes
   | { kind: "unreachable" }; // passes its own gate, but the proxy cannot reach it
 
@@ -25,6 +26,8 @@ export interface FakeContainer {
   finishedAt: string;
   behaviour: Behaviour;
   probes: number;
+  /** How often it was inspected since it last started (exitsAfter counts them). */
+  looks?: number;
   health?: string;
   /** Network -> the aliases it has there. */
   networks: Map<string, string[]>;
@@ -156,6 +159,7 @@ export class FakeDockerHost implements DockerHost {
     }
     if (rest[0] === "volume") {
       const name = rest.at(-1)!;
+      if (rest[1] === "rm" && rest.length < 3) return fail('"docker volume rm" requires at least 1 argument.');
       switch (rest[1]) {
         case "inspect":
           return this.volumes.has(name) ? ok(`[{"Name":"${name}"}]`) : fail(`Error: No such volume: ${name}`);
@@ -206,9 +210,14 @@ export class FakeDockerHost implements DockerHost {
       return ok(JSON.stringify(found.map((i) => ({ Id: i!.id, RepoTags: i!.tags, Created: i!.created, RootFS: { Layers: i!.layers } }))));
     }
     if (key === "image rm") {
-      for (const ref of rest.slice(2).filter((a) => !a.startsWith("--"))) {
+      const refs = rest.slice(2).filter((a) => !a.startsWith("--"));
+      if (refs.length === 0) return fail('"docker image rm" requires at least 1 argument.');
+      for (const ref of refs) {
         const image = this.findImage(ref);
         if (!image) return fail(`Error: No such image: ${ref}`);
+        if (ref === image.id && image.tags.length > 1 && !rest.includes("--force")) {
+          return fail(`Error response from daemon: conflict: unable to delete ${ref} (must be forced) - image is referenced in multiple repositories`);
+        }
         if (image.tags.includes(ref) && image.tags.length > 1) {
           // A tag of an image with others: Docker only untags.
           image.tags = image.tags.filter((t) => t !== ref);
@@ -218,6 +227,9 @@ export class FakeDockerHost implements DockerHost {
         this.images.delete(image.id);
       }
       return ok();
+    }
+    if (["start", "stop", "rm"].includes(rest[0]) && rest.slice(1).filter((a) => !a.startsWith("-") && !/^\d+$/.test(a)).length === 0) {
+      return fail(`"docker ${rest[0]}" requires at least 1 argument.`);
     }
     switch (rest[0]) {
       case "run":
@@ -394,6 +406,7 @@ export class FakeDockerHost implements DockerHost {
   private boot(c: FakeContainer): void {
     c.status = "running";
     c.probes = 0;
+    c.looks = 0;
     if (c.behaviour.kind === "exits") {
       c.status = "exited";
       c.finishedAt = this.tick();
@@ -404,6 +417,10 @@ export class FakeDockerHost implements DockerHost {
   private inspectContainer(c: FakeContainer): object {
     // Each look moves a scripted container along: a crash loop has been restarted again,
     // an unhealthy one has failed its healthcheck by the second look.
+    if (c.status === "running" && c.behaviour.kind === "exitsAfter" && (c.looks = (c.looks ?? 0) + 1) > c.behaviour.looks) {
+      c.status = "exited";
+      c.finishedAt = this.tick();
+    }
     if (c.status === "running" && c.behaviour.kind === "crashloop") c.restartCount++;
     else if (c.status === "running" && c.behaviour.kind === "unhealthy") c.health = c.health === "starting" ? "starting-1" : "unhealthy";
     const health = c.health === undefined ? undefined : { Status: c.health.startsWith("starting") ? "starting" : c.health };
@@ -412,7 +429,7 @@ export class FakeDockerHost implements DockerHost {
       Name: `/${c.name}`,
       Image: c.image,
       RestartCount: c.restartCount,
-      State: { Status: c.status, Running: c.status === "running", ExitCode: c.behaviour.kind === "exits" ? c.behaviour.code : 0, FinishedAt: c.finishedAt, ...(health ? { Health: health } : {}) },
+      State: { Status: c.status, Running: c.status === "running", ExitCode: c.behaviour.kind === "exits" || c.behaviour.kind === "exitsAfter" ? c.behaviour.code : 0, FinishedAt: c.finishedAt, ...(health ? { Health: health } : {}) },
       Config: { Labels: c.labels },
       NetworkSettings: { Networks: Object.fromEntries([...c.networks.keys()].map((n) => [n, {}])) },
       HostConfig: { PortBindings: Object.fromEntries(portBindings(c.argv)) },

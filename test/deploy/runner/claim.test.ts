@@ -40,6 +40,13 @@ describe("removalScope: what a host step's remove may take", () => {
 });
 
 describe("claimApp and removeApp on a Docker host", () => {
+  test("the first claim on a daemon removes no volume", async () => {
+    const host = new FakeDockerHost();
+    const owner = await claimApp(host, "demo", ".pydeploy/demo");
+    assert.deepEqual([...host.volumes.keys()], [`demo.claim.${owner}`], "one claim");
+    assert.ok(!host.history.some((a) => a[1] === "volume" && a[2] === "rm"), "no volume rm");
+  });
+
   test("a claim writes the token to the folder and replaces the daemon's claim", async () => {
     const host = new FakeDockerHost();
     const first = await claimApp(host, "demo", ".pydeploy/demo");

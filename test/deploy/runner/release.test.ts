@@ -243,3 +243,137 @@ describe("volumes and the release command", { timeout: 30_000 }, () => {
     assert.deepEqual(host.states(), {}, "the one-off container is gone, no role started");
   });
 });
+
+describe("the deploy log of a release, line by line", { timeout: 30_000 }, () => {
+  const DATA = { volume: "demo-data", path: "/data" };
+  const withData = (v: string) => spec(v, `pydeploy/demo:${v}`, [{ ...WEB, mounts: [DATA] }, WORKER]);
+  const migrate = (key: string) => ({ command: ["python", "manage.py", "migrate"], timeoutSeconds: 2, key, markerFile: ".pydeploy/demo/release-command" });
+
+  test("a third release: volume, release command, each role stopped, started and gated, old containers and images tidied", async () => {
+    const host = fakeHost({ "pydeploy/demo:v3 release-command": { kind: "exitsAfter", looks: 3, code: 0 } });
+    await release(host, withData("v1"), { keepImages: 2 });
+    await release(host, withData("v2"), { keepImages: 2 });
+    // A second name for v1's image: pruning it by ID takes --force, as on Docker.
+    const v1 = [...host.images.values()].find((i) => i.tags.includes("pydeploy/demo:v1"))!;
+    v1.tags.push("pydeploy/demo:v1-copy");
+    host.volumes.delete("demo-data");
+    const r = await release(host, withData("v3"), { keepImages: 2, volumes: { names: ["demo-data"], ownerUid: 10001 }, releaseCommand: migrate("key-v3") });
+    assert.equal(r.error, undefined, `no error expected: ${r.error?.message}`);
+    assert.deepEqual(
+      r.lines,
+      [
+        `release v3 of demo: image pydeploy/demo:v3 (${spec("v3", "").imageIdentity})`,
+        "created volume demo-data, owned by uid 10001",
+        "release command: python manage.py migrate",
+        "  | log of demo-release-v3",
+        "release command: done",
+        "role web: stopping demo-web-v2 (kept for rollback)",
+        "role web: starting demo-web-v3",
+        "role web: demo-web-v3 passed GET :8000/health",
+        "role worker: stopping demo-worker-v2 (kept for rollback)",
+        "role worker: starting demo-worker-v3",
+        "role worker: demo-worker-v3 passed running for 0.05s",
+        "release v3 of demo is live: demo-web-v3 demo-worker-v3",
+        // Newest stopped first: the worker stopped after the web.
+        "removing old container demo-worker-v1",
+        "removing old container demo-web-v1",
+        `removing image ${v1.id}`,
+      ],
+      "every step, in order, and no warning",
+    );
+    assert.deepEqual(host.states(), { "demo-web-v2": "exited", "demo-worker-v2": "exited", "demo-web-v3": "running", "demo-worker-v3": "running" }, "v2 kept, v3 runs");
+    assert.deepEqual([...host.images.values()].map((i) => i.tags[0]).sort(), ["pydeploy/demo:v2", "pydeploy/demo:v3"], "v1's image is pruned");
+  });
+
+  test("a failed gate: the new container's log, then every undo, in order", async () => {
+    const host = fakeHost({ "pydeploy/demo:v2 worker": { kind: "crashloop" } });
+    await release(host, spec("v1", "pydeploy/demo:v1"));
+    const r = await release(host, spec("v2", "pydeploy/demo:v2"));
+    assert.equal(r.error?.name, "ReleaseError", "a ReleaseError");
+    assert.deepEqual(
+      r.lines,
+      [
+        `release v2 of demo: image pydeploy/demo:v2 (${spec("v2", "").imageIdentity})`,
+        "role web: stopping demo-web-v1 (kept for rollback)",
+        "role web: starting demo-web-v2",
+        "role web: demo-web-v2 passed GET :8000/health",
+        "role worker: stopping demo-worker-v1 (kept for rollback)",
+        "role worker: starting demo-worker-v2",
+        "role worker: container demo-worker-v2 crashed and was restarted; last 100 log lines of demo-worker-v2:",
+        "  | log of demo-worker-v2",
+        "removed demo-web-v2 demo-worker-v2",
+        "the previous version runs again: demo-web-v1 demo-worker-v1",
+      ],
+      "the failure, its log, then the undo",
+    );
+  });
+
+  test("a rollback that restarted a kept container stops it again, and removes nothing it did not create", async () => {
+    const host = fakeHost();
+    await release(host, spec("v1", "pydeploy/demo:v1"));
+    await release(host, spec("v2", "pydeploy/demo:v2"));
+    for (const c of host.containers.values()) if (c.name === "demo-worker-v1") c.behaviour = { kind: "exits", code: 3 };
+    host.behaviour = ({ image, role }) => (image === "pydeploy/demo:v1" && role === "worker" ? { kind: "exits", code: 3 } : { kind: "healthy" });
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"));
+    assert.equal(r.error?.message, "role worker did not become healthy: container demo-worker-v1 exited (exit code 3) (gate running for 0.05s, timeout 2s)", "the worker's failure");
+    assert.deepEqual(
+      r.lines.slice(-2),
+      ["stopped demo-web-v1 demo-worker-v1 again", "the previous version runs again: demo-web-v2 demo-worker-v2"],
+      "no removal: nothing was created",
+    );
+  });
+
+  test("roles behind the proxy need a proxy", async () => {
+    const host = fakeHost();
+    const proxied = spec("v1", "pydeploy/demo:v1", [{ ...WEB, upstreams: [{ port: 8000, reach: { kind: "tcp" } }] as RoleSpec["upstreams"] }]);
+    const r = await release(host, proxied);
+    assert.equal(r.error?.message, "roles web are served through the proxy, but no proxy was given", "refused");
+    assert.equal(r.error?.name, "ReleaseError", "a ReleaseError");
+    assert.deepEqual(host.states(), {}, "before anything started");
+  });
+});
+
+describe("the release command, once per key", { timeout: 30_000 }, () => {
+  const migrate = (key: string, timeoutSeconds = 2) => ({ command: ["python", "manage.py", "migrate"], timeoutSeconds, key, markerFile: ".pydeploy/demo/release-command" });
+
+  test("a command that runs a while is waited for, then recorded", async () => {
+    const host = fakeHost({ "pydeploy/demo:v1 release-command": { kind: "exitsAfter", looks: 5, code: 0 } });
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"), { releaseCommand: migrate("key-v1") });
+    assert.equal(r.error, undefined, `no error expected: ${r.error?.message}`);
+    assert.equal(host.files.get(".pydeploy/demo/release-command"), "key-v1\n", "recorded");
+  });
+
+  test("a command that fails after a while fails the deploy with its exit code", async () => {
+    const host = fakeHost({ "pydeploy/demo:v1 release-command": { kind: "exitsAfter", looks: 5, code: 2 } });
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"), { releaseCommand: migrate("key-v1") });
+    assert.equal(r.error?.message, "the release command `python manage.py migrate` exited 2: nothing was switched, the previous version keeps serving", "its exit code");
+  });
+
+  test("a marker of another image, env or command runs it again", async () => {
+    const host = fakeHost({ "pydeploy/demo:v1 release-command": { kind: "exits", code: 0 } });
+    host.files.set(".pydeploy/demo/release-command", "key-v0\n");
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"), { releaseCommand: migrate("key-v1") });
+    assert.ok(r.lines.includes("release command: python manage.py migrate"), `it ran: ${r.lines.join("\n")}`);
+    assert.equal(host.files.get(".pydeploy/demo/release-command"), "key-v1\n", "the new key is recorded");
+  });
+
+  test("a one-off container left by an interrupted run is removed first", async () => {
+    const host = fakeHost({ "pydeploy/demo:v1 release-command": { kind: "exits", code: 0 } });
+    host.addImage({ tag: "pydeploy/demo:v1", app: "demo" });
+    await host.run(["docker", "run", "--detach", "--name", "demo-release-v1", "pydeploy/demo:v1"]);
+    host.containers.forEach((c) => {
+      if (c.name === "demo-release-v1") c.behaviour = { kind: "healthy" };
+    });
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"), { releaseCommand: migrate("key-v1") });
+    assert.equal(r.error, undefined, `no error expected: ${r.error?.message}`);
+    assert.equal(host.files.get(".pydeploy/demo/release-command"), "key-v1\n", "it ran");
+  });
+});
+
+describe("the running gate", { timeout: 30_000 }, () => {
+  test("a worker that exits before it ran its time fails, though it was running at first", async () => {
+    const host = fakeHost({ "pydeploy/demo:v1 worker": { kind: "exitsAfter", looks: 2, code: 1 } });
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"));
+    assert.equal(r.error?.message, "role worker did not become healthy: container demo-worker-v1 exited (exit code 1) (gate running for 0.05s, timeout 2s)", "it did not run long enough");
+  });
+});

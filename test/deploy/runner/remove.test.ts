@@ -28,10 +28,12 @@ function deployedHost(owner = MINE): FakeDockerHost {
   container(host, "other-web-000000000001", { "pydeploy.app": "other", "pydeploy.role": "web" });
   host.networks.add("demo-proxy");
   host.addImage({ tag: "pydeploy/demo:000000000001", app: "demo" });
-  host.addImage({ tag: "pydeploy/demo:000000000002", app: "demo" });
-  host.addImage({ tag: "pydeploy/demo-proxy:000000000003", app: "demo", labels: { "pydeploy.proxy": "demo" } });
+  host.addImage({ tag: "pydeploy/demo:000000000002", app: "demo" }).tags.push("pydeploy/demo:000000000022");
+  // Two tags each: removing them by ID takes --force, as on Docker.
+  host.addImage({ tag: "pydeploy/demo-proxy:000000000003", app: "demo", labels: { "pydeploy.proxy": "demo" } }).tags.push("pydeploy/demo-proxy:latest");
   host.addImage({ tag: "other/app:000000000004", app: "other" });
   host.addVolume("demo-data", { "pydeploy.app": "demo" });
+  host.addVolume("demo-media", { "pydeploy.app": "demo" });
   host.addVolume("demo-proxy-data", {});
   host.addVolume("other-data", { "pydeploy.app": "other" });
   host.addVolume(`demo.claim.${owner}`, { "pydeploy.claim": "demo" });
@@ -55,7 +57,7 @@ describe("removeApp on a server: what goes and what stays", () => {
     assert.deepEqual(host.states(), { "other-web-000000000001": "running" }, "only another app's container is left");
     assert.deepEqual([...host.networks], [], "the proxy network is gone");
     assert.deepEqual(imageTags(host), ["other/app:000000000004"], "the app's and the proxy's images are gone, another app's stays");
-    assert.deepEqual([...host.volumes.keys()].sort(), ["demo-data", "demo-proxy-data", "other-data"], "the data volumes stay, the claim goes");
+    assert.deepEqual([...host.volumes.keys()].sort(), ["demo-data", "demo-media", "demo-proxy-data", "other-data"], "the data volumes stay, the claim goes");
     assert.deepEqual([...host.files.keys()], [], "the app folder is gone");
     assert.deepEqual(
       lines,
@@ -64,7 +66,7 @@ describe("removeApp on a server: what goes and what stays", () => {
         "remove demo-proxy",
         "remove network demo-proxy",
         "removing images: pydeploy/demo:000000000002 pydeploy/demo:000000000001",
-        "keeping volumes demo-data: they hold the app's data (set deploy.removeVolumesOnDestroy and run pulumi up before pulumi destroy to remove them)",
+        "keeping volumes demo-data demo-media: they hold the app's data (set deploy.removeVolumesOnDestroy and run pulumi up before pulumi destroy to remove them)",
         "keeping volume demo-proxy-data: the proxy's certificates and ACME account (a new certificate counts against the CA's rate limits)",
         "app demo removed from the fake Docker host",
       ],
@@ -76,7 +78,7 @@ describe("removeApp on a server: what goes and what stays", () => {
     const host = deployedHost();
     const lines = await remove(host, { ...SSH, removeVolumes: true }, MINE);
     assert.deepEqual([...host.volumes.keys()], ["other-data"], "only another app's volume is left");
-    assert.ok(lines.includes("removing volumes: demo-data"), `it names the removed volumes: ${lines.join("\n")}`);
+    assert.ok(lines.includes("removing volumes: demo-data demo-media"), `it names the removed volumes: ${lines.join("\n")}`);
     assert.ok(lines.includes("remove volume demo-proxy-data (certificates, ACME account)"), `and the proxy's: ${lines.join("\n")}`);
     assert.ok(!lines.some((l) => l.startsWith("keeping")), `nothing is reported as kept: ${lines.join("\n")}`);
   });
@@ -106,9 +108,63 @@ describe("removeApp on this machine's engine: the builds stay", () => {
     const host = deployedHost();
     host.images.get([...host.images.values()].find((i) => i.tags.includes("pydeploy/demo:000000000002"))!.id)!.tags.push("pydeploy/demo:latest");
     const lines = await remove(host, LOCAL, MINE);
-    assert.deepEqual(imageTags(host), ["other/app:000000000004", "pydeploy/demo-proxy:000000000003", "pydeploy/demo:latest"], "the built tag and the proxy's image are left");
+    assert.deepEqual(
+      imageTags(host),
+      ["other/app:000000000004", "pydeploy/demo-proxy:000000000003", "pydeploy/demo-proxy:latest", "pydeploy/demo:latest"],
+      "the built tag and the proxy's image are left",
+    );
     assert.ok(!lines.some((l) => l.startsWith("removing images")), `untagging is not reported as removing images: ${lines.join("\n")}`);
     assert.deepEqual(host.states(), { "other-web-000000000001": "running" }, "the app's containers are gone");
+  });
+});
+
+describe("removeApp: what it cannot remove does not stop it", () => {
+  test("a proxy image another container still uses stays, and the rest goes", async () => {
+    const host = deployedHost();
+    const proxyImage = [...host.images.values()].find((i) => i.labels["pydeploy.proxy"] === "demo")!;
+    container(host, "other-proxy", { "pydeploy.proxy": "other" });
+    host.containers.get("other-proxy")!.image = proxyImage.id;
+    await remove(host, SSH, MINE);
+    assert.deepEqual(imageTags(host), ["other/app:000000000004", "pydeploy/demo-proxy:000000000003", "pydeploy/demo-proxy:latest"], "the proxy image in use stays, the app's go");
+    assert.deepEqual([...host.files.keys()], [], "and the folder still goes");
+  });
+
+  test("on the local engine, a server tag that is an image's only name and in use stays, and the rest goes", async () => {
+    const host = deployedHost();
+    const only = [...host.images.values()].find((i) => i.tags.includes("pydeploy/demo:000000000001"))!;
+    container(host, "someone-else", {});
+    host.containers.get("someone-else")!.image = only.id;
+    await remove(host, LOCAL, MINE);
+    assert.ok(imageTags(host).includes("pydeploy/demo:000000000001"), "the tag in use stays");
+    assert.ok(!imageTags(host).includes("pydeploy/demo:000000000002"), "the other server tags go");
+    assert.deepEqual([...host.files.keys()], [], "and the folder still goes");
+  });
+
+  test("on the local engine, only tags of exactly 12 hex digits are server tags; nothing to untag runs no command", async () => {
+    const host = new FakeDockerHost();
+    host.addImage({ tag: "pydeploy/demo:0123456789abcdef", app: "demo" }).tags.push("pydeploy/demo:0123456789ab-rc1");
+    host.files.set(".pydeploy/demo/owner", `${MINE}\n`);
+    await remove(host, LOCAL, MINE);
+    assert.deepEqual(imageTags(host), ["pydeploy/demo:0123456789ab-rc1", "pydeploy/demo:0123456789abcdef"], "a longer hex tag and a suffixed one are the user's");
+    assert.ok(!host.history.some((a) => a[1] === "image" && a[2] === "rm"), "no image rm at all");
+  });
+});
+
+describe("removeApp: whose claim counts", () => {
+  test("an app deployed before daemon claims (no claim volume): removed, no empty volume rm", async () => {
+    const host = deployedHost();
+    host.volumes.delete(`demo.claim.${MINE}`);
+    const lines = await remove(host, SSH, MINE);
+    assert.equal(lines.at(-1), "app demo removed from the fake Docker host", "removed");
+    assert.deepEqual(host.states(), { "other-web-000000000001": "running" }, "its containers are gone");
+  });
+
+  test("its folder's owner file is gone: the daemon claim alone decides, and it is this step's", async () => {
+    const host = deployedHost();
+    host.files.delete(".pydeploy/demo/owner");
+    const lines = await remove(host, SSH, MINE);
+    assert.equal(lines.at(-1), "app demo removed from the fake Docker host", "removed");
+    assert.ok(!host.volumes.has(`demo.claim.${MINE}`), "the claim went too");
   });
 });
 
