@@ -241,9 +241,9 @@ async function gateFailed(host: DockerHost, name: string, role: RoleSpec, what: 
 /** Undoes a failed release: traffic moves back, its new containers go, the previous ones run again. Never throws. */
 async function rollBack(host: DockerHost, spec: ReleaseSpec, undo: Undo, options: ReleaseOptions, proxy: Proxy | undefined): Promise<void> {
   for (const s of [...undo.switched].reverse()) await switchBack(host, spec, s, proxy!, options.log);
-  const attempt = async (what: string, f: () => Promise<unknown>) => {
+  const attempt = async (what: string, undoStep: () => Promise<unknown>) => {
     try {
-      await f();
+      await undoStep();
       options.log(what);
     } catch (err) {
       options.log(`rollback: could not ${what}: ${(err as Error).message}`);
@@ -254,9 +254,9 @@ async function rollBack(host: DockerHost, spec: ReleaseSpec, undo: Undo, options
   if (undo.previous.length) await attempt(`the previous version runs again: ${undo.previous.join(" ")}`, () => host.run(startContainers(undo.previous)));
 }
 
-async function tidyUp(what: string, f: () => Promise<void>, options: ReleaseOptions): Promise<void> {
+async function tidyUp(what: string, tidy: () => Promise<void>, options: ReleaseOptions): Promise<void> {
   try {
-    await f();
+    await tidy();
   } catch (err) {
     options.log(`warning: could not ${what}: ${(err as Error).message}`);
   }
