@@ -205,6 +205,7 @@ export class FakeDockerHost implements DockerHost {
       return ok(ids.map((id) => `${id}\n`).join(""));
     }
     if (key === "image inspect") {
+      if (rest.length < 3) return fail('"docker image inspect" requires at least 1 argument.');
       const found = rest.slice(2).map((r) => this.findImage(r));
       if (found.some((i) => !i)) return fail(`Error: No such image: ${rest.slice(2)[found.findIndex((i) => !i)]}`);
       return ok(JSON.stringify(found.map((i) => ({ Id: i!.id, RepoTags: i!.tags, Created: i!.created, RootFS: { Layers: i!.layers } }))));
@@ -355,7 +356,7 @@ export class FakeDockerHost implements DockerHost {
     if (argv.includes("--rm") && argv.includes("--entrypoint") && argv.at(-2) === "-c") {
       // The ship step's smoke test of a loaded image.
       const ref = argv.at(-3)!;
-      if (this.brokenImages.has(ref)) return { code: 127, stdout: "", stderr: "exec /bin/sh: no such file or directory" };
+      if (this.brokenImages.has(ref)) return { code: 127, stdout: "", stderr: "exec /bin/sh: no such file or directory\n" };
       return this.findImage(ref) ? { code: 0, stdout: "", stderr: "" } : { code: 125, stdout: "", stderr: `Unable to find image '${ref}'` };
     }
     if (argv.includes("--rm") && argv.some((a) => a.startsWith("container:"))) {

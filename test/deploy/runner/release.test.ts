@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { ReleaseSpec, RoleSpec } from "../../../components/deploy/containerSpec";
 import { ReleaseError, deployRelease } from "../../../components/deploy/runner/release";
+import { HostCommandError } from "../../../components/deploy/runner/transport";
 import { Behaviour, FakeDockerHost } from "../../support/fakeDocker";
 
 const WEB: RoleSpec = { role: "web", command: ["python", "-m", "demo.web"], ports: [{ host: 8080, container: 8000 }], gate: { kind: "http", port: 8000, path: "/health" }, mounts: [], upstreams: [] };
@@ -251,7 +252,12 @@ describe("the deploy log of a release, line by line", { timeout: 30_000 }, () =>
 
   test("a third release: volume, release command, each role stopped, started and gated, old containers and images tidied", async () => {
     const host = fakeHost({ "pydeploy/demo:v3 release-command": { kind: "exitsAfter", looks: 3, code: 0 } });
-    await release(host, withData("v1"), { keepImages: 2 });
+    const first = await release(host, withData("v1"), { keepImages: 2 });
+    assert.deepEqual(
+      first.lines.slice(1),
+      ["role web: starting demo-web-v1", "role web: demo-web-v1 passed GET :8000/health", "role worker: starting demo-worker-v1", "role worker: demo-worker-v1 passed running for 0.05s", "release v1 of demo is live: demo-web-v1 demo-worker-v1"],
+      "a first release: nothing to stop, nothing to tidy, no warning",
+    );
     await release(host, withData("v2"), { keepImages: 2 });
     // A second name for v1's image: pruning it by ID takes --force, as on Docker.
     const v1 = [...host.images.values()].find((i) => i.tags.includes("pydeploy/demo:v1"))!;
@@ -282,6 +288,8 @@ describe("the deploy log of a release, line by line", { timeout: 30_000 }, () =>
       "every step, in order, and no warning",
     );
     assert.deepEqual(host.states(), { "demo-web-v2": "exited", "demo-worker-v2": "exited", "demo-web-v3": "running", "demo-worker-v3": "running" }, "v2 kept, v3 runs");
+    const probe = host.history.find((a) => a[1] === "exec" && a[2] === "demo-web-v3");
+    assert.ok(probe?.some((x) => x.includes("timeout=2)")), `the probe's own timeout is the health timeout when under 5 s: ${JSON.stringify(probe)}`);
     assert.deepEqual([...host.images.values()].map((i) => i.tags[0]).sort(), ["pydeploy/demo:v2", "pydeploy/demo:v3"], "v1's image is pruned");
   });
 
@@ -317,7 +325,7 @@ describe("the deploy log of a release, line by line", { timeout: 30_000 }, () =>
     const r = await release(host, spec("v1", "pydeploy/demo:v1"));
     assert.equal(r.error?.message, "role worker did not become healthy: container demo-worker-v1 exited (exit code 3) (gate running for 0.05s, timeout 2s)", "the worker's failure");
     assert.deepEqual(
-      r.lines.slice(-2),
+      r.lines.slice(r.lines.indexOf("  | log of demo-worker-v1") + 1),
       ["stopped demo-web-v1 demo-worker-v1 again", "the previous version runs again: demo-web-v2 demo-worker-v2"],
       "no removal: nothing was created",
     );
@@ -325,9 +333,10 @@ describe("the deploy log of a release, line by line", { timeout: 30_000 }, () =>
 
   test("roles behind the proxy need a proxy", async () => {
     const host = fakeHost();
-    const proxied = spec("v1", "pydeploy/demo:v1", [{ ...WEB, upstreams: [{ port: 8000, reach: { kind: "tcp" } }] as RoleSpec["upstreams"] }]);
+    const upstreams = [{ port: 8000, reach: { kind: "tcp" } }] as RoleSpec["upstreams"];
+    const proxied = spec("v1", "pydeploy/demo:v1", [{ ...WEB, upstreams }, { ...WEB, role: "api", upstreams }, WORKER]);
     const r = await release(host, proxied);
-    assert.equal(r.error?.message, "roles web are served through the proxy, but no proxy was given", "refused");
+    assert.equal(r.error?.message, "roles web, api are served through the proxy, but no proxy was given", "refused, naming them");
     assert.equal(r.error?.name, "ReleaseError", "a ReleaseError");
     assert.deepEqual(host.states(), {}, "before anything started");
   });
@@ -336,10 +345,12 @@ describe("the deploy log of a release, line by line", { timeout: 30_000 }, () =>
 describe("the release command, once per key", { timeout: 30_000 }, () => {
   const migrate = (key: string, timeoutSeconds = 2) => ({ command: ["python", "manage.py", "migrate"], timeoutSeconds, key, markerFile: ".pydeploy/demo/release-command" });
 
-  test("a command that runs a while is waited for, then recorded", async () => {
+  test("a command that runs a while is waited for until it exits, not for its whole timeout, then recorded", async () => {
     const host = fakeHost({ "pydeploy/demo:v1 release-command": { kind: "exitsAfter", looks: 5, code: 0 } });
-    const r = await release(host, spec("v1", "pydeploy/demo:v1"), { releaseCommand: migrate("key-v1") });
+    const started = Date.now();
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"), { releaseCommand: migrate("key-v1", 10) });
     assert.equal(r.error, undefined, `no error expected: ${r.error?.message}`);
+    assert.ok(Date.now() - started < 5000, `done when it exited, well within its 10 s: ${Date.now() - started} ms`);
     assert.equal(host.files.get(".pydeploy/demo/release-command"), "key-v1\n", "recorded");
   });
 
@@ -375,5 +386,44 @@ describe("the running gate", { timeout: 30_000 }, () => {
     const host = fakeHost({ "pydeploy/demo:v1 worker": { kind: "exitsAfter", looks: 2, code: 1 } });
     const r = await release(host, spec("v1", "pydeploy/demo:v1"));
     assert.equal(r.error?.message, "role worker did not become healthy: container demo-worker-v1 exited (exit code 1) (gate running for 0.05s, timeout 2s)", "it did not run long enough");
+  });
+});
+
+describe("tidying up after a release", { timeout: 30_000 }, () => {
+  /** A fake host on which one kind of command fails, as a busy or broken daemon would. */
+  function failing(matches: (argv: string[]) => boolean): FakeDockerHost {
+    const host = fakeHost();
+    const run = host.run.bind(host);
+    host.run = async (argv, opts) => {
+      if (matches(argv)) throw new HostCommandError(host.description, argv, { code: 1, stdout: "", stderr: "Error response from daemon: busy" });
+      return run(argv, opts);
+    };
+    return host;
+  }
+
+  test("old containers that cannot be removed are a warning: the release stands", async () => {
+    const host = failing((a) => a[1] === "rm" && a[2] !== "--force");
+    for (const v of ["v1", "v2"]) await release(host, spec(v, `pydeploy/demo:${v}`));
+    const r = await release(host, spec("v3", "pydeploy/demo:v3"));
+    assert.deepEqual(r.result, { version: "v3", containers: ["demo-web-v3", "demo-worker-v3"] }, "v3 is released");
+    assert.ok(r.lines.some((l) => l.startsWith("warning: could not tidy up old containers: on the fake Docker host: `docker rm")), `the warning: ${r.lines.join("\n")}`);
+  });
+
+  test("old images that cannot be removed are a warning: the release stands", async () => {
+    const host = failing((a) => a[1] === "image" && a[2] === "rm");
+    for (const v of ["v1", "v2", "v3"]) await release(host, spec(v, `pydeploy/demo:${v}`), { keepImages: 2 });
+    const r = await release(host, spec("v4", "pydeploy/demo:v4"), { keepImages: 2 });
+    assert.equal(r.error, undefined, `no error expected: ${r.error?.message}`);
+    assert.ok(r.lines.some((l) => l.startsWith("warning: could not prune old images: on the fake Docker host: `docker image rm")), `the warning: ${r.lines.join("\n")}`);
+  });
+
+  test("images of kept containers count as used, whichever role keeps them: none is removed, so no warning", async () => {
+    const host = fakeHost();
+    await release(host, spec("v1", "pydeploy/demo:v1"), { keepImages: 2 });
+    await release(host, spec("v2", "pydeploy/demo:v2", [WEB]), { keepImages: 2 });
+    const r = await release(host, spec("v3", "pydeploy/demo:v3", [WEB]), { keepImages: 2 });
+    // Kept: demo-web-v2 (image v2) and demo-worker-v1 (image v1, the dropped worker's rollback); v3 runs.
+    assert.deepEqual([...host.images.values()].map((i) => i.tags[0]).sort(), ["pydeploy/demo:v1", "pydeploy/demo:v2", "pydeploy/demo:v3"], "all three are in use");
+    assert.ok(!r.lines.some((l) => l.startsWith("warning") || l.startsWith("removing image")), `no image is touched: ${r.lines.join("\n")}`);
   });
 });

@@ -74,6 +74,7 @@ describe("deployRelease behind the proxy", { timeout: 30_000 }, () => {
     assert.deepEqual(host.aliasTargets(NET, "demo-web"), ["demo-web-v1"], "demo-web names the new web");
     assert.deepEqual(host.aliasTargets(NET, "demo-api"), ["demo-api-v1"], "demo-api names the new api");
     assert.equal(host.proxyConfigs.length, 1, "the config was loaded once");
+    assert.ok(!r.lines.some((l) => l.includes("already runs")), `each role is booted once, the proxied ones before the switch: ${r.lines.join("\n")}`);
     assert.match(host.proxyConfigs[0], /http:\/\/:8080 \{[\s\S]*reverse_proxy demo-web:8000/, "the Caddyfile sends 8080 to demo-web:8000");
 
     await release(host, spec("v1"));

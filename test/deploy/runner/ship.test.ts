@@ -103,6 +103,32 @@ describe("shipImage, copy mode", { timeout: 30_000 }, () => {
     assert.deepEqual(tagsOn(host), ["other/app:1", SERVER_TAG].sort(), "the host has the image under its server tag");
   });
 
+  test("the size it sends counts only the layers it sends, and bytes are counted from this ship on", async () => {
+    const { deployer, image, diffIds } = setUp(["b".repeat(3_000_000), "code\n"]);
+    const host = new FakeDockerHost();
+    host.bytesSent = 5_000_000;
+    host.addImage({ tag: "other/app:1", app: "other", layers: [diffIds[0]] });
+    host.loads = [{ outcome: "ok", tag: SERVER_TAG, layers: diffIds }];
+    const r = await ship(host, deployer, image);
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
+    assert.equal(r.lines[0], "sending 1 of 2 layers (0.0 MB before compression); the host has the first 1", "the 3 MB base layer is not counted");
+    assert.equal(r.result?.bytesSent, host.bytesSent - 5_000_000, "only this ship's bytes");
+  });
+
+  test("the host's image list failing fails the ship after the save, and the deployer's tag still goes", async () => {
+    const { deployer, image } = setUp();
+    const host = new FakeDockerHost();
+    const run = host.run.bind(host);
+    host.run = async (argv, opts) => {
+      if (argv.join(" ") === "docker image ls --quiet --no-trunc") throw new Error("on the fake Docker host: the daemon is busy");
+      return run(argv, opts);
+    };
+    const r = await ship(host, deployer, image);
+    assert.equal(r.error?.message, "on the fake Docker host: the daemon is busy", "its error");
+    assert.equal(loads(host), 0, "nothing was loaded");
+    assert.deepEqual(tagsOn(deployer), [BUILT], "the temporary tag is gone");
+  });
+
   test("an empty host gets every layer", async () => {
     const { deployer, image, diffIds } = setUp();
     const host = new FakeDockerHost();
@@ -260,6 +286,16 @@ describe("shipImage, registry mode", () => {
     );
     assert.ok(tagsOn(host).includes(SERVER_TAG), "tagged with the server tag");
     assert.deepEqual(r.lines, [`pulling ${PUSHED}`, `verified ${SERVER_TAG}: 2 layers, it starts`], "what it did");
+  });
+
+  test("an image the deployer does not hold (pushed elsewhere) is verified by its start alone; bytes count from this ship on", async () => {
+    const { diffIds } = setUp();
+    const host = new FakeDockerHost();
+    host.bytesSent = 1000;
+    host.registry.set(PUSHED, diffIds);
+    const r = await ship(host, new FakeDeployer(), { name: "x", identity: PUSHED, serverTag: SERVER_TAG }, REGISTRY, { registryPassword: "s3cr3t" });
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
+    assert.deepEqual(r.result, { action: "pulled", serverTag: SERVER_TAG, bytesSent: "s3cr3t".length }, "pulled; only the password was sent");
   });
 
   test("a failed pull still logs out and removes the client config", async () => {

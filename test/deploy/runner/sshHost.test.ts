@@ -39,7 +39,8 @@ interface TestSshServer {
   close(): Promise<void>;
 }
 
-async function startServer(clientKey: string, hostKeyType: "ed25519" | "rsa" = "ed25519"): Promise<TestSshServer> {
+/** The server's host keys: the first is the one `hostKeyLine` names; `algorithms` limits what it signs with. */
+async function startServer(clientKey: string, hostKeyType: "ed25519" | "rsa" = "ed25519", extra: { hostKeys?: { private: string }[]; algorithms?: string[] } = {}): Promise<TestSshServer> {
   const hostPair = generateSshKeyPair(hostKeyType);
   const allowed = utils.parseKey(clientKey);
   if (allowed instanceof Error) throw allowed;
@@ -50,7 +51,7 @@ async function startServer(clientKey: string, hostKeyType: "ed25519" | "rsa" = "
     handler: () => ({}),
     close: async () => undefined,
   };
-  const server = new Server({ hostKeys: [hostPair.private] }, (client) => {
+  const server = new Server({ hostKeys: [hostPair.private, ...(extra.hostKeys ?? []).map((k) => k.private)], ...(extra.algorithms ? { algorithms: { serverHostKey: extra.algorithms as never } } : {}) }, (client) => {
     client.on("error", () => undefined);
     client.on("authentication", (ctx) => {
       const ok = ctx.method === "publickey" && ctx.key.algo === allowed.type && ctx.key.data.equals(allowed.getPublicSSH()) && (!ctx.signature || allowed.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) === true);
@@ -165,6 +166,14 @@ describe("connectSsh and SshHost against an SSH server", { timeout: 30_000 }, ()
     assert.equal(server.commands.length, before, "no command reached the server");
   });
 
+  test("a key the server refuses, host key not pinned: the same authentication error", async () => {
+    await assert.rejects(
+      connectSsh({ ...target(), hostKey: undefined, privateKey: generateSshKeyPair("ed25519").private }, { timeoutSeconds: 5, log: () => undefined }),
+      { message: `SSH authentication failed for ${where()}: the server refused the private key (check the key and the user)` },
+      "says what to check",
+    );
+  });
+
   test("a key the server refuses: an authentication error, not a retry", async () => {
     const started = Date.now();
     await assert.rejects(
@@ -189,6 +198,33 @@ describe("connectSsh: a pinned RSA host key", { timeout: 30_000 }, () => {
         { message: /^SSH host key mismatch .*: expected ssh-rsa SHA256:/ },
         "another RSA key is refused",
       );
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("connectSsh: a server with several host keys presents the pinned one", { timeout: 30_000 }, () => {
+  const login = generateSshKeyPair("ed25519");
+  const connectTo = (server: TestSshServer, hostKey: string) =>
+    connectSsh({ host: "127.0.0.1", port: server.port, user: "deploy", privateKey: login.private, hostKey }, { timeoutSeconds: 5, log: () => undefined });
+
+  test("an RSA key pinned beside an ed25519 one, on a server without SHA-1 signatures (OpenSSH 8.8+)", async () => {
+    const rsa = generateSshKeyPair("rsa");
+    const server = await startServer(login.private, "ed25519", { hostKeys: [rsa], algorithms: ["ssh-ed25519", "rsa-sha2-512", "rsa-sha2-256"] });
+    try {
+      await (await connectTo(server, rsa.public)).close();
+      await (await connectTo(server, server.hostKeyLine)).close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("an ECDSA key pinned beside an ed25519 one", async () => {
+    const ecdsa = utils.generateKeyPairSync("ecdsa", { bits: 256 });
+    const server = await startServer(login.private, "ed25519", { hostKeys: [ecdsa] });
+    try {
+      await (await connectTo(server, ecdsa.public)).close();
     } finally {
       await server.close();
     }
@@ -221,6 +257,17 @@ describe("connectSsh: a host that does not answer", { timeout: 30_000 }, () => {
     );
     assert.ok(Date.now() - started >= 1900, "it waited 2 s between the attempts");
     assert.deepEqual(lines, [`waiting for SSH on root@127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port})`], "said once that it waits");
+  });
+
+  test("it says it waits once per 30 s, not at every attempt", async () => {
+    const port = await closedPort();
+    const lines: string[] = [];
+    await assert.rejects(
+      connectSsh({ host: "127.0.0.1", port, user: "root", privateKey: generateSshKeyPair("ed25519").private }, { timeoutSeconds: 3, log: (l) => lines.push(l) }),
+      { name: "UnreachableError", message: /after 3 attempt\(s\) in 3s/ },
+      "three attempts in 3 s",
+    );
+    assert.equal(lines.length, 1, `one waiting message: ${lines.join("\n")}`);
   });
 
   test("with no time left, the first refusal is final", async () => {
