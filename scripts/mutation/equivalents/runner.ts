@@ -53,4 +53,45 @@ export const runnerEquivalents: EquivalentMutant[] = [
   { file: "components/deploy/runner/release.ts", mutator: "EqualityOperator", original: "Date.now() - started < releaseCommand.timeoutSeconds * 1000", replacement: "Date.now() - started <= releaseCommand.timeoutSeconds * 1000", why: WALL_CLOCK },
   { file: "components/deploy/runner/release.ts", mutator: "EqualityOperator", original: "elapsed() >= runningSeconds", replacement: "elapsed() > runningSeconds", why: WALL_CLOCK },
   { file: "components/deploy/runner/release.ts", mutator: "EqualityOperator", original: "elapsed() >= timeout", replacement: "elapsed() > timeout", why: WALL_CLOCK },
+  {
+    file: "components/deploy/runner/ship.ts",
+    mutator: "ArrayDeclaration",
+    original: "[]",
+    replacement: '["Stryker was here"]',
+    why:
+      "hostImageLayers, for a host without images and for an image without RootFS.Layers: presentPrefix then reads the string as " +
+      "layers (its characters), none of which is a sha256 diffID, so the host holds no layer of ours either way.",
+  },
+  {
+    file: "components/deploy/runner/sshHost.ts",
+    mutator: "ConditionalExpression",
+    original: "err instanceof HostKeyError",
+    replacement: "true",
+    why: "parseHostKey: parseHostKeyLine (components/config/hostKey.ts) throws only HostKeyError, so the re-throw of anything else is a guard against future changes.",
+  },
+  {
+    file: "components/deploy/runner/sshHost.ts",
+    mutator: "Regex",
+    original: "/=+$/",
+    replacement: "/=+/",
+    why: "fingerprint: a SHA-256 digest is 32 bytes, whose base64 is 44 characters with exactly one '=', at the end: the first run of '=' is the trailing one.",
+  },
+  {
+    file: "components/deploy/runner/sshHost.ts",
+    mutator: "Regex",
+    original: "/=+$/",
+    replacement: "/=$/",
+    why: "fingerprint: the base64 of a 32-byte SHA-256 digest ends in exactly one '=', so removing one removes them all.",
+  },
+  {
+    file: "components/deploy/runner/sshHost.ts",
+    mutator: "ArrayDeclaration",
+    original: '["ssh-ed25519"]',
+    replacement: "[]",
+    why:
+      "an empty algorithm list is ssh2's default list (generateAlgorithmList), which starts with ssh-ed25519 where Node has EdDSA: a server " +
+      "with the pinned ed25519 key presents it either way, and hostVerifier still refuses any other key.",
+  },
+  { file: "components/deploy/runner/sshHost.ts", mutator: "EqualityOperator", original: "Date.now() >= deadline", replacement: "Date.now() > deadline", why: WALL_CLOCK },
+  { file: "components/deploy/runner/sshHost.ts", mutator: "EqualityOperator", original: "Date.now() - lastReport > 30_000", replacement: "Date.now() - lastReport >= 30_000", why: WALL_CLOCK },
 ];
