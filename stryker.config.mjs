@@ -35,6 +35,12 @@ export const groups = {
     mutate: ["components/deploy/proxy/{proxyConfig,proxyContainer,switch,steps}.ts"],
     testFiles: ["test/deploy/proxy/{proxyConfig,proxyContainer,proxyCommands,switch}.test.ts", "test/deploy/proxy/switchScripts.script.test.ts"],
   },
+  // The deployer's orchestration, against the in-memory Docker host (test/support/fakeDocker.ts):
+  // no Docker engine and no SSH server in these tests, so a mutant costs seconds.
+  runner: {
+    mutate: ["components/deploy/runner/{release,ship,layerArchive,sshHost,remove,claim}.ts"],
+    testFiles: ["test/deploy/runner/{release,releaseProxy,releaseTimeout,remove,claim,layerArchive,ship,sshHost}.test.ts"],
+  },
 };
 
 /** What every group shares. */

@@ -1,6 +1,7 @@
 // Mutation testing of the pure modules: runs StrykerJS once per group of stryker.config.mjs
 // (each group mutates a few modules and runs only the test files covering them), then prints
-// the score per module and every surviving mutant. A developer's tool, not part of .ci/run.
+// the score per module and every surviving mutant; exits 1 when an equivalent-mutant entry
+// matches no surviving mutant of the last reports (stale). A developer's tool, not part of .ci/run.
 // Usage: tsx scripts/mutation.ts [--full] [--report-only] [group...]   (default: every group)
 //   incremental by default: a mutant is tested again only when its code or its tests changed
 //   (reports/mutation/<group>.incremental.json); --full tests every mutant; --report-only
@@ -9,39 +10,28 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { EQUIVALENT_MUTANTS } from "./mutation/equivalents";
+import { equivalentFor, originalText, ReportFiles, staleEquivalents, UNDETECTED } from "./mutation/staleEquivalents";
 
 const ROOT = path.resolve(__dirname, "..");
-const GROUPS = ["config", "image", "deploy", "proxy"] as const;
+const GROUPS = ["config", "image", "deploy", "proxy", "runner"] as const;
 
-interface Mutant {
-  id: string;
-  mutatorName: string;
-  replacement?: string;
-  status: string;
-  location: { start: { line: number; column: number }; end: { line: number; column: number } };
-}
 interface Report {
-  files: Record<string, { source: string; mutants: Mutant[] }>;
+  files: ReportFiles;
 }
 
 /** Stryker's score: detected (killed, timed out) over valid (detected, survived, not covered). */
 const DETECTED = new Set(["Killed", "Timeout"]);
-const UNDETECTED = new Set(["Survived", "NoCoverage"]);
 
 function usage(message: string): never {
   process.stderr.write(`${message}\nusage: tsx scripts/mutation.ts [--full] [--report-only] [${GROUPS.join("|")}...]\n`);
   process.exit(2);
 }
 
-function originalText(source: string, m: Mutant): string {
-  const lines = source.split("\n");
-  const { start, end } = m.location;
-  if (start.line === end.line) return lines[start.line - 1].slice(start.column - 1, end.column - 1);
-  return [lines[start.line - 1].slice(start.column - 1), ...lines.slice(start.line, end.line - 1), lines[end.line - 1].slice(0, end.column - 1)].join("\n");
-}
+const reportFile = (group: string) => path.join(ROOT, "reports", "mutation", `${group}.json`);
 
-function whyEquivalent(file: string, m: Mutant, original: string): string | undefined {
-  return EQUIVALENT_MUTANTS.find((e) => e.file === file && e.mutator === m.mutatorName && e.original === original && e.replacement === (m.replacement ?? ""))?.why;
+function readReport(group: string): Report | undefined {
+  const file = reportFile(group);
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Report) : undefined;
 }
 
 const oneLine = (s: string, max = 70) => {
@@ -50,9 +40,8 @@ const oneLine = (s: string, max = 70) => {
 };
 
 function summarize(group: string): { rows: string[][]; survivors: string[] } {
-  const file = path.join(ROOT, "reports", "mutation", `${group}.json`);
-  if (!fs.existsSync(file)) return { rows: [[group, "(no report: run it first)", "", "", "", "", "", ""]], survivors: [] };
-  const report = JSON.parse(fs.readFileSync(file, "utf8")) as Report;
+  const report = readReport(group);
+  if (!report) return { rows: [[group, "(no report: run it first)", "", "", "", "", "", ""]], survivors: [] };
   const rows: string[][] = [];
   const survivors: string[] = [];
   for (const [name, f] of Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b))) {
@@ -64,7 +53,7 @@ function summarize(group: string): { rows: string[][]; survivors: string[] } {
       if (!UNDETECTED.has(m.status)) continue;
       undetected++;
       const original = originalText(f.source, m);
-      const why = whyEquivalent(name, m, original);
+      const why = equivalentFor(EQUIVALENT_MUTANTS, name, m, original)?.why;
       if (why) equivalent++;
       const where = `${name}:${m.location.start.line}:${m.location.start.column}`;
       survivors.push(`${where} ${m.status} ${m.mutatorName}: ${oneLine(original)} -> ${oneLine(m.replacement ?? "")}${why ? `   [equivalent: ${why}]` : ""}`);
@@ -115,6 +104,17 @@ function main(): void {
   process.stdout.write(`\nMutation score per module (killed = killed or timed out; reports/mutation/<group>.html has the details):\n`);
   process.stdout.write(`${table(results.flatMap((r) => r.rows))}\n`);
   if (times.length) process.stdout.write(`\nWall time: ${times.join(", ")}\n`);
+  // Every group's last report, whichever groups ran: an entry is stale whatever group it is in.
+  const reports = GROUPS.map(readReport);
+  const stale = staleEquivalents(EQUIVALENT_MUTANTS, reports.flatMap((r) => (r ? [r.files] : [])), reports.every(Boolean));
+  if (stale.length) {
+    process.stderr.write(`\nSTALE equivalent-mutant entries (scripts/mutation/equivalents/*.ts): ${stale.length}. Each matches no surviving mutant of the last reports; fix or remove it:\n`);
+    for (const { entry, reason } of stale) {
+      const what = reason === "killed" ? "its mutant is killed now, so it is not equivalent" : "no mutant has this file, mutator, original and replacement";
+      process.stderr.write(`  ${entry.file} ${entry.mutator}: ${oneLine(entry.original)} -> ${oneLine(entry.replacement)}   (${what})\n`);
+    }
+    process.exit(1);
+  }
 }
 
 main();

@@ -53,11 +53,37 @@ interface InstanceTypeCandidate {
  * as strings, "0" for other types (terraform-provider-alicloud, data_source_alicloud_instance_types.go);
  * t6 has a baseline but no initial credit, so both count, and the family settles it when they are absent.
  */
-function isBurstable(t: InstanceTypeCandidate): boolean {
-  const credit = (v: string | undefined) => Number(v ?? 0) > 0;
-  return credit(t.burstableInstance?.initialCredit) || credit(t.burstableInstance?.baselineCredit) || /^ecs\.t\d+$/.test(t.family ?? "");
+function isBurstable(candidate: InstanceTypeCandidate): boolean {
+  const credit = (value: string | undefined) => Number(value ?? 0) > 0;
+  return credit(candidate.burstableInstance?.initialCredit) || credit(candidate.burstableInstance?.baselineCredit) || /^ecs\.t\d+$/.test(candidate.family ?? "");
 }
 
+/** Where and on what the instance runs: given in the args, or looked up. */
+interface Placement {
+  /** The zone: given, the existing vSwitch's, or looked up (on first use). */
+  zoneId: () => pulumi.Output<string>;
+  /** The vSwitch given as vswitchId, as the provider reads it (on first use). */
+  existingSwitch: () => pulumi.Output<alicloud.types.output.vpc.GetSwitchesVswitch>;
+  instanceType: pulumi.Output<string>;
+  imageId: pulumi.Output<string>;
+  /** The image came from the lookup: a newer match later must not replace the system disk. */
+  imageLookedUp: boolean;
+}
+
+interface Network {
+  vswitchId: pulumi.Output<string>;
+  securityGroupId: pulumi.Output<string>;
+  /** One ingress rule per allowed (port, CIDR). */
+  rules: alicloud.ecs.SecurityGroupRule[];
+}
+
+interface LoginKey {
+  keyPairName: pulumi.Output<string>;
+  /** Secret. */
+  privateKey: pulumi.Output<string>;
+}
+
+/** Its constructor reads as awsx's components do: lookUpPlacement, createNetwork, createLoginKey, createInstance. */
 export class AlicloudServer extends pulumi.ComponentResource {
   readonly instanceId: pulumi.Output<string>;
   readonly publicIp: pulumi.Output<string>;
@@ -81,10 +107,51 @@ export class AlicloudServer extends pulumi.ComponentResource {
     if ((args.publicKey === undefined) !== (args.privateKey === undefined)) {
       throw new Error(`AlicloudServer ${name}: give both publicKey and privateKey, or neither to generate a key`);
     }
-    const parent = { parent: this };
     const physicalName = `${name}-${pulumi.getStack()}`;
+    // In the order they were always created: lookups, network, login key, instance.
+    const placement = this.lookUpPlacement(args);
+    const network = this.createNetwork(name, physicalName, args, placement);
+    const login = this.createLoginKey(name, physicalName, args);
+    const { instance, hostKey } = this.createInstance(name, physicalName, args, placement, network, login);
 
-    // Each lookup is created at most once, and only if something needs its answer.
+    this.privateKey = login.privateKey;
+    this.hostKey = hostKey;
+    this.instanceId = instance.id;
+    this.publicIp = instance.publicIp;
+    this.privateIp = instance.privateIp;
+    this.securityGroupId = network.securityGroupId;
+    this.zoneId = instance.availabilityZone;
+    this.imageId = instance.imageId;
+    this.instanceType = instance.instanceType;
+    // Without a public IP (bandwidth 0) the deploy can only reach the private address.
+    const host = pulumi.all([instance.publicIp, instance.privateIp]).apply(([pub, priv]) => pub || priv);
+    const { port, user } = args.ssh;
+    // Depending on the rule ids makes anything using the connection wait for SSH to be allowed.
+    this.connection = pulumi.secret(
+      pulumi
+        .all([host, this.privateKey, this.hostKey, ...network.rules.map((r) => r.id)])
+        .apply(([address, privateKey, hostKey]): SshConnection => ({ host: address, port, user, privateKey, hostKey })),
+    );
+    this.sshCommand = pulumi.interpolate`ssh -p ${port} ${user}@${host}`;
+
+    this.registerOutputs({
+      instanceId: this.instanceId,
+      publicIp: this.publicIp,
+      privateIp: this.privateIp,
+      securityGroupId: this.securityGroupId,
+      connection: this.connection,
+      hostKey: this.hostKey,
+      privateKey: this.privateKey,
+      sshCommand: this.sshCommand,
+      zoneId: this.zoneId,
+      imageId: this.imageId,
+      instanceType: this.instanceType,
+    });
+  }
+
+  /** Zone, instance type and image: the given ones, else looked up. Each lookup runs at most once, and only if something needs its answer. */
+  private lookUpPlacement(args: AlicloudServerArgs): Placement {
+    const parent = { parent: this };
     const once = <T>(f: () => T): (() => T) => {
       let value: T | undefined;
       return () => (value ??= f());
@@ -124,7 +191,7 @@ export class AlicloudServer extends pulumi.ComponentResource {
                 .getInstanceTypesOutput({ availabilityZone: zone, cpuCoreCount: cores, memorySize: memory, systemDiskCategory: diskCategory }, parent)
                 .apply((r) => {
                   const types = r.instanceTypes ?? [];
-                  const steady = types.find((t) => !isBurstable(t));
+                  const steady = types.find((candidate) => !isBurstable(candidate));
                   if (steady) return steady.id;
                   if (!types[0]) {
                     throw new pulumi.RunError(
@@ -156,11 +223,17 @@ export class AlicloudServer extends pulumi.ComponentResource {
           }),
         );
 
+    return { zoneId, existingSwitch, instanceType, imageId, imageLookedUp };
+  }
+
+  /** VPC, vSwitch and security group (each unless given), and one ingress rule per allowed (port, CIDR). */
+  private createNetwork(name: string, physicalName: string, args: AlicloudServerArgs, placement: Placement): Network {
+    const parent = { parent: this };
     let vpcId: pulumi.Output<string> | undefined;
     const resolveVpcId = (): pulumi.Output<string> => {
       if (vpcId) return vpcId;
       if (args.vpcId !== undefined) return (vpcId = pulumi.output(args.vpcId));
-      if (args.vswitchId !== undefined) return (vpcId = existingSwitch().vpcId);
+      if (args.vswitchId !== undefined) return (vpcId = placement.existingSwitch().vpcId);
       const vpc = new alicloud.vpc.Network(`${name}-vpc`, { vpcName: physicalName, cidrBlock: args.vpcCidr, tags: args.tags }, parent);
       return (vpcId = vpc.id);
     };
@@ -170,7 +243,7 @@ export class AlicloudServer extends pulumi.ComponentResource {
         ? pulumi.output(args.vswitchId)
         : new alicloud.vpc.Switch(
             `${name}-vswitch`,
-            { vpcId: resolveVpcId(), cidrBlock: args.vswitchCidr, zoneId: zoneId(), vswitchName: physicalName, tags: args.tags },
+            { vpcId: resolveVpcId(), cidrBlock: args.vswitchCidr, zoneId: placement.zoneId(), vswitchName: physicalName, tags: args.tags },
             parent,
           ).id;
 
@@ -206,10 +279,17 @@ export class AlicloudServer extends pulumi.ComponentResource {
     allow(args.ssh.port, args.ssh.allowedCidrs, `pydeploy ${name}: SSH`);
     for (const { port, allowedCidrs } of args.appPorts) allow(port, allowedCidrs, `pydeploy ${name}: port ${port}`);
 
+    return { vswitchId, securityGroupId, rules: [...rules.values()] };
+  }
+
+  /** The login key pair: the given key, or a generated RSA one (Alibaba key pairs take RSA). */
+  private createLoginKey(name: string, physicalName: string, args: AlicloudServerArgs): LoginKey {
+    const parent = { parent: this };
     let publicKey: pulumi.Output<string>;
+    let privateKey: pulumi.Output<string>;
     if (args.publicKey !== undefined) {
       publicKey = pulumi.output(args.publicKey);
-      this.privateKey = pulumi.secret(args.privateKey!);
+      privateKey = pulumi.secret(args.privateKey!);
     } else {
       const key = new tls.PrivateKey(
         `${name}-ssh-key`,
@@ -217,7 +297,7 @@ export class AlicloudServer extends pulumi.ComponentResource {
         { ...parent, additionalSecretOutputs: ["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"] },
       );
       publicKey = key.publicKeyOpenssh;
-      this.privateKey = pulumi.secret(key.privateKeyPem);
+      privateKey = pulumi.secret(key.privateKeyPem);
     }
     const keyPair = new alicloud.ecs.EcsKeyPair(
       `${name}-keypair`,
@@ -230,18 +310,30 @@ export class AlicloudServer extends pulumi.ComponentResource {
       },
       parent,
     );
+    return { keyPairName: keyPair.keyPairName, privateKey };
+  }
 
-    // The server's own SSH host key, made here so the deploy can pin it before the first connection.
+  /** The server's own SSH host key, the cloud-init that installs it and Docker, and the ECS instance. */
+  private createInstance(
+    name: string,
+    physicalName: string,
+    args: AlicloudServerArgs,
+    placement: Placement,
+    network: Network,
+    login: LoginKey,
+  ): { instance: alicloud.ecs.Instance; hostKey: pulumi.Output<string> } {
+    const parent = { parent: this };
+    // Made here so the deploy can pin it before the first connection.
     const hostKeyPair = new tls.PrivateKey(
       `${name}-host-key`,
       { algorithm: "ED25519" },
       { ...parent, additionalSecretOutputs: ["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"] },
     );
-    this.hostKey = hostKeyPair.publicKeyOpenssh.apply((k) => k.trim());
+    const hostKey = hostKeyPair.publicKeyOpenssh.apply((k) => k.trim());
     // Secret: it carries the host's private key.
     const userData = pulumi.secret(
       pulumi
-        .all([hostKeyPair.privateKeyOpenssh, this.hostKey])
+        .all([hostKeyPair.privateKeyOpenssh, hostKey])
         .apply(([privateKeyOpenssh, publicKey]) => renderCloudConfig({ docker: args.cloudInit, hostKey: { privateKeyOpenssh, publicKey } }))
         // Base64 is the provider's recommended form.
         .apply((doc) => Buffer.from(doc, "utf8").toString("base64")),
@@ -252,12 +344,12 @@ export class AlicloudServer extends pulumi.ComponentResource {
       `${name}-instance`,
       {
         instanceName: physicalName,
-        imageId,
-        instanceType,
+        imageId: placement.imageId,
+        instanceType: placement.instanceType,
         // The zone follows from the vSwitch (the provider ignores availabilityZone when vswitchId is set).
-        vswitchId,
-        securityGroups: [securityGroupId],
-        keyName: keyPair.keyPairName,
+        vswitchId: network.vswitchId,
+        securityGroups: [network.securityGroupId],
+        keyName: login.keyPairName,
         internetMaxBandwidthOut: args.internetMaxBandwidthOut,
         internetChargeType: "PayByTraffic",
         systemDiskCategory: systemDisk.category,
@@ -271,40 +363,9 @@ export class AlicloudServer extends pulumi.ComponentResource {
         // A userData change reboots the instance, and cloud-init would not run it again anyway:
         // the deploy applies later mirror changes over SSH. A newer image matching the regex must
         // not rebuild the system disk of a running server.
-        ignoreChanges: imageLookedUp ? ["userData", "imageId"] : ["userData"],
+        ignoreChanges: placement.imageLookedUp ? ["userData", "imageId"] : ["userData"],
       },
     );
-
-    this.instanceId = instance.id;
-    this.publicIp = instance.publicIp;
-    this.privateIp = instance.privateIp;
-    this.securityGroupId = securityGroupId;
-    this.zoneId = instance.availabilityZone;
-    this.imageId = instance.imageId;
-    this.instanceType = instance.instanceType;
-    // Without a public IP (bandwidth 0) the deploy can only reach the private address.
-    const host = pulumi.all([instance.publicIp, instance.privateIp]).apply(([pub, priv]) => pub || priv);
-    const { port, user } = args.ssh;
-    // Depending on the rule ids makes anything using the connection wait for SSH to be allowed.
-    this.connection = pulumi.secret(
-      pulumi
-        .all([host, this.privateKey, this.hostKey, ...[...rules.values()].map((r) => r.id)])
-        .apply(([h, privateKey, hostKey]): SshConnection => ({ host: h, port, user, privateKey, hostKey })),
-    );
-    this.sshCommand = pulumi.interpolate`ssh -p ${port} ${user}@${host}`;
-
-    this.registerOutputs({
-      instanceId: this.instanceId,
-      publicIp: this.publicIp,
-      privateIp: this.privateIp,
-      securityGroupId: this.securityGroupId,
-      connection: this.connection,
-      hostKey: this.hostKey,
-      privateKey: this.privateKey,
-      sshCommand: this.sshCommand,
-      zoneId: this.zoneId,
-      imageId: this.imageId,
-      instanceType: this.instanceType,
-    });
+    return { instance, hostKey };
   }
 }

@@ -30,17 +30,17 @@ export interface CloudConfigOptions {
  * host's private key: treat it as a secret. Throws on a key of the wrong kind (without echoing it)
  * or when the document is larger than Alibaba Cloud accepts.
  */
-export function renderCloudConfig(o: CloudConfigOptions): string {
+export function renderCloudConfig(options: CloudConfigOptions): string {
   let publicKey: string;
   try {
-    const parsed = parseHostKeyLine(o.hostKey.publicKey);
+    const parsed = parseHostKeyLine(options.hostKey.publicKey);
     if (parsed.type !== "ssh-ed25519") throw new HostKeyError(`expected an ssh-ed25519 key, got ${parsed.type}`);
     publicKey = parsed.line;
   } catch (err) {
     if (err instanceof HostKeyError) throw new Error(`host key: public key: ${err.message}`);
     throw err;
   }
-  const privateKey = o.hostKey.privateKeyOpenssh.trim();
+  const privateKey = options.hostKey.privateKeyOpenssh.trim();
   if (!/^-----BEGIN OPENSSH PRIVATE KEY-----\n[\s\S]+\n-----END OPENSSH PRIVATE KEY-----$/.test(privateKey)) {
     throw new Error("host key: private key: expected the OpenSSH format (-----BEGIN OPENSSH PRIVATE KEY-----), e.g. @pulumi/tls privateKeyOpenssh");
   }
@@ -51,7 +51,7 @@ export function renderCloudConfig(o: CloudConfigOptions): string {
     ssh_keys: { ed25519_private: `${privateKey}\n`, ed25519_public: publicKey },
     write_files: [{ path: DOCKER_INSTALL_SCRIPT_PATH, owner: "root:root", permissions: "0700", content: installDockerScript() }],
     // An argv, run without a shell: the mirrors are arguments, never script text.
-    runcmd: [["/bin/bash", DOCKER_INSTALL_SCRIPT_PATH, "--log", CLOUD_INIT_LOG, ...installDockerArgs(o.docker)]],
+    runcmd: [["/bin/bash", DOCKER_INSTALL_SCRIPT_PATH, "--log", CLOUD_INIT_LOG, ...installDockerArgs(options.docker)]],
   };
   // lineWidth 0: never fold a long script line.
   const text = `#cloud-config\n${stringify(document, { lineWidth: 0 })}`;

@@ -42,6 +42,6 @@ function httpUrl(value: string, what: string): string {
 }
 
 /** The script's arguments for these mirrors, checked here so a bad URL fails before anything runs. */
-export function installDockerArgs(o: DockerInstallOptions): string[] {
-  return [httpUrl(o.mirror, "mirror"), ...o.registryMirrors.map((m, i) => httpUrl(m, `registryMirrors[${i}]`))];
+export function installDockerArgs(options: DockerInstallOptions): string[] {
+  return [httpUrl(options.mirror, "mirror"), ...options.registryMirrors.map((m, i) => httpUrl(m, `registryMirrors[${i}]`))];
 }

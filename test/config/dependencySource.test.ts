@@ -73,7 +73,7 @@ describe("resolveDependencySource", () => {
   });
 });
 
-describe("findRequirementsFile and resolveDependencySource: exact messages (mutation survivors, issue 11)", () => {
+describe("findRequirementsFile and resolveDependencySource: exact messages for what was not found or not supported", () => {
   const LOOKED = "looked for requirements.txt, requirements/production.txt, requirements/prod.txt, requirements/base.txt, and pyproject.toml with a [project] table, in that order";
   const OPT_OUT = '. Set app.requirements to your requirements file or pyproject.toml, or to "none" for a project without dependencies';
 

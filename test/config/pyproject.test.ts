@@ -89,7 +89,7 @@ describe("pyprojectKind", () => {
   });
 });
 
-describe("readPyprojectDependencies: exact messages, self-references and odd tables (mutation survivors, issue 11)", () => {
+describe("readPyprojectDependencies: exact messages, self-references and odd tables", () => {
   const SUPPORTED = "pydeploy installs PEP 621 projects whose [project] table lists `dependencies` (and optional-dependencies, chosen with app.extras) statically";
 
   it("names pyproject.toml when no file name is given, and keeps only the first line of a TOML error", () => {

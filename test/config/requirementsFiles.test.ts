@@ -81,7 +81,7 @@ describe("logicalLines", () => {
   });
 });
 
-describe("readRequirementsTree: exact messages and pip's reading of odd lines (mutation survivors, issue 11)", () => {
+describe("readRequirementsTree: exact messages and pip's reading of odd lines", () => {
   it("a DependencyError is named so", () => {
     const dir = projectWith({});
     assert.equal(errorOf(() => readRequirementsTree(dir, "requirements.txt")).name, "DependencyError", "its name");

@@ -252,7 +252,7 @@ describe("stack config: bad input names the key and what was expected", () => {
   });
 });
 
-describe("stack config: Python dependencies, pip's index and the build (issue 10)", () => {
+describe("stack config: Python dependencies, pip's index and the build", () => {
   const dirs: string[] = [];
   after(() => {
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
@@ -329,7 +329,7 @@ describe("stack config: Python dependencies, pip's index and the build (issue 10
   });
 });
 
-describe("stack config: the server and the SSH host (issue 8)", () => {
+describe("stack config: the server's bandwidth, ports and CIDRs, and the SSH host key", () => {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-hostkeys-"));
   after(() => fs.rmSync(scratch, { recursive: true, force: true }));
   /** A real public key line from OpenSSH's ssh-keygen. */

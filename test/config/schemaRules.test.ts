@@ -594,7 +594,7 @@ describe("checkSemantics: problems and warnings that span keys", () => {
   });
 });
 
-describe("conversions and messages that only a wrong implementation would change (mutation survivors, issue 11)", () => {
+describe("stack config: type conversions, exact messages, CIDR arithmetic and role edge cases", () => {
   it("a list is not a number, though its one element is digits; a boolean is not a memory size", () => {
     refused(withKey(BASES.local(), "app.roles.web.port", [8000]), "pydeploy:app.roles.web.port", /^pydeploy:app\.roles\.web\.port: expected a port from 1 to 65535, got \[8000\]$/);
     refused(withKey(BASES.alicloud(), "server.memoryGb", true), "pydeploy:server.memoryGb", /^pydeploy:server\.memoryGb: expected GiB of memory, e\.g\. 4, got true$/);

@@ -92,7 +92,7 @@ describe("reading a stack file", () => {
   });
 });
 
-describe("reading a stack file: edge cases (issue 11)", () => {
+describe("reading a stack file: a Pulumi.yaml without a name, which files are stacks, what counts as a secret", () => {
   const project = (files: Record<string, string>, fn: (dir: string) => void) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-stackfile-"));
     try {

@@ -346,7 +346,7 @@ describe("renderDockerfile: dependency forms, pip index, build commands", () => 
   });
 });
 
-describe("renderDockerfile: the whole text of the smallest project (mutation survivors, issue 11)", () => {
+describe("renderDockerfile: the whole text of the smallest project", () => {
   it("a pyproject project with no dependencies and no build requirements: no pip run before the code, no empty ENV, one blank line between stages, a final newline", () => {
     const text = render({ dependencies: { kind: "pyproject", name: "site", dependencies: [], buildRequires: [] }, exposedPorts: [], command: ["site"] });
     assert.equal(

@@ -186,7 +186,7 @@ const B = "203.0.113.7/32";
 const C = "192.0.2.0/24";
 const RULE_CHANGES: { label: string; before: Partial<AlicloudServerArgs>; after: Partial<AlicloudServerArgs>; added: string[]; removed: string[] }[] = [
   {
-    label: "SSH CIDRs [A, B] -> [B] (issue 8): only A's rule goes, B's keeps its name and inputs",
+    label: "SSH CIDRs [A, B] -> [B]: only A's rule goes, B's keeps its name and inputs",
     before: { ssh: { port: 22, user: "root", allowedCidrs: [A, B] } },
     after: { ssh: { port: 22, user: "root", allowedCidrs: [B] } },
     added: [],

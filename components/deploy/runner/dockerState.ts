@@ -52,28 +52,28 @@ interface RawImage {
   RootFS: { Layers?: string[] };
 }
 
-function toContainer(c: RawContainer): ContainerInfo {
-  const labels = c.Config.Labels ?? {};
+function toContainer(raw: RawContainer): ContainerInfo {
+  const labels = raw.Config.Labels ?? {};
   return {
-    id: c.Id,
-    name: c.Name.replace(/^\//, ""),
+    id: raw.Id,
+    name: raw.Name.replace(/^\//, ""),
     app: labels[LABEL_APP],
     role: labels[LABEL_ROLE],
     version: labels[LABEL_VERSION],
-    image: c.Image,
-    status: c.State.Status,
-    running: c.State.Running,
-    restartCount: c.RestartCount,
-    health: c.State.Health?.Status,
-    exitCode: c.State.ExitCode,
-    finishedAt: c.State.FinishedAt,
-    networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
-    publishedPorts: Object.values(c.HostConfig?.PortBindings ?? {}).flatMap((b) => (b ?? []).map((x) => Number(x.HostPort)).filter((n) => n > 0)),
+    image: raw.Image,
+    status: raw.State.Status,
+    running: raw.State.Running,
+    restartCount: raw.RestartCount,
+    health: raw.State.Health?.Status,
+    exitCode: raw.State.ExitCode,
+    finishedAt: raw.State.FinishedAt,
+    networks: Object.keys(raw.NetworkSettings?.Networks ?? {}),
+    publishedPorts: Object.values(raw.HostConfig?.PortBindings ?? {}).flatMap((b) => (b ?? []).map((x) => Number(x.HostPort)).filter((n) => n > 0)),
   };
 }
 
-function toImage(i: RawImage): ImageInfo {
-  return { id: i.Id, tags: i.RepoTags ?? [], created: i.Created, layers: i.RootFS.Layers ?? [] };
+function toImage(raw: RawImage): ImageInfo {
+  return { id: raw.Id, tags: raw.RepoTags ?? [], created: raw.Created, layers: raw.RootFS.Layers ?? [] };
 }
 
 /** One container by name or ID; undefined when there is none. */

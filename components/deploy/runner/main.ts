@@ -29,7 +29,7 @@ import {
 } from "../spec";
 import { appSalt, ensureAppFolder } from "./appFolder";
 import { setUpHost } from "./hostSetup";
-import { runRelease } from "./release";
+import { deployRelease } from "./release";
 import { removeApp } from "./remove";
 import { shipImage } from "./ship";
 import { connectSsh, UnreachableError } from "./sshHost";
@@ -90,15 +90,15 @@ async function run(step: StepName, specJson: string | undefined, stdin: string):
         const version = releaseVersion(spec.settings, envFile, salt);
         // Read by `docker run --env-file`: the containers keep their env when it changes later.
         await host.run(writePrivateFile(envFileOf(spec.appDir)), { stdin: envFile });
-        const rc = spec.releaseCommand;
-        return await runRelease(host, { ...spec.settings, version }, {
+        const releaseCommand = spec.releaseCommand;
+        return await deployRelease(host, { ...spec.settings, version }, {
           healthTimeoutSeconds: spec.healthTimeoutSeconds,
           keepImages: spec.keepImages,
           log,
           volumes: spec.volumes,
-          releaseCommand: rc && {
-            ...rc,
-            key: releaseCommandKey(spec.settings.imageIdentity, rc.command, envFile, salt),
+          releaseCommand: releaseCommand && {
+            ...releaseCommand,
+            key: releaseCommandKey(spec.settings.imageIdentity, releaseCommand.command, envFile, salt),
             markerFile: releaseCommandFileOf(spec.appDir),
           },
           proxy: spec.proxy && { spec: spec.proxy, appDir: spec.appDir },

@@ -22,7 +22,7 @@ import {
 import { gateProbe } from "../gateProbe";
 import { containerName, ReleaseSpec, RoleSpec, VolumeMount } from "../containerSpec";
 import type { ProxySpec, ReleaseResult } from "../spec";
-import { detachStopped, ensureProxy, Proxy, switchBack, Switched, switchTraffic } from "./proxy";
+import { detachStopped, ensureProxy, Proxy, switchBack, Switched, switchTraffic } from "./trafficSwitch";
 import { appContainers, appImages, ContainerInfo, inspectContainer, inspectImage } from "./dockerState";
 import type { DockerHost } from "./transport";
 
@@ -68,15 +68,15 @@ export class ReleaseError extends Error {
   }
 }
 
-export async function runRelease(host: DockerHost, spec: ReleaseSpec, o: ReleaseOptions): Promise<ReleaseResult> {
+export async function deployRelease(host: DockerHost, spec: ReleaseSpec, options: ReleaseOptions): Promise<ReleaseResult> {
   const names = spec.roles.map((r) => containerName(spec.app, r.role, spec.version));
   const undo: Undo = { created: [], restarted: [], previous: [], switched: [] };
-  o.log(`release ${spec.version} of ${spec.app}: image ${spec.image} (${spec.imageIdentity})`);
+  options.log(`release ${spec.version} of ${spec.app}: image ${spec.image} (${spec.imageIdentity})`);
   const proxied = spec.roles.filter((r) => r.upstreams.length > 0);
-  if (proxied.length > 0 && !o.proxy) throw new ReleaseError(`roles ${proxied.map((r) => r.role).join(", ")} are served through the proxy, but no proxy was given`);
-  if (o.volumes) await prepareVolumes(host, spec, o.volumes, o);
+  if (proxied.length > 0 && !options.proxy) throw new ReleaseError(`roles ${proxied.map((r) => r.role).join(", ")} are served through the proxy, but no proxy was given`);
+  if (options.volumes) await prepareVolumes(host, spec, options.volumes, options);
   // Before any role switches: a failure here leaves the running version alone.
-  if (o.releaseCommand) await runReleaseStepCommand(host, spec, o.releaseCommand, o);
+  if (options.releaseCommand) await runAppReleaseCommandOnce(host, spec, options.releaseCommand, options);
   const others = spec.roles.filter((r) => r.upstreams.length === 0);
   let proxy: Proxy | undefined;
   try {
@@ -84,28 +84,28 @@ export async function runRelease(host: DockerHost, spec: ReleaseSpec, o: Release
     // and meanwhile the proxy is made sure of (new containers join its network only to switch).
     await allOrFirstError([
       (async () => {
-        if (o.proxy) proxy = await ensureProxy(host, spec, o.proxy.spec, o.proxy.appDir, o.log);
+        if (options.proxy) proxy = await ensureProxy(host, spec, options.proxy.spec, options.proxy.appDir, options.log);
       })(),
       (async () => {
-        for (const role of proxied) await bootRole(host, spec, role, undo, o);
+        for (const role of proxied) await bootRole(host, spec, role, undo, options);
       })(),
     ]);
     // Then, side by side: their traffic moves over, and the other roles (in order) switch.
     await allOrFirstError([
       (async () => {
-        for (const role of proxied) await switchTraffic(host, spec, role, proxy!, undo.switched, o);
+        for (const role of proxied) await switchTraffic(host, spec, role, proxy!, undo.switched, options);
       })(),
       (async () => {
-        for (const role of others) await bootRole(host, spec, role, undo, o);
+        for (const role of others) await bootRole(host, spec, role, undo, options);
       })(),
     ]);
   } catch (err) {
-    await rollBack(host, spec, undo, o, proxy);
+    await rollBack(host, spec, undo, options, proxy);
     throw err;
   }
-  o.log(`release ${spec.version} of ${spec.app} is live: ${names.join(" ")}`);
-  await tidyUp("tidy up old containers", () => tidyContainers(host, spec, o, proxy), o);
-  await tidyUp("prune old images", () => pruneImages(host, spec, o), o);
+  options.log(`release ${spec.version} of ${spec.app} is live: ${names.join(" ")}`);
+  await tidyUp("tidy up old containers", () => tidyContainers(host, spec, options, proxy), options);
+  await tidyUp("prune old images", () => pruneImages(host, spec, options), options);
   return { version: spec.version, containers: names };
 }
 
@@ -115,39 +115,39 @@ async function allOrFirstError(branches: Promise<void>[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
-async function bootRole(host: DockerHost, spec: ReleaseSpec, role: RoleSpec, undo: Undo, o: ReleaseOptions): Promise<void> {
+async function bootRole(host: DockerHost, spec: ReleaseSpec, role: RoleSpec, undo: Undo, options: ReleaseOptions): Promise<void> {
   const name = containerName(spec.app, role.role, spec.version);
   const existing = await inspectContainer(host, name);
   if (existing?.running) {
-    o.log(`role ${role.role}: ${name} already runs`);
+    options.log(`role ${role.role}: ${name} already runs`);
     return;
   }
   // Behind the proxy the old container keeps serving until the new one passed its gate.
   const running = role.upstreams.length > 0 ? [] : (await appContainers(host, spec.app)).filter((c) => c.role === role.role && c.running && c.name !== name);
   if (running.length > 0) {
     // A published host port can be bound by one container only: the old one goes first.
-    o.log(`role ${role.role}: stopping ${running.map((c) => c.name).join(" ")} (kept for rollback)`);
+    options.log(`role ${role.role}: stopping ${running.map((c) => c.name).join(" ")} (kept for rollback)`);
     undo.previous.push(...running.map((c) => c.name));
     await host.run(stopContainers(running.map((c) => c.name), spec.stopGraceSeconds));
   }
   if (existing) {
-    o.log(`role ${role.role}: starting the existing container ${name} again`);
+    options.log(`role ${role.role}: starting the existing container ${name} again`);
     undo.restarted.push(name);
     await host.run(startContainers([name]));
   } else {
-    o.log(`role ${role.role}: starting ${name}`);
+    options.log(`role ${role.role}: starting ${name}`);
     undo.created.push(name);
     await host.run(runContainer(spec, role));
   }
-  await gate(host, name, role, o);
+  await gate(host, name, role, options);
 }
 
-async function prepareVolumes(host: DockerHost, spec: ReleaseSpec, volumes: { names: string[]; ownerUid: number }, o: ReleaseOptions): Promise<void> {
+async function prepareVolumes(host: DockerHost, spec: ReleaseSpec, volumes: { names: string[]; ownerUid: number }, options: ReleaseOptions): Promise<void> {
   for (const name of volumes.names) {
     if ((await host.run(inspectVolume(name), { allowFailure: true })).code === 0) continue;
     await host.run(createVolume(name, spec.app));
     await host.run(chownVolume(spec.image, name, volumes.ownerUid));
-    o.log(`created volume ${name}, owned by uid ${volumes.ownerUid}`);
+    options.log(`created volume ${name}, owned by uid ${volumes.ownerUid}`);
   }
 }
 
@@ -157,32 +157,33 @@ function allMounts(spec: ReleaseSpec): VolumeMount[] {
   return [...byVolume.values()];
 }
 
-async function runReleaseStepCommand(host: DockerHost, spec: ReleaseSpec, rc: NonNullable<ReleaseOptions["releaseCommand"]>, o: ReleaseOptions): Promise<void> {
-  const done = await host.run(readFile(rc.markerFile), { allowFailure: true });
-  if (done.code === 0 && done.stdout.trim() === rc.key) {
-    o.log("release command: already ran for this image, env and command");
+/** The app's release command (app.release, e.g. migrations) in a one-off container, unless it already ran for this key. */
+async function runAppReleaseCommandOnce(host: DockerHost, spec: ReleaseSpec, releaseCommand: NonNullable<ReleaseOptions["releaseCommand"]>, options: ReleaseOptions): Promise<void> {
+  const done = await host.run(readFile(releaseCommand.markerFile), { allowFailure: true });
+  if (done.code === 0 && done.stdout.trim() === releaseCommand.key) {
+    options.log("release command: already ran for this image, env and command");
     return;
   }
   const name = `${spec.app}-release-${spec.version}`;
   await host.run(removeContainers([name], { force: true }), { allowFailure: true });
-  o.log(`release command: ${rc.command.join(" ")}`);
-  await host.run(runReleaseCommand({ name, app: spec.app, image: spec.image, envFile: spec.envFile, mounts: allMounts(spec), command: rc.command }));
+  options.log(`release command: ${releaseCommand.command.join(" ")}`);
+  await host.run(runReleaseCommand({ name, app: spec.app, image: spec.image, envFile: spec.envFile, mounts: allMounts(spec), command: releaseCommand.command }));
   const started = Date.now();
-  let c = await inspectContainer(host, name);
-  while (c && c.status !== "exited" && c.status !== "dead" && Date.now() - started < rc.timeoutSeconds * 1000) {
-    await new Promise((r) => setTimeout(r, o.pollMs ?? 1000));
-    c = await inspectContainer(host, name);
+  let container = await inspectContainer(host, name);
+  while (container && container.status !== "exited" && container.status !== "dead" && Date.now() - started < releaseCommand.timeoutSeconds * 1000) {
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 1000));
+    container = await inspectContainer(host, name);
   }
   const logs = await host.run(containerLogs(name, 1000), { allowFailure: true });
-  for (const line of `${logs.stdout}${logs.stderr}`.trimEnd().split("\n")) if (line) o.log(`  | ${line}`);
+  for (const line of `${logs.stdout}${logs.stderr}`.trimEnd().split("\n")) if (line) options.log(`  | ${line}`);
   await host.run(removeContainers([name], { force: true }), { allowFailure: true });
-  const finished = c && (c.status === "exited" || c.status === "dead");
-  if (!finished || c!.exitCode !== 0) {
-    const why = finished ? `exited ${c!.exitCode}` : `did not finish within ${rc.timeoutSeconds}s and was stopped`;
-    throw new ReleaseError(`the release command \`${rc.command.join(" ")}\` ${why}: nothing was switched, the previous version keeps serving`);
+  const finished = container && (container.status === "exited" || container.status === "dead");
+  if (!finished || container!.exitCode !== 0) {
+    const why = finished ? `exited ${container!.exitCode}` : `did not finish within ${releaseCommand.timeoutSeconds}s and was stopped`;
+    throw new ReleaseError(`the release command \`${releaseCommand.command.join(" ")}\` ${why}: nothing was switched, the previous version keeps serving`);
   }
-  await host.run(writePrivateFile(rc.markerFile), { stdin: `${rc.key}\n` });
-  o.log("release command: done");
+  await host.run(writePrivateFile(releaseCommand.markerFile), { stdin: `${releaseCommand.key}\n` });
+  options.log("release command: done");
 }
 
 /** A gate in words, as failure messages name it. */
@@ -196,9 +197,9 @@ export function describeGate(role: RoleSpec, runningSeconds: number): string {
  * the restart policy hides a crash loop from a plain "is it running" look), turns unhealthy,
  * or the time runs out.
  */
-async function gate(host: DockerHost, name: string, role: RoleSpec, o: ReleaseOptions): Promise<void> {
-  const timeout = o.healthTimeoutSeconds;
-  const runningSeconds = Math.min(o.runningGateSeconds ?? RUNNING_GATE_SECONDS, timeout);
+async function gate(host: DockerHost, name: string, role: RoleSpec, options: ReleaseOptions): Promise<void> {
+  const timeout = options.healthTimeoutSeconds;
+  const runningSeconds = Math.min(options.runningGateSeconds ?? RUNNING_GATE_SECONDS, timeout);
   const what = describeGate(role, runningSeconds);
   const probe = gateProbe(name, role.gate, Math.min(5, timeout));
   const started = Date.now();
@@ -207,10 +208,10 @@ async function gate(host: DockerHost, name: string, role: RoleSpec, o: ReleaseOp
   let lastAnswer = "";
   for (;;) {
     const c = await inspectContainer(host, name);
-    if (!c) return gateFailed(host, name, role, what, `container ${name} is gone`, o);
-    if (c.status === "exited" || c.status === "dead") return gateFailed(host, name, role, what, `container ${name} ${c.status} (exit code ${c.exitCode})`, o);
-    if (c.restartCount > baseline || c.status === "restarting") return gateFailed(host, name, role, what, `container ${name} crashed and was restarted`, o);
-    if (c.health === "unhealthy") return gateFailed(host, name, role, what, `container ${name} is unhealthy (docker healthcheck)`, o);
+    if (!c) return gateFailed(host, name, role, what, `container ${name} is gone`, options);
+    if (c.status === "exited" || c.status === "dead") return gateFailed(host, name, role, what, `container ${name} ${c.status} (exit code ${c.exitCode})`, options);
+    if (c.restartCount > baseline || c.status === "restarting") return gateFailed(host, name, role, what, `container ${name} crashed and was restarted`, options);
+    if (c.health === "unhealthy") return gateFailed(host, name, role, what, `container ${name} is unhealthy (docker healthcheck)`, options);
     if (c.status === "running") {
       if (!probe) {
         if (elapsed() >= runningSeconds) break;
@@ -221,31 +222,31 @@ async function gate(host: DockerHost, name: string, role: RoleSpec, o: ReleaseOp
       }
     }
     if (elapsed() >= timeout) {
-      return gateFailed(host, name, role, what, `timed out${lastAnswer ? `, last answer: ${lastAnswer}` : ""}`, o);
+      return gateFailed(host, name, role, what, `timed out${lastAnswer ? `, last answer: ${lastAnswer}` : ""}`, options);
     }
-    await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
   }
-  o.log(`role ${role.role}: ${name} passed ${what}`);
+  options.log(`role ${role.role}: ${name} passed ${what}`);
 }
 
-async function gateFailed(host: DockerHost, name: string, role: RoleSpec, what: string, reason: string, o: ReleaseOptions): Promise<never> {
-  const lines = o.logLines ?? 100;
+async function gateFailed(host: DockerHost, name: string, role: RoleSpec, what: string, reason: string, options: ReleaseOptions): Promise<never> {
+  const lines = options.logLines ?? 100;
   const logs = await host.run(containerLogs(name, lines), { allowFailure: true });
   const text = `${logs.stdout}${logs.stderr}`.trimEnd();
-  o.log(`role ${role.role}: ${reason}; last ${lines} log lines of ${name}:`);
-  for (const line of text ? text.split("\n") : ["(no output)"]) o.log(`  | ${line}`);
-  throw new ReleaseError(`role ${role.role} did not become healthy: ${reason} (gate ${what}, timeout ${o.healthTimeoutSeconds}s)`);
+  options.log(`role ${role.role}: ${reason}; last ${lines} log lines of ${name}:`);
+  for (const line of text ? text.split("\n") : ["(no output)"]) options.log(`  | ${line}`);
+  throw new ReleaseError(`role ${role.role} did not become healthy: ${reason} (gate ${what}, timeout ${options.healthTimeoutSeconds}s)`);
 }
 
 /** Undoes a failed release: traffic moves back, its new containers go, the previous ones run again. Never throws. */
-async function rollBack(host: DockerHost, spec: ReleaseSpec, undo: Undo, o: ReleaseOptions, proxy: Proxy | undefined): Promise<void> {
-  for (const s of [...undo.switched].reverse()) await switchBack(host, spec, s, proxy!, o.log);
-  const attempt = async (what: string, f: () => Promise<unknown>) => {
+async function rollBack(host: DockerHost, spec: ReleaseSpec, undo: Undo, options: ReleaseOptions, proxy: Proxy | undefined): Promise<void> {
+  for (const s of [...undo.switched].reverse()) await switchBack(host, spec, s, proxy!, options.log);
+  const attempt = async (what: string, undoStep: () => Promise<unknown>) => {
     try {
-      await f();
-      o.log(what);
+      await undoStep();
+      options.log(what);
     } catch (err) {
-      o.log(`rollback: could not ${what}: ${(err as Error).message}`);
+      options.log(`rollback: could not ${what}: ${(err as Error).message}`);
     }
   };
   if (undo.created.length) await attempt(`removed ${undo.created.join(" ")}`, () => host.run(removeContainers(undo.created, { force: true })));
@@ -253,11 +254,11 @@ async function rollBack(host: DockerHost, spec: ReleaseSpec, undo: Undo, o: Rele
   if (undo.previous.length) await attempt(`the previous version runs again: ${undo.previous.join(" ")}`, () => host.run(startContainers(undo.previous)));
 }
 
-async function tidyUp(what: string, f: () => Promise<void>, o: ReleaseOptions): Promise<void> {
+async function tidyUp(what: string, tidy: () => Promise<void>, options: ReleaseOptions): Promise<void> {
   try {
-    await f();
+    await tidy();
   } catch (err) {
-    o.log(`warning: could not ${what}: ${(err as Error).message}`);
+    options.log(`warning: could not ${what}: ${(err as Error).message}`);
   }
 }
 
@@ -265,11 +266,11 @@ async function tidyUp(what: string, f: () => Promise<void>, o: ReleaseOptions): 
  * After a successful release: roles the app no longer has are stopped; per role the newest
  * stopped container is the rollback and older ones go; stopped containers leave the proxy network.
  */
-async function tidyContainers(host: DockerHost, spec: ReleaseSpec, o: ReleaseOptions, proxy: Proxy | undefined): Promise<void> {
+async function tidyContainers(host: DockerHost, spec: ReleaseSpec, options: ReleaseOptions, proxy: Proxy | undefined): Promise<void> {
   const roles = new Set(spec.roles.map((r) => r.role));
   let all = await appContainers(host, spec.app);
   const dropped = all.filter((c) => c.running && !roles.has(c.role ?? ""));
-  for (const c of dropped) o.log(`stopping ${c.name}: role ${c.role} is no longer part of the app`);
+  for (const c of dropped) options.log(`stopping ${c.name}: role ${c.role} is no longer part of the app`);
   if (dropped.length) {
     await host.run(stopContainers(dropped.map((c) => c.name), spec.stopGraceSeconds));
     all = await appContainers(host, spec.app);
@@ -282,13 +283,13 @@ async function tidyContainers(host: DockerHost, spec: ReleaseSpec, o: ReleaseOpt
     if (kept.has(role)) old.push(c);
     else kept.add(role);
   }
-  for (const c of old) o.log(`removing old container ${c.name}`);
+  for (const c of old) options.log(`removing old container ${c.name}`);
   if (old.length) await host.run(removeContainers(old.map((c) => c.name)));
   if (proxy) await detachStopped(host, stopped.filter((c) => !old.includes(c)), proxy);
 }
 
 /** Keeps `keepImages` app images: the running one, every one a container uses, then the newest. */
-async function pruneImages(host: DockerHost, spec: ReleaseSpec, o: ReleaseOptions & { keepImages: number }): Promise<void> {
+async function pruneImages(host: DockerHost, spec: ReleaseSpec, options: ReleaseOptions & { keepImages: number }): Promise<void> {
   const current = await inspectImage(host, spec.image);
   const ids = (await host.run(allContainerIds())).stdout.split("\n").filter(Boolean);
   const used = new Set<string>(ids.length ? (JSON.parse((await host.run(inspectContainers(ids))).stdout) as { Image: string }[]).map((c) => c.Image) : []);
@@ -301,11 +302,11 @@ async function pruneImages(host: DockerHost, spec: ReleaseSpec, o: ReleaseOption
   }
   // Newest first: unused images stay while there is room.
   for (const id of unused) {
-    if (count < o.keepImages) {
+    if (count < options.keepImages) {
       count++;
       continue;
     }
-    o.log(`removing image ${id}`);
+    options.log(`removing image ${id}`);
     await host.run(removeImages([id], { force: true }));
   }
 }

@@ -56,10 +56,10 @@ export class UnreachableError extends Error {
   }
 }
 
-export async function connectSsh(target: SshTarget, o: ConnectOptions): Promise<SshHost> {
+export async function connectSsh(target: SshTarget, options: ConnectOptions): Promise<SshHost> {
   const where = `${target.user}@${target.host}:${target.port}`;
   const pinned = target.hostKey ? parseHostKey(target.hostKey) : undefined;
-  const deadline = Date.now() + o.timeoutSeconds * 1000;
+  const deadline = Date.now() + options.timeoutSeconds * 1000;
   let lastReport = 0;
   for (let attempt = 1; ; attempt++) {
     let presented: Buffer | undefined;
@@ -84,7 +84,7 @@ export async function connectSsh(target: SshTarget, o: ConnectOptions): Promise<
         client.connect(config);
       });
       if (!pinned && presented) {
-        o.log(`warning: the host key of ${where} is not pinned, so any server answering there is trusted; it presented ${fingerprint(presented)}. Pin it (host.hostKey, the line \`ssh-keyscan ${target.host}\` prints).`);
+        options.log(`warning: the host key of ${where} is not pinned, so any server answering there is trusted; it presented ${fingerprint(presented)}. Pin it (host.hostKey, the line \`ssh-keyscan ${target.host}\` prints).`);
       }
       return new SshHost(client, where);
     } catch (err) {
@@ -98,10 +98,10 @@ export async function connectSsh(target: SshTarget, o: ConnectOptions): Promise<
       }
       if (!RETRYABLE.test(message)) throw new Error(`SSH to ${where} failed: ${message}`);
       if (Date.now() >= deadline) {
-        throw new UnreachableError(`cannot reach ${where} over SSH after ${attempt} attempt(s) in ${o.timeoutSeconds}s: ${message}`);
+        throw new UnreachableError(`cannot reach ${where} over SSH after ${attempt} attempt(s) in ${options.timeoutSeconds}s: ${message}`);
       }
       if (Date.now() - lastReport > 30_000) {
-        o.log(`waiting for SSH on ${where} (${message})`);
+        options.log(`waiting for SSH on ${where} (${message})`);
         lastReport = Date.now();
       }
       await new Promise((r) => setTimeout(r, 2000));

@@ -40,6 +40,13 @@ describe("removalScope: what a host step's remove may take", () => {
 });
 
 describe("claimApp and removeApp on a Docker host", () => {
+  test("the first claim on a daemon removes no volume", async () => {
+    const host = new FakeDockerHost();
+    const owner = await claimApp(host, "demo", ".pydeploy/demo");
+    assert.deepEqual([...host.volumes.keys()], [`demo.claim.${owner}`], "one claim");
+    assert.ok(!host.history.some((a) => a[1] === "volume" && a[2] === "rm"), "no volume rm");
+  });
+
   test("a claim writes the token to the folder and replaces the daemon's claim", async () => {
     const host = new FakeDockerHost();
     const first = await claimApp(host, "demo", ".pydeploy/demo");
@@ -54,7 +61,7 @@ describe("claimApp and removeApp on a Docker host", () => {
     const host = new FakeDockerHost();
     appContainer(host, "demo-web-0123456789ab");
     host.files.set(".pydeploy/demo/owner", `${MINE}\n`);
-    host.volumes.set(`demo.claim.${OTHER}`, undefined);
+    host.addVolume(`demo.claim.${OTHER}`, { "pydeploy.claim": "demo" });
     const lines: string[] = [];
     await removeApp(host, SPEC, { owner: MINE }, (l) => lines.push(l));
     assert.deepEqual(host.states(), { "demo-web-0123456789ab": "running" }, "the app keeps running");
@@ -66,7 +73,7 @@ describe("claimApp and removeApp on a Docker host", () => {
     const host = new FakeDockerHost();
     appContainer(host, "demo-web-0123456789ab");
     host.files.set(".pydeploy/demo/owner", `${MINE}\n`);
-    host.volumes.set(`demo.claim.${MINE}`, undefined);
+    host.addVolume(`demo.claim.${MINE}`, { "pydeploy.claim": "demo" });
     await removeApp(host, SPEC, { owner: MINE }, () => undefined);
     assert.deepEqual(host.states(), {}, "no container left");
     assert.ok(!host.volumes.has(`demo.claim.${MINE}`), "the claim is gone");

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { ReleaseSpec, RoleSpec } from "../../../components/deploy/containerSpec";
-import { ReleaseError, runRelease } from "../../../components/deploy/runner/release";
+import { ReleaseError, deployRelease } from "../../../components/deploy/runner/release";
+import { HostCommandError } from "../../../components/deploy/runner/transport";
 import { Behaviour, FakeDockerHost } from "../../support/docker/fakeDocker";
 import { demoReleaseSpec } from "../../support/deploy/releaseSpec";
 
@@ -24,7 +25,7 @@ async function release(host: FakeDockerHost, s: ReleaseSpec, o: Extra = {}) {
   // What the ship step does before every release.
   host.addImage({ tag: s.image, app: "demo" });
   try {
-    const result = await runRelease(host, s, {
+    const result = await deployRelease(host, s, {
       healthTimeoutSeconds: o.timeout ?? 2,
       keepImages: o.keepImages ?? 3,
       log: (l) => lines.push(l),
@@ -41,7 +42,7 @@ async function release(host: FakeDockerHost, s: ReleaseSpec, o: Extra = {}) {
 
 const runs = (host: FakeDockerHost) => host.history.filter((a) => a[1] === "run").map((a) => a[a.indexOf("--name") + 1]);
 
-describe("runRelease against a fake Docker host", { timeout: 30_000 }, () => {
+describe("deployRelease against a fake Docker host", { timeout: 30_000 }, () => {
   test("a first release starts web, then worker, and reports both containers", async () => {
     const host = fakeHost();
     const r = await release(host, spec("v1", "pydeploy/demo:v1"));
@@ -230,5 +231,188 @@ describe("volumes and the release command", { timeout: 30_000 }, () => {
     const r = await release(host, spec("v1", "pydeploy/demo:v1"), { releaseCommand: migrate("key-v1", 1) });
     assert.equal(r.error?.message, "the release command `python manage.py migrate` did not finish within 1s and was stopped: nothing was switched, the previous version keeps serving", "timeout");
     assert.deepEqual(host.states(), {}, "the one-off container is gone, no role started");
+  });
+});
+
+describe("the deploy log of a release, line by line", { timeout: 30_000 }, () => {
+  const DATA = { volume: "demo-data", path: "/data" };
+  const withData = (v: string) => spec(v, `pydeploy/demo:${v}`, [{ ...WEB, mounts: [DATA] }, WORKER]);
+  const migrate = (key: string) => ({ command: ["python", "manage.py", "migrate"], timeoutSeconds: 2, key, markerFile: ".pydeploy/demo/release-command" });
+
+  test("a third release: volume, release command, each role stopped, started and gated, old containers and images tidied", async () => {
+    const host = fakeHost({ "pydeploy/demo:v3 release-command": { kind: "exitsAfter", looks: 3, code: 0 } });
+    const first = await release(host, withData("v1"), { keepImages: 2 });
+    assert.deepEqual(
+      first.lines.slice(1),
+      ["role web: starting demo-web-v1", "role web: demo-web-v1 passed GET :8000/health", "role worker: starting demo-worker-v1", "role worker: demo-worker-v1 passed running for 0.05s", "release v1 of demo is live: demo-web-v1 demo-worker-v1"],
+      "a first release: nothing to stop, nothing to tidy, no warning",
+    );
+    await release(host, withData("v2"), { keepImages: 2 });
+    // A second name for v1's image: pruning it by ID takes --force, as on Docker.
+    const v1 = [...host.images.values()].find((i) => i.tags.includes("pydeploy/demo:v1"))!;
+    v1.tags.push("pydeploy/demo:v1-copy");
+    host.volumes.delete("demo-data");
+    const r = await release(host, withData("v3"), { keepImages: 2, volumes: { names: ["demo-data"], ownerUid: 10001 }, releaseCommand: migrate("key-v3") });
+    assert.equal(r.error, undefined, `no error expected: ${r.error?.message}`);
+    assert.deepEqual(
+      r.lines,
+      [
+        `release v3 of demo: image pydeploy/demo:v3 (${spec("v3", "").imageIdentity})`,
+        "created volume demo-data, owned by uid 10001",
+        "release command: python manage.py migrate",
+        "  | log of demo-release-v3",
+        "release command: done",
+        "role web: stopping demo-web-v2 (kept for rollback)",
+        "role web: starting demo-web-v3",
+        "role web: demo-web-v3 passed GET :8000/health",
+        "role worker: stopping demo-worker-v2 (kept for rollback)",
+        "role worker: starting demo-worker-v3",
+        "role worker: demo-worker-v3 passed running for 0.05s",
+        "release v3 of demo is live: demo-web-v3 demo-worker-v3",
+        // Newest stopped first: the worker stopped after the web.
+        "removing old container demo-worker-v1",
+        "removing old container demo-web-v1",
+        `removing image ${v1.id}`,
+      ],
+      "every step, in order, and no warning",
+    );
+    assert.deepEqual(host.states(), { "demo-web-v2": "exited", "demo-worker-v2": "exited", "demo-web-v3": "running", "demo-worker-v3": "running" }, "v2 kept, v3 runs");
+    const probe = host.history.find((a) => a[1] === "exec" && a[2] === "demo-web-v3");
+    assert.ok(probe?.some((x) => x.includes("timeout=2)")), `the probe's own timeout is the health timeout when under 5 s: ${JSON.stringify(probe)}`);
+    assert.deepEqual([...host.images.values()].map((i) => i.tags[0]).sort(), ["pydeploy/demo:v2", "pydeploy/demo:v3"], "v1's image is pruned");
+  });
+
+  test("a failed gate: the new container's log, then every undo, in order", async () => {
+    const host = fakeHost({ "pydeploy/demo:v2 worker": { kind: "crashloop" } });
+    await release(host, spec("v1", "pydeploy/demo:v1"));
+    const r = await release(host, spec("v2", "pydeploy/demo:v2"));
+    assert.equal(r.error?.name, "ReleaseError", "a ReleaseError");
+    assert.deepEqual(
+      r.lines,
+      [
+        `release v2 of demo: image pydeploy/demo:v2 (${spec("v2", "").imageIdentity})`,
+        "role web: stopping demo-web-v1 (kept for rollback)",
+        "role web: starting demo-web-v2",
+        "role web: demo-web-v2 passed GET :8000/health",
+        "role worker: stopping demo-worker-v1 (kept for rollback)",
+        "role worker: starting demo-worker-v2",
+        "role worker: container demo-worker-v2 crashed and was restarted; last 100 log lines of demo-worker-v2:",
+        "  | log of demo-worker-v2",
+        "removed demo-web-v2 demo-worker-v2",
+        "the previous version runs again: demo-web-v1 demo-worker-v1",
+      ],
+      "the failure, its log, then the undo",
+    );
+  });
+
+  test("a rollback that restarted a kept container stops it again, and removes nothing it did not create", async () => {
+    const host = fakeHost();
+    await release(host, spec("v1", "pydeploy/demo:v1"));
+    await release(host, spec("v2", "pydeploy/demo:v2"));
+    for (const c of host.containers.values()) if (c.name === "demo-worker-v1") c.behaviour = { kind: "exits", code: 3 };
+    host.behaviour = ({ image, role }) => (image === "pydeploy/demo:v1" && role === "worker" ? { kind: "exits", code: 3 } : { kind: "healthy" });
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"));
+    assert.equal(r.error?.message, "role worker did not become healthy: container demo-worker-v1 exited (exit code 3) (gate running for 0.05s, timeout 2s)", "the worker's failure");
+    assert.deepEqual(
+      r.lines.slice(r.lines.indexOf("  | log of demo-worker-v1") + 1),
+      ["stopped demo-web-v1 demo-worker-v1 again", "the previous version runs again: demo-web-v2 demo-worker-v2"],
+      "no removal: nothing was created",
+    );
+  });
+
+  test("roles behind the proxy need a proxy", async () => {
+    const host = fakeHost();
+    const upstreams = [{ port: 8000, reach: { kind: "tcp" } }] as RoleSpec["upstreams"];
+    const proxied = spec("v1", "pydeploy/demo:v1", [{ ...WEB, upstreams }, { ...WEB, role: "api", upstreams }, WORKER]);
+    const r = await release(host, proxied);
+    assert.equal(r.error?.message, "roles web, api are served through the proxy, but no proxy was given", "refused, naming them");
+    assert.equal(r.error?.name, "ReleaseError", "a ReleaseError");
+    assert.deepEqual(host.states(), {}, "before anything started");
+  });
+});
+
+describe("the release command, once per key", { timeout: 30_000 }, () => {
+  const migrate = (key: string, timeoutSeconds = 2) => ({ command: ["python", "manage.py", "migrate"], timeoutSeconds, key, markerFile: ".pydeploy/demo/release-command" });
+
+  test("a command that runs a while is waited for until it exits, not for its whole timeout, then recorded", async () => {
+    const host = fakeHost({ "pydeploy/demo:v1 release-command": { kind: "exitsAfter", looks: 5, code: 0 } });
+    const started = Date.now();
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"), { releaseCommand: migrate("key-v1", 10) });
+    assert.equal(r.error, undefined, `no error expected: ${r.error?.message}`);
+    assert.ok(Date.now() - started < 5000, `done when it exited, well within its 10 s: ${Date.now() - started} ms`);
+    assert.equal(host.files.get(".pydeploy/demo/release-command"), "key-v1\n", "recorded");
+  });
+
+  test("a command that fails after a while fails the deploy with its exit code", async () => {
+    const host = fakeHost({ "pydeploy/demo:v1 release-command": { kind: "exitsAfter", looks: 5, code: 2 } });
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"), { releaseCommand: migrate("key-v1") });
+    assert.equal(r.error?.message, "the release command `python manage.py migrate` exited 2: nothing was switched, the previous version keeps serving", "its exit code");
+  });
+
+  test("a marker of another image, env or command runs it again", async () => {
+    const host = fakeHost({ "pydeploy/demo:v1 release-command": { kind: "exits", code: 0 } });
+    host.files.set(".pydeploy/demo/release-command", "key-v0\n");
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"), { releaseCommand: migrate("key-v1") });
+    assert.ok(r.lines.includes("release command: python manage.py migrate"), `it ran: ${r.lines.join("\n")}`);
+    assert.equal(host.files.get(".pydeploy/demo/release-command"), "key-v1\n", "the new key is recorded");
+  });
+
+  test("a one-off container left by an interrupted run is removed first", async () => {
+    const host = fakeHost({ "pydeploy/demo:v1 release-command": { kind: "exits", code: 0 } });
+    host.addImage({ tag: "pydeploy/demo:v1", app: "demo" });
+    await host.run(["docker", "run", "--detach", "--name", "demo-release-v1", "pydeploy/demo:v1"]);
+    host.containers.forEach((c) => {
+      if (c.name === "demo-release-v1") c.behaviour = { kind: "healthy" };
+    });
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"), { releaseCommand: migrate("key-v1") });
+    assert.equal(r.error, undefined, `no error expected: ${r.error?.message}`);
+    assert.equal(host.files.get(".pydeploy/demo/release-command"), "key-v1\n", "it ran");
+  });
+});
+
+describe("the running gate", { timeout: 30_000 }, () => {
+  test("a worker that exits before it ran its time fails, though it was running at first", async () => {
+    const host = fakeHost({ "pydeploy/demo:v1 worker": { kind: "exitsAfter", looks: 2, code: 1 } });
+    const r = await release(host, spec("v1", "pydeploy/demo:v1"));
+    assert.equal(r.error?.message, "role worker did not become healthy: container demo-worker-v1 exited (exit code 1) (gate running for 0.05s, timeout 2s)", "it did not run long enough");
+  });
+});
+
+describe("tidying up after a release", { timeout: 30_000 }, () => {
+  /** A fake host on which one kind of command fails, as a busy or broken daemon would. */
+  function failing(matches: (argv: string[]) => boolean): FakeDockerHost {
+    const host = fakeHost();
+    const run = host.run.bind(host);
+    host.run = async (argv, opts) => {
+      if (matches(argv)) throw new HostCommandError(host.description, argv, { code: 1, stdout: "", stderr: "Error response from daemon: busy" });
+      return run(argv, opts);
+    };
+    return host;
+  }
+
+  test("old containers that cannot be removed are a warning: the release stands", async () => {
+    const host = failing((a) => a[1] === "rm" && a[2] !== "--force");
+    for (const v of ["v1", "v2"]) await release(host, spec(v, `pydeploy/demo:${v}`));
+    const r = await release(host, spec("v3", "pydeploy/demo:v3"));
+    assert.deepEqual(r.result, { version: "v3", containers: ["demo-web-v3", "demo-worker-v3"] }, "v3 is released");
+    assert.ok(r.lines.some((l) => l.startsWith("warning: could not tidy up old containers: on the fake Docker host: `docker rm")), `the warning: ${r.lines.join("\n")}`);
+  });
+
+  test("old images that cannot be removed are a warning: the release stands", async () => {
+    const host = failing((a) => a[1] === "image" && a[2] === "rm");
+    for (const v of ["v1", "v2", "v3"]) await release(host, spec(v, `pydeploy/demo:${v}`), { keepImages: 2 });
+    const r = await release(host, spec("v4", "pydeploy/demo:v4"), { keepImages: 2 });
+    assert.equal(r.error, undefined, `no error expected: ${r.error?.message}`);
+    assert.ok(r.lines.some((l) => l.startsWith("warning: could not prune old images: on the fake Docker host: `docker image rm")), `the warning: ${r.lines.join("\n")}`);
+  });
+
+  test("images of kept containers count as used, whichever role keeps them: none is removed, so no warning", async () => {
+    const host = fakeHost();
+    await release(host, spec("v1", "pydeploy/demo:v1"), { keepImages: 2 });
+    await release(host, spec("v2", "pydeploy/demo:v2", [WEB]), { keepImages: 2 });
+    const r = await release(host, spec("v3", "pydeploy/demo:v3", [WEB]), { keepImages: 2 });
+    // Kept: demo-web-v2 (image v2) and demo-worker-v1 (image v1, the dropped worker's rollback); v3 runs.
+    assert.deepEqual([...host.images.values()].map((i) => i.tags[0]).sort(), ["pydeploy/demo:v1", "pydeploy/demo:v2", "pydeploy/demo:v3"], "all three are in use");
+    assert.ok(!r.lines.some((l) => l.startsWith("warning") || l.startsWith("removing image")), `no image is touched: ${r.lines.join("\n")}`);
   });
 });

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { ReleaseSpec, RoleSpec } from "../../../components/deploy/containerSpec";
 import type { ProxySpec } from "../../../components/deploy/spec";
-import { runRelease } from "../../../components/deploy/runner/release";
+import { deployRelease } from "../../../components/deploy/runner/release";
 import { Behaviour, FakeDockerHost } from "../../support/docker/fakeDocker";
 import { demoReleaseSpec } from "../../support/deploy/releaseSpec";
 
@@ -34,7 +34,7 @@ async function release(host: FakeDockerHost, s: ReleaseSpec) {
   host.addImage({ tag: s.image, app: "demo" });
   const lines: string[] = [];
   try {
-    await runRelease(host, s, { healthTimeoutSeconds: 1, keepImages: 3, log: (l) => lines.push(l), pollMs: 5, reachSeconds: 1, proxy: { spec: PROXY, appDir: ".pydeploy/demo" } });
+    await deployRelease(host, s, { healthTimeoutSeconds: 1, keepImages: 3, log: (l) => lines.push(l), pollMs: 5, reachSeconds: 1, proxy: { spec: PROXY, appDir: ".pydeploy/demo" } });
     return { lines, error: undefined as Error | undefined };
   } catch (err) {
     return { lines, error: err as Error };
@@ -53,7 +53,7 @@ function actions(host: FakeDockerHost, from = 0): string[] {
   });
 }
 
-describe("runRelease behind the proxy", { timeout: 30_000 }, () => {
+describe("deployRelease behind the proxy", { timeout: 30_000 }, () => {
   test("the first release starts the proxy with the sites' ports, loads its config once, and routes each role by its alias", async () => {
     const host = fakeHost();
     const r = await release(host, spec("v1"));
@@ -65,6 +65,7 @@ describe("runRelease behind the proxy", { timeout: 30_000 }, () => {
     assert.deepEqual(host.aliasTargets(NET, "demo-web"), ["demo-web-v1"], "demo-web names the new web");
     assert.deepEqual(host.aliasTargets(NET, "demo-api"), ["demo-api-v1"], "demo-api names the new api");
     assert.equal(host.proxyConfigs.length, 1, "the config was loaded once");
+    assert.ok(!r.lines.some((l) => l.includes("already runs")), `each role is booted once, the proxied ones before the switch: ${r.lines.join("\n")}`);
     assert.match(host.proxyConfigs[0], /http:\/\/:8080 \{[\s\S]*reverse_proxy demo-web:8000/, "the Caddyfile sends 8080 to demo-web:8000");
 
     await release(host, spec("v1"));

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, mock, test } from "node:test";
 import type { ReleaseSpec, RoleSpec } from "../../../components/deploy/containerSpec";
 import type { Argv } from "../../../components/deploy/dockerCommands";
-import { runRelease } from "../../../components/deploy/runner/release";
+import { deployRelease } from "../../../components/deploy/runner/release";
 import type { CommandResult, DockerHost, RunOptions } from "../../../components/deploy/runner/transport";
 import { FakeDockerHost } from "../../support/docker/fakeDocker";
 
@@ -55,7 +55,7 @@ async function releaseOnVirtualTime(host: SlowStartHost, roles: RoleSpec[], heal
   const lines: string[] = [];
   const begin = Date.now();
   let outcome: { error?: Error; done: boolean } = { done: false };
-  runRelease(host, spec(roles), { healthTimeoutSeconds, keepImages: 3, log: (l) => lines.push(l), pollMs: POLL_MS }).then(
+  deployRelease(host, spec(roles), { healthTimeoutSeconds, keepImages: 3, log: (l) => lines.push(l), pollMs: POLL_MS }).then(
     () => (outcome = { done: true }),
     (error: Error) => (outcome = { error, done: true }),
   );

@@ -11,6 +11,7 @@ export type Behaviour =
   | { kind: "unhealthy" } // runs, but its probe answers 503 and docker marks it unhealthy
   | { kind: "crashloop" } // the restart policy restarts it after every look
   | { kind: "exits"; code: number }
+  | { kind: "exitsAfter"; looks: number; code: number } // runs until it was inspected this many times, then exits
   | { kind: "slow"; failedProbes: number } // passes after this many failed probes
   | { kind: "unreachable" }; // passes its own gate, but the proxy cannot reach it
 
@@ -25,6 +26,8 @@ export interface FakeContainer {
   finishedAt: string;
   behaviour: Behaviour;
   probes: number;
+  /** How often it was inspected since it last started (exitsAfter counts them). */
+  looks?: number;
   health?: string;
   /** Network -> the aliases it has there. */
   networks: Map<string, string[]>;
@@ -47,6 +50,8 @@ export class FakeDockerHost implements DockerHost {
   readonly images = new Map<string, FakeImage>();
   /** Volume name -> the uid it was handed to (undefined: never chowned). */
   readonly volumes = new Map<string, number | undefined>();
+  /** Volume name -> its labels (what `docker volume ls --filter label=…` matches). */
+  readonly volumeLabels = new Map<string, Record<string, string>>();
   /** Files the deployer wrote (path -> content). */
   readonly files = new Map<string, string>();
   readonly networks = new Set<string>();
@@ -54,24 +59,36 @@ export class FakeDockerHost implements DockerHost {
   readonly proxyConfigs: string[] = [];
   /** Every argv run, in order. */
   readonly history: Argv[] = [];
+  /** What `docker pull` finds: reference -> the image's layers. */
+  readonly registry = new Map<string, string[]>();
+  /** Every `docker login`: the password is what arrived on stdin. */
+  readonly logins: { configDir: string; server: string; username: string; password: string }[] = [];
+  /** Tags of images that load but do not start (the ship step's smoke test fails). */
+  readonly brokenImages = new Set<string>();
   private clock = Date.parse("2026-01-01T00:00:00Z");
   private nextId = 1;
 
   /** How a container of `image` for `role` behaves; default healthy. */
   behaviour: (o: { image: string; role: string }) => Behaviour = () => ({ kind: "healthy" });
 
-  addImage(o: { tag: string; app: string; layers?: string[] }): FakeImage {
+  addImage(o: { tag: string; app: string; layers?: string[]; labels?: Record<string, string> }): FakeImage {
     const existing = this.findImage(o.tag);
     if (existing) return existing;
     const image: FakeImage = {
       id: `sha256:${String(this.nextId++).padStart(64, "0")}`,
       tags: [o.tag],
-      labels: { "pydeploy.app": o.app },
+      labels: o.labels ?? { "pydeploy.app": o.app },
       created: this.tick(),
       layers: o.layers ?? [`sha256:${"a".repeat(64)}`],
     };
     this.images.set(image.id, image);
     return image;
+  }
+
+  /** A volume as `docker volume create --label …` leaves it. */
+  addVolume(name: string, labels: Record<string, string>): void {
+    this.volumes.set(name, undefined);
+    this.volumeLabels.set(name, labels);
   }
 
   /** Containers by state, e.g. for assertions: name -> status. */
@@ -80,6 +97,8 @@ export class FakeDockerHost implements DockerHost {
   }
 
   private lastStdin = "";
+  /** The last stream a command read on stdin (the archive of a `docker load`), whole. */
+  lastStream: Buffer | undefined;
 
   /**
    * What each `docker load` does, in turn: "ok" loads `image` under the archive's tag, "fail"
@@ -91,7 +110,12 @@ export class FakeDockerHost implements DockerHost {
     this.history.push(argv);
     this.lastStdin = typeof opts.stdin === "string" ? opts.stdin : "";
     if (typeof opts.stdin === "string" || Buffer.isBuffer(opts.stdin)) this.bytesSent += Buffer.byteLength(opts.stdin);
-    else if (opts.stdin) for await (const chunk of opts.stdin) this.bytesSent += (chunk as Buffer).length;
+    else if (opts.stdin) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of opts.stdin) chunks.push(chunk as Buffer);
+      this.lastStream = Buffer.concat(chunks);
+      this.bytesSent += this.lastStream.length;
+    }
     if (argv[1] === "load") {
       const next = this.loads.shift();
       if (!next) throw new Error("fake docker: an unexpected docker load");
@@ -113,8 +137,16 @@ export class FakeDockerHost implements DockerHost {
     const ok = (stdout = ""): CommandResult => ({ code: 0, stdout, stderr: "" });
     const fail = (stderr: string, code = 1): CommandResult => ({ code, stdout: "", stderr });
     const [cmd, ...rest] = argv;
+    if (cmd === "env" && rest[0].startsWith("DOCKER_CONFIG=")) return this.registryCommand(rest[0].slice("DOCKER_CONFIG=".length), rest.slice(1));
     if (cmd !== "docker") {
-      if (cmd === "mkdir" || cmd === "rm") return ok();
+      if (cmd === "mkdir") return ok();
+      if (cmd === "mktemp") return ok(`/tmp/fake-docker-config-${this.nextId++}\n`);
+      if (cmd === "rm") {
+        // `rm -rf -- <dir>`: the files the deployer wrote under it go.
+        const dir = rest.at(-1)!;
+        for (const file of [...this.files.keys()]) if (file === dir || file.startsWith(`${dir}/`)) this.files.delete(file);
+        return ok();
+      }
       if (cmd === "sh" && rest[1]?.startsWith("umask 077 && cat")) {
         this.files.set(rest.at(-1)!, this.lastStdin);
         return ok();
@@ -127,16 +159,24 @@ export class FakeDockerHost implements DockerHost {
     }
     if (rest[0] === "volume") {
       const name = rest.at(-1)!;
+      if (rest[1] === "rm" && rest.length < 3) return fail('"docker volume rm" requires at least 1 argument.');
       switch (rest[1]) {
         case "inspect":
           return this.volumes.has(name) ? ok(`[{"Name":"${name}"}]`) : fail(`Error: No such volume: ${name}`);
         case "create":
-          this.volumes.set(name, undefined);
+          this.addVolume(name, labelsOf(rest));
           return ok(`${name}\n`);
-        case "ls":
-          return ok([...this.volumes.keys()].map((v) => `${v}\n`).join(""));
+        case "ls": {
+          const label = filterValue(rest);
+          const names = [...this.volumes.keys()].filter((v) => !label || matchesLabel(this.volumeLabels.get(v) ?? {}, label));
+          return ok(names.map((v) => `${v}\n`).join(""));
+        }
         case "rm":
-          for (const v of rest.slice(2)) this.volumes.delete(v);
+          for (const v of rest.slice(2)) {
+            if (!this.volumes.has(v)) return fail(`Error: No such volume: ${v}`);
+            this.volumes.delete(v);
+            this.volumeLabels.delete(v);
+          }
           return ok();
       }
     }
@@ -165,18 +205,32 @@ export class FakeDockerHost implements DockerHost {
       return ok(ids.map((id) => `${id}\n`).join(""));
     }
     if (key === "image inspect") {
+      if (rest.length < 3) return fail('"docker image inspect" requires at least 1 argument.');
       const found = rest.slice(2).map((r) => this.findImage(r));
       if (found.some((i) => !i)) return fail(`Error: No such image: ${rest.slice(2)[found.findIndex((i) => !i)]}`);
       return ok(JSON.stringify(found.map((i) => ({ Id: i!.id, RepoTags: i!.tags, Created: i!.created, RootFS: { Layers: i!.layers } }))));
     }
     if (key === "image rm") {
-      for (const ref of rest.slice(2).filter((a) => !a.startsWith("--"))) {
+      const refs = rest.slice(2).filter((a) => !a.startsWith("--"));
+      if (refs.length === 0) return fail('"docker image rm" requires at least 1 argument.');
+      for (const ref of refs) {
         const image = this.findImage(ref);
         if (!image) return fail(`Error: No such image: ${ref}`);
+        if (ref === image.id && image.tags.length > 1 && !rest.includes("--force")) {
+          return fail(`Error response from daemon: conflict: unable to delete ${ref} (must be forced) - image is referenced in multiple repositories`);
+        }
+        if (image.tags.includes(ref) && image.tags.length > 1) {
+          // A tag of an image with others: Docker only untags.
+          image.tags = image.tags.filter((t) => t !== ref);
+          continue;
+        }
         if ([...this.containers.values()].some((c) => c.image === image.id)) return fail(`Error: conflict: unable to delete ${ref} (must be forced) - image is being used by a container`);
         this.images.delete(image.id);
       }
       return ok();
+    }
+    if (["start", "stop", "rm"].includes(rest[0]) && rest.slice(1).filter((a) => !a.startsWith("-") && !/^\d+$/.test(a)).length === 0) {
+      return fail(`"docker ${rest[0]}" requires at least 1 argument.`);
     }
     switch (rest[0]) {
       case "run":
@@ -243,6 +297,25 @@ export class FakeDockerHost implements DockerHost {
     throw new Error(`fake docker: unexpected command ${JSON.stringify(argv)}`);
   }
 
+  /** `docker login|pull|logout` with a throwaway client config. */
+  private registryCommand(configDir: string, argv: Argv): CommandResult {
+    const ok = (stdout = ""): CommandResult => ({ code: 0, stdout, stderr: "" });
+    switch (argv[1]) {
+      case "login":
+        this.logins.push({ configDir, server: argv.at(-1)!, username: argv[argv.indexOf("--username") + 1], password: this.lastStdin });
+        return ok("Login Succeeded\n");
+      case "pull": {
+        const layers = this.registry.get(argv[2]);
+        if (!layers) return { code: 1, stdout: "", stderr: `Error response from daemon: manifest for ${argv[2]} not found` };
+        this.addImage({ tag: argv[2], app: "demo", layers });
+        return ok();
+      }
+      case "logout":
+        return ok();
+    }
+    throw new Error(`fake docker: unexpected registry command ${JSON.stringify(argv)}`);
+  }
+
   private network(args: string[]): CommandResult {
     const ok = (stdout = ""): CommandResult => ({ code: 0, stdout, stderr: "" });
     const fail = (stderr: string): CommandResult => ({ code: 1, stdout: "", stderr });
@@ -254,8 +327,7 @@ export class FakeDockerHost implements DockerHost {
       case "inspect":
         return this.networks.has(name) ? ok("[{}]") : fail(`Error: No such network: ${name}`);
       case "rm":
-        this.networks.delete(name);
-        return ok();
+        return this.networks.delete(name) ? ok() : fail(`Error: No such network: ${name}`);
       case "connect": {
         const [net, container] = args.slice(-2);
         const c = this.findContainer(container);
@@ -283,7 +355,9 @@ export class FakeDockerHost implements DockerHost {
   private runContainer(argv: Argv): CommandResult {
     if (argv.includes("--rm") && argv.includes("--entrypoint") && argv.at(-2) === "-c") {
       // The ship step's smoke test of a loaded image.
-      return this.findImage(argv.at(-3)!) ? { code: 0, stdout: "", stderr: "" } : { code: 125, stdout: "", stderr: `Unable to find image '${argv.at(-3)}'` };
+      const ref = argv.at(-3)!;
+      if (this.brokenImages.has(ref)) return { code: 127, stdout: "", stderr: "exec /bin/sh: no such file or directory\n" };
+      return this.findImage(ref) ? { code: 0, stdout: "", stderr: "" } : { code: 125, stdout: "", stderr: `Unable to find image '${ref}'` };
     }
     if (argv.includes("--rm") && argv.some((a) => a.startsWith("container:"))) {
       // The switch's drain helper, in the old container's network namespace.
@@ -333,6 +407,7 @@ export class FakeDockerHost implements DockerHost {
   private boot(c: FakeContainer): void {
     c.status = "running";
     c.probes = 0;
+    c.looks = 0;
     if (c.behaviour.kind === "exits") {
       c.status = "exited";
       c.finishedAt = this.tick();
@@ -343,6 +418,10 @@ export class FakeDockerHost implements DockerHost {
   private inspectContainer(c: FakeContainer): object {
     // Each look moves a scripted container along: a crash loop has been restarted again,
     // an unhealthy one has failed its healthcheck by the second look.
+    if (c.status === "running" && c.behaviour.kind === "exitsAfter" && (c.looks = (c.looks ?? 0) + 1) > c.behaviour.looks) {
+      c.status = "exited";
+      c.finishedAt = this.tick();
+    }
     if (c.status === "running" && c.behaviour.kind === "crashloop") c.restartCount++;
     else if (c.status === "running" && c.behaviour.kind === "unhealthy") c.health = c.health === "starting" ? "starting-1" : "unhealthy";
     const health = c.health === undefined ? undefined : { Status: c.health.startsWith("starting") ? "starting" : c.health };
@@ -351,7 +430,7 @@ export class FakeDockerHost implements DockerHost {
       Name: `/${c.name}`,
       Image: c.image,
       RestartCount: c.restartCount,
-      State: { Status: c.status, Running: c.status === "running", ExitCode: c.behaviour.kind === "exits" ? c.behaviour.code : 0, FinishedAt: c.finishedAt, ...(health ? { Health: health } : {}) },
+      State: { Status: c.status, Running: c.status === "running", ExitCode: c.behaviour.kind === "exits" || c.behaviour.kind === "exitsAfter" ? c.behaviour.code : 0, FinishedAt: c.finishedAt, ...(health ? { Health: health } : {}) },
       Config: { Labels: c.labels },
       NetworkSettings: { Networks: Object.fromEntries([...c.networks.keys()].map((n) => [n, {}])) },
       HostConfig: { PortBindings: Object.fromEntries(portBindings(c.argv)) },
@@ -375,6 +454,17 @@ export class FakeDockerHost implements DockerHost {
 function filterValue(args: string[]): string | undefined {
   const at = args.indexOf("--filter");
   return at >= 0 ? args[at + 1].replace(/^label=/, "") : undefined;
+}
+
+/** The `--label k=v` options of an argv. */
+function labelsOf(args: string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  args.forEach((a, i) => {
+    if (a !== "--label") return;
+    const [k, ...v] = args[i + 1].split("=");
+    labels[k] = v.join("=");
+  });
+  return labels;
 }
 
 function matchesLabel(labels: Record<string, string>, filter: string): boolean {

@@ -1,6 +1,6 @@
-// The reverse proxy on the Docker host: it owns the app's published HTTP ports, and a release
-// moves a role's traffic by moving the role's network alias to its new container (proxy/*.ts
-// has the steps as data; bench/proxy.ts measured why: no proxy reload during a deploy).
+// The release's traffic switch, run on the Docker host: it executes the plans of ../proxy/ (the
+// proxy owns the app's published HTTP ports; a role's traffic moves with its network alias to
+// its new container; bench/proxy.ts measured why: no proxy reload during a deploy).
 import { containerName, type ReleaseSpec, type RoleSpec } from "../containerSpec";
 import { connectNetwork, disconnectNetwork, readFile, startContainers, stopContainers, writePrivateFile } from "../dockerCommands";
 import { publishedPorts, renderCaddyfile } from "../proxy/proxyConfig";
@@ -74,9 +74,9 @@ export async function switchTraffic(
   role: RoleSpec,
   proxy: Proxy,
   switched: Switched[],
-  o: { log: (line: string) => void; reachSeconds?: number },
+  options: { log: (line: string) => void; reachSeconds?: number },
 ): Promise<void> {
-  const log = o.log;
+  const log = options.log;
   const next = containerName(spec.app, role.role, spec.version);
   const net = proxy.names.network;
   const current = await inspectContainer(host, next);
@@ -94,7 +94,7 @@ export async function switchTraffic(
     port: upstream.port,
     reach: upstream.reach,
     drainSeconds: spec.stopGraceSeconds,
-    reachSeconds: o.reachSeconds,
+    reachSeconds: options.reachSeconds,
   });
   if (!attached) {
     try {
@@ -106,19 +106,19 @@ export async function switchTraffic(
   }
   switched.push({ role: role.role, next, previous: previous.filter((c) => c.running).map((c) => c.name) });
   log(`role ${role.role}: traffic goes to ${next}`);
-  for (const r of plan.retire) await retireContainer(host, r, { log });
+  for (const retirement of plan.retire) await retireContainer(host, retirement, { log });
 }
 
 /** Moves a switched role back: its previous containers run and hold the alias again; `next` leaves it. Never throws. */
-export async function switchBack(host: DockerHost, spec: ReleaseSpec, s: Switched, proxy: Proxy, log: (line: string) => void): Promise<void> {
-  const alias = upstreamAlias(spec.app, s.role);
+export async function switchBack(host: DockerHost, spec: ReleaseSpec, switched: Switched, proxy: Proxy, log: (line: string) => void): Promise<void> {
+  const alias = upstreamAlias(spec.app, switched.role);
   const net = proxy.names.network;
-  for (const p of s.previous) {
-    await host.run(startContainers([p]), { allowFailure: true });
-    const r = await host.run(connectNetwork(net, p, alias), { allowFailure: true });
-    if (r.code === 0) log(`rollback: traffic of role ${s.role} goes to ${p} again`);
+  for (const previous of switched.previous) {
+    await host.run(startContainers([previous]), { allowFailure: true });
+    const connected = await host.run(connectNetwork(net, previous, alias), { allowFailure: true });
+    if (connected.code === 0) log(`rollback: traffic of role ${switched.role} goes to ${previous} again`);
   }
-  await host.run(disconnectNetwork(net, s.next, { force: true }), { allowFailure: true });
+  await host.run(disconnectNetwork(net, switched.next, { force: true }), { allowFailure: true });
 }
 
 /** Stopped containers still on the proxy network would be routed to if started by hand. */

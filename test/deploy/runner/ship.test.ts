@@ -1,0 +1,326 @@
+// The ship step by behaviour (components/deploy/runner/ship.ts), without a Docker engine: the
+// deployer's `docker save` is a synthetic archive (test/support/docker/dockerSave.ts), the host the in-memory
+// Docker host, whose `docker load` outcomes are scripted. Which layers go, the fallback to all of
+// them, the checks after a load, registry mode's throwaway login, and the local target's tag.
+import assert from "node:assert/strict";
+import { EventEmitter } from "node:events";
+import { PassThrough, Readable } from "node:stream";
+import { describe, test } from "node:test";
+import { createGunzip } from "node:zlib";
+import type { Argv } from "../../../components/deploy/dockerCommands";
+import { shipImage } from "../../../components/deploy/runner/ship";
+import type { LocalHost } from "../../../components/deploy/runner/transport";
+import type { ShipImage, ShipSpec, StepSecrets } from "../../../components/deploy/spec";
+import { FakeDockerHost } from "../../support/docker/fakeDocker";
+import { readArchive, syntheticSave } from "../../support/docker/dockerSave";
+
+const BUILT = "pydeploy/demo:latest";
+const SERVER_TAG = "pydeploy/demo:0123456789ab";
+
+/** The deployer's engine: the fake host plus a `docker save` that streams a synthetic archive. */
+class FakeDeployer extends FakeDockerHost {
+  /** Image ID -> its `docker save` output. */
+  readonly saves = new Map<string, Buffer>();
+  /** How the next save ends instead: stderr, and whether it wrote its archive first. */
+  saveFailure: { stderr: string; wroteArchive: boolean } | undefined;
+
+  spawn(argv: Argv) {
+    assert.deepEqual(argv.slice(0, 2), ["docker", "save"], "the deployer only streams docker save");
+    const image = [...this.images.values()].find((i) => i.tags.includes(argv[2]));
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const child = Object.assign(new EventEmitter(), { stdin, stdout, stderr });
+    const failure = this.saveFailure ?? (image ? undefined : { stderr: `Error response from daemon: reference does not exist: ${argv[2]}`, wroteArchive: false });
+    stdout.on("end", () => setImmediate(() => child.emit("close", failure ? 1 : 0)));
+    setImmediate(() => {
+      if (failure) stderr.end(failure.stderr);
+      else stderr.end();
+      stdout.end(failure && !failure.wroteArchive ? undefined : this.saves.get(image!.id));
+    });
+    return child;
+  }
+}
+
+function setUp(layers = ["base\n", "code\n"]) {
+  const save = syntheticSave({ tag: BUILT, layers });
+  const deployer = new FakeDeployer();
+  const built = deployer.addImage({ tag: BUILT, app: "demo", layers: save.diffIds });
+  deployer.saves.set(built.id, save.archive);
+  const image: ShipImage = { name: BUILT, identity: built.id, serverTag: SERVER_TAG };
+  return { deployer, image, diffIds: save.diffIds };
+}
+
+const SSH: ShipSpec = {
+  specVersion: 1,
+  target: { kind: "ssh", host: "203.0.113.7", port: 22, user: "root" },
+  app: "demo",
+  appDir: ".pydeploy/demo",
+  connectTimeoutSeconds: 10,
+  image: { name: BUILT, identity: "sha256:unused", serverTag: SERVER_TAG },
+};
+
+async function ship(host: FakeDockerHost, deployer: FakeDeployer, image: ShipImage, spec: ShipSpec = SSH, secrets: StepSecrets = {}) {
+  const lines: string[] = [];
+  try {
+    const result = await shipImage(host, deployer as unknown as LocalHost, spec, image, secrets, (l) => lines.push(l));
+    return { result, lines, error: undefined as Error | undefined };
+  } catch (err) {
+    return { result: undefined, lines, error: err as Error };
+  }
+}
+
+const tagsOn = (host: FakeDockerHost) => [...host.images.values()].flatMap((i) => i.tags).sort();
+const loads = (host: FakeDockerHost) => host.history.filter((a) => a[1] === "load").length;
+/** The layer blobs an archive carries (non-empty files under blobs/), by diffID. */
+async function sentLayers(archive: Buffer, diffIds: string[]): Promise<string[]> {
+  const entries = await readArchive(Readable.from([archive]).pipe(createGunzip()));
+  return diffIds.filter((d) => (entries.get(`blobs/sha256/${d.slice("sha256:".length)}`)?.length ?? 0) > 0);
+}
+
+describe("shipImage, copy mode", { timeout: 30_000 }, () => {
+  test("a host with the base layer gets only the code layer, loaded, verified and counted", async () => {
+    const { deployer, image, diffIds } = setUp();
+    const host = new FakeDockerHost();
+    host.addImage({ tag: "other/app:1", app: "other", layers: [diffIds[0]] });
+    host.loads = [{ outcome: "ok", tag: SERVER_TAG, layers: diffIds }];
+    const r = await ship(host, deployer, image);
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
+    assert.deepEqual(r.result, { action: "copied", serverTag: SERVER_TAG, bytesSent: host.lastStream!.length }, "copied, every byte of the archive counted");
+    assert.ok(host.lastStream!.length > 0, "the archive is not empty");
+    assert.deepEqual(await sentLayers(host.lastStream!, diffIds), [diffIds[1]], "the archive carries only the code layer");
+    assert.deepEqual(
+      r.lines,
+      [
+        "sending 1 of 2 layers (0.0 MB before compression); the host has the first 1",
+        `docker load: Loaded image: ${SERVER_TAG}`,
+        `verified ${SERVER_TAG}: 2 layers, it starts`,
+        `shipped ${SERVER_TAG}: ${(host.lastStream!.length / 1e6).toFixed(1)} MB sent`,
+      ],
+      "what it sent, the load's answer and the check",
+    );
+    assert.deepEqual(tagsOn(deployer), [BUILT], "the deployer's temporary server tag is gone again");
+    assert.deepEqual(tagsOn(host), ["other/app:1", SERVER_TAG].sort(), "the host has the image under its server tag");
+  });
+
+  test("the size it sends counts only the layers it sends, and bytes are counted from this ship on", async () => {
+    const { deployer, image, diffIds } = setUp(["b".repeat(3_000_000), "code\n"]);
+    const host = new FakeDockerHost();
+    host.bytesSent = 5_000_000;
+    host.addImage({ tag: "other/app:1", app: "other", layers: [diffIds[0]] });
+    host.loads = [{ outcome: "ok", tag: SERVER_TAG, layers: diffIds }];
+    const r = await ship(host, deployer, image);
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
+    assert.equal(r.lines[0], "sending 1 of 2 layers (0.0 MB before compression); the host has the first 1", "the 3 MB base layer is not counted");
+    assert.equal(r.result?.bytesSent, host.bytesSent - 5_000_000, "only this ship's bytes");
+  });
+
+  test("the host's image list failing fails the ship after the save, and the deployer's tag still goes", async () => {
+    const { deployer, image } = setUp();
+    const host = new FakeDockerHost();
+    const run = host.run.bind(host);
+    host.run = async (argv, opts) => {
+      if (argv.join(" ") === "docker image ls --quiet --no-trunc") throw new Error("on the fake Docker host: the daemon is busy");
+      return run(argv, opts);
+    };
+    const r = await ship(host, deployer, image);
+    assert.equal(r.error?.message, "on the fake Docker host: the daemon is busy", "its error");
+    assert.equal(loads(host), 0, "nothing was loaded");
+    assert.deepEqual(tagsOn(deployer), [BUILT], "the temporary tag is gone");
+  });
+
+  test("an empty host gets every layer", async () => {
+    const { deployer, image, diffIds } = setUp();
+    const host = new FakeDockerHost();
+    host.loads = [{ outcome: "ok", tag: SERVER_TAG, layers: diffIds }];
+    const r = await ship(host, deployer, image);
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
+    assert.deepEqual(await sentLayers(host.lastStream!, diffIds), diffIds, "both layers");
+    assert.equal(r.lines[0], "sending 2 of 2 layers (0.0 MB before compression); the host has the first 0", "and says so");
+  });
+
+  test("when the partial load fails (a layer went meanwhile), every layer is sent", async () => {
+    const { deployer, image, diffIds } = setUp();
+    const host = new FakeDockerHost();
+    host.addImage({ tag: "other/app:1", app: "other", layers: [diffIds[0]] });
+    host.loads = [
+      { outcome: "fail", tag: SERVER_TAG, layers: [] },
+      { outcome: "ok", tag: SERVER_TAG, layers: diffIds },
+    ];
+    const r = await ship(host, deployer, image);
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
+    assert.ok(r.lines.includes("the partial load failed (docker load on the fake Docker host exited 1); sending every layer"), `the fallback is logged: ${r.lines.join("\n")}`);
+    assert.ok(r.lines.includes("docker load: open /var/lib/docker/tmp/docker-import-1/blobs/sha256/0: no such file or directory"), "with the failed load's output");
+    assert.deepEqual(await sentLayers(host.lastStream!, diffIds), diffIds, "the second archive carries both layers");
+    assert.equal(r.result?.bytesSent, host.bytesSent, "both archives are counted");
+    assert.equal(loads(host), 2, "two loads");
+  });
+
+  test("a failed load of every layer is not tried again", async () => {
+    const { deployer, image } = setUp();
+    const host = new FakeDockerHost();
+    host.loads = [{ outcome: "fail", tag: SERVER_TAG, layers: [] }];
+    const r = await ship(host, deployer, image);
+    assert.equal(r.error?.message, "docker load on the fake Docker host exited 1", "the load's failure");
+    assert.equal(loads(host), 1, "one load");
+    assert.deepEqual(tagsOn(deployer), [BUILT], "the deployer's temporary tag is removed even so");
+  });
+
+  test("a load that reports success but holds other layers is caught, and its tag removed", async () => {
+    const { deployer, image, diffIds } = setUp();
+    const host = new FakeDockerHost();
+    host.loads = [{ outcome: "ok", tag: SERVER_TAG, layers: [diffIds[0]] }];
+    const r = await ship(host, deployer, image);
+    assert.equal(r.error?.message, `the image ${SERVER_TAG} on the fake Docker host has other layers than the one built (1 vs 2); the tag was removed`, "caught");
+    assert.deepEqual(tagsOn(host), [], "the tag is gone");
+  });
+
+  test("a loaded image that does not start is caught, and its tag removed", async () => {
+    const { deployer, image, diffIds } = setUp();
+    const host = new FakeDockerHost();
+    host.brokenImages.add(SERVER_TAG);
+    host.loads = [{ outcome: "ok", tag: SERVER_TAG, layers: diffIds }];
+    const r = await ship(host, deployer, image);
+    assert.equal(
+      r.error?.message,
+      `the image ${SERVER_TAG} on the fake Docker host does not start (docker run --rm exited 127): exec /bin/sh: no such file or directory; the tag was removed`,
+      "caught, with the run's output",
+    );
+    assert.deepEqual(tagsOn(host), [], "the tag is gone");
+  });
+
+  test("a load that says it loaded but left no image under the tag is caught", async () => {
+    const { deployer, image, diffIds } = setUp();
+    const host = new FakeDockerHost();
+    host.loads = [{ outcome: "ok", tag: "pydeploy/demo:elsewhere", layers: diffIds }];
+    const r = await ship(host, deployer, image);
+    assert.equal(r.error?.message, `after shipping, the fake Docker host has no image ${SERVER_TAG}`, "caught");
+  });
+
+  test("a docker save that fails says why, from its stderr, and sends nothing", async () => {
+    const { deployer, image } = setUp();
+    deployer.saveFailure = { stderr: "Error response from daemon: write /tmp/save: no space left on device\n", wroteArchive: false };
+    const host = new FakeDockerHost();
+    const r = await ship(host, deployer, image);
+    assert.equal(r.error?.message, `docker save ${SERVER_TAG} failed: Error response from daemon: write /tmp/save: no space left on device`, "the save's own words");
+    assert.equal(loads(host), 0, "nothing was loaded");
+    assert.deepEqual(tagsOn(deployer), [BUILT], "the deployer's temporary tag is removed");
+  });
+
+  test("a docker save that exits non-zero after a whole archive is not trusted", async () => {
+    const { deployer, image } = setUp();
+    deployer.saveFailure = { stderr: "Error: something went wrong at the end\n", wroteArchive: true };
+    const host = new FakeDockerHost();
+    const r = await ship(host, deployer, image);
+    assert.equal(r.error?.message, `docker save ${SERVER_TAG} exited with an error: Error: something went wrong at the end`, "its exit status counts");
+    assert.equal(loads(host), 0, "nothing was loaded");
+  });
+
+  test("a host that has the tag gets nothing, even when the local image is gone", async () => {
+    const { deployer, image, diffIds } = setUp();
+    const host = new FakeDockerHost();
+    host.addImage({ tag: SERVER_TAG, app: "demo", layers: diffIds });
+    const r = await ship(host, new FakeDeployer(), { ...image, identity: `sha256:${"9".repeat(64)}` });
+    assert.deepEqual(r.result, { action: "present", serverTag: SERVER_TAG, bytesSent: 0 }, "present");
+    assert.deepEqual(r.lines, [`image ${SERVER_TAG} is already on the fake Docker host`], "and says so");
+    assert.deepEqual(deployer.history, [], "the deployer is not asked");
+  });
+
+  test("an image that is neither local nor on the host fails with what to do", async () => {
+    const { image } = setUp();
+    const r = await ship(new FakeDockerHost(), new FakeDeployer(), image);
+    assert.equal(
+      r.error?.message,
+      `the image ${BUILT} (${image.identity}) is not in the local Docker engine, and the host does not have it either. ` +
+        "Build it again: `pulumi up --replace <the image's URN>` (`pulumi stack --show-urns` lists it), or change the project so it rebuilds.",
+      "what to do",
+    );
+  });
+});
+
+describe("shipImage on the local target", () => {
+  test("the built image is tagged with its server tag on the same engine; nothing is sent", async () => {
+    const { deployer, image } = setUp();
+    const r = await ship(deployer, deployer, image, { ...SSH, target: { kind: "local" } });
+    assert.deepEqual(r.result, { action: "tagged", serverTag: SERVER_TAG, bytesSent: 0 }, "tagged");
+    assert.deepEqual(tagsOn(deployer), [BUILT, SERVER_TAG].sort(), "both tags name the image");
+    assert.deepEqual(r.lines, [`tagged ${BUILT} (${image.identity}) as ${SERVER_TAG}`], "and says so");
+  });
+
+  test("a built image that is gone is the same clear error", async () => {
+    const { image } = setUp();
+    const local = new FakeDeployer();
+    const r = await ship(local, local, image, { ...SSH, target: { kind: "local" } });
+    assert.match(r.error?.message ?? "", /is not in the local Docker engine, and the host does not have it either/, `clear error: ${r.error?.message}`);
+  });
+});
+
+describe("shipImage, registry mode", () => {
+  const REGISTRY: ShipSpec = { ...SSH, registry: { server: "registry.example.com", username: "me" } };
+  const PUSHED = "registry.example.com/me/demo@sha256:" + "c".repeat(64);
+
+  test("pulls by digest with a throwaway login (password on stdin only), tags it, verifies it and logs out", async () => {
+    const { deployer, diffIds } = setUp();
+    deployer.addImage({ tag: PUSHED, app: "demo", layers: diffIds });
+    const host = new FakeDockerHost();
+    host.registry.set(PUSHED, diffIds);
+    const image: ShipImage = { name: "registry.example.com/me/demo:latest", identity: PUSHED, serverTag: SERVER_TAG };
+    const r = await ship(host, deployer, image, REGISTRY, { registryPassword: "s3cr3t" });
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
+    assert.equal(r.result?.action, "pulled", "pulled");
+    assert.equal(r.result?.bytesSent, "s3cr3t".length, "only the password went on stdin");
+    assert.equal(host.logins.length, 1, "one login");
+    assert.deepEqual(host.logins[0], { configDir: host.logins[0].configDir, server: "registry.example.com", username: "me", password: "s3cr3t" }, "the password arrived on stdin");
+    assert.match(host.logins[0].configDir, /^\/tmp\/fake-docker-config-\d+$/, "into a throwaway client config");
+    assert.ok(!host.history.some((a) => a.some((x) => x.includes("s3cr3t"))), "no command line holds the password");
+    const dir = host.logins[0].configDir;
+    assert.deepEqual(
+      host.history.filter((a) => a[0] === "env" || a[0] === "rm").map((a) => a.join(" ")),
+      [
+        `env DOCKER_CONFIG=${dir} docker login --username me --password-stdin registry.example.com`,
+        `env DOCKER_CONFIG=${dir} docker pull ${PUSHED}`,
+        `env DOCKER_CONFIG=${dir} docker logout registry.example.com`,
+        `rm -rf -- ${dir}`,
+      ],
+      "login, pull, then logout and the config goes",
+    );
+    assert.ok(tagsOn(host).includes(SERVER_TAG), "tagged with the server tag");
+    assert.deepEqual(r.lines, [`pulling ${PUSHED}`, `verified ${SERVER_TAG}: 2 layers, it starts`], "what it did");
+  });
+
+  test("an image the deployer does not hold (pushed elsewhere) is verified by its start alone; bytes count from this ship on", async () => {
+    const { diffIds } = setUp();
+    const host = new FakeDockerHost();
+    host.bytesSent = 1000;
+    host.registry.set(PUSHED, diffIds);
+    const r = await ship(host, new FakeDeployer(), { name: "x", identity: PUSHED, serverTag: SERVER_TAG }, REGISTRY, { registryPassword: "s3cr3t" });
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
+    assert.deepEqual(r.result, { action: "pulled", serverTag: SERVER_TAG, bytesSent: "s3cr3t".length }, "pulled; only the password was sent");
+  });
+
+  test("a failed pull still logs out and removes the client config", async () => {
+    const { deployer } = setUp();
+    const host = new FakeDockerHost();
+    const image: ShipImage = { name: "x", identity: PUSHED, serverTag: SERVER_TAG };
+    const r = await ship(host, deployer, image, REGISTRY, { registryPassword: "s3cr3t" });
+    assert.match(r.error?.message ?? "", /manifest for .* not found/, `the pull's error: ${r.error?.message}`);
+    assert.deepEqual(host.history.slice(-2).map((a) => (a[0] === "env" ? a[3] : a[0])), ["logout", "rm"], "logout and cleanup ran");
+  });
+
+  test("a pulled image with other layers than the one pushed is caught", async () => {
+    const { deployer, diffIds } = setUp();
+    deployer.addImage({ tag: PUSHED, app: "demo", layers: diffIds });
+    const host = new FakeDockerHost();
+    host.registry.set(PUSHED, [diffIds[0]]);
+    const r = await ship(host, deployer, { name: "x", identity: PUSHED, serverTag: SERVER_TAG }, REGISTRY, { registryPassword: "s3cr3t" });
+    assert.match(r.error?.message ?? "", /has other layers than the one built \(1 vs 2\)/, `caught: ${r.error?.message}`);
+  });
+
+  test("without the password on stdin it stops before touching the host", async () => {
+    const { deployer, image } = setUp();
+    const host = new FakeDockerHost();
+    const r = await ship(host, deployer, image, REGISTRY, {});
+    assert.equal(r.error?.message, "the registry password for registry.example.com was not given on stdin", "says what is missing");
+    assert.deepEqual(host.history.map((a) => a.slice(0, 3).join(" ")), [`docker image inspect`], "only the look for the tag ran");
+  });
+});
