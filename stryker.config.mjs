@@ -6,8 +6,14 @@
 /** Group name -> the modules it mutates and the test files that cover them. */
 export const groups = {
   config: {
-    mutate: ["components/config/schema.ts", "components/config/stackFile.ts"],
-    testFiles: ["test/config/{schema,schemaRules,stackFile}.test.ts", "test/config/hostKey.script.test.ts"],
+    mutate: ["components/config/{schema,fields,errors,resolve,app,deploy,server,host,registry,stackFile}.ts"],
+    testFiles: [
+      "test/config/{schema,schemaRules,stackFile,fields}.test.ts",
+      "test/config/hostKey.script.test.ts",
+      // The shared formats (fields.ts) are also the step contract's and the image reference's.
+      "test/image/imageRef.test.ts",
+      "test/deploy/{containerSettings,specContract}.test.ts",
+    ],
   },
   // The image renderers, and the readers of the project's dependency files they render from.
   image: {
@@ -24,9 +30,9 @@ export const groups = {
     ],
   },
   deploy: {
-    mutate: ["components/deploy/{containerSpec,roles,spec,dockerCommands,gateProbe}.ts"],
+    mutate: ["components/deploy/{containerSpec,contractIssues,roles,spec,dockerCommands,gateProbe}.ts"],
     testFiles: [
-      "test/deploy/{containerSpec,containerSettings,roles,rolesConfig,spec,specContract,dockerCommands}.test.ts",
+      "test/deploy/{containerSpec,containerSettings,roles,rolesConfig,spec,specContract,specVersion,dockerCommands}.test.ts",
       "test/deploy/{gateProbe,dockerCommands}.script.test.ts",
       "test/deploy/runner/release*.test.ts",
     ],

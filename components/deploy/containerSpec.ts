@@ -1,76 +1,92 @@
 // What one release runs, as data: the roles' containers, their `docker run` argv and the env
 // file. Pure: no I/O, no Pulumi. The deployer (runner/) runs these argv on the server.
 import { quote } from "shell-quote";
-import { IMAGE_REF } from "../image/imageRef";
+import { z } from "zod";
+import {
+  containerPath, healthcheckTimeoutSeconds, healthIntervalSeconds, healthRetries, healthStartPeriodSeconds, httpPath, IMAGE_REF, logMaxFiles, logSize, port, SLUG, stopGraceSeconds,
+} from "../config/fields";
 import { LABEL_APP } from "../image/labels";
+import { issueList } from "./contractIssues";
 
-export type HealthGate =
-  | { kind: "http"; port: number; path: string } // container port, probed inside the container: 2xx/3xx = healthy
-  | { kind: "tcp"; port: number } // container port accepts a connection, probed inside the container
-  | { kind: "running" }; // no port: healthy if still running, never restarted, after a few seconds
+// The digest at the end of a local image ID (sha256:<hex>) or of a repository@sha256:<hex>.
+const IMAGE_DIGEST = /(sha256:[0-9a-f]{64})$/;
+const slugName = (what: string) => z.string({ error: `expected ${what}` }).regex(SLUG, { error: `expected ${what}: lowercase letters, digits and inner dashes` });
+
+export const healthGateSchema = z.discriminatedUnion("kind", [
+  // Container port, probed inside the container: 2xx/3xx = healthy.
+  z.strictObject({ kind: z.literal("http"), port, path: httpPath }),
+  // Container port accepts a connection, probed inside the container.
+  z.strictObject({ kind: z.literal("tcp"), port }),
+  // No port: healthy if still running, never restarted, after a few seconds.
+  z.strictObject({ kind: z.literal("running") }),
+]);
+export type HealthGate = z.infer<typeof healthGateSchema>;
 
 /** Docker-level healthcheck. `test` is an exec argv (or Docker's ["CMD", ...], ["CMD-SHELL", cmd], ["NONE"]). */
-export interface ContainerHealthcheck {
-  test: string[];
-  intervalSeconds: number;
-  timeoutSeconds: number;
-  retries: number;
-  startPeriodSeconds: number;
-}
-
-export interface RoleSpec {
-  role: string;
-  /** Empty: the image's CMD. */
-  command: string[];
-  ports: { host: number; container: number }[];
-  gate: HealthGate;
-  /** Absent: `--no-healthcheck` (e.g. a worker using an image whose HEALTHCHECK targets the web port). */
-  healthcheck?: ContainerHealthcheck;
-  /** Named volumes (volumeName()) mounted into the container. */
-  mounts: VolumeMount[];
-  /** Ports the reverse proxy sends traffic to (by the role's network alias); none: no proxy. */
-  upstreams: Upstream[];
-}
+export const containerHealthcheckSchema = z.strictObject({
+  test: z.array(z.string()).min(1, { error: "expected a healthcheck test" }),
+  intervalSeconds: healthIntervalSeconds,
+  timeoutSeconds: healthcheckTimeoutSeconds,
+  retries: healthRetries,
+  startPeriodSeconds: healthStartPeriodSeconds,
+});
+export type ContainerHealthcheck = z.infer<typeof containerHealthcheckSchema>;
 
 /** A port behind the proxy, and how the proxy checks it reaches it: GET path, or a TCP connect. */
-export interface Upstream {
-  port: number;
-  reach: { kind: "http"; path: string } | { kind: "tcp" };
-}
+export const upstreamSchema = z.strictObject({
+  port,
+  reach: z.discriminatedUnion("kind", [z.strictObject({ kind: z.literal("http"), path: httpPath }), z.strictObject({ kind: z.literal("tcp") })]),
+});
+export type Upstream = z.infer<typeof upstreamSchema>;
 
-export interface VolumeMount {
-  volume: string;
-  path: string;
-}
+export const volumeMountSchema = z.strictObject({ volume: slugName("a Docker volume name"), path: containerPath });
+export type VolumeMount = z.infer<typeof volumeMountSchema>;
+
+export const roleSpecSchema = z.strictObject({
+  role: slugName("a role name"),
+  /** Empty: the image's CMD. */
+  command: z.array(z.string()),
+  ports: z.array(z.strictObject({ host: port, container: port })),
+  gate: healthGateSchema,
+  /** Absent: `--no-healthcheck` (e.g. a worker using an image whose HEALTHCHECK targets the web port). */
+  healthcheck: containerHealthcheckSchema.optional(),
+  /** Named volumes (volumeName()) mounted into the container. */
+  mounts: z.array(volumeMountSchema),
+  /** Ports the reverse proxy sends traffic to (by the role's network alias); none: no proxy. */
+  upstreams: z.array(upstreamSchema),
+});
+export type RoleSpec = z.infer<typeof roleSpecSchema>;
 
 /** Everything that shapes the containers of a release: a change here gives new container names. */
-export interface ContainerSettings {
-  app: string;
-  /** The image as tagged on the server: <repository>:<12 hex of its identity>. */
-  image: string;
-  /** What the image is, independent of the image store: the local image ID or the registry digest. */
-  imageIdentity: string;
-  roles: RoleSpec[];
-  envFile: string;
-  logMaxSize: string;
-  logMaxFiles: number;
-  /** `docker stop` waits this long for a graceful exit before SIGKILL (also used by dockerd restarts). */
-  stopGraceSeconds: number;
-}
+export const containerSettingsSchema = z.strictObject(
+  {
+    app: slugName("an app name"),
+    /** The image as tagged on the server: <repository>:<12 hex of its identity>. */
+    image: z.string().regex(IMAGE_REF, { error: "expected an image reference" }),
+    /** What the image is, independent of the image store: the local image ID or the registry digest. */
+    imageIdentity: z.string().regex(IMAGE_DIGEST, { error: "expected sha256:<hex> or repository@sha256:<hex>" }),
+    roles: z.array(roleSpecSchema).min(1, { error: "expected at least one role" }),
+    envFile: z.string().regex(/^[^\0\n\r]+$/, { error: "expected a path on the host" }),
+    logMaxSize: logSize,
+    logMaxFiles,
+    /** `docker stop` waits this long for a graceful exit before SIGKILL (also used by dockerd restarts). */
+    stopGraceSeconds,
+  },
+  { error: (issue) => (issue.code === "invalid_type" ? "expected the container settings" : undefined) },
+);
+export type ContainerSettings = z.infer<typeof containerSettingsSchema>;
 
-export interface ReleaseSpec extends ContainerSettings {
+export type ReleaseSpec = ContainerSettings & {
   /** Names this release's containers: <app>-<role>-<version>. */
   version: string;
-}
+};
 
 export const LABEL_ROLE = "pydeploy.role";
 export const LABEL_VERSION = "pydeploy.version";
 export const LABEL_IMAGE = "pydeploy.image";
 
-export const SLUG = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 // Docker names allow [a-zA-Z0-9][a-zA-Z0-9_.-]; the version is lowercase so names stay uniform.
 const VERSION = /^[a-z0-9][a-z0-9_.-]*$/;
-const LOG_SIZE = /^[1-9][0-9]*[kmg]?$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // The file is UTF-8; a lone surrogate has no UTF-8 form.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -95,7 +111,7 @@ export function containerName(app: string, role: string, version: string): strin
 
 /** "sha256:<hex>" of a local image ID or of a repository@sha256 digest. */
 export function digestOf(identity: string): string {
-  const match = /(sha256:[0-9a-f]{64})$/.exec(identity);
+  const match = IMAGE_DIGEST.exec(identity);
   if (!match) throw new Error(`image identity ${JSON.stringify(identity)} is neither sha256:<hex> nor repository@sha256:<hex>`);
   return match[1];
 }
@@ -116,28 +132,19 @@ export function serverTag(imageName: string, identity: string): string {
 
 /** Throws a clear Error for settings the deployer could not run safely. */
 export function validateSettings(s: ContainerSettings): void {
-  check(SLUG.test(s.app), `app name ${JSON.stringify(s.app)} must be lowercase letters, digits and inner dashes`);
-  check(IMAGE_REF.test(s.image), `image ${JSON.stringify(s.image)} is not a valid image reference`);
-  digestOf(s.imageIdentity);
-  check(s.roles.length > 0, `app ${s.app}: a release needs at least one role`);
-  check(s.envFile.length > 0 && !/[\0\n\r]/.test(s.envFile), `envFile ${JSON.stringify(s.envFile)} is not a usable path`);
-  check(LOG_SIZE.test(s.logMaxSize), `logMaxSize ${JSON.stringify(s.logMaxSize)} must look like 10m`);
-  check(isInt(s.logMaxFiles, 1), `logMaxFiles must be an integer >= 1, got ${s.logMaxFiles}`);
-  check(isInt(s.stopGraceSeconds, 0), `stopGraceSeconds must be an integer >= 0, got ${s.stopGraceSeconds}`);
+  // dockerRunArgs passes a ReleaseSpec: its version is no setting.
+  const parsed = containerSettingsSchema.loose().safeParse(s);
+  if (!parsed.success) throw new Error(`invalid container settings: ${issueList(parsed.error.issues)}`);
+  // What the schema cannot say: rules across roles, and a gate on a port the role listens on.
   const roles = new Set<string>();
   const hostPorts = new Map<number, string>();
   for (const role of s.roles) {
-    check(SLUG.test(role.role), `role name ${JSON.stringify(role.role)} must be lowercase letters, digits and inner dashes`);
     check(!roles.has(role.role), `role ${role.role} appears twice`);
     roles.add(role.role);
     for (const p of role.ports) {
-      check(isPort(p.host) && isPort(p.container), `role ${role.role}: ports must be integers 1-65535, got ${p.host}:${p.container}`);
       const other = hostPorts.get(p.host);
       check(other === undefined, `host port ${p.host} is published by both role ${other} and role ${role.role}`);
       hostPorts.set(p.host, role.role);
-    }
-    for (const m of role.mounts) {
-      check(SLUG.test(m.volume) && /^\/[A-Za-z0-9._/-]*$/.test(m.path), `role ${role.role}: mount ${JSON.stringify(m)} needs a volume name and an absolute path`);
     }
     const gate = role.gate;
     if (gate.kind !== "running") {
@@ -147,17 +154,6 @@ export function validateSettings(s: ContainerSettings): void {
         listened.includes(gate.port),
         `role ${role.role}: its ${gate.kind} gate port ${gate.port} is not one of its container ports (${listened.join(", ") || "none"})`,
       );
-    }
-    if (gate.kind === "http") {
-      check(/^\/[^\s\0]*$/.test(gate.path), `role ${role.role}: gate path ${JSON.stringify(gate.path)} must start with / and have no whitespace`);
-    }
-    const h = role.healthcheck;
-    if (h) {
-      check(h.test.length > 0, `role ${role.role}: healthcheck test is empty`);
-      for (const [k, v] of Object.entries({ intervalSeconds: h.intervalSeconds, timeoutSeconds: h.timeoutSeconds, retries: h.retries })) {
-        check(isInt(v, 1), `role ${role.role}: healthcheck ${k} must be an integer >= 1, got ${v}`);
-      }
-      check(isInt(h.startPeriodSeconds, 0), `role ${role.role}: healthcheck startPeriodSeconds must be an integer >= 0`);
     }
   }
 }
@@ -220,12 +216,4 @@ export function renderEnvFile(env: Record<string, string>): string {
 
 function check(ok: boolean, message: string): asserts ok {
   if (!ok) throw new Error(message);
-}
-
-function isInt(n: number, min: number): boolean {
-  return Number.isInteger(n) && n >= min;
-}
-
-function isPort(n: number): boolean {
-  return Number.isInteger(n) && n >= 1 && n <= 65535;
 }

@@ -4,10 +4,11 @@
 import { createHash, createHmac } from "node:crypto";
 import * as path from "node:path";
 import { z } from "zod";
-import type { ContainerSettings } from "./containerSpec";
+import { healthTimeoutSeconds, httpUrl, imageReference, keepImages, port, releaseTimeoutSeconds, SLUG, unixUser } from "../config/fields";
+import { containerSettingsSchema, validateSettings, type ContainerSettings } from "./containerSpec";
+import { issueList } from "./contractIssues";
 import { MAX_LINE_BYTES, splitBytes } from "./outputLines";
 import { validateProxyConfig, type ProxySite } from "./proxy/proxyConfig";
-import { SLUG, validateSettings } from "./containerSpec";
 
 /** The deployer, run by local.Command from the project directory (the provider's working directory). */
 export const RUNNER = "components/deploy/runner/main.ts";
@@ -34,8 +35,8 @@ const targetSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("ssh"),
     host: z.string().min(1),
-    port: z.number().int().min(1).max(65535),
-    user: z.string().min(1),
+    port,
+    user: unixUser,
     /** "ssh-ed25519 AAAA…": the only key the server may present. Absent: any key, with a warning. */
     hostKey: z.string().optional(),
   }),
@@ -57,7 +58,7 @@ export const hostSpecSchema = z.strictObject({
   /** `remove` deletes the app's volumes too (else it keeps them and says so). */
   removeVolumes: z.boolean(),
   /** SSH hosts only: Docker CE is installed from here when missing; mirrors go to daemon.json. */
-  dockerInstall: z.strictObject({ mirror: z.string(), registryMirrors: z.array(z.string()) }).optional(),
+  dockerInstall: z.strictObject({ mirror: httpUrl, registryMirrors: z.array(httpUrl) }).optional(),
 });
 export type HostSpec = z.infer<typeof hostSpecSchema>;
 
@@ -83,18 +84,18 @@ export type ShipSpec = z.infer<typeof shipSpecSchema>;
 
 export const releaseSpecSchema = z.strictObject({
   ...baseShape,
-  settings: z.custom<ContainerSettings>((v) => typeof v === "object" && v !== null, "expected the container settings"),
-  healthTimeoutSeconds: z.number().int().min(1),
-  keepImages: z.number().int().min(1),
+  settings: containerSettingsSchema,
+  healthTimeoutSeconds,
+  keepImages,
   /** The app's volumes (Docker names); a new one is handed to this uid. */
   volumes: z.strictObject({ names: z.array(z.string().regex(SLUG)), ownerUid: z.number().int().min(0) }),
   /** Run once per new image, env or command, before any role switches (e.g. migrations). */
-  releaseCommand: z.strictObject({ command: z.array(z.string()).min(1), timeoutSeconds: z.number().int().min(1) }).optional(),
+  releaseCommand: z.strictObject({ command: z.array(z.string()).min(1), timeoutSeconds: releaseTimeoutSeconds }).optional(),
   /** The reverse proxy in front of the roles with upstreams (proxy/*.ts). */
   proxy: z
     .strictObject({
       /** Its image as tagged on the host. */
-      image: z.string().min(1),
+      image: imageReference,
       sites: z.array(z.custom<ProxySite>((v) => typeof v === "object" && v !== null, "expected a proxy site")).min(1),
       acme: z.strictObject({ email: z.string().optional(), directory: z.string().optional(), caRoot: z.string().optional() }).optional(),
     })
@@ -159,15 +160,14 @@ export function parseSpec<S extends z.ZodTypeAny>(step: StepName, schema: S, jso
     throw new Error(`pydeploy ${step}: ${SPEC_ENV} is not JSON: ${(err as Error).message}`);
   }
   const result = schema.safeParse(value);
-  if (!result.success) {
-    const problems = result.error.issues.map((i: z.core.$ZodIssue) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-    throw new Error(`pydeploy ${step}: invalid ${SPEC_ENV}: ${problems.join("; ")}`);
-  }
+  if (!result.success) throw new Error(`pydeploy ${step}: invalid ${SPEC_ENV}: ${issueList(result.error.issues)}`);
   if (step === "release") {
     const release = result.data as ReleaseStepSpec;
     validateSettings(release.settings);
     const acme = release.proxy?.acme;
     if (release.proxy) validateProxyConfig({ sites: release.proxy.sites, acme: acme && { email: acme.email, directory: acme.directory, customCaRoot: acme.caRoot !== undefined } });
+    // The release version hashes the settings' JSON: keep them as the component wrote them, not in the schema's key order.
+    return { ...release, settings: (value as { settings: ContainerSettings }).settings } as z.infer<S>;
   }
   return result.data;
 }
@@ -212,14 +212,13 @@ export function releaseVersion(settings: ContainerSettings, envFile: string, sal
 export const RESULT_PREFIX = "pydeploy-result: ";
 /** A result too long for one line comes in pieces: these lines, then the RESULT_PREFIX line with the last piece. */
 export const RESULT_PART_PREFIX = "pydeploy-result-part: ";
-export interface ReleaseResult {
-  version: string;
-  containers: string[];
-}
-export interface HostResult {
+export const releaseResultSchema = z.strictObject({ version: z.string().min(1), containers: z.array(z.string()) });
+export type ReleaseResult = z.infer<typeof releaseResultSchema>;
+export const hostResultSchema = z.strictObject({
   /** A fresh token written to <appDir>/owner: `remove` deletes only a folder it still owns. */
-  owner: string;
-}
+  owner: z.string().min(1),
+});
+export type HostResult = z.infer<typeof hostResultSchema>;
 
 /** One line of JSON, as a step printed it before results were split (and as short ones still are). */
 export function resultLine(result: object): string {

@@ -1,5 +1,6 @@
 // containerSpec.ts beyond containerSpec.test.ts: every check validateSettings makes (the
-// deployer refuses settings Docker would reject or misread, before anything runs), the names and
+// deployer refuses settings Docker would reject or misread, before anything runs: the schema's
+// formats, shared with the stack schema, then the rules across roles), the names and
 // references it builds, and the healthcheck and env-file forms.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -25,11 +26,14 @@ const spec = (o: Partial<ReleaseSpec> = {}): ReleaseSpec => ({
 });
 const withRole = (role: Partial<RoleSpec>) => spec({ roles: [{ ...web, ...role }] });
 const refused = (s: ReleaseSpec, message: string, why: string) => assert.throws(() => validateSettings(s), (err: Error) => err.message === message, why);
+/** What the settings schema says, as validateSettings throws it. */
+const invalid = (problems: string) => `invalid container settings: ${problems}`;
 
 describe("validateSettings: the release as a whole", () => {
   test("valid settings pass: an HTTP role, a proxied TCP role gated on its upstream port, a worker", () => {
     assert.doesNotThrow(() => validateSettings(spec()), "the three kinds of role");
-    assert.doesNotThrow(() => validateSettings(spec({ logMaxSize: "10", logMaxFiles: 1, stopGraceSeconds: 0 })), "a size in bytes, one log file, no grace");
+    assert.doesNotThrow(() => validateSettings(spec({ logMaxSize: "1k", logMaxFiles: 1, stopGraceSeconds: 0 })), "the smallest size, one log file, no grace");
+    assert.doesNotThrow(() => validateSettings(spec({ logMaxFiles: 100, stopGraceSeconds: 600 })), "the largest log count and grace the stack schema allows");
     assert.doesNotThrow(() => validateSettings(spec({ image: `registry.example.com:5000/ns/demo:v1@sha256:${"a".repeat(64)}`, imageIdentity: `registry.example.com:5000/ns/demo@sha256:${"a".repeat(64)}` })), "a registry digest");
     assert.doesNotThrow(() => validateSettings(spec({ image: `registry.example.com:5000/ns/demo@sha256:${"a".repeat(64)}` })), "an image pinned by digest alone, no tag");
     assert.doesNotThrow(() => validateSettings(spec({ image: "pydeploy/demo" })), "an image without a tag (Docker reads :latest)");
@@ -38,36 +42,40 @@ describe("validateSettings: the release as a whole", () => {
   });
 
   test("app, image, identity, roles, env file, logs and grace period", () => {
-    refused(spec({ app: "Demo" }), 'app name "Demo" must be lowercase letters, digits and inner dashes', "an upper-case app");
-    refused(spec({ image: "pydeploy/demo:v1 x" }), 'image "pydeploy/demo:v1 x" is not a valid image reference', "a space in the image");
-    refused(spec({ imageIdentity: "pydeploy/demo:v1" }), 'image identity "pydeploy/demo:v1" is neither sha256:<hex> nor repository@sha256:<hex>', "a tag as identity");
-    refused(spec({ roles: [] }), "app demo: a release needs at least one role", "no role");
-    refused(spec({ envFile: "" }), 'envFile "" is not a usable path', "no env file");
-    for (const bad of ["a\nb", "a\rb", "a\0b"]) refused(spec({ envFile: bad }), `envFile ${JSON.stringify(bad)} is not a usable path`, `env file ${JSON.stringify(bad)}`);
-    for (const bad of ["0m", "10 m", "m", "10mb", "10M", "-1m"]) refused(spec({ logMaxSize: bad }), `logMaxSize ${JSON.stringify(bad)} must look like 10m`, `log size ${bad}`);
-    for (const bad of [0, 1.5]) refused(spec({ logMaxFiles: bad }), `logMaxFiles must be an integer >= 1, got ${bad}`, `log files ${bad}`);
-    refused(spec({ stopGraceSeconds: 0.5 }), "stopGraceSeconds must be an integer >= 0, got 0.5", "a fraction of a second");
+    refused(spec({ app: "Demo" }), invalid("app: expected an app name: lowercase letters, digits and inner dashes"), "an upper-case app");
+    refused(spec({ image: "pydeploy/demo:v1 x" }), invalid("image: expected an image reference"), "a space in the image");
+    refused(spec({ imageIdentity: "pydeploy/demo:v1" }), invalid("imageIdentity: expected sha256:<hex> or repository@sha256:<hex>"), "a tag as identity");
+    refused(spec({ roles: [] }), invalid("roles: expected at least one role"), "no role");
+    refused(spec({ envFile: "" }), invalid("envFile: expected a path on the host"), "no env file");
+    for (const bad of ["a\nb", "a\rb", "a\0b"]) refused(spec({ envFile: bad }), invalid("envFile: expected a path on the host"), `env file ${JSON.stringify(bad)}`);
+    // One rule with the stack schema (deploy.logMaxSize): a unit is required, so "10" is refused too.
+    for (const bad of ["0m", "10 m", "m", "10mb", "10M", "-1m", "10"]) refused(spec({ logMaxSize: bad }), invalid("logMaxSize: expected a size such as 10m"), `log size ${bad}`);
+    for (const bad of [0, 1.5, 101]) refused(spec({ logMaxFiles: bad }), invalid("logMaxFiles: expected a count from 1 to 100"), `log files ${bad}`);
+    for (const bad of [0.5, -1, 601]) refused(spec({ stopGraceSeconds: bad }), invalid("stopGraceSeconds: expected seconds from 0 to 600"), `grace ${bad}`);
+    refused(spec({ app: "Demo", logMaxFiles: 0 }), invalid("app: expected an app name: lowercase letters, digits and inner dashes; logMaxFiles: expected a count from 1 to 100"), "every problem at once");
+    refused(null as unknown as ReleaseSpec, invalid("(root): expected the container settings"), "no settings at all");
   });
 });
 
 describe("validateSettings: each role", () => {
   test("its name, once per release", () => {
-    refused(withRole({ role: "Web" }), 'role name "Web" must be lowercase letters, digits and inner dashes', "an upper-case role");
+    refused(withRole({ role: "Web" }), invalid("roles.0.role: expected a role name: lowercase letters, digits and inner dashes"), "an upper-case role");
     refused(spec({ roles: [web, { ...worker, role: "web" }] }), "role web appears twice", "two roles named web");
   });
 
   test("its ports: integers 1-65535 on both sides, each host port once in the release", () => {
     for (const p of [{ host: 0, container: 8000 }, { host: 80, container: 65536 }, { host: 80.5, container: 8000 }, { host: 80, container: 0 }]) {
-      refused(withRole({ ports: [p] }), `role web: ports must be integers 1-65535, got ${p.host}:${p.container}`, `port ${p.host}:${p.container}`);
+      const side = Number.isInteger(p.host) && p.host >= 1 ? "container" : "host";
+      refused(withRole({ ports: [p] }), invalid(`roles.0.ports.0.${side}: expected a port from 1 to 65535`), `port ${p.host}:${p.container}`);
     }
     assert.doesNotThrow(() => validateSettings(withRole({ ports: [{ host: 65535, container: 8000 }, { host: 1, container: 8000 }] })), "1 and 65535 are ports; one container port on two host ports is fine");
     refused(spec({ roles: [web, { ...api, ports: [{ host: 80, container: 9000 }] }] }), "host port 80 is published by both role web and role api", "host port 80 twice");
   });
 
   test("its mounts: a volume name and an absolute path", () => {
-    refused(withRole({ mounts: [{ volume: "Data", path: "/data" }] }), 'role web: mount {"volume":"Data","path":"/data"} needs a volume name and an absolute path', "an upper-case volume");
-    refused(withRole({ mounts: [{ volume: "data", path: "/da ta" }] }), 'role web: mount {"volume":"data","path":"/da ta"} needs a volume name and an absolute path', "a space in the path");
-    refused(withRole({ mounts: [{ volume: "data", path: "srv/data" }] }), 'role web: mount {"volume":"data","path":"srv/data"} needs a volume name and an absolute path', "a relative path with a folder in it");
+    refused(withRole({ mounts: [{ volume: "Data", path: "/data" }] }), invalid("roles.0.mounts.0.volume: expected a Docker volume name: lowercase letters, digits and inner dashes"), "an upper-case volume");
+    // One rule with the stack schema (app.volumes.<name>.path).
+    for (const path of ["/da ta", "srv/data", "/", "/data/"]) refused(withRole({ mounts: [{ volume: "data", path }] }), invalid("roles.0.mounts.0.path: expected an absolute container path such as /data"), `path ${JSON.stringify(path)}`);
     assert.doesNotThrow(() => validateSettings(withRole({ mounts: [{ volume: "data", path: "/srv/app_data-1.0" }] })), "a plain absolute path");
     assert.doesNotThrow(() => validateSettings(withRole({ mounts: [{ volume: "d", path: "/d" }] })), "a one-letter volume");
   });
@@ -81,18 +89,21 @@ describe("validateSettings: each role", () => {
       "role api: its tcp gate port 9002 is not one of its container ports (9001, 9000)",
       "every port it listens on, published ones first, then its upstreams",
     );
-    for (const path of ["health", "health/live", "/he alth", "/a\tb"]) refused(withRole({ gate: { kind: "http", port: 8000, path } }), `role web: gate path ${JSON.stringify(path)} must start with / and have no whitespace`, `path ${JSON.stringify(path)}`);
+    // One rule with the stack schema (app.roles.<role>.healthcheck.path).
+    for (const path of ["health", "health/live", "/he alth", "/a\tb", "/a#b"]) refused(withRole({ gate: { kind: "http", port: 8000, path } }), invalid("roles.0.gate.path: expected an HTTP path starting with /"), `path ${JSON.stringify(path)}`);
     assert.doesNotThrow(() => validateSettings(withRole({ gate: { kind: "http", port: 8000, path: "/" } })), "the root path");
   });
 
   test("its Docker healthcheck: a test, whole seconds and counts", () => {
     const hc = web.healthcheck!;
-    refused(withRole({ healthcheck: { ...hc, test: [] } }), "role web: healthcheck test is empty", "an empty test");
+    refused(withRole({ healthcheck: { ...hc, test: [] } }), invalid("roles.0.healthcheck.test: expected a healthcheck test"), "an empty test");
+    // The stack schema's bounds (app.roles.<role>.healthcheck.*).
+    const bounds = { intervalSeconds: "seconds from 1 to 3600", timeoutSeconds: "seconds from 1 to 300", retries: "a count from 1 to 100" } as const;
     for (const k of ["intervalSeconds", "timeoutSeconds", "retries"] as const) {
-      refused(withRole({ healthcheck: { ...hc, [k]: 0 } }), `role web: healthcheck ${k} must be an integer >= 1, got 0`, `${k} 0`);
-      refused(withRole({ healthcheck: { ...hc, [k]: 1.5 } }), `role web: healthcheck ${k} must be an integer >= 1, got 1.5`, `${k} 1.5`);
+      refused(withRole({ healthcheck: { ...hc, [k]: 0 } }), invalid(`roles.0.healthcheck.${k}: expected ${bounds[k]}`), `${k} 0`);
+      refused(withRole({ healthcheck: { ...hc, [k]: 1.5 } }), invalid(`roles.0.healthcheck.${k}: expected ${bounds[k]}`), `${k} 1.5`);
     }
-    refused(withRole({ healthcheck: { ...hc, startPeriodSeconds: -1 } }), "role web: healthcheck startPeriodSeconds must be an integer >= 0", "a negative start period");
+    refused(withRole({ healthcheck: { ...hc, startPeriodSeconds: -1 } }), invalid("roles.0.healthcheck.startPeriodSeconds: expected seconds from 0 to 3600"), "a negative start period");
     assert.doesNotThrow(() => validateSettings(withRole({ healthcheck: { ...hc, intervalSeconds: 1, timeoutSeconds: 1, retries: 1, startPeriodSeconds: 0 } })), "the smallest values");
   });
 });

@@ -111,9 +111,21 @@ describe("step specs: accepted and refused", () => {
     assert.equal(refusal("release", releaseSpecSchema, { ...release, proxy: { image: "p", sites: [{ publishedPort: 80, upstream: { alias: "demo-web", port: 8000 } }] } }), undefined, "no acme without a domain");
   });
 
-  test("only the release step validates container settings (other steps carry none)", () => {
-    assert.match(refusal("release", releaseSpecSchema, { ...release, settings: { ...settings, image: "Bad Image" } }) ?? "accepted", /image "Bad Image" is not a valid image reference/, "release");
-    assert.equal(refusal("ship", shipSpecSchema.extend({ settings: releaseSpecSchema.shape.settings }), { ...ship, settings: { ...settings, image: "Bad Image" } }), undefined, "another step does not look into settings");
+  test("only the release step runs the checks a schema cannot say (other steps carry no settings)", () => {
+    const strayGate = { ...settings, roles: [{ ...settings.roles[0], gate: { kind: "tcp", port: 81 } }] };
+    assert.match(refusal("release", releaseSpecSchema, { ...release, settings: { ...settings, image: "Bad Image" } }) ?? "accepted", /settings\.image: expected an image reference/, "the schema's format");
+    assert.match(refusal("release", releaseSpecSchema, { ...release, settings: strayGate }) ?? "accepted", /^role worker: its tcp gate port 81 is not one of its container ports \(none\)$/, "release");
+    assert.equal(refusal("ship", shipSpecSchema.extend({ settings: releaseSpecSchema.shape.settings }), { ...ship, settings: strayGate }), undefined, "another step does not run them");
+  });
+
+  test("the settings come back as the component wrote them: the release version hashes their JSON", () => {
+    const role = settings.roles[0];
+    // Keys in another order than the schema's, as roles.ts writes a role (upstreams before gate).
+    const { stopGraceSeconds, ...rest } = settings;
+    const reordered = { stopGraceSeconds, ...rest, roles: [{ upstreams: role.upstreams, gate: role.gate, mounts: role.mounts, ports: role.ports, command: role.command, role: role.role }] };
+    const parsed = parseSpec("release", releaseSpecSchema, JSON.stringify({ ...release, settings: reordered }));
+    assert.equal(JSON.stringify(parsed.settings), JSON.stringify(reordered), "byte for byte");
+    assert.equal(releaseVersion(parsed.settings, "A=1\n", "s"), releaseVersion(reordered, "A=1\n", "s"), "the same release version");
   });
 
   test("secrets on stdin: only the key, the env and the registry password", () => {

@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { LABEL_PROXY } from "../../image/labels";
 import { IMAGE_REF } from "../../image/imageRef";
+import { LOG_SIZE, logMaxFiles, SLUG } from "../../config/fields";
 import { ACME_CA_ROOT_FILE, caddyReloadCommand, PROXY_DATA_DIR } from "../../image/proxyDockerfile";
 import {
   containerLabel,
@@ -22,9 +23,7 @@ import { check, DockerStep, isPort } from "./steps";
 /** A hash of what `docker run` set; a different one means the container must be recreated. */
 export const LABEL_PROXY_SPEC = "pydeploy.proxy-spec";
 
-const SLUG = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const NETWORK_ALIAS = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
-const LOG_SIZE = /^[1-9][0-9]*[kmg]?$/;
 
 export interface ProxyNames {
   app: string;
@@ -72,7 +71,7 @@ export function validateProxyContainerSpec(s: ProxyContainerSpec): void {
   }
   for (const a of s.networkAliases ?? []) check(NETWORK_ALIAS.test(a), `network alias ${JSON.stringify(a)} must be a lowercase DNS name`);
   check(LOG_SIZE.test(s.logMaxSize), `logMaxSize ${JSON.stringify(s.logMaxSize)} must look like 10m`);
-  check(Number.isInteger(s.logMaxFiles) && s.logMaxFiles >= 1, `logMaxFiles must be an integer >= 1, got ${s.logMaxFiles}`);
+  check(logMaxFiles.safeParse(s.logMaxFiles).success, `logMaxFiles must be an integer from 1 to 100, got ${s.logMaxFiles}`);
 }
 
 export function proxyRunArgs(s: ProxyContainerSpec): string[] {

@@ -3,7 +3,7 @@ import type { EquivalentMutant } from "../equivalentMutant";
 
 const ROLE_PORT_GUARD =
   "roles.ts upstreamsOf, proxySites and containerHealthcheck: the config module only gives a role `proxy: true` when it has a port " +
-  "(schema.ts: proxy = port !== undefined && proxy) and refuses a healthcheck without a port, so `!r.proxy` / `!r.healthcheck` " +
+  "(config/resolve.ts resolveRoles: proxy = port !== undefined && proxy) and refuses a healthcheck without a port, so `!r.proxy` / `!r.healthcheck` " +
   "already decide every role without a port; the port test only narrows the type for TypeScript.";
 
 export const deployEquivalents: EquivalentMutant[] = [

@@ -25,7 +25,7 @@ describe("proxy names and aliases", () => {
 
 describe("validateProxyContainerSpec", () => {
   it("accepts extra network aliases (DNS names) and one log file", () => {
-    assert.doesNotThrow(() => validateProxyContainerSpec({ ...spec, networkAliases: ["app.example.com", "a", `${"a".repeat(60)}.example.com`], logMaxFiles: 1, logMaxSize: "5" }), "valid");
+    assert.doesNotThrow(() => validateProxyContainerSpec({ ...spec, networkAliases: ["app.example.com", "a", `${"a".repeat(60)}.example.com`], logMaxFiles: 1, logMaxSize: "5k" }), "valid");
   });
 
   it("refuses what docker run would reject or misread", () => {
@@ -39,8 +39,8 @@ describe("validateProxyContainerSpec", () => {
       [{ logMaxSize: "0m" }, 'logMaxSize "0m" must look like 10m'],
       [{ logMaxSize: "10 m" }, 'logMaxSize "10 m" must look like 10m'],
       [{ logMaxSize: "-10m" }, 'logMaxSize "-10m" must look like 10m'],
-      [{ logMaxFiles: 0 }, "logMaxFiles must be an integer >= 1, got 0"],
-      [{ logMaxFiles: 2.5 }, "logMaxFiles must be an integer >= 1, got 2.5"],
+      [{ logMaxFiles: 0 }, "logMaxFiles must be an integer from 1 to 100, got 0"],
+      [{ logMaxFiles: 2.5 }, "logMaxFiles must be an integer from 1 to 100, got 2.5"],
       [{ image: "Demo-proxy" }, 'proxy image "Demo-proxy" is not a valid image reference'],
       [{ names: { ...names, app: "Demo" } }, 'app name "Demo" must be lowercase letters, digits and inner dashes'],
     ];
