@@ -42,7 +42,7 @@ export type Upstream = z.infer<typeof upstreamSchema>;
 export const volumeMountSchema = z.strictObject({ volume: slugName("a Docker volume name"), path: containerPath });
 export type VolumeMount = z.infer<typeof volumeMountSchema>;
 
-export const roleSpecSchema = z.strictObject({
+export const roleSettingsSchema = z.strictObject({
   role: slugName("a role name"),
   /** Empty: the image's CMD. */
   command: z.array(z.string()),
@@ -55,7 +55,7 @@ export const roleSpecSchema = z.strictObject({
   /** Ports the reverse proxy sends traffic to (by the role's network alias); none: no proxy. */
   upstreams: z.array(upstreamSchema),
 });
-export type RoleSpec = z.infer<typeof roleSpecSchema>;
+export type RoleSettings = z.infer<typeof roleSettingsSchema>;
 
 /** Everything that shapes the containers of a release: a change here gives new container names. */
 export const containerSettingsSchema = z.strictObject(
@@ -65,7 +65,7 @@ export const containerSettingsSchema = z.strictObject(
     image: z.string().regex(IMAGE_REF, { error: "expected an image reference" }),
     /** What the image is, independent of the image store: the local image ID or the registry digest. */
     imageIdentity: z.string().regex(IMAGE_DIGEST, { error: "expected sha256:<hex> or repository@sha256:<hex>" }),
-    roles: z.array(roleSpecSchema).min(1, { error: "expected at least one role" }),
+    roles: z.array(roleSettingsSchema).min(1, { error: "expected at least one role" }),
     envFile: z.string().regex(/^[^\0\n\r]+$/, { error: "expected a path on the host" }),
     logMaxSize: logSize,
     logMaxFiles,
@@ -76,7 +76,7 @@ export const containerSettingsSchema = z.strictObject(
 );
 export type ContainerSettings = z.infer<typeof containerSettingsSchema>;
 
-export type ReleaseSpec = ContainerSettings & {
+export type ReleaseContainerSettings = ContainerSettings & {
   /** Names this release's containers: <app>-<role>-<version>. */
   version: string;
 };
@@ -132,7 +132,7 @@ export function serverTag(imageName: string, identity: string): string {
 
 /** Throws a clear Error for settings the deployer could not run safely. */
 export function validateSettings(s: ContainerSettings): void {
-  // dockerRunArgs passes a ReleaseSpec: its version is no setting.
+  // dockerRunArgs passes a ReleaseContainerSettings: its version is no setting.
   const parsed = containerSettingsSchema.loose().safeParse(s);
   if (!parsed.success) throw new Error(`invalid container settings: ${issueList(parsed.error.issues)}`);
   // What the schema cannot say: rules across roles, and a gate on a port the role listens on.
@@ -158,7 +158,7 @@ export function validateSettings(s: ContainerSettings): void {
   }
 }
 
-export function dockerRunArgs(spec: ReleaseSpec, role: RoleSpec): string[] {
+export function dockerRunArgs(spec: ReleaseContainerSettings, role: RoleSettings): string[] {
   validateSettings(spec);
   return [
     "docker", "run",

@@ -22,7 +22,7 @@ import {
   hostTrigger,
   parseResult,
   ReleaseResult,
-  ReleaseStepSpec,
+  ReleaseSpec,
   runnerCommand,
   ShipSpec,
   SPEC_ENV,
@@ -137,7 +137,7 @@ export class AppDeployment extends pulumi.ComponentResource {
     }));
     const hasDomain = sites.some((site) => site.domain !== undefined);
     const acme = Object.fromEntries(Object.entries(deploy.acme).filter(([, v]) => v !== undefined));
-    const releaseSpec: pulumi.Output<ReleaseStepSpec> = pulumi.all([target, settings, proxyImage]).apply(([t, s, p]) => ({
+    const releaseSpec: pulumi.Output<ReleaseSpec> = pulumi.all([target, settings, proxyImage]).apply(([t, s, p]) => ({
       ...base(t),
       settings: s as ContainerSettings,
       healthTimeoutSeconds: deploy.healthTimeoutSeconds,

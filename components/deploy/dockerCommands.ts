@@ -2,7 +2,7 @@
 // source for the deployer and the tests, which assert them exactly. Pure: no I/O, no Pulumi.
 // Values are separate argv words, never shell text; the SSH transport quotes each word.
 import { LABEL_APP } from "../image/labels";
-import { dockerRunArgs, LABEL_ROLE, mountArgs, ReleaseSpec, RoleSpec, VolumeMount } from "./containerSpec";
+import { dockerRunArgs, LABEL_ROLE, mountArgs, ReleaseContainerSettings, RoleSettings, VolumeMount } from "./containerSpec";
 
 export type Argv = string[];
 
@@ -23,7 +23,7 @@ export const labelledImageIds = (label: string, value: string): Argv => ["docker
 export const allImageIds = (): Argv => ["docker", "image", "ls", "--quiet", "--no-trunc"];
 export const inspectImages = (refs: string[]): Argv => ["docker", "image", "inspect", ...refs];
 
-export const runContainer = (spec: ReleaseSpec, role: RoleSpec): Argv => dockerRunArgs(spec, role);
+export const runContainer = (spec: ReleaseContainerSettings, role: RoleSettings): Argv => dockerRunArgs(spec, role);
 export const startContainers = (names: string[]): Argv => ["docker", "start", ...names];
 /** Graceful: SIGTERM, then SIGKILL after `graceSeconds`. */
 export const stopContainers = (names: string[], graceSeconds: number): Argv => ["docker", "stop", "--time", String(graceSeconds), ...names];
@@ -44,7 +44,7 @@ export const runInNetworkOf = (container: string, image: string, command: Argv):
 ];
 
 /** The one-off container of the release command: the app's env and volumes, no restart, no port. */
-export const runReleaseCommand = (o: { name: string; app: string; image: string; envFile: string; mounts: VolumeMount[]; command: string[] }): Argv => [
+export const startReleaseCommandContainer = (o: { name: string; app: string; image: string; envFile: string; mounts: VolumeMount[]; command: string[] }): Argv => [
   "docker", "run", "--detach",
   "--name", o.name,
   "--env-file", o.envFile,

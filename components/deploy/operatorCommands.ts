@@ -2,7 +2,7 @@
 // run locally or through SSH. Pure.
 import { quote } from "shell-quote";
 import { LABEL_APP } from "../image/labels";
-import { LABEL_ROLE, RoleSpec } from "./containerSpec";
+import { LABEL_ROLE, RoleSettings } from "./containerSpec";
 
 export interface SshTarget {
   user: string;
@@ -20,7 +20,7 @@ export interface OperatorCommands {
   ports: string;
 }
 
-export function operatorCommands(o: { app: string; roles: RoleSpec[]; hasLsof: boolean; ssh?: SshTarget }): OperatorCommands {
+export function operatorCommands(o: { app: string; roles: RoleSettings[]; hasLsof: boolean; ssh?: SshTarget }): OperatorCommands {
   const running = (role: string) => `$(docker ps -q --filter label=${LABEL_APP}=${o.app} --filter label=${LABEL_ROLE}=${role})`;
   const first = o.roles[0];
   const port = o.roles.flatMap((r) => r.ports)[0]?.container;

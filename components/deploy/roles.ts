@@ -2,14 +2,14 @@
 // Pure; both targets (remote over SSH, local Docker) start containers from these specs.
 import type { AppConfig, RoleConfig } from "../config/schema";
 import { pythonHealthProbe } from "../image/healthProbe";
-import { volumeName, type ContainerHealthcheck, type HealthGate, type RoleSpec, type Upstream, type VolumeMount } from "./containerSpec";
+import { volumeName, type ContainerHealthcheck, type HealthGate, type RoleSettings, type Upstream, type VolumeMount } from "./containerSpec";
 import { HTTP_PORT, ProxySite, publishedPorts } from "./proxy/proxyConfig";
 import { upstreamAlias } from "./proxy/proxyContainer";
 
 /** The role name of the one container in single mode. */
 export const SINGLE_ROLE = "app";
 
-export function roleSpecs(app: AppConfig): RoleSpec[] {
+export function roleSpecs(app: AppConfig): RoleSettings[] {
   if (app.mode === "single") {
     const gated = app.roles.find((r) => r.healthcheck) ?? app.roles.find((r) => r.port !== undefined);
     return [
@@ -38,7 +38,7 @@ export function roleSpecs(app: AppConfig): RoleSpec[] {
 }
 
 /** The host port a role publishes itself: only a role kept off the proxy (proxy: false). */
-function portMapping(r: RoleConfig): RoleSpec["ports"] {
+function portMapping(r: RoleConfig): RoleSettings["ports"] {
   return r.port === undefined || r.proxy ? [] : [{ host: r.publish ?? r.port, container: r.port }];
 }
 

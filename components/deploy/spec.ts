@@ -101,8 +101,8 @@ export const releaseSpecSchema = z.strictObject({
     })
     .optional(),
 });
-export type ProxySpec = NonNullable<ReleaseStepSpec["proxy"]>;
-export type ReleaseStepSpec = z.infer<typeof releaseSpecSchema>;
+export type ProxySettings = NonNullable<ReleaseSpec["proxy"]>;
+export type ReleaseSpec = z.infer<typeof releaseSpecSchema>;
 
 /** What `remove` (the host step's delete) needs of the host step's spec, whichever version stored it. */
 export type RemoveSpec = Pick<HostSpec, "target" | "app" | "appDir" | "connectTimeoutSeconds" | "removeVolumes">;
@@ -162,7 +162,7 @@ export function parseSpec<S extends z.ZodTypeAny>(step: StepName, schema: S, jso
   const result = schema.safeParse(value);
   if (!result.success) throw new Error(`pydeploy ${step}: invalid ${SPEC_ENV}: ${issueList(result.error.issues)}`);
   if (step === "release") {
-    const release = result.data as ReleaseStepSpec;
+    const release = result.data as ReleaseSpec;
     validateSettings(release.settings);
     const acme = release.proxy?.acme;
     if (release.proxy) validateProxyConfig({ sites: release.proxy.sites, acme: acme && { email: acme.email, directory: acme.directory, customCaRoot: acme.caRoot !== undefined } });

@@ -5,11 +5,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
-  containerName, digestOf, dockerRunArgs, mountArgs, ReleaseSpec, renderEnvFile, repositoryOf, RoleSpec, serverTag, validateSettings, volumeName,
+  containerName, digestOf, dockerRunArgs, mountArgs, ReleaseContainerSettings, renderEnvFile, repositoryOf, RoleSettings, serverTag, validateSettings, volumeName,
 } from "../../components/deploy/containerSpec";
 
 const ID = `sha256:${"4f1c2b3a9d8e".padEnd(64, "0")}`;
-const web: RoleSpec = {
+const web: RoleSettings = {
   role: "web",
   command: ["python", "-m", "demo.web"],
   ports: [{ host: 80, container: 8000 }],
@@ -18,14 +18,14 @@ const web: RoleSpec = {
   mounts: [],
   upstreams: [],
 };
-const api: RoleSpec = { role: "api", command: ["api"], ports: [], gate: { kind: "tcp", port: 9000 }, mounts: [], upstreams: [{ port: 9000, reach: { kind: "tcp" } }] };
-const worker: RoleSpec = { role: "worker", command: ["work"], ports: [], gate: { kind: "running" }, mounts: [], upstreams: [] };
-const spec = (o: Partial<ReleaseSpec> = {}): ReleaseSpec => ({
+const api: RoleSettings = { role: "api", command: ["api"], ports: [], gate: { kind: "tcp", port: 9000 }, mounts: [], upstreams: [{ port: 9000, reach: { kind: "tcp" } }] };
+const worker: RoleSettings = { role: "worker", command: ["work"], ports: [], gate: { kind: "running" }, mounts: [], upstreams: [] };
+const spec = (o: Partial<ReleaseContainerSettings> = {}): ReleaseContainerSettings => ({
   app: "demo", image: "pydeploy/demo:4f1c2b3a9d8e", imageIdentity: ID, version: "0a1b2c3d4e5f", roles: [web, api, worker],
   envFile: ".pydeploy/demo/app.env", logMaxSize: "10m", logMaxFiles: 3, stopGraceSeconds: 30, ...o,
 });
-const withRole = (role: Partial<RoleSpec>) => spec({ roles: [{ ...web, ...role }] });
-const refused = (s: ReleaseSpec, message: string, why: string) => assert.throws(() => validateSettings(s), (err: Error) => err.message === message, why);
+const withRole = (role: Partial<RoleSettings>) => spec({ roles: [{ ...web, ...role }] });
+const refused = (s: ReleaseContainerSettings, message: string, why: string) => assert.throws(() => validateSettings(s), (err: Error) => err.message === message, why);
 /** What the settings schema says, as validateSettings throws it. */
 const invalid = (problems: string) => `invalid container settings: ${problems}`;
 
@@ -53,7 +53,7 @@ describe("validateSettings: the release as a whole", () => {
     for (const bad of [0, 1.5, 101]) refused(spec({ logMaxFiles: bad }), invalid("logMaxFiles: expected a count from 1 to 100"), `log files ${bad}`);
     for (const bad of [0.5, -1, 601]) refused(spec({ stopGraceSeconds: bad }), invalid("stopGraceSeconds: expected seconds from 0 to 600"), `grace ${bad}`);
     refused(spec({ app: "Demo", logMaxFiles: 0 }), invalid("app: expected an app name: lowercase letters, digits and inner dashes; logMaxFiles: expected a count from 1 to 100"), "every problem at once");
-    refused(null as unknown as ReleaseSpec, invalid("(root): expected the container settings"), "no settings at all");
+    refused(null as unknown as ReleaseContainerSettings, invalid("(root): expected the container settings"), "no settings at all");
   });
 });
 

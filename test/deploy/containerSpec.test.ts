@@ -2,10 +2,10 @@
 // validation, server tags and the env file format.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { containerName, digestOf, dockerRunArgs, ReleaseSpec, renderEnvFile, RoleSpec, serverTag } from "../../components/deploy/containerSpec";
+import { containerName, digestOf, dockerRunArgs, ReleaseContainerSettings, renderEnvFile, RoleSettings, serverTag } from "../../components/deploy/containerSpec";
 
 const ID = `sha256:${"4f1c2b3a9d8e".padEnd(64, "0")}`;
-const web: RoleSpec = {
+const web: RoleSettings = {
   role: "web",
   command: ["python", "-m", "demo.web"],
   ports: [{ host: 80, container: 8000 }],
@@ -14,8 +14,8 @@ const web: RoleSpec = {
   mounts: [],
   upstreams: [],
 };
-const worker: RoleSpec = { role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" }, mounts: [], upstreams: [] };
-const spec = (o: Partial<ReleaseSpec> = {}): ReleaseSpec => ({
+const worker: RoleSettings = { role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" }, mounts: [], upstreams: [] };
+const spec = (o: Partial<ReleaseContainerSettings> = {}): ReleaseContainerSettings => ({
   app: "demo",
   image: "pydeploy/demo:4f1c2b3a9d8e",
   imageIdentity: ID,

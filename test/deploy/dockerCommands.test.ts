@@ -33,7 +33,7 @@ describe("dockerCommands: containers", () => {
 
   it("the release command's one-off container: the env file, the app's labels, the volumes, the image, the command", () => {
     assert.deepEqual(
-      cmd.runReleaseCommand({ name: "demo-release-v1", app: "demo", image: "pydeploy/demo:v1", envFile: ".pydeploy/demo/app.env", mounts: [{ volume: "demo-data", path: "/data" }], command: ["python", "manage.py", "migrate"] }),
+      cmd.startReleaseCommandContainer({ name: "demo-release-v1", app: "demo", image: "pydeploy/demo:v1", envFile: ".pydeploy/demo/app.env", mounts: [{ volume: "demo-data", path: "/data" }], command: ["python", "manage.py", "migrate"] }),
       [
         "docker", "run", "--detach", "--name", "demo-release-v1", "--env-file", ".pydeploy/demo/app.env",
         "--label", "pydeploy.app=demo", "--label", "pydeploy.role=release-command",

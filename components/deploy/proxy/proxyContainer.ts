@@ -48,7 +48,7 @@ export function upstreamAlias(app: string, role: string): string {
   return `${proxyNames(app).app}-${role}`;
 }
 
-export interface ProxyContainerSpec {
+export interface ProxyContainerSettings {
   names: ProxyNames;
   /** The proxy image as tagged on the server. */
   image: string;
@@ -60,7 +60,7 @@ export interface ProxyContainerSpec {
   logMaxFiles: number;
 }
 
-export function validateProxyContainerSpec(s: ProxyContainerSpec): void {
+export function validateProxyContainerSettings(s: ProxyContainerSettings): void {
   proxyNames(s.names.app);
   check(IMAGE_REF.test(s.image), `proxy image ${JSON.stringify(s.image)} is not a valid image reference`);
   check(s.ports.length > 0, "the proxy publishes no port: it needs at least one site");
@@ -74,8 +74,8 @@ export function validateProxyContainerSpec(s: ProxyContainerSpec): void {
   check(logMaxFiles.safeParse(s.logMaxFiles).success, `logMaxFiles must be an integer from 1 to 100, got ${s.logMaxFiles}`);
 }
 
-export function proxyRunArgs(s: ProxyContainerSpec): string[] {
-  validateProxyContainerSpec(s);
+export function proxyRunArgs(s: ProxyContainerSettings): string[] {
+  validateProxyContainerSettings(s);
   const n = s.names;
   return [
     "docker", "run",
@@ -98,7 +98,7 @@ export function proxyRunArgs(s: ProxyContainerSpec): string[] {
  * Network, volume and a running proxy container, each created only when missing; the container
  * is recreated only when its image, ports or aliases changed (a short gap on those ports).
  */
-export function proxySetupSteps(s: ProxyContainerSpec): DockerStep[] {
+export function proxySetupSteps(s: ProxyContainerSettings): DockerStep[] {
   const n = s.names;
   const run = proxyRunArgs(s);
   return [
@@ -169,7 +169,7 @@ export function proxyRemoveSteps(names: ProxyNames, o: { removeData: boolean }):
   return steps;
 }
 
-function proxySpecHash(s: ProxyContainerSpec): string {
+function proxySpecHash(s: ProxyContainerSettings): string {
   const what = JSON.stringify({
     image: s.image,
     ports: sortedPorts(s.ports).map((p) => `${p.host}:${p.container}`),
@@ -179,6 +179,6 @@ function proxySpecHash(s: ProxyContainerSpec): string {
   return createHash("sha256").update(what).digest("hex").slice(0, 16);
 }
 
-function sortedPorts(ports: ProxyContainerSpec["ports"]): ProxyContainerSpec["ports"] {
+function sortedPorts(ports: ProxyContainerSettings["ports"]): ProxyContainerSettings["ports"] {
   return [...ports].sort((a, b) => a.container - b.container || a.host - b.host);
 }

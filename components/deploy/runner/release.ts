@@ -10,7 +10,7 @@ import {
   createVolume,
   inspectVolume,
   readFile,
-  runReleaseCommand,
+  startReleaseCommandContainer,
   writePrivateFile,
   inspectContainers,
   removeContainers,
@@ -20,8 +20,8 @@ import {
   stopContainers,
 } from "../dockerCommands";
 import { gateProbe } from "../gateProbe";
-import { containerName, ReleaseSpec, RoleSpec, VolumeMount } from "../containerSpec";
-import type { ProxySpec, ReleaseResult } from "../spec";
+import { containerName, ReleaseContainerSettings, RoleSettings, VolumeMount } from "../containerSpec";
+import type { ProxySettings, ReleaseResult } from "../spec";
 import { detachStopped, ensureProxy, Proxy, switchBack, Switched, switchTraffic } from "./trafficSwitch";
 import { appContainers, appImages, ContainerInfo, inspectContainer, inspectImage } from "./dockerState";
 import type { DockerHost } from "./transport";
@@ -43,7 +43,7 @@ export interface ReleaseOptions {
   /** Run before any role switches, unless `markerFile` already holds `key` (same image, env, command). */
   releaseCommand?: { command: string[]; timeoutSeconds: number; key: string; markerFile: string };
   /** The reverse proxy in front of the roles with upstreams; its last loaded config is kept in appDir. */
-  proxy?: { spec: ProxySpec; appDir: string };
+  proxy?: { spec: ProxySettings; appDir: string };
   /** How long the proxy may take to reach a new container before the switch is aborted (default 10). */
   reachSeconds?: number;
 }
@@ -68,7 +68,7 @@ export class ReleaseError extends Error {
   }
 }
 
-export async function deployRelease(host: DockerHost, spec: ReleaseSpec, options: ReleaseOptions): Promise<ReleaseResult> {
+export async function deployRelease(host: DockerHost, spec: ReleaseContainerSettings, options: ReleaseOptions): Promise<ReleaseResult> {
   const names = spec.roles.map((r) => containerName(spec.app, r.role, spec.version));
   const undo: Undo = { created: [], restarted: [], previous: [], switched: [] };
   options.log(`release ${spec.version} of ${spec.app}: image ${spec.image} (${spec.imageIdentity})`);
@@ -115,7 +115,7 @@ async function allOrFirstError(branches: Promise<void>[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
-async function bootRole(host: DockerHost, spec: ReleaseSpec, role: RoleSpec, undo: Undo, options: ReleaseOptions): Promise<void> {
+async function bootRole(host: DockerHost, spec: ReleaseContainerSettings, role: RoleSettings, undo: Undo, options: ReleaseOptions): Promise<void> {
   const name = containerName(spec.app, role.role, spec.version);
   const existing = await inspectContainer(host, name);
   if (existing?.running) {
@@ -142,7 +142,7 @@ async function bootRole(host: DockerHost, spec: ReleaseSpec, role: RoleSpec, und
   await gate(host, name, role, options);
 }
 
-async function prepareVolumes(host: DockerHost, spec: ReleaseSpec, volumes: { names: string[]; ownerUid: number }, options: ReleaseOptions): Promise<void> {
+async function prepareVolumes(host: DockerHost, spec: ReleaseContainerSettings, volumes: { names: string[]; ownerUid: number }, options: ReleaseOptions): Promise<void> {
   for (const name of volumes.names) {
     if ((await host.run(inspectVolume(name), { allowFailure: true })).code === 0) continue;
     await host.run(createVolume(name, spec.app));
@@ -152,13 +152,13 @@ async function prepareVolumes(host: DockerHost, spec: ReleaseSpec, volumes: { na
 }
 
 /** Every volume any role mounts, once. */
-function allMounts(spec: ReleaseSpec): VolumeMount[] {
+function allMounts(spec: ReleaseContainerSettings): VolumeMount[] {
   const byVolume = new Map(spec.roles.flatMap((r) => r.mounts).map((m) => [m.volume, m]));
   return [...byVolume.values()];
 }
 
 /** The app's release command (app.release, e.g. migrations) in a one-off container, unless it already ran for this key. */
-async function runAppReleaseCommandOnce(host: DockerHost, spec: ReleaseSpec, releaseCommand: NonNullable<ReleaseOptions["releaseCommand"]>, options: ReleaseOptions): Promise<void> {
+async function runAppReleaseCommandOnce(host: DockerHost, spec: ReleaseContainerSettings, releaseCommand: NonNullable<ReleaseOptions["releaseCommand"]>, options: ReleaseOptions): Promise<void> {
   const done = await host.run(readFile(releaseCommand.markerFile), { allowFailure: true });
   if (done.code === 0 && done.stdout.trim() === releaseCommand.key) {
     options.log("release command: already ran for this image, env and command");
@@ -167,7 +167,7 @@ async function runAppReleaseCommandOnce(host: DockerHost, spec: ReleaseSpec, rel
   const name = `${spec.app}-release-${spec.version}`;
   await host.run(removeContainers([name], { force: true }), { allowFailure: true });
   options.log(`release command: ${releaseCommand.command.join(" ")}`);
-  await host.run(runReleaseCommand({ name, app: spec.app, image: spec.image, envFile: spec.envFile, mounts: allMounts(spec), command: releaseCommand.command }));
+  await host.run(startReleaseCommandContainer({ name, app: spec.app, image: spec.image, envFile: spec.envFile, mounts: allMounts(spec), command: releaseCommand.command }));
   const started = Date.now();
   let container = await inspectContainer(host, name);
   while (container && container.status !== "exited" && container.status !== "dead" && Date.now() - started < releaseCommand.timeoutSeconds * 1000) {
@@ -187,7 +187,7 @@ async function runAppReleaseCommandOnce(host: DockerHost, spec: ReleaseSpec, rel
 }
 
 /** A gate in words, as failure messages name it. */
-export function describeGate(role: RoleSpec, runningSeconds: number): string {
+export function describeGate(role: RoleSettings, runningSeconds: number): string {
   const g = role.gate;
   return g.kind === "http" ? `GET :${g.port}${g.path}` : g.kind === "tcp" ? `TCP :${g.port}` : `running for ${runningSeconds}s`;
 }
@@ -197,7 +197,7 @@ export function describeGate(role: RoleSpec, runningSeconds: number): string {
  * the restart policy hides a crash loop from a plain "is it running" look), turns unhealthy,
  * or the time runs out.
  */
-async function gate(host: DockerHost, name: string, role: RoleSpec, options: ReleaseOptions): Promise<void> {
+async function gate(host: DockerHost, name: string, role: RoleSettings, options: ReleaseOptions): Promise<void> {
   const timeout = options.healthTimeoutSeconds;
   const runningSeconds = Math.min(options.runningGateSeconds ?? RUNNING_GATE_SECONDS, timeout);
   const what = describeGate(role, runningSeconds);
@@ -229,7 +229,7 @@ async function gate(host: DockerHost, name: string, role: RoleSpec, options: Rel
   options.log(`role ${role.role}: ${name} passed ${what}`);
 }
 
-async function gateFailed(host: DockerHost, name: string, role: RoleSpec, what: string, reason: string, options: ReleaseOptions): Promise<never> {
+async function gateFailed(host: DockerHost, name: string, role: RoleSettings, what: string, reason: string, options: ReleaseOptions): Promise<never> {
   const lines = options.logLines ?? 100;
   const logs = await host.run(containerLogs(name, lines), { allowFailure: true });
   const text = `${logs.stdout}${logs.stderr}`.trimEnd();
@@ -239,7 +239,7 @@ async function gateFailed(host: DockerHost, name: string, role: RoleSpec, what: 
 }
 
 /** Undoes a failed release: traffic moves back, its new containers go, the previous ones run again. Never throws. */
-async function rollBack(host: DockerHost, spec: ReleaseSpec, undo: Undo, options: ReleaseOptions, proxy: Proxy | undefined): Promise<void> {
+async function rollBack(host: DockerHost, spec: ReleaseContainerSettings, undo: Undo, options: ReleaseOptions, proxy: Proxy | undefined): Promise<void> {
   for (const s of [...undo.switched].reverse()) await switchBack(host, spec, s, proxy!, options.log);
   const attempt = async (what: string, undoStep: () => Promise<unknown>) => {
     try {
@@ -266,7 +266,7 @@ async function tidyUp(what: string, tidy: () => Promise<void>, options: ReleaseO
  * After a successful release: roles the app no longer has are stopped; per role the newest
  * stopped container is the rollback and older ones go; stopped containers leave the proxy network.
  */
-async function tidyContainers(host: DockerHost, spec: ReleaseSpec, options: ReleaseOptions, proxy: Proxy | undefined): Promise<void> {
+async function tidyContainers(host: DockerHost, spec: ReleaseContainerSettings, options: ReleaseOptions, proxy: Proxy | undefined): Promise<void> {
   const roles = new Set(spec.roles.map((r) => r.role));
   let all = await appContainers(host, spec.app);
   const dropped = all.filter((c) => c.running && !roles.has(c.role ?? ""));
@@ -289,7 +289,7 @@ async function tidyContainers(host: DockerHost, spec: ReleaseSpec, options: Rele
 }
 
 /** Keeps `keepImages` app images: the running one, every one a container uses, then the newest. */
-async function pruneImages(host: DockerHost, spec: ReleaseSpec, options: ReleaseOptions & { keepImages: number }): Promise<void> {
+async function pruneImages(host: DockerHost, spec: ReleaseContainerSettings, options: ReleaseOptions & { keepImages: number }): Promise<void> {
   const current = await inspectImage(host, spec.image);
   const ids = (await host.run(allContainerIds())).stdout.split("\n").filter(Boolean);
   const used = new Set<string>(ids.length ? (JSON.parse((await host.run(inspectContainers(ids))).stdout) as { Image: string }[]).map((c) => c.Image) : []);

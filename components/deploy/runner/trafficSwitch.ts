@@ -1,12 +1,12 @@
 // The release's traffic switch, run on the Docker host: it executes the plans of ../proxy/ (the
 // proxy owns the app's published HTTP ports; a role's traffic moves with its network alias to
 // its new container; bench/proxy.ts measured why: no proxy reload during a deploy).
-import { containerName, type ReleaseSpec, type RoleSpec } from "../containerSpec";
+import { containerName, type ReleaseContainerSettings, type RoleSettings } from "../containerSpec";
 import { connectNetwork, disconnectNetwork, readFile, startContainers, stopContainers, writePrivateFile } from "../dockerCommands";
 import { publishedPorts, renderCaddyfile } from "../proxy/proxyConfig";
 import { proxyConfigSteps, proxyNames, proxySetupSteps, upstreamAlias, type ProxyNames } from "../proxy/proxyContainer";
 import { switchPlan } from "../proxy/switch";
-import type { ProxySpec } from "../spec";
+import type { ProxySettings } from "../spec";
 import { appContainers, inspectContainer, type ContainerInfo } from "./dockerState";
 import { retireContainer, runDockerSteps } from "./dockerSteps";
 import type { DockerHost } from "./transport";
@@ -29,7 +29,7 @@ export interface Switched {
  * then the rendered config, loaded only when it changed. App containers that still publish one
  * of the proxy's ports themselves (a release from before the proxy) let go of it first.
  */
-export async function ensureProxy(host: DockerHost, spec: ReleaseSpec, proxy: ProxySpec, appDir: string, log: (line: string) => void): Promise<Proxy> {
+export async function ensureProxy(host: DockerHost, spec: ReleaseContainerSettings, proxy: ProxySettings, appDir: string, log: (line: string) => void): Promise<Proxy> {
   const names = proxyNames(spec.app);
   const ports = publishedPorts(proxy.sites);
   const holders = (await appContainers(host, spec.app)).filter((c) => c.running && c.publishedPorts.some((p) => ports.includes(p)));
@@ -70,8 +70,8 @@ export async function ensureProxy(host: DockerHost, spec: ReleaseSpec, proxy: Pr
  */
 export async function switchTraffic(
   host: DockerHost,
-  spec: ReleaseSpec,
-  role: RoleSpec,
+  spec: ReleaseContainerSettings,
+  role: RoleSettings,
   proxy: Proxy,
   switched: Switched[],
   options: { log: (line: string) => void; reachSeconds?: number },
@@ -110,7 +110,7 @@ export async function switchTraffic(
 }
 
 /** Moves a switched role back: its previous containers run and hold the alias again; `next` leaves it. Never throws. */
-export async function switchBack(host: DockerHost, spec: ReleaseSpec, switched: Switched, proxy: Proxy, log: (line: string) => void): Promise<void> {
+export async function switchBack(host: DockerHost, spec: ReleaseContainerSettings, switched: Switched, proxy: Proxy, log: (line: string) => void): Promise<void> {
   const alias = upstreamAlias(spec.app, switched.role);
   const net = proxy.names.network;
   for (const previous of switched.previous) {

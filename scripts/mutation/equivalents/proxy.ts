@@ -9,7 +9,7 @@ export const proxyEquivalents: EquivalentMutant[] = [
     replacement: "a.host + b.host",
     why:
       "sortedPorts' tie-break on the host port is never evaluated: its only callers (proxyRunArgs, and proxySpecHash through it) " +
-      "run after validateProxyContainerSpec, which refuses a repeated container port, so a.container - b.container is never 0.",
+      "run after validateProxyContainerSettings, which refuses a repeated container port, so a.container - b.container is never 0.",
   },
   {
     file: "components/deploy/proxy/switch.ts",

@@ -8,7 +8,7 @@ import * as tls from "node:tls";
 import { after, before, describe, it } from "node:test";
 import { publishedPorts, renderCaddyfile } from "../../../components/deploy/proxy/proxyConfig";
 import {
-  ProxyContainerSpec, proxyConfigSteps, proxyNames, proxySetupSteps, upstreamAlias,
+  ProxyContainerSettings, proxyConfigSteps, proxyNames, proxySetupSteps, upstreamAlias,
 } from "../../../components/deploy/proxy/proxyContainer";
 import { switchPlan } from "../../../components/deploy/proxy/switch";
 import { docker, ensureBaseImage, uniqueName } from "../../support/docker/localEngine";
@@ -27,7 +27,7 @@ const pebbleImage = `${app}/pebble:test`;
 const backend = `${app}-web-blue`;
 const left = leftovers();
 let pebble: Pebble;
-let spec: ProxyContainerSpec;
+let spec: ProxyContainerSettings;
 let inputs: Partial<Record<ProxyStdin, string>>;
 /** The deployer's executor runs every step here, on the local engine. */
 let host: LocalHost;

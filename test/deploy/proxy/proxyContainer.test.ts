@@ -3,14 +3,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  LABEL_PROXY_SPEC, ProxyContainerSpec, proxyConfigSteps, proxyNames, proxyRemoveSteps, proxyRunArgs, proxySetupSteps, upstreamAlias, validateProxyContainerSpec,
+  LABEL_PROXY_SPEC, ProxyContainerSettings, proxyConfigSteps, proxyNames, proxyRemoveSteps, proxyRunArgs, proxySetupSteps, upstreamAlias, validateProxyContainerSettings,
 } from "../../../components/deploy/proxy/proxyContainer";
 import { check, isPort } from "../../../components/deploy/proxy/steps";
 import { LABEL_PROXY } from "../../../components/image/labels";
 
 const names = proxyNames("demo");
-const spec: ProxyContainerSpec = { names, image: "pydeploy/demo-proxy:1", ports: [{ host: 8080, container: 80 }, { host: 443, container: 443 }], logMaxSize: "10m", logMaxFiles: 3 };
-const hashOf = (s: ProxyContainerSpec) => proxyRunArgs(s).find((a) => a.startsWith(`${LABEL_PROXY_SPEC}=`))?.split("=")[1];
+const spec: ProxyContainerSettings = { names, image: "pydeploy/demo-proxy:1", ports: [{ host: 8080, container: 80 }, { host: 443, container: 443 }], logMaxSize: "10m", logMaxFiles: 3 };
+const hashOf = (s: ProxyContainerSettings) => proxyRunArgs(s).find((a) => a.startsWith(`${LABEL_PROXY_SPEC}=`))?.split("=")[1];
 
 describe("proxy names and aliases", () => {
   it("the labels; names per app; a role name must be a slug", () => {
@@ -23,13 +23,13 @@ describe("proxy names and aliases", () => {
   });
 });
 
-describe("validateProxyContainerSpec", () => {
+describe("validateProxyContainerSettings", () => {
   it("accepts extra network aliases (DNS names) and one log file", () => {
-    assert.doesNotThrow(() => validateProxyContainerSpec({ ...spec, networkAliases: ["app.example.com", "a", `${"a".repeat(60)}.example.com`], logMaxFiles: 1, logMaxSize: "5k" }), "valid");
+    assert.doesNotThrow(() => validateProxyContainerSettings({ ...spec, networkAliases: ["app.example.com", "a", `${"a".repeat(60)}.example.com`], logMaxFiles: 1, logMaxSize: "5k" }), "valid");
   });
 
   it("refuses what docker run would reject or misread", () => {
-    const cases: [Partial<ProxyContainerSpec>, string][] = [
+    const cases: [Partial<ProxyContainerSettings>, string][] = [
       [{ ports: [{ host: 65536, container: 80 }] }, "proxy ports must be integers 1-65535, got 65536:80"],
       [{ ports: [{ host: 80, container: 1.5 }] }, "proxy ports must be integers 1-65535, got 80:1.5"],
       [{ ports: [{ host: 80, container: 80 }, { host: 80, container: 81 }] }, "proxy host ports 80, 80 repeat a port"],
@@ -44,7 +44,7 @@ describe("validateProxyContainerSpec", () => {
       [{ image: "Demo-proxy" }, 'proxy image "Demo-proxy" is not a valid image reference'],
       [{ names: { ...names, app: "Demo" } }, 'app name "Demo" must be lowercase letters, digits and inner dashes'],
     ];
-    for (const [change, message] of cases) assert.throws(() => validateProxyContainerSpec({ ...spec, ...change }), (err: Error) => err.message === message, message);
+    for (const [change, message] of cases) assert.throws(() => validateProxyContainerSettings({ ...spec, ...change }), (err: Error) => err.message === message, message);
   });
 });
 

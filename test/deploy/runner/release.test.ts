@@ -2,16 +2,16 @@
 // gates, crash detection, rollback, dropped roles, kept containers and pruned images.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { ReleaseSpec, RoleSpec } from "../../../components/deploy/containerSpec";
+import type { ReleaseContainerSettings, RoleSettings } from "../../../components/deploy/containerSpec";
 import { ReleaseError, deployRelease } from "../../../components/deploy/runner/release";
 import { HostCommandError } from "../../../components/deploy/runner/transport";
 import { Behaviour, FakeDockerHost } from "../../support/docker/fakeDocker";
-import { demoReleaseSpec } from "../../support/deploy/releaseSpec";
+import { demoReleaseContainerSettings } from "../../support/deploy/releaseContainerSettings";
 
-const WEB: RoleSpec = { role: "web", command: ["python", "-m", "demo.web"], ports: [{ host: 8080, container: 8000 }], gate: { kind: "http", port: 8000, path: "/health" }, mounts: [], upstreams: [] };
-const WORKER: RoleSpec = { role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" }, mounts: [], upstreams: [] };
+const WEB: RoleSettings = { role: "web", command: ["python", "-m", "demo.web"], ports: [{ host: 8080, container: 8000 }], gate: { kind: "http", port: 8000, path: "/health" }, mounts: [], upstreams: [] };
+const WORKER: RoleSettings = { role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" }, mounts: [], upstreams: [] };
 
-const spec = (version: string, image: string, roles: RoleSpec[] = [WEB, WORKER]): ReleaseSpec => demoReleaseSpec(version, image, roles);
+const spec = (version: string, image: string, roles: RoleSettings[] = [WEB, WORKER]): ReleaseContainerSettings => demoReleaseContainerSettings(version, image, roles);
 
 function fakeHost(behaviours: Record<string, Behaviour> = {}): FakeDockerHost {
   const host = new FakeDockerHost();
@@ -20,7 +20,7 @@ function fakeHost(behaviours: Record<string, Behaviour> = {}): FakeDockerHost {
 }
 
 type Extra = { keepImages?: number; timeout?: number; volumes?: { names: string[]; ownerUid: number }; releaseCommand?: { command: string[]; timeoutSeconds: number; key: string; markerFile: string } };
-async function release(host: FakeDockerHost, s: ReleaseSpec, o: Extra = {}) {
+async function release(host: FakeDockerHost, s: ReleaseContainerSettings, o: Extra = {}) {
   const lines: string[] = [];
   // What the ship step does before every release.
   host.addImage({ tag: s.image, app: "demo" });
@@ -322,7 +322,7 @@ describe("the deploy log of a release, line by line", { timeout: 30_000 }, () =>
 
   test("roles behind the proxy need a proxy", async () => {
     const host = fakeHost();
-    const upstreams = [{ port: 8000, reach: { kind: "tcp" } }] as RoleSpec["upstreams"];
+    const upstreams = [{ port: 8000, reach: { kind: "tcp" } }] as RoleSettings["upstreams"];
     const proxied = spec("v1", "pydeploy/demo:v1", [{ ...WEB, upstreams }, { ...WEB, role: "api", upstreams }, WORKER]);
     const r = await release(host, proxied);
     assert.equal(r.error?.message, "roles web, api are served through the proxy, but no proxy was given", "refused, naming them");

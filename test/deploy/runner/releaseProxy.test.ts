@@ -3,17 +3,17 @@
 // only then, the old container drains and is kept; a failure leaves or puts the traffic back.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { ReleaseSpec, RoleSpec } from "../../../components/deploy/containerSpec";
-import type { ProxySpec } from "../../../components/deploy/spec";
+import type { ReleaseContainerSettings, RoleSettings } from "../../../components/deploy/containerSpec";
+import type { ProxySettings } from "../../../components/deploy/spec";
 import { deployRelease } from "../../../components/deploy/runner/release";
 import { Behaviour, FakeDockerHost } from "../../support/docker/fakeDocker";
-import { demoReleaseSpec } from "../../support/deploy/releaseSpec";
+import { demoReleaseContainerSettings } from "../../support/deploy/releaseContainerSettings";
 
 const NET = "demo-proxy";
 const PROXY_IMAGE = "pydeploy/demo-proxy:0123456789ab";
-const WEB: RoleSpec = { role: "web", command: ["python", "-m", "demo.web"], ports: [], gate: { kind: "http", port: 8000, path: "/health" }, mounts: [], upstreams: [{ port: 8000, reach: { kind: "http", path: "/health" } }] };
-const API: RoleSpec = { role: "api", command: ["python", "-m", "demo.api"], ports: [], gate: { kind: "tcp", port: 9000 }, mounts: [], upstreams: [{ port: 9000, reach: { kind: "tcp" } }] };
-const PROXY: ProxySpec = {
+const WEB: RoleSettings = { role: "web", command: ["python", "-m", "demo.web"], ports: [], gate: { kind: "http", port: 8000, path: "/health" }, mounts: [], upstreams: [{ port: 8000, reach: { kind: "http", path: "/health" } }] };
+const API: RoleSettings = { role: "api", command: ["python", "-m", "demo.api"], ports: [], gate: { kind: "tcp", port: 9000 }, mounts: [], upstreams: [{ port: 9000, reach: { kind: "tcp" } }] };
+const PROXY: ProxySettings = {
   image: PROXY_IMAGE,
   sites: [
     { publishedPort: 8080, upstream: { alias: "demo-web", port: 8000 } },
@@ -21,7 +21,7 @@ const PROXY: ProxySpec = {
   ],
 };
 
-const spec = (version: string, roles: RoleSpec[] = [WEB, API]): ReleaseSpec => demoReleaseSpec(version, `pydeploy/demo:${version}`, roles);
+const spec = (version: string, roles: RoleSettings[] = [WEB, API]): ReleaseContainerSettings => demoReleaseContainerSettings(version, `pydeploy/demo:${version}`, roles);
 
 function fakeHost(behaviours: Record<string, Behaviour> = {}): FakeDockerHost {
   const host = new FakeDockerHost();
@@ -30,7 +30,7 @@ function fakeHost(behaviours: Record<string, Behaviour> = {}): FakeDockerHost {
   return host;
 }
 
-async function release(host: FakeDockerHost, s: ReleaseSpec) {
+async function release(host: FakeDockerHost, s: ReleaseContainerSettings) {
   host.addImage({ tag: s.image, app: "demo" });
   const lines: string[] = [];
   try {

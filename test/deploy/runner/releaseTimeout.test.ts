@@ -4,17 +4,17 @@
 // timers): a role "becomes healthy" a given number of seconds after it started.
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, mock, test } from "node:test";
-import type { ReleaseSpec, RoleSpec } from "../../../components/deploy/containerSpec";
+import type { ReleaseContainerSettings, RoleSettings } from "../../../components/deploy/containerSpec";
 import type { Argv } from "../../../components/deploy/dockerCommands";
 import { deployRelease } from "../../../components/deploy/runner/release";
 import type { CommandResult, DockerHost, RunOptions } from "../../../components/deploy/runner/transport";
 import { FakeDockerHost } from "../../support/docker/fakeDocker";
 
-const WEB: RoleSpec = { role: "web", command: ["python", "-m", "demo.web"], ports: [{ host: 8080, container: 8000 }], gate: { kind: "http", port: 8000, path: "/health" }, mounts: [], upstreams: [] };
-const API: RoleSpec = { role: "api", command: ["python", "-m", "demo.api"], ports: [{ host: 9000, container: 9000 }], gate: { kind: "tcp", port: 9000 }, mounts: [], upstreams: [] };
+const WEB: RoleSettings = { role: "web", command: ["python", "-m", "demo.web"], ports: [{ host: 8080, container: 8000 }], gate: { kind: "http", port: 8000, path: "/health" }, mounts: [], upstreams: [] };
+const API: RoleSettings = { role: "api", command: ["python", "-m", "demo.api"], ports: [{ host: 9000, container: 9000 }], gate: { kind: "tcp", port: 9000 }, mounts: [], upstreams: [] };
 const POLL_MS = 250;
 
-const spec = (roles: RoleSpec[]): ReleaseSpec => ({
+const spec = (roles: RoleSettings[]): ReleaseContainerSettings => ({
   app: "demo",
   image: "pydeploy/demo:v1",
   imageIdentity: `sha256:${"1".repeat(64)}`,
@@ -51,7 +51,7 @@ class SlowStartHost implements DockerHost {
 }
 
 /** Runs the release on virtual time: each turn lets every pending step finish, then moves the clock one poll on. */
-async function releaseOnVirtualTime(host: SlowStartHost, roles: RoleSpec[], healthTimeoutSeconds: number) {
+async function releaseOnVirtualTime(host: SlowStartHost, roles: RoleSettings[], healthTimeoutSeconds: number) {
   const lines: string[] = [];
   const begin = Date.now();
   let outcome: { error?: Error; done: boolean } = { done: false };
@@ -81,7 +81,7 @@ describe("the release's time bound: per role, not per release", { timeout: 60_00
   });
 
   test("three roles at 90% each still pass: the bound grows with the number of roles", async () => {
-    const WORKER_API: RoleSpec = { ...API, role: "admin", ports: [{ host: 9100, container: 9100 }], gate: { kind: "tcp", port: 9100 } };
+    const WORKER_API: RoleSettings = { ...API, role: "admin", ports: [{ host: 9100, container: 9100 }], gate: { kind: "tcp", port: 9100 } };
     const host = new SlowStartHost({ web: 9, api: 9, admin: 9 });
     const r = await releaseOnVirtualTime(host, [WEB, API, WORKER_API], 10);
     assert.equal(r.error, undefined, `no error expected: ${r.error?.message}`);

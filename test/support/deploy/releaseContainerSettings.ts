@@ -1,9 +1,9 @@
 // A release of the app "demo" for the release logic's tests: the container settings they share,
 // an image identity derived from the version.
-import type { ReleaseSpec, RoleSpec } from "../../../components/deploy/containerSpec";
+import type { ReleaseContainerSettings, RoleSettings } from "../../../components/deploy/containerSpec";
 
 /** `version` also names the image identity (its hex characters, zero-padded to a sha256). */
-export function demoReleaseSpec(version: string, image: string, roles: RoleSpec[]): ReleaseSpec {
+export function demoReleaseContainerSettings(version: string, image: string, roles: RoleSettings[]): ReleaseContainerSettings {
   return {
     app: "demo",
     image,
