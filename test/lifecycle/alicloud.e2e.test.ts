@@ -3,13 +3,12 @@
 // test server that boots with the host key cloud-init would install. The deploy runs for real
 // over SSH, pinned to that key.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ensureBaseImage, waitForHttp200 } from "../support/docker/localEngine";
-import { presentedHostKey, serverExec, startTestServer, stopTestServer, TestServer } from "../support/ssh/sshServer";
-import { appValue, ExampleProject, mustSucceed, ops, programStack, removeAppImages, reveal, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
+import { waitForHttp200 } from "../support/docker/localEngine";
+import { presentedHostKey, serverExec, TestServer } from "../support/ssh/sshServer";
+import { appValue, ExampleProject, mustSucceed, ops, programStack, reveal, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
+import { startServerScenario, stopServerScenario } from "../support/lifecycle/serverScenario";
 
 const APP = uniqueApp("ali");
 const PORT = 8090;
@@ -40,16 +39,11 @@ function stack(deploy: Record<string, unknown> = {}) {
 
 describe("lifecycle, target alicloud (mocked cloud, real SSH deploy)", { timeout: 20 * 60_000 }, () => {
   before(async () => {
-    ensureBaseImage();
-    server = await startTestServer();
-    project = new ExampleProject();
-    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-lifecycle-ali-"));
+    ({ server, project, stateDir } = await startServerScenario("lifecycle-ali"));
   });
 
   after(async () => {
-    if (server) await stopTestServer(server);
-    project?.cleanup();
-    await removeAppImages(APP);
+    await stopServerScenario(APP, { server, project, stateDir });
   });
 
   test("the first up creates the server, whose host key the deploy pins, and serves the app", async () => {

@@ -5,13 +5,11 @@
 // destroy.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { docker, ensureBaseImage, httpGet, waitForHttp200 } from "../support/docker/localEngine";
-import { dockerImageStore, serverExec, startTestServer, stopTestServer, TestServer } from "../support/ssh/sshServer";
-import { appValue, ExampleProject, lastLayerGzipSize, mustSucceed, programStack, removeAppImages, shipResult, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
+import { docker, httpGet, waitForHttp200 } from "../support/docker/localEngine";
+import { dockerImageStore, serverExec, TestServer } from "../support/ssh/sshServer";
+import { appValue, ExampleProject, lastLayerGzipSize, mustSucceed, programStack, shipResult, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
+import { startServerScenario, stopServerScenario } from "../support/lifecycle/serverScenario";
 
 const APP = uniqueApp("ctd");
 const PORT = 8080;
@@ -39,16 +37,11 @@ const onServer = async (script: string) => (await serverExec(server, ["sh", "-c"
 
 describe("lifecycle: classic-store deployer, containerd-store server", { timeout: 30 * 60_000 }, () => {
   before(async () => {
-    ensureBaseImage();
-    server = await startTestServer({ store: "containerd" });
-    project = new ExampleProject();
-    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-lifecycle-ctd-"));
+    ({ server, project, stateDir } = await startServerScenario("lifecycle-ctd", { store: "containerd" }));
   });
 
   after(async () => {
-    if (server) await stopTestServer(server);
-    project?.cleanup();
-    await removeAppImages(APP);
+    await stopServerScenario(APP, { server, project, stateDir });
   });
 
   test("the server uses the containerd store, where the deployed image gets another ID", async () => {

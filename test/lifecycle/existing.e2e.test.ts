@@ -5,12 +5,10 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { generateSshKeyPair } from "../support/ssh/sshKeys";
-import { docker, ensureBaseImage, httpGet, waitForHttp200 } from "../support/docker/localEngine";
+import { docker, httpGet, waitForHttp200 } from "../support/docker/localEngine";
 import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/ssh/sshServer";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { appValue, assertSteps, ExampleProject, lastLayerGzipSize, mustSucceed, ops, programStack, ran, removeAppImages, removeLocalImage, reveal, shipResult, startLocalRegistry, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
+import { appValue, assertSteps, ExampleProject, lastLayerGzipSize, mustSucceed, ops, programStack, ran, removeLocalImage, reveal, shipResult, startLocalRegistry, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
+import { startServerScenario, stopServerScenario } from "../support/lifecycle/serverScenario";
 
 const APP = uniqueApp("ex");
 const PORT = 8080;
@@ -52,17 +50,12 @@ const localTag = () => `pydeploy/${APP}:box`;
 
 describe("lifecycle, target existing (classic image store)", { timeout: 40 * 60_000 }, () => {
   before(async () => {
-    ensureBaseImage();
-    server = await startTestServer();
-    project = new ExampleProject();
-    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-lifecycle-state-"));
+    ({ server, project, stateDir } = await startServerScenario("lifecycle-state"));
     privateKey = server.privateKey;
   });
 
   after(async () => {
-    if (server) await stopTestServer(server);
-    project?.cleanup();
-    await removeAppImages(APP);
+    await stopServerScenario(APP, { server, project, stateDir });
   });
 
   test("S1: preview before anything exists succeeds, builds and ships nothing (copy and registry mode)", async () => {

@@ -3,13 +3,11 @@
 // is in each user's home, so a replaced host step's delete (`remove`, run at the end of the up
 // with the OLD user) would find its own claim there and take the new release down with it.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { docker, ensureBaseImage, httpGet, waitForHttp200 } from "../support/docker/localEngine";
-import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/ssh/sshServer";
-import { appValue, ExampleProject, mustSucceed, ops, programStack, removeAppImages, uniqueApp } from "../support/lifecycle/exampleProject";
+import { docker, httpGet, waitForHttp200 } from "../support/docker/localEngine";
+import { serverExec, TestServer } from "../support/ssh/sshServer";
+import { appValue, ExampleProject, mustSucceed, ops, programStack, uniqueApp } from "../support/lifecycle/exampleProject";
+import { startServerScenario, stopServerScenario } from "../support/lifecycle/serverScenario";
 
 const APP = uniqueApp("hu");
 const PORT = 8080;
@@ -49,18 +47,13 @@ const status = async () => (await httpGet(url("/")).catch(() => ({ status: 0 }))
 
 describe("lifecycle: changing host.user on the same server", { timeout: 30 * 60_000 }, () => {
   before(async () => {
-    ensureBaseImage();
-    server = await startTestServer();
-    project = new ExampleProject();
-    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-hostuser-state-"));
+    ({ server, project, stateDir } = await startServerScenario("hostuser-state"));
   });
 
   after(async () => {
-    if (server) await stopTestServer(server);
+    // The server is attached to the network: it goes first.
+    await stopServerScenario(APP, { server, project, stateDir });
     if (network) await docker(["network", "rm", network], { allowFailure: true });
-    project?.cleanup();
-    fs.rmSync(stateDir, { recursive: true, force: true });
-    await removeAppImages(APP);
   });
 
   test("deployed as root, then as deploy: the app keeps serving, and the host step is updated, not replaced", async () => {

@@ -2,14 +2,12 @@
 // against a Docker-in-Docker server: not one failed request, the previous containers kept for
 // rollback, and destroy removes the proxy but keeps its certificate volume.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ensureBaseImage, waitForHttp200 } from "../support/docker/localEngine";
-import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/ssh/sshServer";
+import { waitForHttp200 } from "../support/docker/localEngine";
+import { serverExec, TestServer } from "../support/ssh/sshServer";
 import { startLoad, type LoadResult } from "../support/proxy/load";
-import { appValue, ExampleProject, mustSucceed, programStack, removeAppImages, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
+import { appValue, ExampleProject, mustSucceed, programStack, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
+import { startServerScenario, stopServerScenario } from "../support/lifecycle/serverScenario";
 
 const APP = uniqueApp("zd");
 const PORT = 8080;
@@ -56,18 +54,13 @@ function assertNoFailure(results: LoadResult[], what: string): void {
 
 describe("lifecycle: zero failed requests across redeploys and a failed release", { timeout: 30 * 60_000 }, () => {
   before(async () => {
-    ensureBaseImage();
-    server = await startTestServer();
-    project = new ExampleProject();
-    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-lifecycle-zd-"));
+    ({ server, project, stateDir } = await startServerScenario("lifecycle-zd"));
     mustSucceed(await stack().up(), "first up");
     await waitForHttp200(`http://${server.host}:${PORT}/`);
   });
 
   after(async () => {
-    if (server) await stopTestServer(server);
-    project?.cleanup();
-    await removeAppImages(APP);
+    await stopServerScenario(APP, { server, project, stateDir });
   });
 
   test("three redeploys under load: every request answered, the previous release kept stopped", async () => {
