@@ -4,15 +4,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-export interface EntrypointProcess {
-  name: string;
-  command: string[];
-}
-
 export const ENTRYPOINT_SCRIPT = path.join(__dirname, "entrypoint.sh");
 
 export function entrypointScript(): string {
   return fs.readFileSync(ENTRYPOINT_SCRIPT, "utf8");
+}
+
+export interface EntrypointProcess {
+  name: string;
+  command: string[];
 }
 
 /** entrypoint.sh's arguments: per process its name, its number of words, then the words. */

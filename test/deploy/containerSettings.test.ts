@@ -7,17 +7,10 @@ import { describe, test } from "node:test";
 import {
   containerName, digestOf, dockerRunArgs, mountArgs, ReleaseContainerSettings, renderEnvFile, repositoryOf, RoleSettings, serverTag, validateSettings, volumeName,
 } from "../../components/deploy/containerSpec";
+import { DEMO_IMAGE_ID, DEMO_WEB_ROLE } from "../support/deploy/releaseContainerSettings";
 
-const ID = `sha256:${"4f1c2b3a9d8e".padEnd(64, "0")}`;
-const web: RoleSettings = {
-  role: "web",
-  command: ["python", "-m", "demo.web"],
-  ports: [{ host: 80, container: 8000 }],
-  gate: { kind: "http", port: 8000, path: "/health" },
-  healthcheck: { test: ["python", "-c", "pass"], intervalSeconds: 10, timeoutSeconds: 3, retries: 3, startPeriodSeconds: 5 },
-  mounts: [],
-  upstreams: [],
-};
+const ID = DEMO_IMAGE_ID;
+const web = DEMO_WEB_ROLE;
 const api: RoleSettings = { role: "api", command: ["api"], ports: [], gate: { kind: "tcp", port: 9000 }, mounts: [], upstreams: [{ port: 9000, reach: { kind: "tcp" } }] };
 const worker: RoleSettings = { role: "worker", command: ["work"], ports: [], gate: { kind: "running" }, mounts: [], upstreams: [] };
 const spec = (o: Partial<ReleaseContainerSettings> = {}): ReleaseContainerSettings => ({

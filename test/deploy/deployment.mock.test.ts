@@ -96,18 +96,24 @@ describe("AppDeployment (SSH target, registry mode)", () => {
   });
 });
 
+/** An AppDeployment on the local engine, waited for. */
+async function deployLocally(name: string, extra: { dockerHost?: string } = {}): Promise<void> {
+  const d = new deployment.AppDeployment(name, {
+    target: { kind: "local" },
+    app,
+    deploy,
+    imageName: "pydeploy/demo:local",
+    repoDigest: IMAGE_ID,
+    secretEnv: ENV,
+    proxyImage: { imageName: "pydeploy/demo-proxy:local", repoDigest: `sha256:${"cd".repeat(32)}` },
+    ...extra,
+  });
+  await valueOf(d.containers);
+}
+
 describe("AppDeployment (local target)", () => {
   before(async () => {
-    const d = new deployment.AppDeployment("loc", {
-      target: { kind: "local" },
-      app,
-      deploy,
-      imageName: "pydeploy/demo:local",
-      repoDigest: IMAGE_ID,
-      secretEnv: ENV,
-      proxyImage: { imageName: "pydeploy/demo-proxy:local", repoDigest: `sha256:${"cd".repeat(32)}` },
-    });
-    await valueOf(d.containers);
+    await deployLocally("loc");
   });
 
   test("the same three steps on the local engine; no key on stdin", () => {
@@ -122,17 +128,7 @@ describe("AppDeployment (local target)", () => {
 
 describe("AppDeployment with the docker:host config", () => {
   before(async () => {
-    const d = new deployment.AppDeployment("dh", {
-      target: { kind: "local" },
-      app,
-      deploy,
-      imageName: "pydeploy/demo:local",
-      repoDigest: IMAGE_ID,
-      secretEnv: ENV,
-      proxyImage: { imageName: "pydeploy/demo-proxy:local", repoDigest: `sha256:${"cd".repeat(32)}` },
-      dockerHost: "tcp://10.0.0.5:2375",
-    });
-    await valueOf(d.containers);
+    await deployLocally("dh", { dockerHost: "tcp://10.0.0.5:2375" });
   });
 
   test("every step runs its local docker commands where the docker provider builds", () => {

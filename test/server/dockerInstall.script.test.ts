@@ -2,11 +2,12 @@
 // it, in a sandbox: $PYDEPLOY_FS_ROOT points at a temp dir, and docker, package managers and init
 // tools are fakes on PATH that record their calls.
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { run as runProcess } from "../support/docker/localEngine";
 import { CLOUD_INIT_LOG } from "../../components/server/cloudInit";
 import { INSTALL_DOCKER_SCRIPT, installDockerArgs, type DockerInstallOptions } from "../../components/server/dockerInstall";
 
@@ -84,15 +85,7 @@ function sandbox(o: SandboxOptions) {
 
   const env = { PATH: `${bin}:${tools}`, HOME: dir, PYDEPLOY_FS_ROOT: root, CALLS: calls, STATE: state, BIN: bin, FAKES: fakes };
   const run = (args: string[], extraEnv: Record<string, string> = {}) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(join(tools, "bash"), [INSTALL_DOCKER_SCRIPT, ...args], { env: { ...env, ...extraEnv } });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += d));
-      child.stderr.on("data", (d) => (stderr += d));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
+    runProcess(join(tools, "bash"), [INSTALL_DOCKER_SCRIPT, ...args], { env: { ...env, ...extraEnv }, allowFailure: true });
   return {
     root,
     file: (path: string) => join(root, path),

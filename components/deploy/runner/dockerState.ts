@@ -78,12 +78,8 @@ function toImage(raw: RawImage): ImageInfo {
 
 /** One container by name or ID; undefined when there is none. */
 export async function inspectContainer(host: DockerHost, name: string): Promise<ContainerInfo | undefined> {
-  const r = await host.run(inspectContainers([name]), { allowFailure: true });
-  if (r.code !== 0) {
-    if (/no such (container|object)/i.test(r.stderr)) return undefined;
-    throw new Error(`on ${host.description}: docker container inspect ${name} failed: ${r.stderr.trim()}`);
-  }
-  return toContainer((JSON.parse(r.stdout) as RawContainer[])[0]);
+  const raw = await inspectOne<RawContainer>(host, inspectContainers([name]), "container", name);
+  return raw && toContainer(raw);
 }
 
 /** Every container of the app, running or not. */
@@ -95,12 +91,18 @@ export async function appContainers(host: DockerHost, app: string): Promise<Cont
 
 /** One image by reference; undefined when there is none. */
 export async function inspectImage(host: DockerHost, ref: string): Promise<ImageInfo | undefined> {
-  const r = await host.run(inspectImages([ref]), { allowFailure: true });
+  const raw = await inspectOne<RawImage>(host, inspectImages([ref]), "image", ref);
+  return raw && toImage(raw);
+}
+
+/** `docker <kind> inspect` of one object: undefined when Docker says there is no such object. */
+async function inspectOne<Raw>(host: DockerHost, argv: string[], kind: "container" | "image", name: string): Promise<Raw | undefined> {
+  const r = await host.run(argv, { allowFailure: true });
   if (r.code !== 0) {
-    if (/no such (image|object)/i.test(r.stderr)) return undefined;
-    throw new Error(`on ${host.description}: docker image inspect ${ref} failed: ${r.stderr.trim()}`);
+    if (new RegExp(`no such (${kind}|object)`, "i").test(r.stderr)) return undefined;
+    throw new Error(`on ${host.description}: docker ${kind} inspect ${name} failed: ${r.stderr.trim()}`);
   }
-  return toImage((JSON.parse(r.stdout) as RawImage[])[0]);
+  return (JSON.parse(r.stdout) as Raw[])[0];
 }
 
 /** Every image labelled as the app's, newest first. */

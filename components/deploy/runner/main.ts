@@ -16,6 +16,7 @@ import {
   parseSpec,
   releaseCommandFileOf,
   releaseCommandKey,
+  ReleaseSpec,
   releaseSpecSchema,
   releaseVersion,
   resultLines,
@@ -48,6 +49,38 @@ async function connect(target: Target, secrets: StepSecrets, timeoutSeconds: num
   return connectSsh({ ...target, privateKey: secrets.privateKey }, { timeoutSeconds, log });
 }
 
+/** Runs `work` on a connected host and closes the connection, whatever happens. */
+async function onHost<T>(host: DockerHost, work: (host: DockerHost) => Promise<T>): Promise<T> {
+  try {
+    return await work(host);
+  } finally {
+    await host.close();
+  }
+}
+
+/** The release step: the env file, the version it gives, then the release itself. */
+async function release(host: DockerHost, spec: ReleaseSpec, secrets: StepSecrets): Promise<object> {
+  await ensureAppFolder(host, spec.appDir);
+  const envFile = renderEnvFile(secrets.env ?? {});
+  const salt = await appSalt(host, spec.appDir);
+  const version = releaseVersion(spec.settings, envFile, salt);
+  // Read by `docker run --env-file`: the containers keep their env when it changes later.
+  await host.run(writePrivateFile(envFileOf(spec.appDir)), { stdin: envFile });
+  const releaseCommand = spec.releaseCommand;
+  return deployRelease(host, { ...spec.settings, version }, {
+    healthTimeoutSeconds: spec.healthTimeoutSeconds,
+    keepImages: spec.keepImages,
+    log,
+    volumes: spec.volumes,
+    releaseCommand: releaseCommand && {
+      ...releaseCommand,
+      key: releaseCommandKey(spec.settings.imageIdentity, releaseCommand.command, envFile, salt),
+      markerFile: releaseCommandFileOf(spec.appDir),
+    },
+    proxy: spec.proxy && { spec: spec.proxy, appDir: spec.appDir },
+  });
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -61,51 +94,20 @@ async function run(step: StepName, specJson: string | undefined, stdin: string):
   switch (step) {
     case "host": {
       const spec = parseSpec(step, hostSpecSchema, specJson);
-      const host = await connect(spec.target, secrets, spec.connectTimeoutSeconds);
-      try {
-        return await setUpHost(host, spec, log);
-      } finally {
-        await host.close();
-      }
+      return onHost(await connect(spec.target, secrets, spec.connectTimeoutSeconds), (host) => setUpHost(host, spec, log));
     }
     case "ship": {
       const spec = parseSpec(step, shipSpecSchema, specJson);
-      const host = await connect(spec.target, secrets, spec.connectTimeoutSeconds);
-      try {
+      return onHost(await connect(spec.target, secrets, spec.connectTimeoutSeconds), async (host) => {
         const deployer = await localHost();
         const app = await shipImage(host, deployer, spec, spec.image, secrets, log);
         const proxy = spec.proxyImage && (await shipImage(host, deployer, spec, spec.proxyImage, secrets, log));
         return { app, ...(proxy ? { proxy } : {}) };
-      } finally {
-        await host.close();
-      }
+      });
     }
     case "release": {
       const spec = parseSpec(step, releaseSpecSchema, specJson);
-      const host = await connect(spec.target, secrets, spec.connectTimeoutSeconds);
-      try {
-        await ensureAppFolder(host, spec.appDir);
-        const envFile = renderEnvFile(secrets.env ?? {});
-        const salt = await appSalt(host, spec.appDir);
-        const version = releaseVersion(spec.settings, envFile, salt);
-        // Read by `docker run --env-file`: the containers keep their env when it changes later.
-        await host.run(writePrivateFile(envFileOf(spec.appDir)), { stdin: envFile });
-        const releaseCommand = spec.releaseCommand;
-        return await deployRelease(host, { ...spec.settings, version }, {
-          healthTimeoutSeconds: spec.healthTimeoutSeconds,
-          keepImages: spec.keepImages,
-          log,
-          volumes: spec.volumes,
-          releaseCommand: releaseCommand && {
-            ...releaseCommand,
-            key: releaseCommandKey(spec.settings.imageIdentity, releaseCommand.command, envFile, salt),
-            markerFile: releaseCommandFileOf(spec.appDir),
-          },
-          proxy: spec.proxy && { spec: spec.proxy, appDir: spec.appDir },
-        });
-      } finally {
-        await host.close();
-      }
+      return onHost(await connect(spec.target, secrets, spec.connectTimeoutSeconds), (host) => release(host, spec, secrets));
     }
     case "remove": {
       // The delete runs with the spec the host step stored, maybe by an earlier pydeploy.
@@ -124,12 +126,10 @@ async function run(step: StepName, specJson: string | undefined, stdin: string):
         log(`warning: ${err.message}; nothing was removed there. If the server still exists, remove the app by hand: docker rm -f $(docker ps -aq --filter label=pydeploy.app=${spec.app}); rm -rf ${spec.appDir}`);
         return undefined;
       }
-      try {
-        await removeApp(host, spec, claimed, log);
+      return onHost(host, async (connected) => {
+        await removeApp(connected, spec, claimed, log);
         return undefined;
-      } finally {
-        await host.close();
-      }
+      });
     }
   }
 }

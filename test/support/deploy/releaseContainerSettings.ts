@@ -1,5 +1,5 @@
 // A release of the app "demo" for the release logic's tests: the container settings they share,
-// an image identity derived from the version.
+// an image identity derived from the version; a web role with everything a role can have.
 import type { ReleaseContainerSettings, RoleSettings } from "../../../components/deploy/containerSpec";
 
 /** `version` also names the image identity (its hex characters, zero-padded to a sha256). */
@@ -16,3 +16,16 @@ export function demoReleaseContainerSettings(version: string, image: string, rol
     version,
   };
 }
+
+export const DEMO_IMAGE_ID = `sha256:${"4f1c2b3a9d8e".padEnd(64, "0")}`;
+
+/** A web role with a published port, an HTTP gate and a healthcheck. */
+export const DEMO_WEB_ROLE: RoleSettings = {
+  role: "web",
+  command: ["python", "-m", "demo.web"],
+  ports: [{ host: 80, container: 8000 }],
+  gate: { kind: "http", port: 8000, path: "/health" },
+  healthcheck: { test: ["python", "-c", "import sys; sys.exit(0)"], intervalSeconds: 10, timeoutSeconds: 3, retries: 3, startPeriodSeconds: 5 },
+  mounts: [],
+  upstreams: [],
+};

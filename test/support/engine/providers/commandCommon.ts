@@ -3,9 +3,9 @@
 // output trimming, run errors and output logging (provider/pkg/provider/{local,remote,util}/*).
 // The engine that drives these models in CI is the CLI's (pulumi v3.259.0), not the SDK's (3.248).
 import { randomBytes } from "node:crypto";
-import { detailedDiff, PropertyMap, UNKNOWN } from "../properties";
+import { detailedDiff, PropertyMap, revealMap, UNKNOWN } from "../properties";
 import type { ResourceState } from "../state";
-import type { DiffResult } from "./types";
+import type { CreateResult, DiffResult, OperationContext, OperationReport, UpdateResult } from "./types";
 
 /**
  * infer.diff: old inputs (the engine sends them) against the new ones, "__"-prefixed and
@@ -105,4 +105,60 @@ export function scannerHangError(command: string, logging: unknown, stuck: { lin
       `scanner stops, the io.Pipe writer blocks (local/commandOutputs.go:56-71) and the command never finishes, ` +
       `customTimeouts included. Keep output lines under 64 KiB, or set \`logging\` to leave that stream out.`,
   );
+}
+
+/** What a command run captures, and what the state keeps of the last run. */
+export interface CommandOutput {
+  stdout: string;
+  stderr: string;
+}
+/** Unknown in a preview until the command runs. */
+export const COMMAND_COMPUTED_OUTPUTS = ["stdout", "stderr"];
+export type CommandRun = (ctx: OperationContext, command: string, state: PropertyMap, previous: CommandOutput) => Promise<CommandOutput>;
+
+/** The stored output of the last run ("" when none). */
+export function previousOutput(state: PropertyMap): CommandOutput {
+  return { stdout: optionalString(state.stdout) ?? "", stderr: optionalString(state.stderr) ?? "" };
+}
+
+/**
+ * Create, the same in local.Command and remote.Command (pulumi-command v1.2.1
+ * provider/pkg/provider/{local,remote}/command.go Create): a preview leaves the outputs unknown;
+ * without `create` nothing runs and the outputs are empty; otherwise the run's output is stored.
+ */
+export async function createCommand(ctx: OperationContext, inputs: PropertyMap, run: CommandRun): Promise<CreateResult> {
+  const id = uniqueHexId(ctx.name);
+  if (ctx.preview) return { id, outputs: previewOutputs(inputs, COMMAND_COMPUTED_OUTPUTS), ran: false };
+  const create = optionalString(revealMap(inputs).create);
+  if (create === undefined) return { id, outputs: { ...inputs, stdout: "", stderr: "" }, ran: false };
+  const out = await run(ctx, create, inputs, { stdout: "", stderr: "" });
+  return { id, outputs: { ...inputs, ...out }, ran: true, ...out };
+}
+
+/**
+ * Update: `update`, else `create`, runs again; without either the last output is kept (same
+ * files, Update). `runState` is what the run sees as the resource's state.
+ */
+export async function updateCommand(
+  ctx: OperationContext,
+  old: ResourceState,
+  news: PropertyMap,
+  run: CommandRun,
+  runState: (news: PropertyMap, previous: CommandOutput) => PropertyMap,
+): Promise<UpdateResult> {
+  if (ctx.preview) return { outputs: previewOutputs(news, COMMAND_COMPUTED_OUTPUTS), ran: false };
+  const previous = previousOutput(old.outputs);
+  const plain = revealMap(news);
+  const command = optionalString(plain.update) ?? optionalString(plain.create);
+  if (command === undefined) return { outputs: { ...news, ...previous }, ran: false };
+  const out = await run(ctx, command, runState(news, previous), previous);
+  return { outputs: { ...news, ...out }, ran: true, ...out };
+}
+
+/** Delete: `delete` runs with the stored state; without it nothing runs (same files, Delete). */
+export async function deleteCommand(ctx: OperationContext, old: ResourceState, run: CommandRun): Promise<OperationReport> {
+  const command = optionalString(revealMap(old.outputs).delete);
+  if (command === undefined) return { ran: false };
+  const out = await run(ctx, command, old.outputs, previousOutput(old.outputs));
+  return { ran: true, ...out };
 }

@@ -26,12 +26,13 @@
 // builder/builder-next/builder.go:315-320): the daemon refuses any other. The real provider calls
 // the daemon's API; this model runs a docker CLI that can build with BuildKit (20.10 has it built
 // in, 23+ needs buildx).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { containsUnknowns, deepEqual, DiffKind, isObject, isSecret, PropertyMap, reveal, revealMap, secret, Wire } from "../properties";
+import { run as runProcess, type RunResult } from "../../docker/localEngine";
 import { contextDigest } from "./dockerContext";
 import type { CheckFailure, OperationContext, ProviderModel } from "./types";
 
@@ -51,18 +52,8 @@ function isFullyQualified(name: string): boolean {
   return name.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, cwd, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(input ?? "");
-  });
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, input?: string): Promise<RunResult> {
+  return runProcess(cmd, args, { env, cwd, input, allowFailure: true });
 }
 
 // ---- Configure: which daemon, and is it there ----

@@ -16,20 +16,14 @@
 //   operation under context.WithTimeout, and exec.CommandContext kills the process (SIGKILL).
 import { spawn } from "node:child_process";
 import { PropertyMap, revealMap } from "../properties";
-import type { ResourceState } from "../state";
-import { inferredDiff, loggedStreams, optionalString, previewOutputs, runError, ScannerWatch, scannerHangError, trimOneNewline, uniqueHexId } from "./commandCommon";
+import { inferredDiff, loggedStreams, optionalString, runError, ScannerWatch, scannerHangError, trimOneNewline, CommandOutput, createCommand, deleteCommand, updateCommand } from "./commandCommon";
 import type { OperationContext, ProviderModel } from "./types";
 
-const COMPUTED_OUTPUTS = ["stdout", "stderr"];
 /** How long a line past the scanner's limit may take to end, so the error can give its length. */
 const OVERLONG_LINE_GRACE_MS = 1000;
 
-interface Previous {
-  stdout: string;
-  stderr: string;
-}
 
-async function runLocal(ctx: OperationContext, command: string, state: PropertyMap, previous: Previous): Promise<Previous> {
+async function runLocal(ctx: OperationContext, command: string, state: PropertyMap, previous: CommandOutput): Promise<CommandOutput> {
   const inputs = revealMap(state);
   if (inputs.assetPaths !== undefined || inputs.archivePaths !== undefined) {
     throw new Error(`${ctx.urn}: local.Command assetPaths/archivePaths are not modelled by this harness`);
@@ -112,9 +106,6 @@ async function runLocal(ctx: OperationContext, command: string, state: PropertyM
   });
 }
 
-function previousOf(state: PropertyMap): Previous {
-  return { stdout: optionalString(state.stdout) ?? "", stderr: optionalString(state.stderr) ?? "" };
-}
 
 export const localCommand: ProviderModel = {
   async check(_ctx, news) {
@@ -125,29 +116,9 @@ export const localCommand: ProviderModel = {
     return inferredDiff(old, news, ["triggers"]);
   },
 
-  async create(ctx, inputs) {
-    const id = uniqueHexId(ctx.name);
-    if (ctx.preview) return { id, outputs: previewOutputs(inputs, COMPUTED_OUTPUTS), ran: false };
-    const create = optionalString(revealMap(inputs).create);
-    if (create === undefined) return { id, outputs: { ...inputs, stdout: "", stderr: "" }, ran: false };
-    const out = await runLocal(ctx, create, inputs, { stdout: "", stderr: "" });
-    return { id, outputs: { ...inputs, ...out }, ran: true, ...out };
-  },
+  create: (ctx, inputs) => createCommand(ctx, inputs, runLocal),
 
-  async update(ctx, old: ResourceState, news) {
-    if (ctx.preview) return { outputs: previewOutputs(news, COMPUTED_OUTPUTS), ran: false };
-    const previous = previousOf(old.outputs);
-    const plain = revealMap(news);
-    const command = optionalString(plain.update) ?? optionalString(plain.create);
-    if (command === undefined) return { outputs: { ...news, ...previous }, ran: false };
-    const out = await runLocal(ctx, command, news, previous);
-    return { outputs: { ...news, ...out }, ran: true, ...out };
-  },
+  update: (ctx, old, news) => updateCommand(ctx, old, news, runLocal, (news) => news),
 
-  async delete(ctx, old) {
-    const command = optionalString(revealMap(old.outputs).delete);
-    if (command === undefined) return { ran: false };
-    const out = await runLocal(ctx, command, old.outputs, previousOf(old.outputs));
-    return { ran: true, ...out };
-  },
+  delete: (ctx, old) => deleteCommand(ctx, old, runLocal),
 };

@@ -11,19 +11,13 @@
 // - customTimeouts bound the dial loop only: session.Run does not watch the context, so a
 //   command that already runs is not stopped.
 import { PropertyMap, revealMap, secret } from "../properties";
-import type { ResourceState } from "../state";
-import { inferredDiff, optionalString, previewOutputs, runError, trimOneNewline, uniqueHexId } from "./commandCommon";
+import { inferredDiff, optionalString, runError, trimOneNewline, CommandOutput, createCommand, deleteCommand, updateCommand } from "./commandCommon";
 import { connectionOf, dial, runSession, SetenvRequest } from "./ssh";
 import type { OperationContext, ProviderModel } from "./types";
 
-const COMPUTED_OUTPUTS = ["stdout", "stderr"];
 
-interface Outputs {
-  stdout: string;
-  stderr: string;
-}
 
-async function runRemote(ctx: OperationContext, command: string, state: PropertyMap, previous: Outputs): Promise<Outputs> {
+async function runRemote(ctx: OperationContext, command: string, state: PropertyMap, previous: CommandOutput): Promise<CommandOutput> {
   const inputs = revealMap(state);
   const connection = connectionOf(inputs.connection, ctx.urn);
   const client = await dial(connection, ctx);
@@ -50,9 +44,6 @@ export function checkConnection(news: PropertyMap, urn: string): PropertyMap {
   return { ...news, connection: secret(withDefaults) };
 }
 
-function previousOf(state: PropertyMap): Outputs {
-  return { stdout: optionalString(state.stdout) ?? "", stderr: optionalString(state.stderr) ?? "" };
-}
 
 export const remoteCommand: ProviderModel = {
   async check(ctx, news) {
@@ -63,30 +54,10 @@ export const remoteCommand: ProviderModel = {
     return inferredDiff(old, news, ["triggers"]);
   },
 
-  async create(ctx, inputs) {
-    const id = uniqueHexId(ctx.name);
-    if (ctx.preview) return { id, outputs: previewOutputs(inputs, COMPUTED_OUTPUTS), ran: false };
-    const create = optionalString(revealMap(inputs).create);
-    if (create === undefined) return { id, outputs: { ...inputs, stdout: "", stderr: "" }, ran: false };
-    const out = await runRemote(ctx, create, inputs, { stdout: "", stderr: "" });
-    return { id, outputs: { ...inputs, ...out }, ran: true, ...out };
-  },
+  create: (ctx, inputs) => createCommand(ctx, inputs, runRemote),
 
-  async update(ctx, old: ResourceState, news) {
-    if (ctx.preview) return { outputs: previewOutputs(news, COMPUTED_OUTPUTS), ran: false };
-    const previous = previousOf(old.outputs);
-    const plain = revealMap(news);
-    const command = optionalString(plain.update) ?? optionalString(plain.create);
-    if (command === undefined) return { outputs: { ...news, ...previous }, ran: false };
-    // The state carries the old outputs until the run succeeds (CommandOutputs.run sets them last).
-    const out = await runRemote(ctx, command, { ...news, ...previous }, previous);
-    return { outputs: { ...news, ...out }, ran: true, ...out };
-  },
+  // The state carries the old outputs until the run succeeds (CommandOutputs.run sets them last).
+  update: (ctx, old, news) => updateCommand(ctx, old, news, runRemote, (news, previous) => ({ ...news, ...previous })),
 
-  async delete(ctx, old) {
-    const command = optionalString(revealMap(old.outputs).delete);
-    if (command === undefined) return { ran: false };
-    const out = await runRemote(ctx, command, old.outputs, previousOf(old.outputs));
-    return { ran: true, ...out };
-  },
+  delete: (ctx, old) => deleteCommand(ctx, old, runRemote),
 };
