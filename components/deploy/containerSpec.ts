@@ -6,6 +6,7 @@ import {
   containerPath, healthcheckTimeoutSeconds, healthIntervalSeconds, healthRetries, healthStartPeriodSeconds, httpPath, IMAGE_REF, logMaxFiles, logSize, port, SLUG, stopGraceSeconds,
 } from "../config/fields";
 import { LABEL_APP } from "../image/labels";
+import { check } from "./check";
 import { issueList } from "./contractIssues";
 
 // The digest at the end of a local image ID (sha256:<hex>) or of a repository@sha256:<hex>.
@@ -212,8 +213,4 @@ export function renderEnvFile(env: Record<string, string>): string {
     check(!LONE_SURROGATE.test(value), `env var ${key}: value is not valid Unicode (lone surrogate)`);
   }
   return keys.map((k) => `${k}=${env[k]}\n`).join("");
-}
-
-function check(ok: boolean, message: string): asserts ok {
-  if (!ok) throw new Error(message);
 }

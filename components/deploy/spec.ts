@@ -8,7 +8,7 @@ import { healthTimeoutSeconds, httpUrl, imageReference, keepImages, port, releas
 import { containerSettingsSchema, validateSettings, type ContainerSettings } from "./containerSpec";
 import { issueList } from "./contractIssues";
 import { MAX_LINE_BYTES, splitBytes } from "./outputLines";
-import { validateProxyConfig, type ProxySite } from "./proxy/proxyConfig";
+import { acmeOptionsSchema, proxySiteSchema, validateProxyConfig } from "./proxy/proxyConfig";
 
 /** The deployer, run by local.Command from the project directory (the provider's working directory). */
 export const RUNNER = "components/deploy/runner/main.ts";
@@ -96,8 +96,9 @@ export const releaseSpecSchema = z.strictObject({
     .strictObject({
       /** Its image as tagged on the host. */
       image: imageReference,
-      sites: z.array(z.custom<ProxySite>((v) => typeof v === "object" && v !== null, "expected a proxy site")).min(1),
-      acme: z.strictObject({ email: z.string().optional(), directory: z.string().optional(), caRoot: z.string().optional() }).optional(),
+      sites: z.array(proxySiteSchema).min(1, { error: "expected at least one proxy site" }),
+      /** The config's ACME options; the CA root's PEM itself, not a flag. */
+      acme: acmeOptionsSchema.omit({ customCaRoot: true }).extend({ caRoot: z.string().optional() }).optional(),
     })
     .optional(),
 });

@@ -106,8 +106,8 @@ describe("step specs: accepted and refused", () => {
 
   test("release: the proxy's ACME settings are checked like the config's", () => {
     const proxy = (acme: object) => ({ ...release, proxy: { image: "pydeploy/demo-proxy:0a1b2c3d4e5f", sites: [{ domain: "app.example.com", upstream: { alias: "demo-web", port: 8000 } }], acme } });
-    assert.match(refusal("release", releaseSpecSchema, proxy({ directory: "http://acme.example/dir" })) ?? "accepted", /ACME directory "http:\/\/acme\.example\/dir" must be an https:\/\/ URL/, "an http directory");
-    assert.match(refusal("release", releaseSpecSchema, proxy({ email: "ops" })) ?? "accepted", /ACME email "ops" is not an email address/, "a bad email");
+    assert.match(refusal("release", releaseSpecSchema, proxy({ directory: "http://acme.example/dir" })) ?? "accepted", /proxy\.acme\.directory: expected an https:\/\/ URL/, "an http directory");
+    assert.match(refusal("release", releaseSpecSchema, proxy({ email: "ops" })) ?? "accepted", /proxy\.acme\.email: expected an email address/, "a bad email");
     assert.equal(refusal("release", releaseSpecSchema, { ...release, proxy: { image: "p", sites: [{ publishedPort: 80, upstream: { alias: "demo-web", port: 8000 } }] } }), undefined, "no acme without a domain");
   });
 

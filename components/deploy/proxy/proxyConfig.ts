@@ -6,20 +6,29 @@
 // upstreams is off, so every request resolves the alias again and a draining container gets
 // no new request; lb_try_* retries a request whose connection was refused or reset while the
 // old container stops.
+import { z } from "zod";
+import { domainName, integer, port } from "../../config/fields";
 import { ACME_CA_ROOT_FILE, CADDY_STORAGE_DIR } from "../../image/proxyDockerfile";
-import { check, isPort } from "./steps";
+import { check } from "../check";
+import { issueList } from "../contractIssues";
 
 export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
 /** A domain site answers HTTPS here and redirects HTTP from HTTP_PORT. */
 export const HTTPS_PORT = 443;
 export const HTTP_PORT = 80;
 
-export interface ProxyUpstream {
+const ALIAS = /^[a-z0-9]([a-z0-9_.-]{0,61}[a-z0-9])?$/;
+const EMAIL = /^[^\s@{}"'#]+@[^\s@{}"'#]+\.[^\s@{}"'#]+$/;
+const HTTPS_URL = /^https:\/\/[^\s{}"'#]+$/;
+const ALIAS_EXPECTED = "expected a Docker network alias (lowercase letters, digits, '.', '_', '-')";
+
+export const proxyUpstreamSchema = z.strictObject({
   /** A name on the proxy network: the role's alias (see upstreamAlias). */
-  alias: string;
+  alias: z.string({ error: ALIAS_EXPECTED }).regex(ALIAS, { error: ALIAS_EXPECTED }),
   /** The container port the role listens on. */
-  port: number;
-}
+  port,
+}, { error: "expected the upstream: a network alias and a port" });
+export type ProxyUpstream = z.infer<typeof proxyUpstreamSchema>;
 
 export type ProxySite =
   /** Plain HTTP on a published port. */
@@ -27,27 +36,36 @@ export type ProxySite =
   /** HTTPS for `domain` on 443 with a certificate from ACME; HTTP on 80 redirects to it. */
   | { domain: string; upstream: ProxyUpstream; publishedPort?: undefined };
 
-export interface AcmeOptions {
-  /** Account contact (expiry notices). */
-  email?: string;
-  /** ACME directory URL; Let's Encrypt production by default. */
-  directory?: string;
-  /** Set when the ACME server's own HTTPS certificate is signed by a private CA: the deployer writes that CA's PEM to ACME_CA_ROOT_FILE. */
-  customCaRoot?: boolean;
-}
+/** One site: a published port or a domain, never both (the transform gives the union type above). */
+export const proxySiteSchema = z
+  .strictObject({ publishedPort: port.optional(), domain: domainName.optional(), upstream: proxyUpstreamSchema }, { error: "expected a proxy site" })
+  .refine((s) => s.domain === undefined || s.publishedPort === undefined, {
+    error: `expected no publishedPort with a domain: a domain is served on ${HTTPS_PORT} (and ${HTTP_PORT} redirects to it)`,
+  })
+  .refine((s) => s.domain !== undefined || s.publishedPort !== undefined, { error: "expected a publishedPort or a domain" })
+  .transform((s) => s as ProxySite);
 
+export const acmeOptionsSchema = z.strictObject({
+  /** Account contact (expiry notices). */
+  email: z.string().regex(EMAIL, { error: "expected an email address" }).optional(),
+  /** ACME directory URL; Let's Encrypt production by default. */
+  directory: z.string().regex(HTTPS_URL, { error: "expected an https:// URL" }).optional(),
+  /** Set when the ACME server's own HTTPS certificate is signed by a private CA: the deployer writes that CA's PEM to ACME_CA_ROOT_FILE. */
+  customCaRoot: z.boolean().optional(),
+});
+export type AcmeOptions = z.infer<typeof acmeOptionsSchema>;
+
+export const proxyConfigSchema = z.strictObject({
+  sites: z.array(proxySiteSchema, { error: "expected a list of sites" }).min(1, { error: "expected at least one site (an HTTP role with a published port or a domain)" }),
+  acme: acmeOptionsSchema.optional(),
+  /** How long a request may wait and retry while its upstream refuses connections (default 5). */
+  retrySeconds: integer(1, 300, "seconds from 1 to 300").optional(),
+});
 export interface ProxyConfigOptions {
   sites: ProxySite[];
   acme?: AcmeOptions;
-  /** How long a request may wait and retry while its upstream refuses connections (default 5). */
   retrySeconds?: number;
 }
-
-const DNS_LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
-const DOMAIN = new RegExp(`^(${DNS_LABEL}\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`);
-const ALIAS = /^[a-z0-9]([a-z0-9_.-]{0,61}[a-z0-9])?$/;
-const EMAIL = /^[^\s@{}"'#]+@[^\s@{}"'#]+\.[^\s@{}"'#]+$/;
-const HTTPS_URL = /^https:\/\/[^\s{}"'#]+$/;
 
 export function renderCaddyfile(o: ProxyConfigOptions): string {
   validateProxyConfig(o);
@@ -93,37 +111,25 @@ export function publishedPorts(sites: ProxySite[]): number[] {
 
 /** Throws a clear Error for options that would not give a working proxy. */
 export function validateProxyConfig(o: ProxyConfigOptions): void {
-  check(Array.isArray(o.sites) && o.sites.length > 0, "the proxy needs at least one site (an HTTP role with a published port or a domain)");
+  const parsed = proxyConfigSchema.safeParse(o);
+  if (!parsed.success) throw new Error(`invalid proxy config: ${issueList(parsed.error.issues)}`);
+  // What the schema cannot say: rules across sites.
   const ports = new Map<number, string>();
   const domains = new Set<string>();
-  o.sites.forEach((site, i) => {
-    const name = site.domain ?? `port ${site.publishedPort}`;
-    const u = site.upstream;
-    check(u !== undefined && typeof u.alias === "string" && ALIAS.test(u.alias), `site ${name}: upstream alias ${JSON.stringify(u?.alias)} must be a Docker network alias (lowercase letters, digits, '.', '_', '-')`);
-    check(isPort(u.port), `site ${name}: upstream port must be an integer 1-65535, got ${u.port}`);
+  for (const site of o.sites) {
     if (site.domain !== undefined) {
-      check(site.publishedPort === undefined, `site ${site.domain}: a domain is served on ${HTTPS_PORT} (and ${HTTP_PORT} redirects to it), so it takes no publishedPort (got ${site.publishedPort})`);
-      check(DOMAIN.test(site.domain), `site ${i + 1}: domain ${JSON.stringify(site.domain)} must be a lowercase DNS name such as app.example.com`);
-      check(!/(^|\.)(localhost|local|internal|home\.arpa)$/.test(site.domain), `site ${site.domain}: an ACME CA issues no certificate for a local name; use a public name`);
       check(!domains.has(site.domain), `domain ${site.domain} is used by two sites`);
       domains.add(site.domain);
     } else {
-      check(isPort(site.publishedPort), `site ${i + 1}: publishedPort must be an integer 1-65535, got ${site.publishedPort}`);
       const other = ports.get(site.publishedPort);
-      check(other === undefined, `published port ${site.publishedPort} is used by two sites (upstreams ${other} and ${u.alias})`);
-      ports.set(site.publishedPort, u.alias);
+      check(other === undefined, `published port ${site.publishedPort} is used by two sites (upstreams ${other} and ${site.upstream.alias})`);
+      ports.set(site.publishedPort, site.upstream.alias);
     }
-  });
+  }
   if (domains.size > 0) {
     for (const p of [HTTP_PORT, HTTPS_PORT]) {
       check(!ports.has(p), `published port ${p} (upstream ${ports.get(p)}) is taken by HTTPS: with a domain, ${HTTPS_PORT} serves it and ${HTTP_PORT} redirects to it`);
     }
-  }
-  const acme = o.acme ?? {};
-  if (acme.email !== undefined) check(EMAIL.test(acme.email), `ACME email ${JSON.stringify(acme.email)} is not an email address`);
-  if (acme.directory !== undefined) check(HTTPS_URL.test(acme.directory), `ACME directory ${JSON.stringify(acme.directory)} must be an https:// URL`);
-  if (o.retrySeconds !== undefined) {
-    check(Number.isInteger(o.retrySeconds) && o.retrySeconds >= 1 && o.retrySeconds <= 300, `retrySeconds must be an integer 1-300, got ${o.retrySeconds}`);
   }
 }
 

@@ -1,9 +1,10 @@
 // The proxy container of one app on a server: its names, and the docker steps that set it up,
 // load its config and remove it. Pure: no I/O, no Pulumi.
 import { createHash } from "node:crypto";
+import { z } from "zod";
 import { LABEL_PROXY } from "../../image/labels";
 import { IMAGE_REF } from "../../image/imageRef";
-import { LOG_SIZE, logMaxFiles, SLUG } from "../../config/fields";
+import { logMaxFiles, logSize, port, SLUG } from "../../config/fields";
 import { ACME_CA_ROOT_FILE, caddyReloadCommand, PROXY_DATA_DIR } from "../../image/proxyDockerfile";
 import {
   containerLabel,
@@ -18,7 +19,9 @@ import {
   removeVolumes,
   startContainers,
 } from "../dockerCommands";
-import { check, DockerStep, isPort } from "./steps";
+import { check } from "../check";
+import { issueList } from "../contractIssues";
+import type { DockerStep } from "./steps";
 
 /** A hash of what `docker run` set; a different one means the container must be recreated. */
 export const LABEL_PROXY_SPEC = "pydeploy.proxy-spec";
@@ -48,30 +51,29 @@ export function upstreamAlias(app: string, role: string): string {
   return `${proxyNames(app).app}-${role}`;
 }
 
-export interface ProxyContainerSettings {
-  names: ProxyNames;
+export const proxyContainerSettingsSchema = z.strictObject({
+  /** proxyNames(app): the app's name is checked there. */
+  names: z.strictObject({ app: z.string(), container: z.string(), network: z.string(), volume: z.string() }),
   /** The proxy image as tagged on the server. */
-  image: string;
+  image: z.string().regex(IMAGE_REF, { error: "expected an image reference" }),
   /** Published ports: `container` is publishedPorts() of the sites; `host` is the same number on a server. */
-  ports: { host: number; container: number }[];
+  ports: z.array(z.strictObject({ host: port, container: port })).min(1, { error: "expected at least one port: the proxy needs a site" }),
   /** Extra names for the proxy on its network (e.g. the site's domain, for a test ACME server to reach it). */
-  networkAliases?: string[];
-  logMaxSize: string;
-  logMaxFiles: number;
-}
+  networkAliases: z.array(z.string().regex(NETWORK_ALIAS, { error: "expected a lowercase DNS name" })).optional(),
+  logMaxSize: logSize,
+  logMaxFiles,
+});
+export type ProxyContainerSettings = z.infer<typeof proxyContainerSettingsSchema>;
 
 export function validateProxyContainerSettings(s: ProxyContainerSettings): void {
+  const parsed = proxyContainerSettingsSchema.safeParse(s);
+  if (!parsed.success) throw new Error(`invalid proxy container settings: ${issueList(parsed.error.issues)}`);
   proxyNames(s.names.app);
-  check(IMAGE_REF.test(s.image), `proxy image ${JSON.stringify(s.image)} is not a valid image reference`);
-  check(s.ports.length > 0, "the proxy publishes no port: it needs at least one site");
-  for (const p of s.ports) check(isPort(p.host) && isPort(p.container), `proxy ports must be integers 1-65535, got ${p.host}:${p.container}`);
+  // What the schema cannot say: one mapping per port on each side.
   for (const side of ["host", "container"] as const) {
     const list = s.ports.map((p) => p[side]);
     check(new Set(list).size === list.length, `proxy ${side} ports ${list.join(", ")} repeat a port`);
   }
-  for (const a of s.networkAliases ?? []) check(NETWORK_ALIAS.test(a), `network alias ${JSON.stringify(a)} must be a lowercase DNS name`);
-  check(LOG_SIZE.test(s.logMaxSize), `logMaxSize ${JSON.stringify(s.logMaxSize)} must look like 10m`);
-  check(logMaxFiles.safeParse(s.logMaxFiles).success, `logMaxFiles must be an integer from 1 to 100, got ${s.logMaxFiles}`);
 }
 
 export function proxyRunArgs(s: ProxyContainerSettings): string[] {

@@ -18,11 +18,3 @@ export interface DockerStep {
   /** A non-zero exit is not a failure (e.g. removing something that may be gone already). */
   allowFailure?: boolean;
 }
-
-export function check(ok: boolean, message: string): asserts ok {
-  if (!ok) throw new Error(message);
-}
-
-export function isPort(n: number): boolean {
-  return Number.isInteger(n) && n >= 1 && n <= 65535;
-}

@@ -27,7 +27,8 @@ import { IMAGE_REF } from "../../image/imageRef";
 import { probeArgv } from "../../image/probe";
 import { connectNetwork, disconnectNetwork, execInContainer, runInNetworkOf, stopContainers } from "../dockerCommands";
 import { ProxyNames, upstreamAlias } from "./proxyContainer";
-import { check, DockerStep, isPort } from "./steps";
+import { check, isPort } from "../check";
+import type { DockerStep } from "./steps";
 
 export type ReachCheck = { kind: "http"; path: string } | { kind: "tcp" };
 

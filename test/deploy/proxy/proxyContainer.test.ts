@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import {
   LABEL_PROXY_SPEC, ProxyContainerSettings, proxyConfigSteps, proxyNames, proxyRemoveSteps, proxyRunArgs, proxySetupSteps, upstreamAlias, validateProxyContainerSettings,
 } from "../../../components/deploy/proxy/proxyContainer";
-import { check, isPort } from "../../../components/deploy/proxy/steps";
+import { check, isPort } from "../../../components/deploy/check";
 import { LABEL_PROXY } from "../../../components/image/labels";
 
 const names = proxyNames("demo");
@@ -30,19 +30,21 @@ describe("validateProxyContainerSettings", () => {
 
   it("refuses what docker run would reject or misread", () => {
     const cases: [Partial<ProxyContainerSettings>, string][] = [
-      [{ ports: [{ host: 65536, container: 80 }] }, "proxy ports must be integers 1-65535, got 65536:80"],
-      [{ ports: [{ host: 80, container: 1.5 }] }, "proxy ports must be integers 1-65535, got 80:1.5"],
+      [{ ports: [{ host: 65536, container: 80 }] }, "invalid proxy container settings: ports.0.host: expected a port from 1 to 65535"],
+      [{ ports: [{ host: 80, container: 1.5 }] }, "invalid proxy container settings: ports.0.container: expected a port from 1 to 65535"],
       [{ ports: [{ host: 80, container: 80 }, { host: 80, container: 81 }] }, "proxy host ports 80, 80 repeat a port"],
-      [{ networkAliases: ["-app.example.com"] }, 'network alias "-app.example.com" must be a lowercase DNS name'],
-      [{ networkAliases: ["app.example.com-"] }, 'network alias "app.example.com-" must be a lowercase DNS name'],
-      [{ networkAliases: ["app_example"] }, 'network alias "app_example" must be a lowercase DNS name'],
-      [{ logMaxSize: "0m" }, 'logMaxSize "0m" must look like 10m'],
-      [{ logMaxSize: "10 m" }, 'logMaxSize "10 m" must look like 10m'],
-      [{ logMaxSize: "-10m" }, 'logMaxSize "-10m" must look like 10m'],
-      [{ logMaxFiles: 0 }, "logMaxFiles must be an integer from 1 to 100, got 0"],
-      [{ logMaxFiles: 2.5 }, "logMaxFiles must be an integer from 1 to 100, got 2.5"],
-      [{ image: "Demo-proxy" }, 'proxy image "Demo-proxy" is not a valid image reference'],
+      [{ networkAliases: ["-app.example.com"] }, "invalid proxy container settings: networkAliases.0: expected a lowercase DNS name"],
+      [{ networkAliases: ["app.example.com-"] }, "invalid proxy container settings: networkAliases.0: expected a lowercase DNS name"],
+      [{ networkAliases: ["app_example"] }, "invalid proxy container settings: networkAliases.0: expected a lowercase DNS name"],
+      [{ logMaxSize: "0m" }, "invalid proxy container settings: logMaxSize: expected a size such as 10m"],
+      [{ logMaxSize: "10 m" }, "invalid proxy container settings: logMaxSize: expected a size such as 10m"],
+      [{ logMaxSize: "-10m" }, "invalid proxy container settings: logMaxSize: expected a size such as 10m"],
+      [{ logMaxFiles: 0 }, "invalid proxy container settings: logMaxFiles: expected a count from 1 to 100"],
+      [{ logMaxFiles: 2.5 }, "invalid proxy container settings: logMaxFiles: expected a count from 1 to 100"],
+      [{ image: "Demo-proxy" }, "invalid proxy container settings: image: expected an image reference"],
       [{ names: { ...names, app: "Demo" } }, 'app name "Demo" must be lowercase letters, digits and inner dashes'],
+      [{ ports: [] }, "invalid proxy container settings: ports: expected at least one port: the proxy needs a site"],
+      [{ logmaxsize: "10m" } as never, 'invalid proxy container settings: (root): Unrecognized key: "logmaxsize"'],
     ];
     for (const [change, message] of cases) assert.throws(() => validateProxyContainerSettings({ ...spec, ...change }), (err: Error) => err.message === message, message);
   });

@@ -76,12 +76,12 @@ describe("proxySetupSteps", () => {
   });
 
   it("refuses a spec docker would reject", () => {
-    assert.throws(() => proxyRunArgs({ ...spec, ports: [] }), /publishes no port/, "no port");
+    assert.throws(() => proxyRunArgs({ ...spec, ports: [] }), /^Error: invalid proxy container settings: ports: expected at least one port: the proxy needs a site$/, "no port");
     assert.throws(() => proxyRunArgs({ ...spec, ports: [{ host: 80, container: 80 }, { host: 8080, container: 80 }] }), /proxy container ports 80, 80 repeat a port/, "a container port twice");
-    assert.throws(() => proxyRunArgs({ ...spec, ports: [{ host: 80, container: 0 }] }), /proxy ports must be integers 1-65535, got 80:0/, "a bad port");
-    assert.throws(() => proxyRunArgs({ ...spec, image: "a b" }), /proxy image "a b" is not a valid image reference/, "bad image");
-    assert.throws(() => proxyRunArgs({ ...spec, networkAliases: ["App.test"] }), /network alias "App.test" must be a lowercase DNS name/, "bad alias");
-    assert.throws(() => proxyRunArgs({ ...spec, logMaxSize: "ten" }), /logMaxSize "ten" must look like 10m/, "bad log size");
+    assert.throws(() => proxyRunArgs({ ...spec, ports: [{ host: 80, container: 0 }] }), /ports\.0\.container: expected a port from 1 to 65535/, "a bad port");
+    assert.throws(() => proxyRunArgs({ ...spec, image: "a b" }), /image: expected an image reference/, "bad image");
+    assert.throws(() => proxyRunArgs({ ...spec, networkAliases: ["App.test"] }), /networkAliases\.0: expected a lowercase DNS name/, "bad alias");
+    assert.throws(() => proxyRunArgs({ ...spec, logMaxSize: "ten" }), /logMaxSize: expected a size such as 10m/, "bad log size");
   });
 });
 
