@@ -38,7 +38,7 @@ export const groups = {
     ],
   },
   proxy: {
-    mutate: ["components/deploy/proxy/{proxyConfig,proxyContainer,switch,steps}.ts"],
+    mutate: ["components/deploy/proxy/{proxyConfig,proxyContainer,switch}.ts", "components/deploy/check.ts"],
     testFiles: ["test/deploy/proxy/{proxyConfig,proxyContainer,proxyCommands,switch}.test.ts", "test/deploy/proxy/switchScripts.script.test.ts"],
   },
   // The deployer's orchestration, against the in-memory Docker host (test/support/fakeDocker.ts):

@@ -21,7 +21,7 @@ import {
   HostSpec,
   hostTrigger,
   parseResult,
-  ReleaseResult,
+  releaseResultSchema,
   ReleaseSpec,
   runnerCommand,
   ShipSpec,
@@ -148,7 +148,7 @@ export class AppDeployment extends pulumi.ComponentResource {
     }));
     const release = step("release", releaseSpec, secrets({ privateKey, env: args.secretEnv }), {}, [ship]);
 
-    const result = release.stdout.apply((out) => parseResult<ReleaseResult>("release", out));
+    const result = release.stdout.apply((out) => parseResult("release", releaseResultSchema, out));
     this.version = result.apply((r) => r.version);
     this.containers = result.apply((r) => r.containers);
     this.releaseLog = release.stdout;

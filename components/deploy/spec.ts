@@ -213,9 +213,11 @@ export function releaseVersion(settings: ContainerSettings, envFile: string, sal
 export const RESULT_PREFIX = "pydeploy-result: ";
 /** A result too long for one line comes in pieces: these lines, then the RESULT_PREFIX line with the last piece. */
 export const RESULT_PART_PREFIX = "pydeploy-result-part: ";
-export const releaseResultSchema = z.strictObject({ version: z.string().min(1), containers: z.array(z.string()) });
+// Results are read back from the state, maybe printed by another pydeploy version: keys this
+// version does not know are dropped, not refused.
+export const releaseResultSchema = z.object({ version: z.string().min(1), containers: z.array(z.string()) });
 export type ReleaseResult = z.infer<typeof releaseResultSchema>;
-export const hostResultSchema = z.strictObject({
+export const hostResultSchema = z.object({
   /** A fresh token written to <appDir>/owner: `remove` deletes only a folder it still owns. */
   owner: z.string().min(1),
 });
@@ -232,8 +234,8 @@ export function resultLines(result: object): string[] {
   return pieces.map((piece, i) => `${i === pieces.length - 1 ? RESULT_PREFIX : RESULT_PART_PREFIX}${piece}`);
 }
 
-/** The result a step printed last, or throws naming the step. */
-export function parseResult<T>(step: StepName, stdout: string): T {
+/** The result a step printed last, checked against its schema, or throws naming the step. */
+export function parseResult<S extends z.ZodTypeAny>(step: StepName, schema: S, stdout: string): z.infer<S> {
   const lines = stdout.split("\n");
   let last = lines.length - 1;
   while (last >= 0 && !lines[last].startsWith(RESULT_PREFIX)) last--;
@@ -241,7 +243,15 @@ export function parseResult<T>(step: StepName, stdout: string): T {
   let first = last;
   while (first > 0 && lines[first - 1].startsWith(RESULT_PART_PREFIX)) first--;
   const json = lines.slice(first, last).map((l) => l.slice(RESULT_PART_PREFIX.length)).join("") + lines[last].slice(RESULT_PREFIX.length);
-  return JSON.parse(json) as T;
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (err) {
+    throw new Error(`pydeploy ${step}: the step's result is not JSON: ${(err as Error).message}`);
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) throw new Error(`pydeploy ${step}: the step's result is not what this version reads: ${issueList(result.error.issues)}`);
+  return result.data;
 }
 
 /** What a step printed, without its result lines: the log a person reads. */

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { boundLine, boundLines, MAX_LINE_BYTES, splitBytes } from "../../components/deploy/outputLines";
-import { parseResult, RESULT_PART_PREFIX, RESULT_PREFIX, resultLine, resultLines, stepLogOf, type ReleaseResult } from "../../components/deploy/spec";
+import { parseResult, releaseResultSchema, RESULT_PART_PREFIX, RESULT_PREFIX, resultLine, resultLines, stepLogOf, type ReleaseResult } from "../../components/deploy/spec";
 
 const bytes = (s: string) => Buffer.byteLength(s);
 
@@ -48,8 +48,8 @@ describe("result lines", () => {
     for (const line of lines) assert.ok(bytes(line) <= MAX_LINE_BYTES, `a line of ${bytes(line)} bytes`);
     assert.ok(lines.slice(0, -1).every((l) => l.startsWith(RESULT_PART_PREFIX)) && lines.at(-1)!.startsWith(RESULT_PREFIX), "parts, then the result line");
     const stdout = ["pydeploy: release live", ...lines].join("\n");
-    assert.deepEqual(parseResult("release", stdout), result, "read back whole");
-    assert.deepEqual(parseResult("release", `pydeploy-result: {"old":1}\npydeploy: x\n${lines.join("\n")}`), result, "the last result wins");
+    assert.deepEqual(parseResult("release", releaseResultSchema, stdout), result, "read back whole");
+    assert.deepEqual(parseResult("release", releaseResultSchema, `pydeploy-result: {"old":1}\npydeploy: x\n${lines.join("\n")}`), result, "the last result wins");
     assert.equal(stepLogOf(stdout), "pydeploy: release live", "the log without the result");
   });
   test("splitBytes: pieces within the size, whole characters, nothing lost", () => {

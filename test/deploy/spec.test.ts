@@ -1,7 +1,7 @@
 // The component ↔ deployer contract: release names, spec parsing errors, the result line.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { appDirOf, hostSpecSchema, parseResult, parseSpec, releaseSpecSchema, releaseVersion, runnerCommand } from "../../components/deploy/spec";
+import { appDirOf, hostResultSchema, hostSpecSchema, parseResult, parseSpec, releaseResultSchema, releaseSpecSchema, releaseVersion, runnerCommand } from "../../components/deploy/spec";
 import { WORKER_SETTINGS } from "../support/deploy/workerSettings";
 
 const settings = WORKER_SETTINGS;
@@ -47,7 +47,12 @@ test("appDirOf: relative to the home directory; ~ is refused (it would not expan
 });
 
 test("the result line is the last pydeploy-result line of a step's output", () => {
-  assert.deepEqual(parseResult("release", 'pydeploy: x\npydeploy-result: {"a":1}\npydeploy: after\npydeploy-result: {"a":2}'), { a: 2 }, "last one wins");
-  assert.throws(() => parseResult("release", "pydeploy: nothing"), /pydeploy release: the step printed no result line/, "none");
+  const printed = (owner: string) => `pydeploy-result: {"owner":"${owner}"}`;
+  assert.deepEqual(parseResult("host", hostResultSchema, `pydeploy: x\n${printed("a")}\npydeploy: after\n${printed("b")}`), { owner: "b" }, "last one wins");
+  assert.throws(() => parseResult("host", hostResultSchema, "pydeploy: nothing"), /^Error: pydeploy host: the step printed no result line$/, "none");
+  assert.deepEqual(parseResult("host", hostResultSchema, 'pydeploy-result: {"owner":"a","since":"v9"}'), { owner: "a" }, "a key of another version is dropped");
+  assert.throws(() => parseResult("host", hostResultSchema, 'pydeploy-result: {"owner":""}'), /^Error: pydeploy host: the step's result is not what this version reads: owner: /, "an empty owner");
+  assert.throws(() => parseResult("release", releaseResultSchema, "pydeploy-result: {nope"), /^Error: pydeploy release: the step's result is not JSON: /, "not JSON");
+  assert.throws(() => parseResult("release", releaseResultSchema, 'pydeploy-result: {"version":"v1"}'), /^Error: pydeploy release: the step's result is not what this version reads: containers: /, "a key missing");
   assert.equal(runnerCommand("ship"), "node --import tsx components/deploy/runner/main.ts ship", "the command line");
 });

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
-  appDirOf, envFileOf, hostSpecSchema, ownerFileOf, parseResult, parseSpec, releaseCommandFileOf, releaseCommandKey, releaseSpecSchema, releaseVersion,
+  appDirOf, envFileOf, hostResultSchema, hostSpecSchema, ownerFileOf, parseResult, parseSpec, releaseCommandFileOf, releaseCommandKey, releaseResultSchema, releaseSpecSchema, releaseVersion,
   RESULT_PREFIX, resultLine, runnerCommand, saltFileOf, secretsSchema, shipSpecSchema, SPEC_ENV, STEPS,
 } from "../../components/deploy/spec";
 import { WORKER_SETTINGS } from "../support/deploy/workerSettings";
@@ -175,7 +175,7 @@ describe("names that must not change between pydeploy versions", () => {
     assert.equal(RESULT_PREFIX, "pydeploy-result: ", "the prefix the component looks for");
     const line = resultLine({ version: "v1", containers: ["demo-web-v1"] });
     assert.equal(line, 'pydeploy-result: {"version":"v1","containers":["demo-web-v1"]}', "one line of JSON");
-    assert.deepEqual(parseResult("release", `log\n${line}\n`), { version: "v1", containers: ["demo-web-v1"] }, "read back");
-    assert.throws(() => parseResult("host", "  pydeploy-result: {}"), /^Error: pydeploy host: the step printed no result line$/, "only at the start of a line");
+    assert.deepEqual(parseResult("release", releaseResultSchema, `log\n${line}\n`), { version: "v1", containers: ["demo-web-v1"] }, "read back");
+    assert.throws(() => parseResult("host", hostResultSchema, "  pydeploy-result: {}"), /^Error: pydeploy host: the step printed no result line$/, "only at the start of a line");
   });
 });

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
-import { hostSpecSchema, parseRemoveSpec, parseResult, parseSpec, releaseSpecSchema, shipSpecSchema, SPEC_VERSION, type HostResult } from "../../components/deploy/spec";
+import { hostSpecSchema, parseRemoveSpec, parseResult, parseSpec, releaseSpecSchema, shipSpecSchema, SPEC_VERSION, hostResultSchema } from "../../components/deploy/spec";
 import { WORKER_SETTINGS } from "../support/deploy/workerSettings";
 
 const fixture = (version: number) => JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", `hostSpec.v${version}.json`), "utf8"));
@@ -23,7 +23,7 @@ describe("remove accepts the host spec of every earlier version", () => {
       removeVolumes: false,
     }, "SSH");
     assert.deepEqual(parseRemoveSpec(JSON.stringify(v0.local.spec)), { target: { kind: "local" }, app: "demo", appDir: ".pydeploy/demo", connectTimeoutSeconds: 600, removeVolumes: false }, "local");
-    assert.deepEqual(parseResult<HostResult>("host", v0.local.stdout), { owner: "32f004e43f3707f47e440ba3c623cfe9" }, "the stored stdout's token");
+    assert.deepEqual(parseResult("host", hostResultSchema, v0.local.stdout), { owner: "32f004e43f3707f47e440ba3c623cfe9" }, "the stored stdout's token");
   });
 
   test("v0 is what today's host step refuses: remove must not parse it with the current schema", () => {

@@ -10,6 +10,7 @@ import { writePrivateFile } from "../dockerCommands";
 import {
   envFileOf,
   HostResult,
+  hostResultSchema,
   hostSpecSchema,
   parseRemoveSpec,
   parseResult,
@@ -114,7 +115,7 @@ async function run(step: StepName, specJson: string | undefined, stdin: string):
       const spec = parseRemoveSpec(specJson);
       let claimed: HostResult | undefined;
       try {
-        claimed = parseResult<HostResult>("host", process.env.PULUMI_COMMAND_STDOUT ?? "");
+        claimed = parseResult("host", hostResultSchema, process.env.PULUMI_COMMAND_STDOUT ?? "");
       } catch {
         claimed = undefined;
       }
