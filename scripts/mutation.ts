@@ -2,10 +2,11 @@
 // (each group mutates a few modules and runs only the test files covering them), then prints
 // the score per module and every surviving mutant; exits 1 when an equivalent-mutant entry
 // matches no surviving mutant of the last reports (stale). A developer's tool, not part of .ci/run.
-// Usage: tsx scripts/mutation.ts [--full] [--report-only] [group...]   (default: every group)
+// Usage: tsx scripts/mutation.ts [--full] [--report-only] [--markdown] [group...]   (default: every group)
 //   incremental by default: a mutant is tested again only when its code or its tests changed
 //   (reports/mutation/<group>.incremental.json); --full tests every mutant; --report-only
-//   prints the table of the last run without running Stryker.
+//   prints the table of the last run without running Stryker; --markdown prints the scores and
+//   the equivalent mutants as the README's tables.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -23,7 +24,7 @@ interface Report {
 const DETECTED = new Set(["Killed", "Timeout"]);
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: tsx scripts/mutation.ts [--full] [--report-only] [${GROUPS.join("|")}...]\n`);
+  process.stderr.write(`${message}\nusage: tsx scripts/mutation.ts [--full] [--report-only] [--markdown] [${GROUPS.join("|")}...]\n`);
   process.exit(2);
 }
 
@@ -72,12 +73,33 @@ function table(rows: string[][]): string {
   return all.map((r) => r.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ")).join("\n");
 }
 
+/** The README's two tables: the scores with a total, and every equivalent mutant with why. */
+function markdown(rows: string[][]): string {
+  const cell = (c: string) => c.replace(/\|/g, "\\|");
+  const total = rows.reduce((t, r) => t.map((n, i) => n + Number(r[i + 2])), [0, 0, 0, 0]);
+  const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(1)} %`;
+  const valid = total[1] + total[2] + total[3];
+  const scores = [
+    "| group | module | mutants | killed | survived | equivalent | score | without equivalents |",
+    "|---|---|---|---|---|---|---|---|",
+    ...rows.map((r) => `| ${r[0]} | \`${r[1].replace(/^components\//, "")}\` | ${r.slice(2).join(" | ")} |`),
+    `| all | | ${total.join(" | ")} | ${pct(total[1], valid)} | ${pct(total[1], valid - total[3])} |`,
+  ];
+  const equivalents = [
+    "| module | mutant | why it is equivalent |",
+    "|---|---|---|",
+    ...EQUIVALENT_MUTANTS.map((e) => `| \`${e.file.replace(/^components\//, "")}\` | ${e.mutator}: \`${cell(oneLine(e.original, 60))}\` → \`${cell(oneLine(e.replacement, 60))}\` | ${cell(e.why)} |`),
+  ];
+  return `${scores.join("\n")}\n\n${equivalents.join("\n")}\n`;
+}
+
 function main(): void {
   const args = process.argv.slice(2);
   const full = args.includes("--full");
   const reportOnly = args.includes("--report-only");
+  const asMarkdown = args.includes("--markdown");
   const named = args.filter((a) => !a.startsWith("--"));
-  for (const a of args.filter((x) => x.startsWith("--"))) if (a !== "--full" && a !== "--report-only") usage(`unknown option ${a}`);
+  for (const a of args.filter((x) => x.startsWith("--"))) if (a !== "--full" && a !== "--report-only" && a !== "--markdown") usage(`unknown option ${a}`);
   for (const g of named) if (!(GROUPS as readonly string[]).includes(g)) usage(`unknown group ${g}`);
   const groups = named.length ? named : [...GROUPS];
 
@@ -99,6 +121,10 @@ function main(): void {
     }
   }
   const results = groups.map(summarize);
+  if (asMarkdown) {
+    process.stdout.write(markdown(results.flatMap((r) => r.rows)));
+    return;
+  }
   process.stdout.write(`\nSurviving mutants (kill each with a test, or list it in scripts/mutation/equivalents.ts with why):\n`);
   for (const s of results.flatMap((r) => r.survivors)) process.stdout.write(`  ${s}\n`);
   process.stdout.write(`\nMutation score per module (killed = killed or timed out; reports/mutation/<group>.html has the details):\n`);

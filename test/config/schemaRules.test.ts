@@ -515,6 +515,8 @@ describe("checkSemantics: problems and warnings that span keys", () => {
   it("published ports: a role without the proxy still claims its host port; single mode shares one container's ports", () => {
     const values = { ...BASES.local(), app: { ...validApp(), roles: { web: { command: ["run"], port: 8000 }, raw: { command: ["raw"], port: 9000, publish: 8000, proxy: false } } } };
     refused(values, "pydeploy:app.roles.raw.publish", /^pydeploy:app\.roles\.raw\.publish: host port 8000 is already published by role web; each role needs its own host port$/);
+    // On alicloud the security group reads the same owners: the clash is one problem there too, not a crash.
+    refused({ ...values, target: "alicloud", server: { sshAllowedCidrs: ["203.0.113.0/24"] } }, "pydeploy:app.roles.raw.publish", /host port 8000 is already published by role web/);
     const single = { ...BASES.local(), app: { ...validApp(), mode: "single", roles: { web: { command: ["run"], port: 8000 }, api: { command: ["api"], port: 8000, publish: 8001 } } } };
     refused(single, "pydeploy:app.roles.api.port", /^pydeploy:app\.roles\.api\.port: in single mode all roles share one container, and port 8000 is already used by role web$/);
     assert.equal(accepted({ ...single, app: { ...single.app, mode: "roles" } }).app.roles.length, 2, "in roles mode each container has its own ports");
