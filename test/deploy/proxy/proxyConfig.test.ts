@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { ProxyConfigOptions, publishedPorts, renderCaddyfile } from "../../../components/deploy/proxy/proxyConfig";
+import { ProxyConfigOptions, proxySiteSchema, publishedPorts, renderCaddyfile } from "../../../components/deploy/proxy/proxyConfig";
 
 /** A reviewed Caddyfile under expected/ (tabs as Caddy formats them). */
 const expected = (name: string) => fs.readFileSync(path.join(__dirname, "expected", name), "utf8");
@@ -50,6 +50,15 @@ describe("renderCaddyfile", () => {
       "sorted, 80/443 once",
     );
     assert.deepEqual(publishedPorts([{ publishedPort: 8000, upstream: web }]), [8000], "a plain site only");
+  });
+});
+
+describe("proxySiteSchema: what the release step reads back", () => {
+  it("a valid site parses to itself, a plain one and a domain one", () => {
+    const plain = { publishedPort: 8080, upstream: web };
+    const domain = { domain: "app.example.com", upstream: admin };
+    assert.deepEqual(proxySiteSchema.parse(plain), plain, "plain HTTP site");
+    assert.deepEqual(proxySiteSchema.parse(domain), domain, "domain site");
   });
 });
 

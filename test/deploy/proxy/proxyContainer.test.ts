@@ -90,5 +90,6 @@ describe("steps.ts helpers", () => {
     assert.throws(() => check(false, "the reason"), /^Error: the reason$/, "check(false) throws");
     assert.doesNotThrow(() => check(true, "never"), "check(true) passes");
     assert.deepEqual([0, 1, 80, 65535, 65536, 1.5, -1, Number.NaN].map(isPort), [false, true, true, true, false, false, false, false], "ports");
+    assert.equal(isPort("80" as never), false, "a string is no port, though the stack schema reads \"80\" as 80");
   });
 });
