@@ -32,7 +32,7 @@ export const groups = {
   deploy: {
     mutate: ["components/deploy/{containerSpec,contractIssues,roles,spec,dockerCommands,gateProbe}.ts"],
     testFiles: [
-      "test/deploy/{containerSpec,containerSettings,roles,rolesConfig,spec,specContract,specVersion,dockerCommands}.test.ts",
+      "test/deploy/{containerSpec,containerSettings,roles,rolesConfig,spec,specContract,specVersion,dockerCommands,outputLines}.test.ts",
       "test/deploy/{gateProbe,dockerCommands}.script.test.ts",
       "test/deploy/runner/release*.test.ts",
     ],

@@ -165,8 +165,8 @@ export function parseSpec<S extends z.ZodTypeAny>(step: StepName, schema: S, jso
   if (step === "release") {
     const release = result.data as ReleaseSpec;
     validateSettings(release.settings);
-    const acme = release.proxy?.acme;
-    if (release.proxy) validateProxyConfig({ sites: release.proxy.sites, acme: acme && { email: acme.email, directory: acme.directory, customCaRoot: acme.caRoot !== undefined } });
+    // The rules across sites; the ACME options are the schema's own.
+    if (release.proxy) validateProxyConfig({ sites: release.proxy.sites });
     // The release version hashes the settings' JSON: keep them as the component wrote them, not in the schema's key order.
     return { ...release, settings: (value as { settings: ContainerSettings }).settings } as z.infer<S>;
   }

@@ -51,6 +51,7 @@ describe("result lines", () => {
     assert.deepEqual(parseResult("release", releaseResultSchema, stdout), result, "read back whole");
     assert.deepEqual(parseResult("release", releaseResultSchema, `pydeploy-result: {"old":1}\npydeploy: x\n${lines.join("\n")}`), result, "the last result wins");
     assert.equal(stepLogOf(stdout), "pydeploy: release live", "the log without the result");
+    assert.equal(stepLogOf(`pydeploy: one\n${lines.join("\n")}\npydeploy: two\n`), "pydeploy: one\npydeploy: two", "log lines keep their line breaks; empty lines go");
   });
   test("splitBytes: pieces within the size, whole characters, nothing lost", () => {
     const text = "aé€😀".repeat(30);

@@ -1,7 +1,7 @@
 // The component ↔ deployer contract: release names, spec parsing errors, the result line.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { appDirOf, hostResultSchema, hostSpecSchema, parseResult, parseSpec, releaseResultSchema, releaseSpecSchema, releaseVersion, runnerCommand } from "../../components/deploy/spec";
+import { appDirOf, hostResultSchema, hostTrigger, hostSpecSchema, parseResult, parseSpec, releaseResultSchema, releaseSpecSchema, releaseVersion, runnerCommand } from "../../components/deploy/spec";
 import { WORKER_SETTINGS } from "../support/deploy/workerSettings";
 
 const settings = WORKER_SETTINGS;
@@ -55,4 +55,11 @@ test("the result line is the last pydeploy-result line of a step's output", () =
   assert.throws(() => parseResult("release", releaseResultSchema, "pydeploy-result: {nope"), /^Error: pydeploy release: the step's result is not JSON: /, "not JSON");
   assert.throws(() => parseResult("release", releaseResultSchema, 'pydeploy-result: {"version":"v1"}'), /^Error: pydeploy release: the step's result is not what this version reads: containers: /, "a key missing");
   assert.equal(runnerCommand("ship"), "node --import tsx components/deploy/runner/main.ts ship", "the command line");
+});
+
+test("the host step's trigger is the machine, not the user: another user on it is an update", () => {
+  const ssh = (user: string) => ({ kind: "ssh" as const, host: "203.0.113.5", port: 2222, user, hostKey: undefined });
+  assert.equal(hostTrigger(ssh("root")), "203.0.113.5:2222", "host and port");
+  assert.equal(hostTrigger(ssh("deploy")), hostTrigger(ssh("root")), "the user is not part of it");
+  assert.equal(hostTrigger({ kind: "local" }), "local", "the local engine");
 });

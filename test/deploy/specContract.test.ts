@@ -96,9 +96,14 @@ describe("step specs: accepted and refused", () => {
       [{ releaseCommand: { command: [], timeoutSeconds: 5 } }, /releaseCommand\.command: /],
       [{ releaseCommand: { command: ["x"], timeoutSeconds: 0 } }, /releaseCommand\.timeoutSeconds: /],
       [{ proxy: { image: "", sites: [{}] } }, /proxy\.image: /],
+      [{ settings: { ...settings, extra: 1 } }, /^pydeploy release: invalid PYDEPLOY_SPEC: settings: Unrecognized key: "extra"$/],
+      [{ settings: { ...settings, roles: [{ ...settings.roles[0], role: 5 }] } }, /^pydeploy release: invalid PYDEPLOY_SPEC: settings\.roles\.0\.role: expected a role name$/],
       [{ proxy: { image: "p", sites: [] } }, /proxy\.sites: /],
       [{ proxy: { image: "p", sites: [null] } }, /proxy\.sites\.0: expected a proxy site/],
       [{ proxy: { image: "p", sites: ["demo-web:8000"] } }, /^pydeploy release: invalid PYDEPLOY_SPEC: proxy\.sites\.0: expected a proxy site$/],
+      [{ settings: { ...settings, extra: 1 } }, /^pydeploy release: invalid PYDEPLOY_SPEC: settings: Unrecognized key: "extra"$/],
+      [{ settings: { ...settings, roles: [{ ...settings.roles[0], role: 5 }] } }, /^pydeploy release: invalid PYDEPLOY_SPEC: settings\.roles\.0\.role: expected a role name$/],
+      [{ proxy: { image: "p", sites: [] } }, /^pydeploy release: invalid PYDEPLOY_SPEC: proxy\.sites: expected at least one proxy site$/],
     ];
     for (const [change, message] of cases) assert.match(refusal("release", releaseSpecSchema, { ...release, ...change }) ?? "accepted", message, `release spec with ${JSON.stringify(change)}`);
     assert.match(refusal("release", releaseSpecSchema, { ...release, keepImages: 0, healthTimeoutSeconds: 0 }) ?? "accepted", /^pydeploy release: invalid PYDEPLOY_SPEC: healthTimeoutSeconds: .*; keepImages: /, "every problem, joined by ;");
@@ -108,6 +113,7 @@ describe("step specs: accepted and refused", () => {
     const proxy = (acme: object) => ({ ...release, proxy: { image: "pydeploy/demo-proxy:0a1b2c3d4e5f", sites: [{ domain: "app.example.com", upstream: { alias: "demo-web", port: 8000 } }], acme } });
     assert.match(refusal("release", releaseSpecSchema, proxy({ directory: "http://acme.example/dir" })) ?? "accepted", /proxy\.acme\.directory: expected an https:\/\/ URL/, "an http directory");
     assert.match(refusal("release", releaseSpecSchema, proxy({ email: "ops" })) ?? "accepted", /proxy\.acme\.email: expected an email address/, "a bad email");
+    assert.match(refusal("release", releaseSpecSchema, proxy({ customCaRoot: true })) ?? "accepted", /proxy\.acme: Unrecognized key: "customCaRoot"/, "the step carries the CA root's PEM, not the renderer's flag");
     assert.equal(refusal("release", releaseSpecSchema, { ...release, proxy: { image: "p", sites: [{ publishedPort: 80, upstream: { alias: "demo-web", port: 8000 } }] } }), undefined, "no acme without a domain");
   });
 

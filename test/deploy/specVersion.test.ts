@@ -38,6 +38,7 @@ describe("remove accepts the host spec of every earlier version", () => {
   });
 
   test("a spec from a newer pydeploy, or a broken one, is refused with what to do", () => {
+    assert.throws(() => parseRemoveSpec(JSON.stringify({ ...v1.ssh.spec, specVersion: "1" })), /specVersion "1"; this one knows up to 1/, "a version that is not a number");
     assert.throws(() => parseRemoveSpec(JSON.stringify({ ...v1.ssh.spec, specVersion: 2 })), /^Error: pydeploy remove: PYDEPLOY_SPEC was stored by a newer pydeploy \(specVersion 2; this one knows up to 1\): run the destroy with that version$/, "newer");
     assert.throws(() => parseRemoveSpec(undefined), /pydeploy remove: PYDEPLOY_SPEC is not set/, "missing");
     assert.throws(() => parseRemoveSpec("{"), /pydeploy remove: PYDEPLOY_SPEC is not JSON/, "not JSON");

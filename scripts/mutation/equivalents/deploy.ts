@@ -15,25 +15,4 @@ export const deployEquivalents: EquivalentMutant[] = [
     why: 'gateProbe: a TCP HealthGate has no path (its type has none, and roles.ts gateFor builds it as { kind: "tcp", port }), so gate.path is undefined for it too: the kind test only narrows the type.',
   },
   { file: "components/deploy/roles.ts", mutator: "ConditionalExpression", original: "r.port === undefined", replacement: "false", why: ROLE_PORT_GUARD },
-  {
-    file: "components/deploy/spec.ts",
-    mutator: "ConditionalExpression",
-    original: "acme.caRoot !== undefined",
-    replacement: "true",
-    why: "parseSpec passes customCaRoot to validateProxyConfig, which checks only the sites, the ACME email and directory and retrySeconds: customCaRoot changes no check.",
-  },
-  {
-    file: "components/deploy/spec.ts",
-    mutator: "ConditionalExpression",
-    original: "acme.caRoot !== undefined",
-    replacement: "false",
-    why: "as for true: validateProxyConfig never reads customCaRoot.",
-  },
-  {
-    file: "components/deploy/spec.ts",
-    mutator: "EqualityOperator",
-    original: "acme.caRoot !== undefined",
-    replacement: "acme.caRoot === undefined",
-    why: "as for true: validateProxyConfig never reads customCaRoot.",
-  },
 ];
