@@ -87,6 +87,9 @@ export const keepImages = integer(2, 20, "a count from 2 to 20 (the running imag
 export const healthTimeoutSeconds = integer(5, 1800, "seconds from 5 to 1800");
 export const logMaxFiles = integer(1, 100, "a count from 1 to 100");
 export const releaseTimeoutSeconds = integer(10, 7200, "seconds from 10 to 7200");
+/** How long a release waits for a domain's certificate before it fails (and rolls back). */
+export const certificateTimeoutSeconds = integer(10, 3600, "seconds from 10 to 3600");
+export const CERTIFICATE_TIMEOUT_SECONDS = 120;
 // Docker's own default is 10 s; gunicorn's graceful timeout is 30 s.
 export const stopGraceSeconds = integer(0, 600, "seconds from 0 to 600");
 

@@ -29,6 +29,8 @@ export const startContainers = (names: string[]): Argv => ["docker", "start", ..
 export const stopContainers = (names: string[], graceSeconds: number): Argv => ["docker", "stop", "--time", String(graceSeconds), ...names];
 export const removeContainers = (names: string[], o: { force?: boolean } = {}): Argv => ["docker", "rm", ...(o.force ? ["--force"] : []), ...names];
 export const containerLogs = (name: string, tail: number): Argv => ["docker", "logs", "--tail", String(tail), name];
+/** What a container logged in the last `seconds` (by the Docker host's clock). */
+export const containerLogsSince = (name: string, seconds: number): Argv => ["docker", "logs", "--since", `${seconds}s`, name];
 
 /** Runs a command inside a running container; `stdin` keeps its input open (`-i`). */
 export const execInContainer = (container: string, command: Argv, o: { stdin?: boolean } = {}): Argv => [

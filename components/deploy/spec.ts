@@ -4,7 +4,7 @@
 import { createHash, createHmac } from "node:crypto";
 import * as path from "node:path";
 import { z } from "zod";
-import { healthTimeoutSeconds, httpUrl, imageReference, keepImages, port, releaseTimeoutSeconds, SLUG, unixUser } from "../config/fields";
+import { certificateTimeoutSeconds, healthTimeoutSeconds, httpUrl, imageReference, keepImages, port, releaseTimeoutSeconds, SLUG, unixUser } from "../config/fields";
 import { containerSettingsSchema, validateSettings, type ContainerSettings } from "./containerSpec";
 import { issueList } from "./contractIssues";
 import { MAX_LINE_BYTES, splitBytes } from "./outputLines";
@@ -98,7 +98,7 @@ export const releaseSpecSchema = z.strictObject({
       image: imageReference,
       sites: z.array(proxySiteSchema).min(1, { error: "expected at least one proxy site" }),
       /** The config's ACME options; the CA root's PEM itself, not a flag. */
-      acme: acmeOptionsSchema.omit({ customCaRoot: true }).extend({ caRoot: z.string().optional() }).optional(),
+      acme: acmeOptionsSchema.omit({ customCaRoot: true }).extend({ caRoot: z.string().optional(), timeoutSeconds: certificateTimeoutSeconds.optional() }).optional(),
     })
     .optional(),
 });

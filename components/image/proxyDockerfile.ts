@@ -65,8 +65,9 @@ export function caddyValidateCommand(): string[] {
 /**
  * Run with `docker exec -i <proxy>`: loads the config read on stdin through the admin API on the
  * container's loopback (never published). An invalid config is refused and the old one keeps
- * serving; an unchanged one is a no-op.
+ * serving. Forced: the deployer loads only a config it has not loaded, or one a failed release
+ * took back; loading it again restarts a certificate order Caddy holds back for a later retry.
  */
 export function caddyReloadCommand(): string[] {
-  return ["caddy", "reload", "--config", "-", "--adapter", "caddyfile"];
+  return ["caddy", "reload", "--config", "-", "--adapter", "caddyfile", "--force"];
 }

@@ -89,7 +89,7 @@ describe("schema defaults: a minimal config gets exactly these values", () => {
       remoteDir: ".pydeploy",
       sshTimeoutSeconds: 600,
       releaseTimeoutSeconds: 600,
-      acme: {},
+      acme: { timeoutSeconds: 120 },
       removeVolumesOnDestroy: false,
       stopGraceSeconds: 30,
       ship: "copy",
@@ -208,6 +208,7 @@ const INTEGER_RULES: IntegerRule[] = [
   ["deploy.sshTimeoutSeconds", 10, 3600, "seconds from 10 to 3600", 600, (c) => c.deploy.sshTimeoutSeconds, "local"],
   ["deploy.releaseTimeoutSeconds", 10, 7200, "seconds from 10 to 7200", 600, (c) => c.deploy.releaseTimeoutSeconds, "local"],
   ["deploy.stopGraceSeconds", 0, 600, "seconds from 0 to 600", 30, (c) => c.deploy.stopGraceSeconds, "local"],
+  ["deploy.acme.timeoutSeconds", 10, 3600, "seconds from 10 to 3600", 120, (c) => c.deploy.acme.timeoutSeconds, "local"],
   ["server.cpuCores", 1, 256, "a core count from 1 to 256", 2, (c) => c.server?.cpuCores, "alicloud"],
   ["server.internetMaxBandwidthOut", 0, 100, "Mbit/s from 0 to 100 (above 0 gives the server a public IP)", 5, (c) => c.server?.internetMaxBandwidthOut, "alicloud"],
   ["server.systemDisk.sizeGb", 20, 2048, "GiB from 20 to 2048", 40, (c) => c.server?.systemDisk.sizeGb, "alicloud"],
@@ -430,7 +431,7 @@ describe("schema records, lists and objects", () => {
 
   it("acme: unknown keys refused; its values reach the deploy config", () => {
     const acme = { email: "ops@example.com", directory: "https://acme.example/dir" };
-    assert.deepEqual(accepted(withKey(BASES.local(), "deploy.acme", acme)).deploy.acme, acme, "kept");
+    assert.deepEqual(accepted(withKey(BASES.local(), "deploy.acme", acme)).deploy.acme, { ...acme, timeoutSeconds: 120 }, "kept, with the certificate wait's default");
     refused(withKey(BASES.local(), "deploy.acme", { mail: "x" }), "pydeploy:deploy.acme", /unknown key "mail"/);
   });
 });

@@ -12,6 +12,7 @@ import {
   createLabelledVolume,
   execInContainer,
   inspectContainers,
+  type Argv,
   inspectNetwork,
   inspectVolume,
   removeContainers,
@@ -153,6 +154,14 @@ export function proxyConfigSteps(names: ProxyNames, o: { customCaRoot: boolean }
     retrySeconds: 10,
   });
   return steps;
+}
+
+/**
+ * Lists the certificate files Caddy keeps on the proxy's volume: those for `domain`, or any.
+ * Exits 0 with an empty list when there are none.
+ */
+export function certificateFiles(names: ProxyNames, domain?: string): Argv {
+  return execInContainer(names.container, ["find", PROXY_DATA_DIR, "-path", "*/certificates/*", "-type", "f", "-name", `${domain ?? "*"}.crt`]);
 }
 
 /**

@@ -78,7 +78,7 @@ async function release(host: DockerHost, spec: ReleaseSpec, secrets: StepSecrets
       key: releaseCommandKey(spec.settings.imageIdentity, releaseCommand.command, envFile, salt),
       markerFile: releaseCommandFileOf(spec.appDir),
     },
-    proxy: spec.proxy && { spec: spec.proxy, appDir: spec.appDir },
+    proxy: spec.proxy && { spec: spec.proxy, appDir: spec.appDir, serverAddress: spec.target.kind === "ssh" ? spec.target.host : undefined },
   });
 }
 

@@ -1,8 +1,10 @@
 // The release, Kamal's way: orchestration here on the deployer, small docker commands on the
 // host. Each role in boot order (serving roles first): stop the running container (kept for
-// rollback), start the new one, gate it. A failed gate shows the new container's logs, removes
-// what this release started and starts the previous containers again. After success: stop the
-// roles the app dropped, keep the newest stopped container per role, prune images.
+// rollback), start the new one, gate it; with a domain, its certificate must be in place. A
+// failure shows why (the new container's logs, the CA's answer), removes what this release
+// started, starts the previous containers and restores the proxy's previous config. After
+// success: stop the roles the app dropped, keep the newest stopped container per role, prune
+// images.
 import {
   allContainerIds,
   chownVolume,
@@ -22,7 +24,9 @@ import {
 import { gateProbe } from "../gateProbe";
 import { containerName, ReleaseContainerSettings, RoleSettings, VolumeMount } from "../containerSpec";
 import type { ProxySettings, ReleaseResult } from "../spec";
-import { detachStopped, ensureProxy, Proxy, switchBack, Switched, switchTraffic } from "./trafficSwitch";
+import { CERTIFICATE_TIMEOUT_SECONDS } from "../../config/fields";
+import { awaitCertificates } from "./certificates";
+import { detachStopped, ensureProxy, Proxy, restoreProxyConfig, switchBack, Switched, switchTraffic } from "./trafficSwitch";
 import { appContainers, appImages, ContainerInfo, inspectContainer, inspectImage } from "./dockerState";
 import type { DockerHost } from "./transport";
 
@@ -43,7 +47,7 @@ export interface ReleaseOptions {
   /** Run before any role switches, unless `markerFile` already holds `key` (same image, env, command). */
   releaseCommand?: { command: string[]; timeoutSeconds: number; key: string; markerFile: string };
   /** The reverse proxy in front of the roles with upstreams; its last loaded config is kept in appDir. */
-  proxy?: { spec: ProxySettings; appDir: string };
+  proxy?: { spec: ProxySettings; appDir: string; /** What a domain's DNS must name (unset: this machine). */ serverAddress?: string };
   /** How long the proxy may take to reach a new container before the switch is aborted (default 10). */
   reachSeconds?: number;
 }
@@ -99,6 +103,18 @@ export async function deployRelease(host: DockerHost, spec: ReleaseContainerSett
         for (const role of others) await bootRole(host, spec, role, undo, options);
       })(),
     ]);
+    // Live only once each domain has its certificate: a CA that cannot reach the server fails it.
+    const domains = options.proxy?.spec.sites.flatMap((s) => (s.domain !== undefined ? [s.domain] : [])) ?? [];
+    if (domains.length > 0) {
+      await awaitCertificates(host, proxy!.names, {
+        domains,
+        timeoutSeconds: options.proxy!.spec.acme?.timeoutSeconds ?? CERTIFICATE_TIMEOUT_SECONDS,
+        since: proxy!.reloaded?.at ?? Date.now(),
+        serverAddress: options.proxy!.serverAddress,
+        pollMs: options.pollMs,
+        log: options.log,
+      });
+    }
   } catch (err) {
     await rollBack(host, spec, undo, options, proxy);
     throw err;
@@ -238,9 +254,10 @@ async function gateFailed(host: DockerHost, name: string, role: RoleSettings, wh
   throw new ReleaseError(`role ${role.role} did not become healthy: ${reason} (gate ${what}, timeout ${options.healthTimeoutSeconds}s)`);
 }
 
-/** Undoes a failed release: traffic moves back, its new containers go, the previous ones run again. Never throws. */
+/** Undoes a failed release: traffic moves back, the proxy's config too, its new containers go, the previous ones run again. Never throws. */
 async function rollBack(host: DockerHost, spec: ReleaseContainerSettings, undo: Undo, options: ReleaseOptions, proxy: Proxy | undefined): Promise<void> {
   for (const s of [...undo.switched].reverse()) await switchBack(host, spec, s, proxy!, options.log);
+  if (proxy && options.proxy) await restoreProxyConfig(host, proxy, options.proxy.appDir, options.log);
   const attempt = async (what: string, undoStep: () => Promise<unknown>) => {
     try {
       await undoStep();

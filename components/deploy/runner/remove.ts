@@ -1,9 +1,10 @@
 // `pulumi destroy` (the host step's delete): removes the app from the Docker host, its
 // containers, images and folder, but only while the app is still this deployment's (its owner
-// token, claim.ts), and gives up with a warning when the host no longer answers.
+// token, claim.ts), and gives up with a warning when the host no longer answers. Volumes stay
+// unless asked (the proxy's, only while it holds certificates).
 import { appVolumes, inspectVolume, labelledImageIds, removeContainers, removeImages, removePath, removeVolumes } from "../dockerCommands";
 import { LABEL_PROXY } from "../../image/labels";
-import { proxyNames, proxyRemoveSteps } from "../proxy/proxyContainer";
+import { certificateFiles, proxyNames, proxyRemoveSteps, type ProxyNames } from "../proxy/proxyContainer";
 import { runDockerSteps } from "./dockerSteps";
 import type { HostResult, RemoveSpec } from "../spec";
 import { readClaims, removalScope } from "./claim";
@@ -33,7 +34,9 @@ export async function removeApp(host: DockerHost, spec: RemoveSpec, claimed: Hos
     await host.run(removeContainers(containers.map((c) => c.id), { force: true }));
   }
   const proxy = proxyNames(spec.app);
-  await runDockerSteps(host, proxyRemoveSteps(proxy, { removeData: spec.removeVolumes }), { log });
+  const proxyData = spec.removeVolumes ? "remove" : await proxyDataWorth(host, proxy);
+  if (proxyData === "nothing to keep") log(`removing volume ${proxy.volume}: it holds no certificate`);
+  await runDockerSteps(host, proxyRemoveSteps(proxy, { removeData: proxyData !== "keep" }), { log });
   const proxyImages = (await host.run(labelledImageIds(LABEL_PROXY, spec.app))).stdout.split("\n").filter(Boolean);
   if (proxyImages.length && spec.target.kind !== "local") await host.run(removeImages([...new Set(proxyImages)], { force: true }), { allowFailure: true });
   const images = await appImages(host, spec.app);
@@ -58,4 +61,14 @@ export async function removeApp(host: DockerHost, spec: RemoveSpec, claimed: Hos
   if (claims.volumes.length) await host.run(removeVolumes(claims.volumes));
   await host.run(removePath(spec.appDir));
   log(`app ${spec.app} removed from ${host.description}`);
+}
+
+/**
+ * The proxy's volume is kept for its certificates (a new one counts against the CA's rate
+ * limits); a stack that never had a certificate leaves nothing there worth keeping. When the
+ * proxy container cannot be asked, it is kept.
+ */
+async function proxyDataWorth(host: DockerHost, proxy: ProxyNames): Promise<"keep" | "nothing to keep"> {
+  const found = await host.run(certificateFiles(proxy), { allowFailure: true });
+  return found.code === 0 && found.stdout.trim() === "" ? "nothing to keep" : "keep";
 }

@@ -2,7 +2,7 @@
 // proxy owns the app's published HTTP ports; a role's traffic moves with its network alias to
 // its new container; bench/proxy.ts measured why: no proxy reload during a deploy).
 import { containerName, type ReleaseContainerSettings, type RoleSettings } from "../containerSpec";
-import { connectNetwork, disconnectNetwork, readFile, startContainers, stopContainers, writePrivateFile } from "../dockerCommands";
+import { connectNetwork, disconnectNetwork, readFile, removePath, startContainers, stopContainers, writePrivateFile } from "../dockerCommands";
 import { publishedPorts, renderCaddyfile } from "../proxy/proxyConfig";
 import { proxyConfigSteps, proxyNames, proxySetupSteps, upstreamAlias, type ProxyNames } from "../proxy/proxyContainer";
 import { switchPlan } from "../proxy/switch";
@@ -14,6 +14,8 @@ import type { DockerHost } from "./transport";
 export interface Proxy {
   names: ProxyNames;
   image: string;
+  /** Set when this release loaded a new config: when, and the config it replaced (none on the first). */
+  reloaded?: { at: number; previous?: string };
 }
 
 /** A role whose traffic moved in this release: what a rollback moves back. */
@@ -53,14 +55,41 @@ export async function ensureProxy(host: DockerHost, spec: ReleaseContainerSettin
   const caddyfile = renderCaddyfile({ sites: proxy.sites, acme: proxy.acme && { email: proxy.acme.email, directory: proxy.acme.directory, customCaRoot: proxy.acme.caRoot !== undefined } });
   const file = `${appDir}/proxy.Caddyfile`;
   const loaded = await host.run(readFile(file), { allowFailure: true });
-  if (loaded.code !== 0 || loaded.stdout !== caddyfile) {
-    await runDockerSteps(host, proxyConfigSteps(names, { customCaRoot: proxy.acme?.caRoot !== undefined }), {
-      stdin: { proxyConfig: caddyfile, acmeCaRoot: proxy.acme?.caRoot },
-      log,
-    });
-    await host.run(writePrivateFile(file), { stdin: caddyfile });
+  if (loaded.code === 0 && loaded.stdout === caddyfile) return { names, image: proxy.image };
+  const at = Date.now();
+  await loadProxyConfig(host, names, caddyfile, proxy.acme?.caRoot, file, log);
+  return { names, image: proxy.image, reloaded: { at, ...(loaded.code === 0 ? { previous: loaded.stdout } : {}) } };
+}
+
+/** Loads a Caddyfile into the proxy (with the ACME CA root it names), then records it as the loaded one. */
+async function loadProxyConfig(host: DockerHost, names: ProxyNames, caddyfile: string, caRoot: string | undefined, file: string, log: (line: string) => void): Promise<void> {
+  await runDockerSteps(host, proxyConfigSteps(names, { customCaRoot: caRoot !== undefined }), {
+    stdin: { proxyConfig: caddyfile, acmeCaRoot: caRoot },
+    log,
+  });
+  await host.run(writePrivateFile(file), { stdin: caddyfile });
+}
+
+/**
+ * After a failed release: the proxy serves the config it had before (its certificates are on
+ * the volume). Without one before, the loaded record goes, so the next release loads its config
+ * again and the CA is asked again. Never throws.
+ */
+export async function restoreProxyConfig(host: DockerHost, proxy: Proxy, appDir: string, log: (line: string) => void): Promise<void> {
+  if (!proxy.reloaded) return;
+  const file = `${appDir}/proxy.Caddyfile`;
+  const previous = proxy.reloaded.previous;
+  try {
+    if (previous === undefined) {
+      await host.run(removePath(file));
+      return;
+    }
+    // The CA root file stays: a config that names it was loaded with it before.
+    await loadProxyConfig(host, proxy.names, previous, undefined, file, log);
+    log(`rollback: the proxy serves its previous config again`);
+  } catch (err) {
+    log(`rollback: could not restore the proxy's previous config: ${(err as Error).message}`);
   }
-  return { names, image: proxy.image };
 }
 
 /**

@@ -12,7 +12,7 @@ const web = { alias: "demo-web", port: 8000 };
 describe("commands run in the proxy container", () => {
   it("Caddy reads a Caddyfile on stdin to check or load it", () => {
     assert.deepEqual(caddyValidateCommand(), ["caddy", "validate", "--config", "-", "--adapter", "caddyfile"], "check without loading");
-    assert.deepEqual(caddyReloadCommand(), ["caddy", "reload", "--config", "-", "--adapter", "caddyfile"], "load through the admin API");
+    assert.deepEqual(caddyReloadCommand(), ["caddy", "reload", "--config", "-", "--adapter", "caddyfile", "--force"], "load through the admin API");
   });
 
   it("where the proxy keeps its state: all on the /data volume", () => {

@@ -77,7 +77,7 @@ describe("proxyRunArgs and the recreate check", () => {
 
   it("config and remove steps: flags that matter", () => {
     const [reload] = proxyConfigSteps(names, { customCaRoot: false });
-    assert.deepEqual(reload.argv, ["docker", "exec", "-i", "demo-proxy", "caddy", "reload", "--config", "-", "--adapter", "caddyfile"], "the config on stdin (-i)");
+    assert.deepEqual(reload.argv, ["docker", "exec", "-i", "demo-proxy", "caddy", "reload", "--config", "-", "--adapter", "caddyfile", "--force"], "the config on stdin (-i)");
     assert.deepEqual([reload.stdin, reload.retrySeconds, reload.allowFailure], ["proxyConfig", 10, undefined], "a failed reload fails the release");
     const removed = proxyRemoveSteps(names, { removeData: true });
     assert.deepEqual(removed.map((s) => s.purpose), ["remove demo-proxy", "remove network demo-proxy", "remove volume demo-proxy-data (certificates, ACME account)"], "what destroy says it does");

@@ -97,7 +97,7 @@ describe("proxyConfigSteps and proxyRemoveSteps", () => {
         },
         {
           purpose: "load the proxy config into demo-proxy",
-          argv: ["docker", "exec", "-i", "demo-proxy", "caddy", "reload", "--config", "-", "--adapter", "caddyfile"],
+          argv: ["docker", "exec", "-i", "demo-proxy", "caddy", "reload", "--config", "-", "--adapter", "caddyfile", "--force"],
           stdin: "proxyConfig",
           retrySeconds: 10,
         },

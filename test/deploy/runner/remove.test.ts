@@ -35,6 +35,7 @@ function deployedHost(owner = MINE): FakeDockerHost {
   host.addVolume("demo-data", { "pydeploy.app": "demo" });
   host.addVolume("demo-media", { "pydeploy.app": "demo" });
   host.addVolume("demo-proxy-data", {});
+  host.certificates.add("app.example.com");
   host.addVolume("other-data", { "pydeploy.app": "other" });
   host.addVolume(`demo.claim.${owner}`, { "pydeploy.claim": "demo" });
   host.files.set(".pydeploy/demo/owner", `${owner}\n`);
@@ -81,6 +82,24 @@ describe("removeApp on a server: what goes and what stays", () => {
     assert.ok(lines.includes("removing volumes: demo-data demo-media"), `it names the removed volumes: ${lines.join("\n")}`);
     assert.ok(lines.includes("remove volume demo-proxy-data (certificates, ACME account)"), `and the proxy's: ${lines.join("\n")}`);
     assert.ok(!lines.some((l) => l.startsWith("keeping")), `nothing is reported as kept: ${lines.join("\n")}`);
+  });
+
+  test("a proxy that holds no certificate (no domain ever): its volume goes too, and it says why", async () => {
+    const host = deployedHost();
+    host.certificates.clear();
+    const lines = await remove(host, SSH, MINE);
+    assert.deepEqual([...host.volumes.keys()].sort(), ["demo-data", "demo-media", "other-data"], "the proxy's volume is gone, the data volumes stay");
+    assert.ok(lines.includes("removing volume demo-proxy-data: it holds no certificate"), `it says why: ${lines.join("\n")}`);
+    assert.ok(!lines.some((l) => l.startsWith("keeping volume demo-proxy-data")), `and does not claim to keep it: ${lines.join("\n")}`);
+  });
+
+  test("a proxy container that cannot be asked (stopped): its volume is kept, certificates or not", async () => {
+    const host = deployedHost();
+    host.certificates.clear();
+    host.containers.get("demo-proxy")!.status = "exited";
+    const lines = await remove(host, SSH, MINE);
+    assert.ok(host.volumes.has("demo-proxy-data"), "the proxy's volume stays");
+    assert.ok(lines.some((l) => l.startsWith("keeping volume demo-proxy-data")), `and it says so: ${lines.join("\n")}`);
   });
 
   test("a step that printed no owner token removes everything, whatever the claims say", async () => {

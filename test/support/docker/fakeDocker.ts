@@ -65,6 +65,16 @@ export class FakeDockerHost implements DockerHost {
   readonly logins: { configDir: string; server: string; username: string; password: string }[] = [];
   /** Tags of images that load but do not start (the ship step's smoke test fails). */
   readonly brokenImages = new Set<string>();
+  /**
+   * The ACME CA as the proxy meets it: for a domain in a loaded config, "issue" stores its
+   * certificate and logs Caddy's success line; a string is the CA's problem, logged as Caddy
+   * logs a failed challenge and order; unset, the CA never answers.
+   */
+  readonly acme = new Map<string, "issue" | string>();
+  /** Domains whose certificate is on the proxy's volume. */
+  readonly certificates = new Set<string>();
+  /** The proxy's log: Caddy's JSON lines, with when (Date.now()) they were logged. */
+  readonly proxyLog: { at: number; line: string }[] = [];
   private clock = Date.parse("2026-01-01T00:00:00Z");
   private nextId = 1;
 
@@ -132,6 +142,22 @@ export class FakeDockerHost implements DockerHost {
   }
 
   async close(): Promise<void> {}
+
+  /** What Caddy does for each domain site of a loaded Caddyfile, by `acme`. */
+  private orderCertificates(caddyfile: string): void {
+    for (const [, domain] of caddyfile.matchAll(/^([a-z0-9][a-z0-9.-]*\.[a-z]+) \{$/gm)) {
+      if (this.certificates.has(domain)) continue;
+      const answer = this.acme.get(domain);
+      const log = (o: object) => this.proxyLog.push({ at: Date.now(), line: JSON.stringify({ level: "info", ts: Date.now() / 1000, ...o }) });
+      if (answer === "issue") {
+        this.certificates.add(domain);
+        log({ logger: "tls.obtain", msg: "certificate obtained successfully", identifier: domain });
+      } else if (answer !== undefined) {
+        log({ level: "error", logger: "http.acme_client", msg: "challenge failed", identifier: domain, challenge_type: "http-01", error: answer });
+        log({ level: "error", logger: "tls.obtain", msg: "could not get certificate from issuer", identifier: domain, error: answer });
+      }
+    }
+  }
 
   private execute(argv: Argv): CommandResult {
     const ok = (stdout = ""): CommandResult => ({ code: 0, stdout, stderr: "" });
@@ -265,13 +291,29 @@ export class FakeDockerHost implements DockerHost {
       }
       case "logs": {
         const c = this.findContainer(rest.at(-1)!);
-        return c ? ok(`log of ${c.name}\n`) : fail(`Error: No such container: ${rest.at(-1)}`);
+        if (!c) return fail(`Error: No such container: ${rest.at(-1)}`);
+        if (rest[1] === "--since" && c.labels["pydeploy.proxy"]) {
+          const since = Date.now() - Number(rest[2].replace(/s$/, "")) * 1000;
+          // Caddy logs to stderr.
+          return { code: 0, stdout: "", stderr: this.proxyLog.filter((l) => l.at >= since).map((l) => `${l.line}\n`).join("") };
+        }
+        return ok(`log of ${c.name}\n`);
       }
       case "exec": {
         if (rest[1] === "-i") {
           // `docker exec -i <proxy> caddy reload --config -` (or dd of the ACME CA root).
-          if (rest[3] === "caddy" && rest[4] === "reload") this.proxyConfigs.push(this.lastStdin);
+          if (rest[3] === "caddy" && rest[4] === "reload") {
+            this.proxyConfigs.push(this.lastStdin);
+            this.orderCertificates(this.lastStdin);
+          }
           return ok();
+        }
+        if (rest[2] === "find" && this.findContainer(rest[1])?.labels["pydeploy.proxy"]) {
+          // certificateFiles(): -name <domain>.crt, or *.crt for any.
+          if (this.findContainer(rest[1])!.status !== "running") return fail(`Error response from daemon: container ${rest[1]} is not running`);
+          const name = rest.at(-1)!;
+          const domains = [...this.certificates].filter((d) => name === "*.crt" || name === `${d}.crt`);
+          return ok(domains.map((d) => `/data/caddy/certificates/acme-test-dir/${d}/${d}.crt\n`).join(""));
         }
         if (rest[2] === "python3" && this.findContainer(rest[1])?.labels["pydeploy.proxy"]) {
           // The proxy's reach check: the target must run, be on a network with the proxy, and answer.
