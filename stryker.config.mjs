@@ -38,14 +38,14 @@ export const groups = {
     ],
   },
   proxy: {
-    mutate: ["components/deploy/proxy/{proxyConfig,proxyContainer,switch}.ts", "components/deploy/check.ts"],
-    testFiles: ["test/deploy/proxy/{proxyConfig,proxyContainer,proxyCommands,switch}.test.ts", "test/deploy/proxy/switchScripts.script.test.ts"],
+    mutate: ["components/deploy/proxy/{proxyConfig,proxyContainer,switch,acmeLog}.ts", "components/deploy/check.ts"],
+    testFiles: ["test/deploy/proxy/{proxyConfig,proxyContainer,proxyCommands,switch,acmeLog}.test.ts", "test/deploy/proxy/switchScripts.script.test.ts"],
   },
   // The deployer's orchestration, against the in-memory Docker host (test/support/fakeDocker.ts):
   // no Docker engine and no SSH server in these tests, so a mutant costs seconds.
   runner: {
-    mutate: ["components/deploy/runner/{release,ship,layerArchive,sshHost,remove,claim}.ts"],
-    testFiles: ["test/deploy/runner/{release,releaseProxy,releaseTimeout,remove,claim,layerArchive,ship,sshHost}.test.ts"],
+    mutate: ["components/deploy/runner/{release,ship,layerArchive,sshHost,remove,claim,certificates}.ts"],
+    testFiles: ["test/deploy/runner/{release,releaseProxy,releaseTimeout,remove,claim,layerArchive,ship,sshHost,certificates}.test.ts"],
   },
 };
 

@@ -12,12 +12,11 @@ import * as path from "node:path";
 import type { TLSSocket } from "node:tls";
 import { after, before, describe, test } from "node:test";
 import { BASE_IMAGE, docker, ensureBaseImage, waitFor } from "../support/docker/localEngine";
-import { buildPebbleImage, Pebble, startPebble } from "../support/proxy/pebble";
+import { ensurePebbleImage, Pebble, startPebble } from "../support/proxy/pebble";
 import { ExampleProject, mustSucceed, programStack, removeAppImages, uniqueApp, WEB_ROLE } from "../support/lifecycle/exampleProject";
 
 const APP = uniqueApp("tls");
 const DOMAIN = `${APP}.pydeploy.test`;
-const PEBBLE_IMAGE = "pydeploy/test-pebble:bookworm";
 let project: ExampleProject;
 let stateDir: string;
 let pebble: Pebble;
@@ -63,11 +62,11 @@ describe("lifecycle: HTTPS for a domain, certificates from pebble", { timeout: 2
     ensureBaseImage();
     project = new ExampleProject();
     stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-lifecycle-tls-"));
-    if ((await docker(["image", "inspect", PEBBLE_IMAGE], { allowFailure: true })).code !== 0) await buildPebbleImage(PEBBLE_IMAGE);
+    const pebbleImage = await ensurePebbleImage();
     // The proxy's network, made before the deploy (which keeps an existing one), so that pebble
     // and the proxy reach each other by name: pebble validates the domain on the proxy's port 80.
     await docker(["network", "create", "--label", `pydeploy.proxy=${APP}`, `${APP}-proxy`]);
-    pebble = await startPebble({ image: PEBBLE_IMAGE, network: `${APP}-proxy`, container: `${APP}-pebble-${randomBytes(3).toString("hex")}` });
+    pebble = await startPebble({ image: pebbleImage, network: `${APP}-proxy`, container: `${APP}-pebble-${randomBytes(3).toString("hex")}` });
   });
 
   after(async () => {

@@ -1,6 +1,6 @@
 // Issue 9: redeploys and a failed release under a steady load, through the engine harness
 // against a Docker-in-Docker server: not one failed request, the previous containers kept for
-// rollback, and destroy removes the proxy but keeps its certificate volume.
+// rollback, and destroy removes the proxy, its volume too (no domain: no certificate in it).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { waitForHttp200 } from "../support/docker/localEngine";
@@ -91,10 +91,10 @@ describe("lifecycle: zero failed requests across redeploys and a failed release"
     assert.match(await waitForHttp200(`http://${server.host}:${PORT}/`), /4\.0\.0/, "4.0.0 still serves");
   });
 
-  test("destroy removes the proxy container and network and keeps the certificate volume", async () => {
+  test("destroy removes the proxy container, network and volume: without a domain it holds no certificate worth keeping", async () => {
     const r = mustSucceed(await stack().destroy(), "destroy");
-    assert.match(stepOutput(r, `${APP}-host`), new RegExp(`keeping volume ${APP}-proxy-data`), "it says the volume is kept");
+    assert.match(stepOutput(r, `${APP}-host`), new RegExp(`removing volume ${APP}-proxy-data: it holds no certificate`), "it says why the volume goes");
     assert.equal(await onServer(`docker ps -aq --filter name=${APP}-proxy; docker network ls -q --filter name=${APP}-proxy`), "", "no proxy container or network");
-    assert.equal(await onServer(`docker volume ls -q --filter name=${APP}-proxy-data`), `${APP}-proxy-data`, "the volume is there");
+    assert.equal(await onServer(`docker volume ls -q --filter name=${APP}-proxy-data`), "", "no proxy volume");
   });
 });

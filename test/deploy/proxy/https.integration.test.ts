@@ -12,7 +12,7 @@ import {
 } from "../../../components/deploy/proxy/proxyContainer";
 import { switchPlan } from "../../../components/deploy/proxy/switch";
 import { docker, ensureBaseImage, uniqueName } from "../../support/docker/localEngine";
-import { buildPebbleImage, Pebble, startPebble } from "../../support/proxy/pebble";
+import { ensurePebbleImage, Pebble, startPebble } from "../../support/proxy/pebble";
 import { BACKEND_PORT, buildProxyImage, freePort, leftovers, passesGate, removeLeftovers, startBackend } from "../../support/proxy/harness";
 import type { ProxyStdin } from "../../../components/deploy/proxy/steps";
 import { runDockerSteps } from "../../../components/deploy/runner/dockerSteps";
@@ -23,7 +23,7 @@ const EMAIL = "ops@pydeploy.test";
 const app = `pdt${uniqueName("x").slice(2)}`;
 const names = proxyNames(app);
 const proxyImage = `${app}/proxy:test`;
-const pebbleImage = `${app}/pebble:test`;
+let pebbleImage: string;
 const backend = `${app}-web-blue`;
 const left = leftovers();
 let pebble: Pebble;
@@ -106,8 +106,9 @@ describe("HTTPS for a domain with certificates from ACME (pebble)", { timeout: 1
     left.containers.push(names.container, backend, `${app}-pebble`);
     left.networks.push(names.network);
     left.volumes.push(names.volume);
-    left.images.push(proxyImage, pebbleImage);
-    await Promise.all([buildProxyImage(proxyImage), buildPebbleImage(pebbleImage)]);
+    left.images.push(proxyImage);
+    // The pebble image is kept: it is built once per version of its recipe (ensurePebbleImage).
+    [pebbleImage] = await Promise.all([ensurePebbleImage(), buildProxyImage(proxyImage)]);
     [httpPort, httpsPort] = [await freePort(), await freePort()];
     const sites = [{ domain: DOMAIN, upstream: { alias: upstreamAlias(app, "web"), port: BACKEND_PORT } }];
     assert.deepEqual(publishedPorts(sites), [80, 443], "a domain site publishes 80 and 443");

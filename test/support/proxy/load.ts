@@ -1,6 +1,7 @@
-// An open-loop HTTP load generator: `rate` requests per second whatever the answers take, through a
+// An open-loop HTTP(S) load generator: `rate` requests per second whatever the answers take, through a
 // keep-alive agent or a new connection per request. Counts every request that did not get a 200.
 import * as http from "node:http";
+import * as https from "node:https";
 
 export interface LoadOptions {
   url: string;
@@ -10,8 +11,10 @@ export interface LoadOptions {
   keepAlive: boolean;
   /** GET (default) or POST with a small body: a proxy may retry a GET, never a POST. */
   method?: "GET" | "POST";
-  /** Host header, when the URL's host is not the name the proxy serves. */
+  /** Host header (and, over HTTPS, the TLS server name), when the URL's host is not the name the proxy serves. */
   host?: string;
+  /** Over HTTPS: the only CA the server's certificate may chain to. */
+  ca?: string;
   timeoutMs?: number;
 }
 
@@ -38,7 +41,11 @@ export interface RunningLoad {
 
 export function startLoad(o: LoadOptions): RunningLoad {
   if (!(o.rate > 0)) throw new Error(`load rate must be > 0 requests per second, got ${o.rate}`);
-  const agent = new http.Agent({ keepAlive: o.keepAlive, maxSockets: 256 });
+  const secure = new URL(o.url).protocol === "https:";
+  const agent = secure
+    ? new https.Agent({ keepAlive: o.keepAlive, maxSockets: 256, ca: o.ca, ...(o.host ? { servername: o.host } : {}) })
+    : new http.Agent({ keepAlive: o.keepAlive, maxSockets: 256 });
+  const request = secure ? https.request : http.request;
   const timeoutMs = o.timeoutMs ?? 15_000;
   const started = Date.now();
   const failures: Record<string, number> = {};
@@ -70,7 +77,7 @@ export function startLoad(o: LoadOptions): RunningLoad {
       };
       const body = o.method === "POST" ? "ping" : undefined;
       const headers: http.OutgoingHttpHeaders = { ...(o.host ? { host: o.host } : {}), ...(body ? { "content-length": body.length } : {}) };
-      const req = http.request(o.url, { method: o.method ?? "GET", agent, timeout: timeoutMs, headers }, (res) => {
+      const req = request(o.url, { method: o.method ?? "GET", agent, timeout: timeoutMs, headers }, (res) => {
         let text = "";
         res.setEncoding("utf8");
         res.on("data", (d: string) => (text += d));
