@@ -88,6 +88,9 @@ export async function connectSsh(target: SshTarget, options: ConnectOptions): Pr
       }
       return new SshHost(client, where);
     } catch (err) {
+      // The abandoned client may still emit (a socket error as it closes): without a listener
+      // that would be an uncaught 'error' and end the deployer.
+      client.on("error", () => undefined);
       client.end();
       const message = (err as Error).message ?? String(err);
       if (pinned && presented && !presented.equals(pinned.blob)) {
@@ -115,7 +118,11 @@ export class SshHost implements DockerHost {
   constructor(
     private readonly client: Client,
     readonly description: string,
-  ) {}
+  ) {
+    // After the connect, a dropped connection shows as a failed command (its channel closes);
+    // the client's own 'error' must not go uncaught.
+    client.on("error", () => undefined);
+  }
 
   run(argv: Argv, opts: RunOptions = {}): Promise<CommandResult> {
     // The login shell parses the line: every word single-quoted, so it is taken verbatim.
@@ -140,7 +147,8 @@ export class SshHost implements DockerHost {
           const result = {
             code: code ?? (signal ? 128 : 255),
             stdout: Buffer.concat(out).toString(),
-            stderr: Buffer.concat(errOut).toString() + (signal ? `\n(killed by SIG${signal})` : ""),
+            // ssh2 names the signal with its SIG prefix already (lib/client.js: `SIG${data.signal}`).
+            stderr: Buffer.concat(errOut).toString() + (signal ? `\n(killed by ${signal.startsWith("SIG") ? signal : `SIG${signal}`})` : ""),
           };
           if (result.code !== 0 && !opts.allowFailure) reject(new HostCommandError(this.description, argv, result));
           else resolve(result);
