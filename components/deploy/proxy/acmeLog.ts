@@ -21,11 +21,10 @@ interface CaddyLine {
   error?: unknown;
 }
 
+/** A line as JSON; another shape gives a value without these fields (or undefined), which matches nothing. */
 function parseLine(line: string): CaddyLine | undefined {
-  if (!line.startsWith("{")) return undefined;
   try {
-    const parsed: unknown = JSON.parse(line);
-    return typeof parsed === "object" && parsed !== null ? (parsed as CaddyLine) : undefined;
+    return JSON.parse(line) as CaddyLine;
   } catch {
     return undefined;
   }
@@ -36,7 +35,8 @@ export function certificateOutcome(log: string, domain: string): CertificateOutc
   let outcome: CertificateOutcome = { kind: "pending" };
   let problems: string[] = [];
   for (const text of log.split("\n")) {
-    const line = parseLine(text.trim());
+    // JSON.parse skips the whitespace around a value itself.
+    const line = parseLine(text);
     if (line?.identifier !== domain) continue;
     if (line.logger === "http.acme_client" && line.msg === "challenge failed") {
       const problem = `${String(line.challenge_type ?? "challenge")}: ${String(line.error ?? "no detail")}`;

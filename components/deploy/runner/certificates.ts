@@ -27,8 +27,9 @@ async function awaitCertificate(host: DockerHost, names: ProxyNames, domain: str
   const started = Date.now();
   let announced = false;
   for (;;) {
+    // A listed file is there, whatever else find met; a proxy that cannot be asked yet lists none.
     const files = await host.run(certificateFiles(names, domain), { allowFailure: true });
-    if (files.code === 0 && files.stdout.trim() !== "") {
+    if (files.stdout !== "") {
       o.log(`HTTPS for ${domain}: the proxy has its certificate`);
       return;
     }

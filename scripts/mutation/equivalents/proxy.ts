@@ -3,6 +3,13 @@ import type { EquivalentMutant } from "../equivalentMutant";
 
 export const proxyEquivalents: EquivalentMutant[] = [
   {
+    file: "components/deploy/proxy/acmeLog.ts",
+    mutator: "BlockStatement",
+    original: "{\n    return undefined;\n  }",
+    replacement: "{}",
+    why: "parseLine's catch: a function whose catch block is empty returns undefined as well.",
+  },
+  {
     file: "components/deploy/proxy/proxyContainer.ts",
     mutator: "ArithmeticOperator",
     original: "a.host - b.host",

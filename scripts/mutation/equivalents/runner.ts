@@ -7,6 +7,13 @@ const WALL_CLOCK =
 
 export const runnerEquivalents: EquivalentMutant[] = [
   {
+    file: "components/deploy/runner/certificates.ts",
+    mutator: "EqualityOperator",
+    original: "Date.now() - started >= o.timeoutSeconds * 1000",
+    replacement: "Date.now() - started > o.timeoutSeconds * 1000",
+    why: WALL_CLOCK,
+  },
+  {
     file: "components/deploy/runner/remove.ts",
     mutator: "ConditionalExpression",
     original: 'case "everything":\n      break;',

@@ -51,6 +51,37 @@ describe("certificateOutcome: what Caddy's log says of a domain's order", () => 
     assert.deepEqual(certificateOutcome([twice, twice, end].join("\n"), "a.example.com"), { kind: "failed", problems: ["http-01: refused"] });
   });
 
+  test("only Caddy's ACME client and obtain loggers count: the same message from another logger is no outcome", () => {
+    const from = (logger: string, msg: string) => JSON.stringify({ logger, msg, identifier: "a.example.com", challenge_type: "http-01", error: "x" });
+    for (const msg of ["challenge failed", "could not get certificate from issuer", "certificate obtained successfully"]) {
+      assert.deepEqual(certificateOutcome(from("http.log.access", msg), "a.example.com"), { kind: "pending" }, `${msg} from another logger`);
+    }
+    const otherChallenge = [from("tls.obtain", "challenge failed"), from("tls.obtain", "could not get certificate from issuer")].join("\n");
+    assert.deepEqual(certificateOutcome(otherChallenge, "a.example.com"), { kind: "failed", problems: ["x"] }, "a challenge line from another logger adds no problem");
+    const obtainedElsewhere = [from("http.acme_client", "could not get certificate from issuer"), from("http.acme_client", "certificate obtained successfully")].join("\n");
+    assert.deepEqual(certificateOutcome(obtainedElsewhere, "a.example.com"), { kind: "pending" }, "order ends from another logger");
+  });
+
+  test("each order's problems are its own: a second failed order without challenge lines gives only its issuer's error", () => {
+    const line = (o: object) => JSON.stringify({ identifier: "a.example.com", ...o });
+    const text = [
+      line({ logger: "http.acme_client", msg: "challenge failed", challenge_type: "http-01", error: "first" }),
+      line({ logger: "tls.obtain", msg: "could not get certificate from issuer", error: "first order" }),
+      line({ logger: "tls.obtain", msg: "could not get certificate from issuer", error: "second order" }),
+    ].join("\n");
+    assert.deepEqual(certificateOutcome(text, "a.example.com"), { kind: "failed", problems: ["second order"] });
+  });
+
+  test("missing fields are named as such", () => {
+    const text = [
+      JSON.stringify({ logger: "http.acme_client", msg: "challenge failed", identifier: "a.example.com" }),
+      JSON.stringify({ logger: "tls.obtain", msg: "could not get certificate from issuer", identifier: "a.example.com" }),
+    ].join("\n");
+    assert.deepEqual(certificateOutcome(text, "a.example.com"), { kind: "failed", problems: ["challenge: no detail"] });
+    const bare = JSON.stringify({ logger: "tls.obtain", msg: "could not get certificate from issuer", identifier: "a.example.com" });
+    assert.deepEqual(certificateOutcome(bare, "a.example.com"), { kind: "failed", problems: ["no detail"] });
+  });
+
   test("lines that are not Caddy's JSON are skipped, and fields of another type do not match", () => {
     const text = ["caddy starting", "{not json", "[1,2]", "null", JSON.stringify({ logger: "tls.obtain", msg: "certificate obtained successfully", identifier: ["a.example.com"] }), "  " + JSON.stringify({ logger: "tls.obtain", msg: "certificate obtained successfully", identifier: "b.example.com" })].join("\n");
     assert.deepEqual(certificateOutcome(text, "a.example.com"), { kind: "pending" });

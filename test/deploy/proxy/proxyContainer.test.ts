@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  LABEL_PROXY_SPEC, ProxyContainerSettings, proxyConfigSteps, proxyNames, proxyRemoveSteps, proxyRunArgs, proxySetupSteps, upstreamAlias, validateProxyContainerSettings,
+  certificateFiles, LABEL_PROXY_SPEC, ProxyContainerSettings, proxyConfigSteps, proxyNames, proxyRemoveSteps, proxyRunArgs, proxySetupSteps, upstreamAlias, validateProxyContainerSettings,
 } from "../../../components/deploy/proxy/proxyContainer";
 import { check, isPort } from "../../../components/deploy/check";
 import { LABEL_PROXY } from "../../../components/image/labels";
@@ -91,5 +91,16 @@ describe("steps.ts helpers", () => {
     assert.doesNotThrow(() => check(true, "never"), "check(true) passes");
     assert.deepEqual([0, 1, 80, 65535, 65536, 1.5, -1, Number.NaN].map(isPort), [false, true, true, true, false, false, false, false], "ports");
     assert.equal(isPort("80" as never), false, "a string is no port, though the stack schema reads \"80\" as 80");
+  });
+});
+
+describe("the certificates on the proxy's volume", () => {
+  it("lists a domain's certificate files, or any, inside the proxy container (find exits 0 on none)", () => {
+    assert.deepEqual(
+      certificateFiles(names, "app.example.com"),
+      ["docker", "exec", "demo-proxy", "find", "/data", "-path", "*/certificates/*", "-type", "f", "-name", "app.example.com.crt"],
+      "the domain's, under Caddy's certificates folder on the volume",
+    );
+    assert.deepEqual(certificateFiles(names).slice(-2), ["-name", "*.crt"], "any domain's");
   });
 });

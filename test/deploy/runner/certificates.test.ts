@@ -7,7 +7,8 @@ import { describe, test } from "node:test";
 import type { ReleaseContainerSettings, RoleSettings } from "../../../components/deploy/containerSpec";
 import type { ProxySettings } from "../../../components/deploy/spec";
 import { deployRelease } from "../../../components/deploy/runner/release";
-import { challengeFailed } from "../../../components/deploy/runner/certificates";
+import { awaitCertificates, challengeFailed } from "../../../components/deploy/runner/certificates";
+import { proxyNames } from "../../../components/deploy/proxy/proxyContainer";
 import { FakeDockerHost } from "../../support/docker/fakeDocker";
 import { demoReleaseContainerSettings } from "../../support/deploy/releaseContainerSettings";
 
@@ -103,5 +104,75 @@ describe("a release with a domain waits for its certificate", { timeout: 30_000 
 
   test("on this machine, the error names this machine as where the name should point", () => {
     assert.match(challengeFailed(DOMAIN, ["http-01: x"], undefined), /reach this server \(this machine\)/);
+  });
+});
+
+describe("awaitCertificates: the wait itself", { timeout: 30_000 }, () => {
+  const NAMES = proxyNames("demo");
+  const proxyHost = () => {
+    const host = fakeHost();
+    host.containers.set("demo-proxy", {
+      id: "demo-proxy", name: "demo-proxy", image: PROXY_IMAGE, labels: { "pydeploy.proxy": "demo" }, argv: [], status: "running", restartCount: 0,
+      finishedAt: "0001-01-01T00:00:00Z", behaviour: { kind: "healthy" }, probes: 0, networks: new Map(),
+    });
+    return host;
+  };
+  const wait = async (host: FakeDockerHost, o: { timeoutSeconds?: number; since?: number } = {}) => {
+    const lines: string[] = [];
+    const started = Date.now();
+    try {
+      await awaitCertificates(host, NAMES, { domains: [DOMAIN], timeoutSeconds: o.timeoutSeconds ?? 1, since: o.since ?? Date.now(), pollMs: 5, log: (l) => lines.push(l) });
+      return { lines, error: undefined as Error | undefined, seconds: (Date.now() - started) / 1000 };
+    } catch (err) {
+      return { lines, error: err as Error, seconds: (Date.now() - started) / 1000 };
+    }
+  };
+  const failedOrder = (at: number) =>
+    [
+      { at, line: JSON.stringify({ logger: "http.acme_client", msg: "challenge failed", identifier: DOMAIN, challenge_type: "http-01", error: "an older order" }) },
+      { at, line: JSON.stringify({ logger: "tls.obtain", msg: "could not get certificate from issuer", identifier: DOMAIN, error: "an older order" }) },
+    ];
+
+  test("no answer: it polls, says once that it waits, and fails at the timeout with what to check", async () => {
+    const host = proxyHost();
+    const r = await wait(host);
+    assert.equal(
+      r.error?.message,
+      "HTTPS for app.example.com: no certificate within 1s (deploy.acme.timeoutSeconds), and no answer from the CA in the proxy's log. Check that the proxy reaches the ACME directory, then run pulumi up again",
+    );
+    assert.ok(r.seconds >= 1 && r.seconds < 3, `at the timeout (${r.seconds}s)`);
+    assert.deepEqual(r.lines, [`HTTPS for ${DOMAIN}: waiting for the certificate (up to 1s)`], "one waiting line");
+    const looks = host.history.filter((a) => a[1] === "exec" && a[3] === "find").length;
+    assert.ok(looks > 20, `it looked every few ms, as asked (${looks} looks)`);
+  });
+
+  test("a failure logged before the config was loaded is an earlier order's: it does not fail this wait", async () => {
+    const host = proxyHost();
+    host.proxyLog.push(...failedOrder(Date.now() - 60_000));
+    const r = await wait(host, { since: Date.now() - 1000 });
+    assert.match(r.error?.message ?? "", /no certificate within 1s/, `the wait ran to its timeout: ${r.error?.message}`);
+  });
+
+  test("a failure logged since the config was loaded fails it at once", async () => {
+    const host = proxyHost();
+    host.proxyLog.push(...failedOrder(Date.now() - 2000));
+    const r = await wait(host, { since: Date.now() - 3000, timeoutSeconds: 10 });
+    assert.match(r.error?.message ?? "", /the ACME challenge failed.*http-01: an older order/, `${r.error?.message}`);
+    assert.ok(r.seconds < 1, `at once (${r.seconds}s)`);
+  });
+
+  test("a proxy that cannot be asked (gone) is no command error: the wait runs to its timeout", async () => {
+    const host = fakeHost();
+    const r = await wait(host);
+    assert.match(r.error?.message ?? "", /^HTTPS for app\.example\.com: no certificate within 1s/, `${r.error?.message}`);
+  });
+
+  test("the challenge error in full", () => {
+    assert.equal(
+      challengeFailed(DOMAIN, ["http-01: refused", "tls-alpn-01: refused too"], "203.0.113.7"),
+      "HTTPS for app.example.com: the ACME challenge failed, so no certificate was issued. " +
+        "The CA must reach this server (203.0.113.7) at app.example.com on port 80 or 443, and did not: http-01: refused; tls-alpn-01: refused too. " +
+        "Point app.example.com's DNS record (A or AAAA) at 203.0.113.7, open ports 80 and 443 to the internet, and run pulumi up again",
+    );
   });
 });
