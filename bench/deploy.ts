@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LABEL_PROXY } from "../components/image/labels";
-import { RUNNING_GATE_SECONDS } from "../components/deploy/runner/release";
+import { RUNNING_GATE_SECONDS } from "../components/config/fields";
 import { readStackFile } from "../components/config/stackFile";
 import { docker } from "./support/localDocker";
 import { SshByteCounter, SshBytes } from "./support/sshByteCounter";

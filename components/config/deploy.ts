@@ -1,12 +1,14 @@
 // The `deploy` section: how the app is shipped and run on the Docker host. Its bounds are the
 // step contract's too (fields.ts). The ship mode's default is derived in resolve.ts.
 import { z } from "zod";
-import { boolean, CERTIFICATE_TIMEOUT_SECONDS, certificateTimeoutSeconds, healthTimeoutSeconds, httpUrl, integer, keepImages, logMaxFiles, logSize, releaseTimeoutSeconds, stopGraceSeconds } from "./fields";
+import { boolean, CERTIFICATE_TIMEOUT_SECONDS, certificateTimeoutSeconds, RUNNING_GATE_SECONDS, runningGateSeconds, healthTimeoutSeconds, httpUrl, integer, keepImages, logMaxFiles, logSize, releaseTimeoutSeconds, stopGraceSeconds } from "./fields";
 
 export const deploySchema = z.strictObject({
   ship: z.enum(["copy", "registry"], { error: "expected copy (docker save + scp) or registry (push and pull)" }).optional(),
   keepImages: keepImages.default(3),
   healthTimeoutSeconds: healthTimeoutSeconds.default(60),
+  // A worker has no port to probe: it passes when it ran this long without exiting or restarting.
+  runningGateSeconds: runningGateSeconds.default(RUNNING_GATE_SECONDS),
   logMaxSize: logSize.default("10m"),
   logMaxFiles: logMaxFiles.default(3),
   dockerMirror: httpUrl.default("https://mirrors.aliyun.com/docker-ce"),

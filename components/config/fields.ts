@@ -90,6 +90,9 @@ export const releaseTimeoutSeconds = integer(10, 7200, "seconds from 10 to 7200"
 /** How long a release waits for a domain's certificate before it fails (and rolls back). */
 export const certificateTimeoutSeconds = integer(10, 3600, "seconds from 10 to 3600");
 export const CERTIFICATE_TIMEOUT_SECONDS = 120;
+/** How long a role without a port must run, without exiting or restarting, to pass its gate: its crash check. */
+export const runningGateSeconds = integer(1, 600, "seconds from 1 to 600");
+export const RUNNING_GATE_SECONDS = 3;
 // Docker's own default is 10 s; gunicorn's graceful timeout is 30 s.
 export const stopGraceSeconds = integer(0, 600, "seconds from 0 to 600");
 

@@ -141,6 +141,7 @@ export class AppDeployment extends pulumi.ComponentResource {
       ...base(t),
       settings: s as ContainerSettings,
       healthTimeoutSeconds: deploy.healthTimeoutSeconds,
+      runningGateSeconds: deploy.runningGateSeconds,
       keepImages: deploy.keepImages,
       volumes: { names: mountsOf(app).map((m) => m.volume), ownerUid: app.user.uid },
       ...(app.release ? { releaseCommand: { command: app.release, timeoutSeconds: deploy.releaseTimeoutSeconds } } : {}),

@@ -4,7 +4,7 @@
 import { createHash, createHmac } from "node:crypto";
 import * as path from "node:path";
 import { z } from "zod";
-import { certificateTimeoutSeconds, healthTimeoutSeconds, httpUrl, imageReference, keepImages, port, releaseTimeoutSeconds, SLUG, unixUser } from "../config/fields";
+import { certificateTimeoutSeconds, healthTimeoutSeconds, runningGateSeconds, httpUrl, imageReference, keepImages, port, releaseTimeoutSeconds, SLUG, unixUser } from "../config/fields";
 import { containerSettingsSchema, validateSettings, type ContainerSettings } from "./containerSpec";
 import { issueList } from "./contractIssues";
 import { MAX_LINE_BYTES, splitBytes } from "./outputLines";
@@ -86,6 +86,7 @@ export const releaseSpecSchema = z.strictObject({
   ...baseShape,
   settings: containerSettingsSchema,
   healthTimeoutSeconds,
+  runningGateSeconds,
   keepImages,
   /** The app's volumes (Docker names); a new one is handed to this uid. */
   volumes: z.strictObject({ names: z.array(z.string().regex(SLUG)), ownerUid: z.number().int().min(0) }),

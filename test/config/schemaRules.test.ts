@@ -80,6 +80,7 @@ describe("schema defaults: a minimal config gets exactly these values", () => {
     const expected = {
       keepImages: 3,
       healthTimeoutSeconds: 60,
+      runningGateSeconds: 3,
       logMaxSize: "10m",
       logMaxFiles: 3,
       // The public mirror: mirrors.cloud.aliyuncs.com answers only inside an Alibaba VPC, so an
@@ -209,6 +210,7 @@ const INTEGER_RULES: IntegerRule[] = [
   ["deploy.releaseTimeoutSeconds", 10, 7200, "seconds from 10 to 7200", 600, (c) => c.deploy.releaseTimeoutSeconds, "local"],
   ["deploy.stopGraceSeconds", 0, 600, "seconds from 0 to 600", 30, (c) => c.deploy.stopGraceSeconds, "local"],
   ["deploy.acme.timeoutSeconds", 10, 3600, "seconds from 10 to 3600", 120, (c) => c.deploy.acme.timeoutSeconds, "local"],
+  ["deploy.runningGateSeconds", 1, 600, "seconds from 1 to 600", 3, (c) => c.deploy.runningGateSeconds, "local"],
   ["server.cpuCores", 1, 256, "a core count from 1 to 256", 2, (c) => c.server?.cpuCores, "alicloud"],
   ["server.internetMaxBandwidthOut", 0, 100, "Mbit/s from 0 to 100 (above 0 gives the server a public IP)", 5, (c) => c.server?.internetMaxBandwidthOut, "alicloud"],
   ["server.systemDisk.sizeGb", 20, 2048, "GiB from 20 to 2048", 40, (c) => c.server?.systemDisk.sizeGb, "alicloud"],

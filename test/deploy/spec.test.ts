@@ -32,7 +32,7 @@ describe("parseSpec", () => {
     );
   });
   test("a release spec's settings are validated too", () => {
-    const bad = { specVersion: 1, target: { kind: "local" }, app: "demo", appDir: "d", connectTimeoutSeconds: 10, settings: { ...settings, logMaxSize: "ten" }, healthTimeoutSeconds: 5, keepImages: 2, volumes: { names: [], ownerUid: 10001 } };
+    const bad = { specVersion: 1, target: { kind: "local" }, app: "demo", appDir: "d", connectTimeoutSeconds: 10, settings: { ...settings, logMaxSize: "ten" }, healthTimeoutSeconds: 5, runningGateSeconds: 3, keepImages: 2, volumes: { names: [], ownerUid: 10001 } };
     assert.throws(() => parseSpec("release", releaseSpecSchema, JSON.stringify(bad)), /^Error: pydeploy release: invalid PYDEPLOY_SPEC: settings\.logMaxSize: expected a size such as 10m$/, "bad settings");
     const site = { publishedPort: 8080, upstream: { alias: "demo-web", port: 8000 } };
     const twice = { ...bad, settings, proxy: { image: "pydeploy/demo-proxy:0a1b2c3d4e5f", sites: [site, site] } };

@@ -15,7 +15,7 @@ const base = { specVersion: 1, target: SSH, app: "demo", appDir: ".pydeploy/demo
 const host = { ...base, removeVolumes: false };
 const image = { name: "pydeploy/demo:v1", identity: `sha256:${"ab".repeat(32)}`, serverTag: "pydeploy/demo:abababababab" };
 const ship = { ...base, image };
-const release = { ...base, settings, healthTimeoutSeconds: 60, keepImages: 3, volumes: { names: [], ownerUid: 10001 } };
+const release = { ...base, settings, healthTimeoutSeconds: 60, runningGateSeconds: 3, keepImages: 3, volumes: { names: [], ownerUid: 10001 } };
 
 /** parseSpec's error for this value, or undefined when it is accepted. */
 function refusal(step: "host" | "ship" | "release", schema: Parameters<typeof parseSpec>[1], value: unknown): string | undefined {

@@ -52,7 +52,7 @@ test("every step's spec carries the version", () => {
   const specs = [
     ["host", hostSpecSchema, { ...base, removeVolumes: false }],
     ["ship", shipSpecSchema, { ...base, image }],
-    ["release", releaseSpecSchema, { ...base, settings: WORKER_SETTINGS, healthTimeoutSeconds: 60, keepImages: 3, volumes: { names: [], ownerUid: 10001 } }],
+    ["release", releaseSpecSchema, { ...base, settings: WORKER_SETTINGS, healthTimeoutSeconds: 60, runningGateSeconds: 3, keepImages: 3, volumes: { names: [], ownerUid: 10001 } }],
   ] as const;
   for (const [step, schema, spec] of specs) {
     assert.throws(() => parseSpec(step, schema, JSON.stringify(spec)), /specVersion: expected specVersion 1/, `${step} without it`);

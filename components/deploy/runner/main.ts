@@ -70,6 +70,7 @@ async function release(host: DockerHost, spec: ReleaseSpec, secrets: StepSecrets
   const releaseCommand = spec.releaseCommand;
   return deployRelease(host, { ...spec.settings, version }, {
     healthTimeoutSeconds: spec.healthTimeoutSeconds,
+    runningGateSeconds: spec.runningGateSeconds,
     keepImages: spec.keepImages,
     log,
     volumes: spec.volumes,
@@ -144,7 +145,9 @@ async function main(): Promise<void> {
   try {
     // When it ran: the release's log is shown again after the run (deployment.ts), maybe on a later `up`.
     log(`${step} step started ${new Date().toISOString()}`);
+    const started = Date.now();
     const result = await run(step, process.env[SPEC_ENV], await readStdin());
+    log(`${step} step done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     // Already short enough: split, not cut, so the component can read it back.
     if (result) process.stdout.write(`${resultLines(result).join("\n")}\n`);
   } catch (err) {

@@ -24,8 +24,9 @@ import {
 import { gateProbe } from "../gateProbe";
 import { containerName, ReleaseContainerSettings, RoleSettings, VolumeMount } from "../containerSpec";
 import type { ProxySettings, ReleaseResult } from "../spec";
-import { CERTIFICATE_TIMEOUT_SECONDS } from "../../config/fields";
+import { CERTIFICATE_TIMEOUT_SECONDS, RUNNING_GATE_SECONDS } from "../../config/fields";
 import { awaitCertificates } from "./certificates";
+import { PhaseClock } from "./phaseClock";
 import { detachStopped, ensureProxy, Proxy, restoreProxyConfig, switchBack, Switched, switchTraffic } from "./trafficSwitch";
 import { appContainers, appImages, ContainerInfo, inspectContainer, inspectImage } from "./dockerState";
 import type { DockerHost } from "./transport";
@@ -63,7 +64,6 @@ interface Undo {
   switched: Switched[];
 }
 
-export const RUNNING_GATE_SECONDS = 5;
 
 export class ReleaseError extends Error {
   constructor(message: string) {
@@ -75,12 +75,13 @@ export class ReleaseError extends Error {
 export async function deployRelease(host: DockerHost, spec: ReleaseContainerSettings, options: ReleaseOptions): Promise<ReleaseResult> {
   const names = spec.roles.map((r) => containerName(spec.app, r.role, spec.version));
   const undo: Undo = { created: [], restarted: [], previous: [], switched: [] };
+  const clock = new PhaseClock();
   options.log(`release ${spec.version} of ${spec.app}: image ${spec.image} (${spec.imageIdentity})`);
   const proxied = spec.roles.filter((r) => r.upstreams.length > 0);
   if (proxied.length > 0 && !options.proxy) throw new ReleaseError(`roles ${proxied.map((r) => r.role).join(", ")} are served through the proxy, but no proxy was given`);
   if (options.volumes) await prepareVolumes(host, spec, options.volumes, options);
   // Before any role switches: a failure here leaves the running version alone.
-  if (options.releaseCommand) await runAppReleaseCommandOnce(host, spec, options.releaseCommand, options);
+  if (options.releaseCommand) await clock.time("release command", () => runAppReleaseCommandOnce(host, spec, options.releaseCommand!, options));
   const others = spec.roles.filter((r) => r.upstreams.length === 0);
   let proxy: Proxy | undefined;
   try {
@@ -88,40 +89,43 @@ export async function deployRelease(host: DockerHost, spec: ReleaseContainerSett
     // and meanwhile the proxy is made sure of (new containers join its network only to switch).
     await allOrFirstError([
       (async () => {
-        if (options.proxy) proxy = await ensureProxy(host, spec, options.proxy.spec, options.proxy.appDir, options.log);
+        if (options.proxy) proxy = await clock.time("proxy", () => ensureProxy(host, spec, options.proxy!.spec, options.proxy!.appDir, options.log));
       })(),
       (async () => {
-        for (const role of proxied) await bootRole(host, spec, role, undo, options);
+        for (const role of proxied) await clock.time(role.role, () => bootRole(host, spec, role, undo, options));
       })(),
     ]);
     // Then, side by side: their traffic moves over, and the other roles (in order) switch.
     await allOrFirstError([
       (async () => {
-        for (const role of proxied) await switchTraffic(host, spec, role, proxy!, undo.switched, options);
+        for (const role of proxied) await clock.time(`switch ${role.role}`, () => switchTraffic(host, spec, role, proxy!, undo.switched, options));
       })(),
       (async () => {
-        for (const role of others) await bootRole(host, spec, role, undo, options);
+        for (const role of others) await clock.time(role.role, () => bootRole(host, spec, role, undo, options));
       })(),
     ]);
     // Live only once each domain has its certificate: a CA that cannot reach the server fails it.
     const domains = options.proxy?.spec.sites.flatMap((s) => (s.domain !== undefined ? [s.domain] : [])) ?? [];
     if (domains.length > 0) {
-      await awaitCertificates(host, proxy!.names, {
+      await clock.time("certificates", () => awaitCertificates(host, proxy!.names, {
         domains,
         timeoutSeconds: options.proxy!.spec.acme?.timeoutSeconds ?? CERTIFICATE_TIMEOUT_SECONDS,
         since: proxy!.reloaded?.at ?? Date.now(),
         serverAddress: options.proxy!.serverAddress,
         pollMs: options.pollMs,
         log: options.log,
-      });
+      }));
     }
   } catch (err) {
     await rollBack(host, spec, undo, options, proxy);
     throw err;
   }
   options.log(`release ${spec.version} of ${spec.app} is live: ${names.join(" ")}`);
-  await tidyUp("tidy up old containers", () => tidyContainers(host, spec, options, proxy), options);
-  await tidyUp("prune old images", () => pruneImages(host, spec, options), options);
+  await clock.time("tidy", async () => {
+    await tidyUp("tidy up old containers", () => tidyContainers(host, spec, options, proxy), options);
+    await tidyUp("prune old images", () => pruneImages(host, spec, options), options);
+  });
+  options.log(`release ${spec.version} took ${clock.summary()}`);
   return { version: spec.version, containers: names };
 }
 

@@ -19,6 +19,7 @@ import {
 import type { ShipImage, ShipSpec, StepSecrets } from "../spec";
 import { ImageInfo, inspectImage } from "./dockerState";
 import { layerArchive, presentPrefix, SavedImage, unpackSave } from "./layerArchive";
+import { PhaseClock } from "./phaseClock";
 import type { DockerHost, LocalHost } from "./transport";
 
 export interface ShipResult {
@@ -57,9 +58,10 @@ export async function shipImage(
     return { action: "pulled", serverTag: tag, bytesSent: host.bytesSent - before };
   }
   const local = await builtImage(deployer, image);
-  await copy(host, deployer, local, tag, log);
+  const clock = new PhaseClock();
+  await copy(host, deployer, local, tag, log, clock);
   const bytesSent = host.bytesSent - before;
-  log(`shipped ${tag}: ${(bytesSent / 1e6).toFixed(1)} MB sent`);
+  log(`shipped ${tag}: ${(bytesSent / 1e6).toFixed(1)} MB sent; took ${clock.summary()}`);
   return { action: "copied", serverTag: tag, bytesSent };
 }
 
@@ -80,7 +82,7 @@ async function builtImage(deployer: DockerHost, wanted: ShipImage): Promise<Imag
  * images say which leading layers it already holds; the rest goes, gzip'd, into `docker load`.
  * If that load or its verification fails (a layer evicted meanwhile, say), every layer goes.
  */
-async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, tag: string, log: (line: string) => void): Promise<void> {
+async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, tag: string, log: (line: string) => void, clock: PhaseClock): Promise<void> {
   // The host is asked while the deployer saves (settled here: a rejection is read after the save).
   const onHost = hostImageLayers(host).then(
     (layers) => ({ layers }),
@@ -95,9 +97,11 @@ async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, tag
     let saveErr = "";
     save.stderr.on("data", (d: Buffer) => (saveErr += d));
     const exited = new Promise<number | null>((resolve) => save.on("close", resolve));
-    saved = await unpackSave(save.stdout).catch(async (err: Error) => {
-      throw new Error(`docker save ${tag} failed: ${(await exited) ? saveErr.trim() : err.message}`);
-    });
+    saved = await clock.time("docker save", () =>
+      unpackSave(save.stdout).catch(async (err: Error) => {
+        throw new Error(`docker save ${tag} failed: ${(await exited) ? saveErr.trim() : err.message}`);
+      }),
+    );
     if ((await exited) !== 0) throw new Error(`docker save ${tag} exited with an error: ${saveErr.trim()}`);
     const image = saved;
     const held = await onHost;
@@ -106,10 +110,10 @@ async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, tag
     const send = async (from: number) => {
       const bytes = image.layers.slice(from).reduce((n, l) => n + l.size, 0);
       log(`sending ${image.layers.length - from} of ${image.layers.length} layers (${(bytes / 1e6).toFixed(1)} MB before compression); the host has the first ${from}`);
-      const load = await host.run(loadImage(), { stdin: layerArchive(image, tag, from), allowFailure: true });
+      const load = await clock.time("send and docker load", () => host.run(loadImage(), { stdin: layerArchive(image, tag, from), allowFailure: true }));
       for (const line of `${load.stdout}${load.stderr}`.split("\n")) if (line.trim()) log(`docker load: ${line.trim()}`);
       if (load.code !== 0) throw new Error(`docker load on ${host.description} exited ${load.code}`);
-      await verify(host, tag, local.layers, log);
+      await clock.time("verify", () => verify(host, tag, local.layers, log));
     };
     try {
       await send(skip);
