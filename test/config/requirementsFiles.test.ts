@@ -25,11 +25,6 @@ describe("readRequirementsTree", () => {
     );
   });
 
-  it("reads the file an include names after '=' and spaces, without the spaces", () => {
-    const dir = projectWith({ "requirements.txt": "--requirement=   base.txt\n", "base.txt": "" });
-    assert.deepEqual(readRequirementsTree(dir, "requirements.txt").files, ["requirements.txt", "base.txt"]);
-  });
-
   it("leaves http(s) includes to pip and ignores comments, blank lines and continuations", () => {
     const dir = projectWith({
       "requirements.txt": "# -r nothere.txt\n\n-r https://example.com/reqs.txt\nrequests \\\n  >=2  # -r nothere.txt\n",
