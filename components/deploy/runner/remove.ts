@@ -34,9 +34,9 @@ export async function removeApp(host: DockerHost, spec: RemoveSpec, claimed: Hos
     await host.run(removeContainers(containers.map((c) => c.id), { force: true }));
   }
   const proxy = proxyNames(spec.app);
-  const proxyData = spec.removeVolumes ? "remove" : await proxyDataWorth(host, proxy);
-  if (proxyData === "nothing to keep") log(`removing volume ${proxy.volume}: it holds no certificate`);
-  await runDockerSteps(host, proxyRemoveSteps(proxy, { removeData: proxyData !== "keep" }), { log });
+  const emptyProxyData = !spec.removeVolumes && (await holdsNoCertificate(host, proxy));
+  if (emptyProxyData) log(`removing volume ${proxy.volume}: it holds no certificate`);
+  await runDockerSteps(host, proxyRemoveSteps(proxy, { removeData: spec.removeVolumes || emptyProxyData }), { log });
   const proxyImages = (await host.run(labelledImageIds(LABEL_PROXY, spec.app))).stdout.split("\n").filter(Boolean);
   if (proxyImages.length && spec.target.kind !== "local") await host.run(removeImages([...new Set(proxyImages)], { force: true }), { allowFailure: true });
   const images = await appImages(host, spec.app);
@@ -68,7 +68,7 @@ export async function removeApp(host: DockerHost, spec: RemoveSpec, claimed: Hos
  * limits); a stack that never had a certificate leaves nothing there worth keeping. When the
  * proxy container cannot be asked, it is kept.
  */
-async function proxyDataWorth(host: DockerHost, proxy: ProxyNames): Promise<"keep" | "nothing to keep"> {
+async function holdsNoCertificate(host: DockerHost, proxy: ProxyNames): Promise<boolean> {
   const found = await host.run(certificateFiles(proxy), { allowFailure: true });
-  return found.code === 0 && found.stdout.trim() === "" ? "nothing to keep" : "keep";
+  return found.code === 0 && found.stdout === "";
 }
