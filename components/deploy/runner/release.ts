@@ -64,7 +64,6 @@ interface Undo {
   switched: Switched[];
 }
 
-
 export class ReleaseError extends Error {
   constructor(message: string) {
     super(message);

@@ -11,6 +11,9 @@ import { appContainers, inspectContainer, type ContainerInfo } from "./dockerSta
 import { retireContainer, runDockerSteps } from "./dockerSteps";
 import type { DockerHost } from "./transport";
 
+/** Where the deployer records the config the proxy last loaded. */
+const loadedConfigFile = (appDir: string) => `${appDir}/proxy.Caddyfile`;
+
 export interface Proxy {
   names: ProxyNames;
   image: string;
@@ -53,7 +56,7 @@ export async function ensureProxy(host: DockerHost, spec: ReleaseContainerSettin
     { log },
   );
   const caddyfile = renderCaddyfile({ sites: proxy.sites, acme: proxy.acme && { email: proxy.acme.email, directory: proxy.acme.directory, customCaRoot: proxy.acme.caRoot !== undefined } });
-  const file = `${appDir}/proxy.Caddyfile`;
+  const file = loadedConfigFile(appDir);
   const loaded = await host.run(readFile(file), { allowFailure: true });
   if (loaded.code === 0 && loaded.stdout === caddyfile) return { names, image: proxy.image };
   const at = Date.now();
@@ -77,7 +80,7 @@ async function loadProxyConfig(host: DockerHost, names: ProxyNames, caddyfile: s
  */
 export async function restoreProxyConfig(host: DockerHost, proxy: Proxy, appDir: string, log: (line: string) => void): Promise<void> {
   if (!proxy.reloaded) return;
-  const file = `${appDir}/proxy.Caddyfile`;
+  const file = loadedConfigFile(appDir);
   const previous = proxy.reloaded.previous;
   try {
     if (previous === undefined) {
