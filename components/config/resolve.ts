@@ -74,3 +74,8 @@ export function resolveShip(ship: "copy" | "registry" | undefined, hasRegistry: 
 function isDirectory(p: string): boolean {
   return fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
+
+/** The image the app (and its proxy) are built FROM: `app.baseImage`, else the official slim Python. */
+export function baseImageOf(app: Pick<ParsedApp, "baseImage" | "python">): string {
+  return app.baseImage ?? `python:${app.python}-slim`;
+}

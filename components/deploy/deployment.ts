@@ -10,6 +10,7 @@
 // delete, so nothing of a running release is removed at the end of a deployment.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { baseImageOf } from "../config/resolve";
 import type { AppConfig, DeployConfig } from "../config/schema";
 import type { SshConnection } from "../server/sshConnection";
 import type { ContainerSettings } from "./containerSpec";
@@ -112,7 +113,7 @@ export class AppDeployment extends pulumi.ComponentResource {
     }, []);
 
     const shipImage = (i: { imageName: pulumi.Input<string>; repoDigest: pulumi.Input<string> }) =>
-      pulumi.all([i.imageName, i.repoDigest]).apply(([name, identity]) => ({ name, identity, serverTag: serverTag(name, identity) }));
+      pulumi.all([i.imageName, i.repoDigest]).apply(([name, identity]) => ({ name, identity, serverTag: serverTag(name, identity), base: baseImageOf(app) }));
     const image = shipImage(args);
     const sites = proxySites(app);
     if (sites.length > 0 && !args.proxyImage) throw new Error(`AppDeployment ${name}: roles are served through the proxy, but no proxyImage was given`);

@@ -9,6 +9,8 @@ export type Argv = string[];
 /** JSON-producing reads: the deployer parses the Engine API's own field names. */
 export const dockerVersion = (): Argv => ["docker", "version", "--format", "{{.Server.Version}}"];
 export const dockerInfoJson = (): Argv => ["docker", "info", "--format", "{{json .}}"];
+/** The daemon's registry mirrors (daemon.json "registry-mirrors"): a JSON list, or null. */
+export const registryMirrors = (): Argv => ["docker", "info", "--format", "{{json .RegistryConfig.Mirrors}}"];
 
 export const appContainerIds = (app: string): Argv => [
   "docker", "ps", "--all", "--quiet", "--no-trunc", "--filter", `label=${LABEL_APP}=${app}`,
@@ -100,6 +102,8 @@ const withConfig = (configDir: string, argv: Argv): Argv => ["env", `DOCKER_CONF
 export const registryLogin = (configDir: string, server: string, username: string): Argv =>
   withConfig(configDir, ["docker", "login", "--username", username, "--password-stdin", server]);
 export const pullImage = (configDir: string, ref: string): Argv => withConfig(configDir, ["docker", "pull", ref]);
+/** A pull the daemon routes through its registry mirrors (Docker Hub images), given up after `seconds`. */
+export const pullThroughMirrors = (ref: string, seconds: number): Argv => ["timeout", String(seconds), "docker", "pull", "--quiet", ref];
 export const registryLogout = (configDir: string, server: string): Argv => withConfig(configDir, ["docker", "logout", server]);
 
 /** File commands for the app's folder (paths relative to the SSH user's home). */

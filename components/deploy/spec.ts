@@ -69,6 +69,8 @@ const imageShape = z.strictObject({
   identity: z.string().min(1),
   /** The tag it gets on the host: serverTag(name, identity). */
   serverTag: z.string().min(1),
+  /** The image it is built FROM: a host with registry mirrors that holds none of its layers pulls it there first. */
+  base: imageReference.optional(),
 });
 export type ShipImage = z.infer<typeof imageShape>;
 

@@ -1,5 +1,6 @@
 // The reverse proxy's build files: a Dockerfile FROM the app's own base image, so the proxy
 // shares the base layers the server already has and needs no other registry. Pure.
+import { baseImageOf } from "../config/resolve";
 import type { AppConfig } from "../config/schema";
 import { LABEL_PROXY } from "./labels";
 import { renderProxyDockerfile } from "./proxyDockerfile";
@@ -11,7 +12,7 @@ export const PROXY_BUILD_DIR = `${GENERATED_DIR}/proxy`;
 export function proxyBuildFile(app: AppConfig): GeneratedFile {
   return {
     relativePath: `${PROXY_BUILD_DIR}/Dockerfile`,
-    contents: renderProxyDockerfile({ baseImage: app.baseImage ?? `python:${app.python}-slim`, labels: { [LABEL_PROXY]: app.name } }),
+    contents: renderProxyDockerfile({ baseImage: baseImageOf(app), labels: { [LABEL_PROXY]: app.name } }),
     mode: 0o644,
   };
 }

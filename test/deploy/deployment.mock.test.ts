@@ -74,7 +74,7 @@ describe("AppDeployment (SSH target, registry mode)", () => {
     const [host, ship, release] = steps("ssh").map((r) => JSON.parse(r.inputs.environment[SPEC_ENV]));
     const target = { kind: "ssh", host: "203.0.113.20", port: 2222, user: "deploy", hostKey: HOST_KEY };
     assert.deepEqual(hostSpecSchema.parse(host).target, target, "host spec");
-    assert.deepEqual(shipSpecSchema.parse(ship).image, { name: "registry.example.com/ns/demo:dev", identity: `registry.example.com/ns/demo@${IMAGE_ID}`, serverTag: "registry.example.com/ns/demo:abababababab" }, "ship spec image");
+    assert.deepEqual(shipSpecSchema.parse(ship).image, { name: "registry.example.com/ns/demo:dev", identity: `registry.example.com/ns/demo@${IMAGE_ID}`, serverTag: "registry.example.com/ns/demo:abababababab", base: "python:3.12-slim" }, "ship spec image, built FROM the default base");
     assert.deepEqual(shipSpecSchema.parse(ship).registry, { server: "registry.example.com", username: "me" }, "ship pulls from the registry");
     assert.equal(releaseSpecSchema.parse(release).settings.image, "registry.example.com/ns/demo:abababababab", "release runs the server tag");
   });

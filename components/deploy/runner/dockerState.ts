@@ -32,6 +32,8 @@ export interface ImageInfo {
   created: string;
   /** The layer diffIDs: what the image is, whatever store holds it. */
   layers: string[];
+  /** repository@sha256:… for each registry it was pulled from or pushed to. */
+  repoDigests: string[];
 }
 
 interface RawContainer {
@@ -48,6 +50,7 @@ interface RawContainer {
 interface RawImage {
   Id: string;
   RepoTags: string[] | null;
+  RepoDigests?: string[] | null;
   Created: string;
   RootFS: { Layers?: string[] };
 }
@@ -73,7 +76,7 @@ function toContainer(raw: RawContainer): ContainerInfo {
 }
 
 function toImage(raw: RawImage): ImageInfo {
-  return { id: raw.Id, tags: raw.RepoTags ?? [], created: raw.Created, layers: raw.RootFS.Layers ?? [] };
+  return { id: raw.Id, tags: raw.RepoTags ?? [], created: raw.Created, layers: raw.RootFS.Layers ?? [], repoDigests: raw.RepoDigests ?? [] };
 }
 
 /** One container by name or ID; undefined when there is none. */

@@ -1,15 +1,18 @@
 // The ship step: the built image gets onto the host under its server tag, verified before any
 // release uses it. Copy mode sends the layers the host lacks into its `docker load` over SSH
-// (no registry); registry mode pulls by digest with a throwaway login. Images are identified
-// by their layer diffIDs, which are the same in the classic and the containerd image store.
+// (no registry); a host with registry mirrors first pulls the image's base there, so only the
+// app's own layers travel. Registry mode pulls by digest with a throwaway login. Images are
+// identified by their layer diffIDs, which are the same in the classic and the containerd store.
 import {
   allImageIds,
   inspectImages,
   loadImage,
   makeTempDir,
   pullImage,
+  pullThroughMirrors,
   registryLogin,
   registryLogout,
+  registryMirrors,
   removeImages,
   removePath,
   saveImage,
@@ -18,7 +21,7 @@ import {
 } from "../dockerCommands";
 import type { ShipImage, ShipSpec, StepSecrets } from "../spec";
 import { ImageInfo, inspectImage } from "./dockerState";
-import { layerArchive, presentPrefix, SavedImage, unpackSave } from "./layerArchive";
+import { layerArchive, normalizedName, presentPrefix, SavedImage, unpackSave } from "./layerArchive";
 import { PhaseClock } from "./phaseClock";
 import type { DockerHost, LocalHost } from "./transport";
 
@@ -59,7 +62,7 @@ export async function shipImage(
   }
   const local = await builtImage(deployer, image);
   const clock = new PhaseClock();
-  await copy(host, deployer, local, tag, log, clock);
+  await copy(host, deployer, local, image, log, clock);
   const bytesSent = host.bytesSent - before;
   log(`shipped ${tag}: ${(bytesSent / 1e6).toFixed(1)} MB sent; took ${clock.summary()}`);
   return { action: "copied", serverTag: tag, bytesSent };
@@ -79,15 +82,26 @@ async function builtImage(deployer: DockerHost, wanted: ShipImage): Promise<Imag
 
 /**
  * Ships only the layers the host lacks: `docker save` on the deployer, unpacked; the host's
- * images say which leading layers it already holds; the rest goes, gzip'd, into `docker load`.
- * If that load or its verification fails (a layer evicted meanwhile, say), every layer goes.
+ * images say which leading layers it already holds (after pulling the base through its mirrors,
+ * when it holds none); the rest goes, gzip'd, into `docker load`. If that load or its
+ * verification fails (a layer evicted meanwhile, say), every layer goes.
  */
-async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, tag: string, log: (line: string) => void, clock: PhaseClock): Promise<void> {
-  // The host is asked while the deployer saves (settled here: a rejection is read after the save).
-  const onHost = hostImageLayers(host).then(
-    (layers) => ({ layers }),
-    (error: Error) => ({ error }),
-  );
+async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, image: ShipImage, log: (line: string) => void, clock: PhaseClock): Promise<void> {
+  const tag = image.serverTag;
+  // The host is asked, and pulls the base, while the deployer saves (settled here: a rejection
+  // is read after the save).
+  const onHost = hostImageLayers(host)
+    .then(async (layers) => {
+      if (!image.base || presentPrefix(local.layers, layers) > 0) return layers;
+      const base = await clock.time("base from mirror", () => pullBase(host, deployer, image.base!, log));
+      if (!base) return layers;
+      if (presentPrefix(local.layers, [base]) === 0) log(`the mirror's ${image.base} is not the one this image was built on (other layers); sending every layer`);
+      return [...layers, base];
+    })
+    .then(
+      (layers) => ({ layers }),
+      (error: Error) => ({ error }),
+    );
   // Saved under the server tag, so the host's load names it the same on either image store.
   await deployer.run(tagImage(local.id, tag));
   let saved: SavedImage | undefined;
@@ -126,6 +140,39 @@ async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, tag
     saved?.dispose();
     await deployer.run(removeImages([tag]), { allowFailure: true });
   }
+}
+
+/** How long a host may take to pull the base through its mirrors before every layer is sent instead. */
+export const BASE_PULL_TIMEOUT_SECONDS = 300;
+
+/**
+ * The base's layers on the host, pulled through the registry mirrors its daemon is configured
+ * with (Docker Hub images only: mirrors serve no other registry). By digest when the deployer
+ * knows the one it built on, so the layers are the same. Undefined when there is no mirror or
+ * the pull fails: then every layer is sent, as without a mirror.
+ */
+async function pullBase(host: DockerHost, deployer: DockerHost, base: string, log: (line: string) => void): Promise<string[] | undefined> {
+  const name = normalizedName(base);
+  if (!name.startsWith("docker.io/")) return undefined;
+  const mirrors = JSON.parse((await host.run(registryMirrors())).stdout.trim() || "null") as string[] | null;
+  if (!mirrors?.length) return undefined;
+  const ref = await pinnedReference(deployer, base);
+  log(`pulling the base ${ref} on ${host.description} through its registry mirror${mirrors.length > 1 ? "s" : ""} ${mirrors.join(", ")}`);
+  const pulled = await host.run(pullThroughMirrors(ref, BASE_PULL_TIMEOUT_SECONDS), { allowFailure: true });
+  if (pulled.code !== 0) {
+    const why = pulled.code === 124 ? `no answer within ${BASE_PULL_TIMEOUT_SECONDS} s` : (pulled.stderr || pulled.stdout).trim();
+    log(`the base did not come through the mirror (${why}); sending every layer`);
+    return undefined;
+  }
+  return (await inspectImage(host, ref))?.layers;
+}
+
+/** `base` by the digest the deployer pulled it as, when it did; else as written. */
+async function pinnedReference(deployer: DockerHost, base: string): Promise<string> {
+  const repository = normalizedName(base).replace(/[:@][^/]*$/, "");
+  const local = await inspectImage(deployer, base).catch(() => undefined);
+  const digest = local?.repoDigests.find((d) => normalizedName(d).startsWith(`${repository}@`));
+  return digest ?? base;
 }
 
 /** The layer lists of every image on the host. */

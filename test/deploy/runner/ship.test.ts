@@ -238,6 +238,97 @@ describe("shipImage, copy mode", { timeout: 30_000 }, () => {
   });
 });
 
+describe("shipImage, copy mode with the base from the host's registry mirror", { timeout: 30_000 }, () => {
+  const BASE = "pydeploy/python-base:bookworm";
+  const MIRROR = "https://abc123.mirror.aliyuncs.com/";
+  const PULL_BY_TAG = ["timeout", "300", "docker", "pull", "--quiet", BASE];
+  const pulls = (host: FakeDockerHost) => host.history.filter((a) => a[0] === "timeout");
+
+  /** A deployer that built on BASE (optionally pulled as a digest), a host with a mirror and nothing else. */
+  function mirrored(o: { baseDigest?: string } = {}) {
+    const setup = setUp();
+    setup.deployer.addImage({ tag: BASE, app: "base", labels: {}, layers: [setup.diffIds[0]], repoDigests: o.baseDigest ? [o.baseDigest] : [] });
+    const host = new FakeDockerHost();
+    host.registryMirrors = [MIRROR];
+    host.loads = [{ outcome: "ok", tag: SERVER_TAG, layers: setup.diffIds }];
+    return { ...setup, host, image: { ...setup.image, base: BASE } };
+  }
+
+  test("an empty host pulls the base through its mirror, and only the app's layer is sent", async () => {
+    const { deployer, host, image, diffIds } = mirrored();
+    host.mirrorImages.set(BASE, [diffIds[0]]);
+    const r = await ship(host, deployer, image);
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
+    assert.deepEqual(pulls(host), [PULL_BY_TAG], "one pull of the base, by its tag (the deployer knows no digest of it)");
+    assert.deepEqual(await sentLayers(host.lastStream!, diffIds), [diffIds[1]], "the archive carries only the code layer");
+    assert.equal(r.lines[0], `pulling the base ${BASE} on the fake Docker host through its registry mirror ${MIRROR}`, "says where the base comes from");
+    assert.equal(r.lines[1], "sending 1 of 2 layers (0.0 MB before compression); the host has the first 1", "then sends one layer");
+    assert.match(r.lines.at(-1)!, /; took \d+\.\d s: base from mirror \d+\.\d s, docker save \d+\.\d s, send and docker load/, "the pull is a phase of its own");
+  });
+
+  test("a base the deployer pulled by digest is pulled by that digest, so its layers are the same", async () => {
+    const digest = `pydeploy/python-base@sha256:${"d".repeat(64)}`;
+    const { deployer, host, image, diffIds } = mirrored({ baseDigest: digest });
+    host.mirrorImages.set(digest, [diffIds[0]]);
+    const r = await ship(host, deployer, image);
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
+    assert.deepEqual(pulls(host), [["timeout", "300", "docker", "pull", "--quiet", digest]], "pulled by digest");
+    assert.deepEqual(await sentLayers(host.lastStream!, diffIds), [diffIds[1]], "only the code layer");
+  });
+
+  test("a mirror that does not have the base: every layer is sent, and the log says why", async () => {
+    const { deployer, host, image, diffIds } = mirrored();
+    const r = await ship(host, deployer, image);
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
+    assert.deepEqual(pulls(host), [PULL_BY_TAG], "it tried");
+    assert.equal(r.lines[1], "the base did not come through the mirror (Error response from daemon: Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host); sending every layer");
+    assert.deepEqual(await sentLayers(host.lastStream!, diffIds), diffIds, "every layer");
+  });
+
+  test("a mirror that does not answer in time: every layer is sent", async () => {
+    const { deployer, host, image, diffIds } = mirrored();
+    host.mirrorHangs = true;
+    const r = await ship(host, deployer, image);
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
+    assert.equal(r.lines[1], "the base did not come through the mirror (no answer within 300 s); sending every layer");
+    assert.deepEqual(await sentLayers(host.lastStream!, diffIds), diffIds, "every layer");
+  });
+
+  test("a mirror whose base has other layers (a newer build of the tag): every layer is sent, and the log says so", async () => {
+    const { deployer, host, image, diffIds } = mirrored();
+    host.mirrorImages.set(BASE, [`sha256:${"e".repeat(64)}`]);
+    const r = await ship(host, deployer, image);
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
+    assert.equal(r.lines[1], `the mirror's ${BASE} is not the one this image was built on (other layers); sending every layer`);
+    assert.deepEqual(await sentLayers(host.lastStream!, diffIds), diffIds, "every layer");
+  });
+
+  test("no pull: on a host without mirrors, on a host that has the base, for a base on another registry", async () => {
+    const noMirror = mirrored();
+    noMirror.host.registryMirrors = [];
+    noMirror.host.mirrorImages.set(BASE, [noMirror.diffIds[0]]);
+    const a = await ship(noMirror.host, noMirror.deployer, noMirror.image);
+    assert.equal(a.error, undefined, `no error: ${a.error?.message}`);
+    assert.deepEqual(pulls(noMirror.host), [], "no mirror: no pull");
+    assert.deepEqual(await sentLayers(noMirror.host.lastStream!, noMirror.diffIds), noMirror.diffIds, "no mirror: every layer");
+
+    const hasBase = mirrored();
+    hasBase.host.addImage({ tag: "other/app:1", app: "other", layers: [hasBase.diffIds[0]] });
+    hasBase.host.mirrorImages.set(BASE, [hasBase.diffIds[0]]);
+    const b = await ship(hasBase.host, hasBase.deployer, hasBase.image);
+    assert.equal(b.error, undefined, `no error: ${b.error?.message}`);
+    assert.deepEqual(pulls(hasBase.host), [], "the base's layer is there: no pull");
+    assert.equal(hasBase.host.history.some((a) => a.includes("{{json .RegistryConfig.Mirrors}}")), false, "nor a question about mirrors");
+
+    const elsewhere = mirrored();
+    const other = { ...elsewhere.image, base: "registry.example.com/python:3.12-slim" };
+    elsewhere.host.mirrorImages.set(other.base, [elsewhere.diffIds[0]]);
+    const c = await ship(elsewhere.host, elsewhere.deployer, other);
+    assert.equal(c.error, undefined, `no error: ${c.error?.message}`);
+    assert.deepEqual(pulls(elsewhere.host), [], "mirrors serve Docker Hub only: no pull");
+  });
+});
+
 describe("shipImage on the local target", () => {
   test("the built image is tagged with its server tag on the same engine; nothing is sent", async () => {
     const { deployer, image } = setUp();

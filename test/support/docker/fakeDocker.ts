@@ -39,6 +39,8 @@ export interface FakeImage {
   labels: Record<string, string>;
   created: string;
   layers: string[];
+  /** repository@sha256:… it was pulled as. */
+  repoDigests: string[];
 }
 
 const VALUE_FLAGS = new Set(["--volume", "--publish", "--cap-add", "--user", "--restart", "--name", "--env-file", "--stop-timeout", "--log-opt", "--label", "-p", "--health-cmd", "--health-interval", "--health-timeout", "--health-retries", "--health-start-period", "--network", "--entrypoint", "--network-alias", "-v", "--mount"]);
@@ -61,6 +63,11 @@ export class FakeDockerHost implements DockerHost {
   readonly history: Argv[] = [];
   /** What `docker pull` finds: reference -> the image's layers. */
   readonly registry = new Map<string, string[]>();
+  /** The daemon's registry mirrors (`docker info`), and what a pull through them finds. */
+  registryMirrors: string[] = [];
+  readonly mirrorImages = new Map<string, string[]>();
+  /** A pull through the mirrors runs into its `timeout` (exit 124). */
+  mirrorHangs = false;
   /** Every `docker login`: the password is what arrived on stdin. */
   readonly logins: { configDir: string; server: string; username: string; password: string }[] = [];
   /** Tags of images that load but do not start (the ship step's smoke test fails). */
@@ -81,7 +88,7 @@ export class FakeDockerHost implements DockerHost {
   /** How a container of `image` for `role` behaves; default healthy. */
   behaviour: (o: { image: string; role: string }) => Behaviour = () => ({ kind: "healthy" });
 
-  addImage(o: { tag: string; app: string; layers?: string[]; labels?: Record<string, string> }): FakeImage {
+  addImage(o: { tag: string; app: string; layers?: string[]; labels?: Record<string, string>; repoDigests?: string[] }): FakeImage {
     const existing = this.findImage(o.tag);
     if (existing) return existing;
     const image: FakeImage = {
@@ -90,6 +97,7 @@ export class FakeDockerHost implements DockerHost {
       labels: o.labels ?? { "pydeploy.app": o.app },
       created: this.tick(),
       layers: o.layers ?? [`sha256:${"a".repeat(64)}`],
+      repoDigests: o.repoDigests ?? [],
     };
     this.images.set(image.id, image);
     return image;
@@ -164,6 +172,8 @@ export class FakeDockerHost implements DockerHost {
     const fail = (stderr: string, code = 1): CommandResult => ({ code, stdout: "", stderr });
     const [cmd, ...rest] = argv;
     if (cmd === "env" && rest[0].startsWith("DOCKER_CONFIG=")) return this.registryCommand(rest[0].slice("DOCKER_CONFIG=".length), rest.slice(1));
+    if (cmd === "timeout" && rest[1] === "docker" && rest[2] === "pull") return this.pullThroughMirrors(rest.at(-1)!);
+    if (cmd === "docker" && rest[0] === "info" && rest[2] === "{{json .RegistryConfig.Mirrors}}") return ok(`${JSON.stringify(this.registryMirrors.length ? this.registryMirrors : null)}\n`);
     if (cmd !== "docker") {
       if (cmd === "mkdir") return ok();
       if (cmd === "mktemp") return ok(`/tmp/fake-docker-config-${this.nextId++}\n`);
@@ -234,7 +244,7 @@ export class FakeDockerHost implements DockerHost {
       if (rest.length < 3) return fail('"docker image inspect" requires at least 1 argument.');
       const found = rest.slice(2).map((r) => this.findImage(r));
       if (found.some((i) => !i)) return fail(`Error: No such image: ${rest.slice(2)[found.findIndex((i) => !i)]}`);
-      return ok(JSON.stringify(found.map((i) => ({ Id: i!.id, RepoTags: i!.tags, Created: i!.created, RootFS: { Layers: i!.layers } }))));
+      return ok(JSON.stringify(found.map((i) => ({ Id: i!.id, RepoTags: i!.tags, RepoDigests: i!.repoDigests, Created: i!.created, RootFS: { Layers: i!.layers } }))));
     }
     if (key === "image rm") {
       const refs = rest.slice(2).filter((a) => !a.startsWith("--"));
@@ -337,6 +347,16 @@ export class FakeDockerHost implements DockerHost {
       }
     }
     throw new Error(`fake docker: unexpected command ${JSON.stringify(argv)}`);
+  }
+
+  /** A Docker Hub pull: through the mirrors when it has any (Docker Hub itself is never reachable here). */
+  private pullThroughMirrors(ref: string): CommandResult {
+    if (this.mirrorHangs) return { code: 124, stdout: "", stderr: "" };
+    const layers = this.registryMirrors.length ? this.mirrorImages.get(ref) : undefined;
+    if (!layers) return { code: 1, stdout: "", stderr: `Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host` };
+    const digest = ref.includes("@") ? [ref] : [];
+    this.addImage({ tag: ref, app: "base", layers, labels: {}, repoDigests: digest });
+    return { code: 0, stdout: `${ref}\n`, stderr: "" };
   }
 
   /** `docker login|pull|logout` with a throwaway client config. */
@@ -484,7 +504,7 @@ export class FakeDockerHost implements DockerHost {
   }
 
   private findImage(ref: string): FakeImage | undefined {
-    return [...this.images.values()].find((i) => i.id === ref || i.tags.includes(ref));
+    return [...this.images.values()].find((i) => i.id === ref || i.tags.includes(ref) || i.repoDigests.includes(ref));
   }
 
   private tick(): string {
