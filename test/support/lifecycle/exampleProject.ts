@@ -138,13 +138,18 @@ export async function startLocalRegistry(o: { name: string; username: string; pa
  * (not with the product's archive code): what a code-only change has to ship at least.
  */
 export async function lastLayerGzipSize(ref: string): Promise<number> {
+  return (await layerGzipSizes(ref)).at(-1)!;
+}
+
+/** The gzip'd size of each of an image's layers, bottom first, read the same way. */
+export async function layerGzipSizes(ref: string): Promise<number[]> {
   const { execFileSync } = await import("node:child_process");
   const { gzipSync } = await import("node:zlib");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-layer-"));
   try {
     execFileSync("sh", ["-c", 'docker save "$1" | tar -x -C "$2"', "sh", ref, dir]);
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as { Layers: string[] }[];
-    return gzipSync(fs.readFileSync(path.join(dir, manifest[0].Layers.at(-1)!))).length;
+    return manifest[0].Layers.map((layer) => gzipSync(fs.readFileSync(path.join(dir, layer))).length);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

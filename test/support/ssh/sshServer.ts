@@ -179,6 +179,23 @@ export async function stopTestServer(server: TestServer | string): Promise<void>
   await docker(["rm", "--force", "--volumes", name], { allowFailure: true });
 }
 
+/**
+ * Points the server's dockerd at registry mirrors, as pydeploy's install step or an admin's
+ * daemon.json does: merged into /etc/docker/daemon.json (the containerd server's settings stay),
+ * applied by SIGHUP (dockerd reloads "registry-mirrors" and "insecure-registries" live).
+ * `insecure`: hosts the containerd store may reach over plain HTTP.
+ */
+export async function setRegistryMirrors(server: TestServer, mirrors: string[], insecure: string[] = []): Promise<void> {
+  const current = await serverExec(server, ["cat", "/etc/docker/daemon.json"], { allowFailure: true });
+  const config = { ...(current.code === 0 ? (JSON.parse(current.stdout) as Record<string, unknown>) : {}), "registry-mirrors": mirrors, "insecure-registries": insecure };
+  await serverExec(server, ["sh", "-c", "cat > /etc/docker/daemon.json && kill -HUP \"$(pidof dockerd)\""], { input: `${JSON.stringify(config, null, 2)}\n` });
+  const wanted = JSON.stringify(mirrors.map((m) => `${m.replace(/\/+$/, "")}/`));
+  await waitFor(`dockerd on ${server.container} to use the mirrors ${wanted}`, async () => {
+    const r = await serverExec(server, ["docker", "info", "--format", "{{json .RegistryConfig.Mirrors}}"], { allowFailure: true });
+    return r.stdout.trim() === wanted ? true : undefined;
+  }, { timeoutMs: 30_000, intervalMs: 200 });
+}
+
 /** Runs argv inside the server container (docker exec, as root), bypassing SSH: for test set-up and faults. */
 export function serverExec(server: TestServer, argv: string[], opts: { allowFailure?: boolean; input?: string } = {}): Promise<RunResult> {
   return docker(["exec", ...(opts.input !== undefined ? ["-i"] : []), server.container, ...argv], opts);
