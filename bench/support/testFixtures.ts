@@ -1,8 +1,9 @@
 // The one door from bench/ into test/: real fixtures both the tests and the benchmarks run
 // (Docker-in-Docker SSH server, index.ts under the engine harness, Django app, wheel index, load).
 // Re-exported rather than copied, so there is one of each; a move in test/ is fixed here alone.
-export { serverExec, startTestServer, stopTestServer, type SshConnection, type TestServer } from "../../test/support/ssh/sshServer";
-export { ExampleProject, lastLayerGzipSize, mustSucceed, programStack, shipResult, stepOutput, uniqueApp } from "../../test/support/lifecycle/exampleProject";
+export { serverExec, setRegistryMirrors, startTestServer, stopTestServer, type SshConnection, type TestServer } from "../../test/support/ssh/sshServer";
+export { startRegistryMirror, type RegistryMirror } from "../../test/support/docker/registryMirror";
+export { ExampleProject, lastLayerGzipSize, layerGzipSizes, mustSucceed, programStack, shipResult, stepOutput, uniqueApp } from "../../test/support/lifecycle/exampleProject";
 export type { RunResult } from "../../test/support/engine";
 export { bumpDjangoVersion, copyDjangoFixture, DJANGO_LAYOUTS, djangoAppConfig } from "../../test/fixtures/djangoApp";
 export { debianWheels, startWheelIndex, type WheelIndex } from "../../test/support/pypi/wheelIndex";
