@@ -28,6 +28,8 @@ export interface CliRun {
   ops: string[];
   /** Diagnostics (info, warning, error) the run printed, with the resource name they belong to. */
   diagnostics: { severity: string; name?: string; message: string }[];
+  /** "start:<name>" and "end:<name>" of every custom resource step, in the engine's event order (up only). */
+  timeline: string[];
 }
 
 export function pulumiBinary(): string {
@@ -141,7 +143,7 @@ export class CliStack {
  * `--json` prints one document (preview: {steps, diagnostics}) or, for up/refresh/destroy, one
  * engine event a line (resourcePreEvent, resOutputsEvent, diagnosticEvent, ...).
  */
-export function parseJsonRun(stdout: string): Pick<CliRun, "ops" | "diagnostics"> {
+export function parseJsonRun(stdout: string): Pick<CliRun, "ops" | "diagnostics" | "timeline"> {
   const nameOf = (urn?: string) => urn?.split("::").pop();
   const isCustom = (type?: string) => type !== undefined && !type.startsWith("pulumi:") && !type.startsWith("pydeploy:");
   const trimmed = stdout.trim();
@@ -150,19 +152,26 @@ export function parseJsonRun(stdout: string): Pick<CliRun, "ops" | "diagnostics"
     return {
       ops: (doc.steps ?? []).filter((s) => isCustom((s.newState ?? s.oldState)?.type)).map((s) => `${nameOf(s.urn)}:${s.op}`),
       diagnostics: (doc.diagnostics ?? []).map((d) => ({ severity: d.severity, name: nameOf(d.urn), message: d.message })),
+      timeline: [],
     };
   }
   const ops: string[] = [];
+  const timeline: string[] = [];
   const diagnostics: CliRun["diagnostics"] = [];
   for (const line of trimmed.split("\n")) {
     if (!line.startsWith("{")) continue;
     const event = JSON.parse(line);
+    const started = event.resourcePreEvent?.metadata;
+    if (started && isCustom(started.type)) timeline.push(`start:${nameOf(started.urn)}`);
     const done = event.resOutputsEvent?.metadata ?? event.resOpFailedEvent?.metadata;
-    if (done && isCustom(done.type)) ops.push(`${nameOf(done.urn)}:${done.op}`);
+    if (done && isCustom(done.type)) {
+      ops.push(`${nameOf(done.urn)}:${done.op}`);
+      timeline.push(`end:${nameOf(done.urn)}`);
+    }
     if (event.diagnosticEvent) {
       const d = event.diagnosticEvent;
       if (!d.ephemeral) diagnostics.push({ severity: d.severity, name: nameOf(d.urn), message: d.message });
     }
   }
-  return { ops, diagnostics };
+  return { ops, diagnostics, timeline };
 }

@@ -49,6 +49,13 @@ function assertOps(r: CliRun, expected: string[], what: string): void {
   assert.deepEqual([...r.ops].sort(), [...expected].sort(), `${what}: the engine reported ${JSON.stringify(r.ops)}`);
 }
 
+/** The engine ran a and b at once: each started before the other ended. */
+function assertOverlap(r: CliRun, a: string, b: string): void {
+  const at = (event: string) => r.timeline.indexOf(event);
+  const ran = [`start:${a}`, `end:${a}`, `start:${b}`, `end:${b}`].map(at);
+  assert.ok(ran.every((i) => i >= 0) && at(`start:${a}`) < at(`end:${b}`) && at(`start:${b}`) < at(`end:${a}`), `${a} and ${b} ran at once: ${JSON.stringify(r.timeline)}`);
+}
+
 function assertBefore(r: CliRun, a: string, b: string): void {
   const ia = r.ops.findIndex((o) => o.startsWith(`${a}:`));
   const ib = r.ops.findIndex((o) => o.startsWith(`${b}:`));
@@ -110,6 +117,8 @@ export function realEngineScenarios(target: TargetUnderTest): void {
     const run = mustSucceed(await stack.up(), "first up");
     assertOps(run, created.map((n) => `${n}:create`), "first up");
     for (const [a, b] of [["image", "ship"], ["proxy-image", "ship"], ["host", "ship"], ["ship", "release"]]) assertBefore(run, r(a), r(b));
+    // Issue 17: the images build while the host step runs (no dependency between them).
+    for (const image of ["image", "proxy-image"]) assertOverlap(run, r(image), r("host"));
     const home = await httpGet(url("/"));
     assert.deepEqual([home.status, home.body], [200, `hello from ${APP} 1.0.0\n`], "the web answers");
     assert.equal(JSON.parse((await httpGet(url("/config"))).body).secret_token_sha256, sha256(SECRET_1), "the secret reached the app");
