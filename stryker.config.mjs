@@ -8,7 +8,7 @@ export const groups = {
   config: {
     mutate: ["components/config/{schema,fields,errors,resolve,app,deploy,server,host,registry,stackFile}.ts"],
     testFiles: [
-      "test/config/{schema,schemaRules,stackFile,fields}.test.ts",
+      "test/config/{schema,schemaRules,stackFile,fields,resolve}.test.ts",
       "test/config/hostKey.script.test.ts",
       // The shared formats (fields.ts) are also the step contract's and the image reference's.
       "test/image/imageRef.test.ts",

@@ -29,6 +29,12 @@ describe("dockerCommands: containers", () => {
     assert.deepEqual(cmd.removeContainers(["a", "b"], { force: true }), ["docker", "rm", "--force", "a", "b"], "forced");
     assert.deepEqual(cmd.removeContainers(["a"], { force: false }), ["docker", "rm", "a"], "force: false is a plain rm");
     assert.deepEqual(cmd.containerLogs("demo-web-v1", 100), ["docker", "logs", "--tail", "100", "demo-web-v1"], "the last lines of a failed container");
+    assert.deepEqual(cmd.containerLogsSince("demo-proxy", 30), ["docker", "logs", "--since", "30s", "demo-proxy"], "what the proxy logged since its config was loaded");
+  });
+
+  it("the base through the host's registry mirrors: which mirrors, and a pull that gives up", () => {
+    assert.deepEqual(cmd.registryMirrors(), ["docker", "info", "--format", "{{json .RegistryConfig.Mirrors}}"], "the daemon's mirrors as JSON");
+    assert.deepEqual(cmd.pullThroughMirrors("python:3.12-slim", 300), ["timeout", "300", "docker", "pull", "--quiet", "python:3.12-slim"], "a plain pull (the daemon picks the mirror), ended after 300 s");
   });
 
   it("the release command's one-off container: the env file, the app's labels, the volumes, the image, the command", () => {

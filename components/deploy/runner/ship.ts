@@ -169,7 +169,8 @@ async function pullBase(host: DockerHost, deployer: DockerHost, base: string, lo
 
 /** `base` by the digest the deployer pulled it as, when it did; else as written. */
 async function pinnedReference(deployer: DockerHost, base: string): Promise<string> {
-  const repository = normalizedName(base).replace(/[:@][^/]*$/, "");
+  // A Docker Hub name has no port: its repository ends at the tag's ':' or the digest's '@'.
+  const repository = normalizedName(base).split(/[:@]/)[0];
   const local = await inspectImage(deployer, base).catch(() => undefined);
   const digest = local?.repoDigests.find((d) => normalizedName(d).startsWith(`${repository}@`));
   return digest ?? base;

@@ -276,6 +276,31 @@ describe("shipImage, copy mode with the base from the host's registry mirror", {
     assert.deepEqual(await sentLayers(host.lastStream!, diffIds), [diffIds[1]], "only the code layer");
   });
 
+  test("a host with two mirrors says both; the base the deployer does not hold (BuildKit keeps it in its cache) is pulled by its tag", async () => {
+    const { deployer, host, image, diffIds } = mirrored();
+    deployer.images.clear();
+    const built = deployer.addImage({ tag: BUILT, app: "demo", layers: diffIds });
+    deployer.saves.set(built.id, syntheticSave({ tag: BUILT, layers: ["base\n", "code\n"] }).archive);
+    host.registryMirrors = ["https://a.example.com/", "https://b.example.com/"];
+    host.mirrorImages.set(BASE, [diffIds[0]]);
+    const r = await ship(host, deployer, { ...image, identity: built.id });
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
+    assert.equal(r.lines[0], `pulling the base ${BASE} on the fake Docker host through its registry mirrors https://a.example.com/, https://b.example.com/`, "both mirrors named");
+    assert.deepEqual(pulls(host), [PULL_BY_TAG], "by tag");
+    assert.deepEqual(await sentLayers(host.lastStream!, diffIds), [diffIds[1]], "only the code layer");
+  });
+
+  test("of the base's digests, the Docker Hub one is pulled, not one from another registry", async () => {
+    const hub = `pydeploy/python-base@sha256:${"d".repeat(64)}`;
+    const other = `registry.example.com/pydeploy/python-base@sha256:${"f".repeat(64)}`;
+    const { deployer, host, image, diffIds } = mirrored();
+    [...deployer.images.values()].find((i) => i.tags.includes(BASE))!.repoDigests.push(other, hub);
+    host.mirrorImages.set(hub, [diffIds[0]]);
+    const r = await ship(host, deployer, image);
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
+    assert.deepEqual(pulls(host), [["timeout", "300", "docker", "pull", "--quiet", hub]], "the Docker Hub digest");
+  });
+
   test("a mirror that does not have the base: every layer is sent, and the log says why", async () => {
     const { deployer, host, image, diffIds } = mirrored();
     const r = await ship(host, deployer, image);
@@ -291,6 +316,15 @@ describe("shipImage, copy mode with the base from the host's registry mirror", {
     const r = await ship(host, deployer, image);
     assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
     assert.equal(r.lines[1], "the base did not come through the mirror (no answer within 300 s); sending every layer");
+    assert.deepEqual(await sentLayers(host.lastStream!, diffIds), diffIds, "every layer");
+  });
+
+  test("a pull that succeeds but leaves no image under the name: every layer is sent", async () => {
+    const { deployer, host, image, diffIds } = mirrored();
+    host.mirrorImages.set(BASE, [diffIds[0]]);
+    host.mirrorPullVanishes = true;
+    const r = await ship(host, deployer, image);
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
     assert.deepEqual(await sentLayers(host.lastStream!, diffIds), diffIds, "every layer");
   });
 

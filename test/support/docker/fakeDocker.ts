@@ -68,6 +68,8 @@ export class FakeDockerHost implements DockerHost {
   readonly mirrorImages = new Map<string, string[]>();
   /** A pull through the mirrors runs into its `timeout` (exit 124). */
   mirrorHangs = false;
+  /** A pull through the mirrors says it succeeded, and no image has the name (pruned at once, say). */
+  mirrorPullVanishes = false;
   /** Every `docker login`: the password is what arrived on stdin. */
   readonly logins: { configDir: string; server: string; username: string; password: string }[] = [];
   /** Tags of images that load but do not start (the ship step's smoke test fails). */
@@ -353,7 +355,8 @@ export class FakeDockerHost implements DockerHost {
   private pullThroughMirrors(ref: string): CommandResult {
     if (this.mirrorHangs) return { code: 124, stdout: "", stderr: "" };
     const layers = this.registryMirrors.length ? this.mirrorImages.get(ref) : undefined;
-    if (!layers) return { code: 1, stdout: "", stderr: `Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host` };
+    if (!layers) return { code: 1, stdout: "", stderr: `Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host\n` };
+    if (this.mirrorPullVanishes) return { code: 0, stdout: `${ref}\n`, stderr: "" };
     const digest = ref.includes("@") ? [ref] : [];
     this.addImage({ tag: ref, app: "base", layers, labels: {}, repoDigests: digest });
     return { code: 0, stdout: `${ref}\n`, stderr: "" };
