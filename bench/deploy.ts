@@ -21,7 +21,7 @@ import { SshByteCounter, SshBytes } from "./support/sshByteCounter";
 import { makeSeedProject, seedDeploy, SeedTimings } from "./support/seedFlow";
 import { sshOnce } from "./support/sshOnce";
 import {
-  BASE_IMAGE, ensureBaseImage, ExampleProject, httpGet, lastLayerGzipSize, layerGzipSizes, mustSucceed, programStack, REPO_ROOT, serverExec, setRegistryMirrors, shipResult, startLoad,
+  BASE_IMAGE, ensureBaseImage, ExampleProject, existingTargetConfig, httpGet, lastLayerGzipSize, layerGzipSizes, mustSucceed, programStack, REPO_ROOT, serverExec, setRegistryMirrors, shipResult, startLoad,
   startRegistryMirror, startTestServer, stepOutput, stopTestServer, uniqueApp, uniqueName, type LoadResult, type RegistryMirror, type RunningLoad, type RunResult, type SshConnection, type TestServer,
 } from "./support/testFixtures";
 
@@ -227,9 +227,7 @@ async function ourScenarios(server: TestServer, counter: SshByteCounter, app: st
     stateDir,
     stack: STACK,
     config: {
-      "pydeploy:target": "existing",
-      "pydeploy:host": { address: server.host, port: 22, user: "root", hostKey: server.hostKey },
-      "pydeploy:sshPrivateKey": server.privateKey,
+      ...existingTargetConfig(server),
       "pydeploy:app": appConfig,
     },
     secretKeys: ["pydeploy:sshPrivateKey"],

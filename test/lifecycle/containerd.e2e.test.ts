@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { docker, httpGet, waitForHttp200 } from "../support/docker/localEngine";
 import { dockerImageStore, serverExec, TestServer } from "../support/ssh/sshServer";
 import { appValue, ExampleProject, lastLayerGzipSize, mustSucceed, programStack, shipResult, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
-import { startServerScenario, stopServerScenario } from "../support/lifecycle/serverScenario";
+import { existingTargetConfig, startServerScenario, stopServerScenario } from "../support/lifecycle/serverScenario";
 
 const APP = uniqueApp("ctd");
 const PORT = 8080;
@@ -24,9 +24,7 @@ const stack = () =>
     stack: "ctd",
     secretKeys: ["pydeploy:sshPrivateKey", "pydeploy:secretEnv"],
     config: {
-      "pydeploy:target": "existing",
-      "pydeploy:host": { address: server.host, port: 22, user: "root", hostKey: server.hostKey },
-      "pydeploy:sshPrivateKey": server.privateKey,
+      ...existingTargetConfig(server),
       "pydeploy:secretEnv": { DEMO_SECRET_TOKEN: secret },
       "pydeploy:app": appValue({ name: APP, dir: project.dir, publish: PORT }),
       "pydeploy:deploy": { keepImages: 3, healthTimeoutSeconds: 30, stopGraceSeconds: 5 },

@@ -12,6 +12,7 @@ import { bumpDjangoVersion, copyDjangoFixture, DJANGO_LAYOUTS, packageSourceConf
 import { ensureBaseImage, waitForHttp200 } from "../support/docker/localEngine";
 import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/ssh/sshServer";
 import { mustSucceed, programStack, removeAppImages, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
+import { existingTargetConfig } from "../support/lifecycle/serverScenario";
 
 const APP = uniqueApp("dj");
 const PORT = 8080;
@@ -27,9 +28,7 @@ const stack = () =>
     stack: "dj",
     secretKeys: ["pydeploy:sshPrivateKey", "pydeploy:secretEnv"],
     config: {
-      "pydeploy:target": "existing",
-      "pydeploy:host": { address: server.host, port: 22, user: "root", hostKey: server.hostKey },
-      "pydeploy:sshPrivateKey": server.privateKey,
+      ...existingTargetConfig(server),
       "pydeploy:secretEnv": { SECRET_KEY: `dj-${randomBytes(16).toString("hex")}-fixed` },
       "pydeploy:app": {
         name: APP,

@@ -7,7 +7,8 @@ import { after, before, describe, test } from "node:test";
 import { generateSshKeyPair } from "../support/ssh/sshKeys";
 import { docker, httpGet, waitForHttp200 } from "../support/docker/localEngine";
 import { serverExec, startTestServer, stopTestServer, TestServer } from "../support/ssh/sshServer";
-import { appValue, assertSteps, ExampleProject, lastLayerGzipSize, mustSucceed, ops, programStack, ran, removeLocalImage, reveal, shipResult, startLocalRegistry, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
+import { appValue, assertSteps, ExampleProject, lastLayerGzipSize, mustSucceed, ops, programStack, ran, removeLocalImage, reveal, shipResult, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
+import { startLocalRegistry } from "../support/docker/registry";
 import { startServerScenario, stopServerScenario } from "../support/lifecycle/serverScenario";
 
 const APP = uniqueApp("ex");

@@ -13,7 +13,7 @@ import { ensurePebbleImage, Pebble, startPebble } from "../support/proxy/pebble"
 import { startLoad, type LoadResult } from "../support/proxy/load";
 import { serverExec, TestServer, type ImageStore } from "../support/ssh/sshServer";
 import { ExampleProject, mustSucceed, programStack, stepOutput, uniqueApp, WEB_ROLE } from "../support/lifecycle/exampleProject";
-import { startServerScenario, stopServerScenario } from "../support/lifecycle/serverScenario";
+import { existingTargetConfig, startServerScenario, stopServerScenario } from "../support/lifecycle/serverScenario";
 
 /** The base image with one more label: another image ID, so the proxy built FROM it is a new image. */
 const NEXT_BASE = `pydeploy/test-base-next:${uniqueApp("tls")}`;
@@ -89,9 +89,7 @@ function httpsOnServer(store: ImageStore): void {
       stack: "tls",
       secretKeys: ["pydeploy:sshPrivateKey"],
       config: {
-        "pydeploy:target": "existing",
-        "pydeploy:host": { address: server.host, port: 22, user: "root", hostKey: server.hostKey },
-        "pydeploy:sshPrivateKey": server.privateKey,
+        ...existingTargetConfig(server),
         "pydeploy:app": { name: APP, path: project.dir, baseImage, env: { APP_NAME: APP }, roles: { web: { ...WEB_ROLE, ...web } } },
         "pydeploy:deploy": {
           healthTimeoutSeconds: 30,

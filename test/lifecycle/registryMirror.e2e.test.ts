@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { BASE_IMAGE, docker, uniqueName, waitForHttp200 } from "../support/docker/localEngine";
-import { startRegistryMirror, type RegistryMirror } from "../support/docker/registryMirror";
+import { startRegistryMirror, type RegistryMirror } from "../support/docker/registry";
 import { appValue, ExampleProject, layerGzipSizes, mustSucceed, programStack, shipResult, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
-import { startServerScenario, stopServerScenario } from "../support/lifecycle/serverScenario";
+import { existingTargetConfig, startServerScenario, stopServerScenario } from "../support/lifecycle/serverScenario";
 import { serverExec, setRegistryMirrors, type ImageStore, type TestServer } from "../support/ssh/sshServer";
 
 const PORT = 8080;
@@ -38,9 +38,7 @@ for (const store of ["classic", "containerd"] as const satisfies ImageStore[]) {
         stack: STACK,
         secretKeys: ["pydeploy:sshPrivateKey"],
         config: {
-          "pydeploy:target": "existing",
-          "pydeploy:host": { address: server.host, port: 22, user: "root", hostKey: server.hostKey },
-          "pydeploy:sshPrivateKey": server.privateKey,
+          ...existingTargetConfig(server),
           "pydeploy:app": appValue({ name: APP, dir: project.dir, publish: PORT }),
           "pydeploy:deploy": { healthTimeoutSeconds: 30, stopGraceSeconds: 5 },
         },

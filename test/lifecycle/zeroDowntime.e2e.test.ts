@@ -7,7 +7,7 @@ import { waitForHttp200 } from "../support/docker/localEngine";
 import { serverExec, TestServer } from "../support/ssh/sshServer";
 import { startLoad, type LoadResult } from "../support/proxy/load";
 import { appValue, ExampleProject, mustSucceed, programStack, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
-import { startServerScenario, stopServerScenario } from "../support/lifecycle/serverScenario";
+import { existingTargetConfig, startServerScenario, stopServerScenario } from "../support/lifecycle/serverScenario";
 
 const APP = uniqueApp("zd");
 const PORT = 8080;
@@ -21,9 +21,7 @@ const stack = () =>
     stack: "zd",
     secretKeys: ["pydeploy:sshPrivateKey"],
     config: {
-      "pydeploy:target": "existing",
-      "pydeploy:host": { address: server.host, port: 22, user: "root", hostKey: server.hostKey },
-      "pydeploy:sshPrivateKey": server.privateKey,
+      ...existingTargetConfig(server),
       "pydeploy:app": appValue({ name: APP, dir: project.dir, publish: PORT }),
       "pydeploy:deploy": { healthTimeoutSeconds: 20, stopGraceSeconds: 10 },
     },

@@ -115,24 +115,6 @@ export async function removeLocalImage(ref: string): Promise<void> {
   await docker(["image", "rm", "--force", id]);
 }
 
-/** A registry (Debian's docker-registry, htpasswd auth) on this machine's loopback, from the test server image. */
-export async function startLocalRegistry(o: { name: string; username: string; password: string }): Promise<{ server: string; stop(): Promise<void> }> {
-  const { ensureServerImage } = await import("../ssh/sshServer");
-  const image = await ensureServerImage();
-  const setup = [
-    "set -e",
-    'htpasswd -Bbn "$REGISTRY_USER" "$REGISTRY_PASSWORD" > /tmp/htpasswd',
-    "printf 'version: 0.1\\nstorage:\\n  filesystem:\\n    rootdirectory: /tmp/registry\\nhttp:\\n  addr: :5000\\nauth:\\n  htpasswd:\\n    realm: test\\n    path: /tmp/htpasswd\\n' > /tmp/config.yml",
-    "exec docker-registry serve /tmp/config.yml",
-  ].join("\n");
-  await docker(["run", "--detach", "--name", o.name, "--publish", "127.0.0.1::5000", "-e", `REGISTRY_USER=${o.username}`, "-e", `REGISTRY_PASSWORD=${o.password}`, "--entrypoint", "sh", image, "-c", setup]);
-  const port = (await docker(["port", o.name, "5000/tcp"])).stdout.trim().split(":").pop();
-  const server = `127.0.0.1:${port}`;
-  const { waitFor: wait, httpGet: get } = await import("../docker/localEngine");
-  await wait(`the registry on ${server}`, async () => ((await get(`http://${server}/v2/`).catch(() => ({ status: 0 }))).status === 401 ? true : undefined));
-  return { server, stop: async () => void (await docker(["rm", "--force", "--volumes", o.name], { allowFailure: true })) };
-}
-
 /**
  * The gzip'd size of an image's last layer, read with the system's tar from a `docker save`
  * (not with the product's archive code): what a code-only change has to ship at least.

@@ -27,3 +27,12 @@ export async function stopServerScenario(app: string, scenario: Partial<ServerSc
   if (scenario.stateDir) fs.rmSync(scenario.stateDir, { recursive: true, force: true });
   await removeAppImages(app);
 }
+
+/** The stack config that deploys to the test server as root over SSH, its host key pinned. */
+export function existingTargetConfig(server: TestServer): Record<string, unknown> {
+  return {
+    "pydeploy:target": "existing",
+    "pydeploy:host": { address: server.host, port: 22, user: "root", hostKey: server.hostKey },
+    "pydeploy:sshPrivateKey": server.privateKey,
+  };
+}
