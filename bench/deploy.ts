@@ -21,7 +21,7 @@ import { SshByteCounter, SshBytes } from "./support/sshByteCounter";
 import { makeSeedProject, seedDeploy, SeedTimings } from "./support/seedFlow";
 import { sshOnce } from "./support/sshOnce";
 import {
-  BASE_IMAGE, ensureBaseImage, ExampleProject, existingTargetConfig, httpGet, lastLayerGzipSize, layerGzipSizes, mustSucceed, programStack, REPO_ROOT, serverExec, setRegistryMirrors, shipResult, startLoad,
+  BASE_IMAGE, ensureBaseImage, ExampleProject, existingTargetConfig, gzipSizeAboveBase, httpGet, lastLayerGzipSize, mustSucceed, programStack, REPO_ROOT, serverExec, setRegistryMirrors, shipResult, startLoad,
   startRegistryMirror, startTestServer, stepOutput, stopTestServer, uniqueApp, uniqueName, type LoadResult, type RegistryMirror, type RunningLoad, type RunResult, type SshConnection, type TestServer,
 } from "./support/testFixtures";
 
@@ -237,9 +237,7 @@ async function ourScenarios(server: TestServer, counter: SshByteCounter, app: st
     firstRun = mustSucceed(await stack.up(), "our first deploy");
     return stepTimes(firstRun, app);
   });
-  const baseLayers = (JSON.parse((await docker(["image", "inspect", "--format", "{{json .RootFS.Layers}}", BASE_IMAGE])).stdout) as string[]).length;
-  const ownLayers = async (ref: string) => (await layerGzipSizes(ref)).slice(baseLayers).reduce((a, b) => a + b, 0);
-  const ownLayerGzipBytes = (await ownLayers(`pydeploy/${app}:${STACK}`)) + (await ownLayers(`pydeploy/${app}-proxy:${STACK}`));
+  const ownLayerGzipBytes = (await gzipSizeAboveBase(`pydeploy/${app}:${STACK}`)) + (await gzipSizeAboveBase(`pydeploy/${app}-proxy:${STACK}`));
 
   project.setVersion(NEXT_VERSION);
   let redeploy: RunResult | undefined;

@@ -3,7 +3,7 @@
 // Re-exported rather than copied, so there is one of each; a move in test/ is fixed here alone.
 export { serverExec, setRegistryMirrors, startTestServer, stopTestServer, type SshConnection, type TestServer } from "../../test/support/ssh/sshServer";
 export { startRegistryMirror, type RegistryMirror } from "../../test/support/docker/registry";
-export { ExampleProject, lastLayerGzipSize, layerGzipSizes, mustSucceed, programStack, shipResult, stepOutput, uniqueApp } from "../../test/support/lifecycle/exampleProject";
+export { ExampleProject, gzipSizeAboveBase, lastLayerGzipSize, mustSucceed, programStack, shipResult, stepOutput, uniqueApp } from "../../test/support/lifecycle/exampleProject";
 export type { RunResult } from "../../test/support/engine";
 export { existingTargetConfig } from "../../test/support/lifecycle/serverScenario";
 export { bumpDjangoVersion, copyDjangoFixture, DJANGO_LAYOUTS, djangoAppConfig } from "../../test/fixtures/djangoApp";

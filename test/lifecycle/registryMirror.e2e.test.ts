@@ -5,9 +5,9 @@
 // whose mirror does not answer gets every layer and still serves.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { BASE_IMAGE, docker, uniqueName, waitForHttp200 } from "../support/docker/localEngine";
+import { BASE_IMAGE, uniqueName, waitForHttp200 } from "../support/docker/localEngine";
 import { startRegistryMirror, type RegistryMirror } from "../support/docker/registry";
-import { appValue, ExampleProject, layerGzipSizes, mustSucceed, programStack, shipResult, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
+import { appValue, ExampleProject, gzipSizeAboveBase, layerGzipSizes, mustSucceed, programStack, shipResult, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
 import { existingTargetConfig, startServerScenario, stopServerScenario } from "../support/lifecycle/serverScenario";
 import { serverExec, setRegistryMirrors, type ImageStore, type TestServer } from "../support/ssh/sshServer";
 
@@ -46,10 +46,8 @@ for (const store of ["classic", "containerd"] as const satisfies ImageStore[]) {
     const url = () => `http://${server.host}:${PORT}/`;
     /** The gzip'd size of the app image's layers above the base, and of all of them. */
     const layerSizes = async () => {
-      const sizes = await layerGzipSizes(`pydeploy/${APP}:${STACK}`);
-      const baseLayers = (JSON.parse((await docker(["image", "inspect", "--format", "{{json .RootFS.Layers}}", BASE_IMAGE])).stdout) as string[]).length;
-      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-      return { app: sum(sizes.slice(baseLayers)), all: sum(sizes) };
+      const ref = `pydeploy/${APP}:${STACK}`;
+      return { app: await gzipSizeAboveBase(ref), all: (await layerGzipSizes(ref)).reduce((a, b) => a + b, 0) };
     };
 
     before(async () => {

@@ -120,18 +120,29 @@ export async function removeLocalImage(ref: string): Promise<void> {
  * (not with the product's archive code): what a code-only change has to ship at least.
  */
 export async function lastLayerGzipSize(ref: string): Promise<number> {
-  return (await layerGzipSizes(ref)).at(-1)!;
+  const [last] = await layerGzipSizes(ref, -1);
+  return last;
 }
 
-/** The gzip'd size of each of an image's layers, bottom first, read the same way. */
-export async function layerGzipSizes(ref: string): Promise<number[]> {
+/**
+ * The gzip'd size of the layers an image has above the test base image (BASE_IMAGE): what a
+ * server that pulled the base from a mirror still needs.
+ */
+export async function gzipSizeAboveBase(ref: string): Promise<number> {
+  const baseLayers = (JSON.parse((await docker(["image", "inspect", "--format", "{{json .RootFS.Layers}}", BASE_IMAGE])).stdout) as string[]).length;
+  return (await layerGzipSizes(ref, baseLayers)).reduce((a, b) => a + b, 0);
+}
+
+/** The gzip'd size of an image's layers from index `from` on (negative: from the top), bottom first, read the same way. */
+export async function layerGzipSizes(ref: string, from = 0): Promise<number[]> {
   const { execFileSync } = await import("node:child_process");
   const { gzipSync } = await import("node:zlib");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-layer-"));
   try {
     execFileSync("sh", ["-c", 'docker save "$1" | tar -x -C "$2"', "sh", ref, dir]);
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as { Layers: string[] }[];
-    return manifest[0].Layers.map((layer) => gzipSync(fs.readFileSync(path.join(dir, layer))).length);
+    // Only the layers asked for are compressed: the base alone is over 200 MB.
+    return manifest[0].Layers.slice(from).map((layer) => gzipSync(fs.readFileSync(path.join(dir, layer))).length);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
