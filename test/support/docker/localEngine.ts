@@ -29,20 +29,34 @@ export async function docker(
 export async function run(
   cmd: string,
   args: string[],
-  opts: { allowFailure?: boolean; input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+  opts: {
+    allowFailure?: boolean;
+    input?: string;
+    env?: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+    cwd?: string;
+    /** Kills the child when it has not exited graceMs after its stderr matched pattern (a known-failed command that hangs). */
+    killAfterStderr?: { pattern: RegExp; graceMs: number };
+  } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd });
     let stdout = "";
     let stderr = "";
+    let graceTimer: NodeJS.Timeout | undefined;
     child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      const watch = opts.killAfterStderr;
+      if (watch && !graceTimer && watch.pattern.test(stderr)) graceTimer = setTimeout(() => child.kill("SIGKILL"), watch.graceMs);
+    });
     const timer = opts.timeoutMs
       ? setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs)
       : undefined;
     child.on("error", reject);
     child.on("close", (code) => {
       if (timer) clearTimeout(timer);
+      if (graceTimer) clearTimeout(graceTimer);
       const result = { code: code ?? -1, stdout, stderr };
       if (result.code !== 0 && !opts.allowFailure) {
         reject(new Error(`${cmd} ${args.join(" ")} exited ${result.code}\n${stdout}\n${stderr}`));

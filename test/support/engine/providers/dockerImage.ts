@@ -52,8 +52,13 @@ function isFullyQualified(name: string): boolean {
   return name.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
 }
 
+// The real provider gets the daemon's refusal straight from ImageBuild (image.go:434-437). A docker
+// 20.10 CLI with BuildKit has been seen to hang after printing it (a CI run lost 300 s), so a CLI
+// that has printed the refusal and not exited within 10 s is stopped; its output stands.
+const DAEMON_REFUSAL = { pattern: /Error response from daemon: /, graceMs: 10_000 };
+
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, input?: string): Promise<RunResult> {
-  return runProcess(cmd, args, { env, cwd, input, allowFailure: true });
+  return runProcess(cmd, args, { env, cwd, input, allowFailure: true, killAfterStderr: DAEMON_REFUSAL });
 }
 
 // ---- Configure: which daemon, and is it there ----
