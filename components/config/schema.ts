@@ -9,6 +9,7 @@ import { checkExistingHost, checkHostTarget, hostSchema, type ExistingHostConfig
 import { checkRegistry, registryPasswordSchema, registrySchema, type RegistryConfig } from "./registry";
 import { resolveEnvironment, resolveProject, resolveRoles, resolveServer, resolveShip } from "./resolve";
 import { checkAlicloudServer, checkServerTarget, serverSchema, type AlicloudServerConfig } from "./server";
+import { checkServices, resolveServices, servicesSchema, type ServiceConfig } from "./services";
 
 export { ConfigError, SECRET_KEYS, type SecretKey } from "./errors";
 export type { AppConfig, HealthcheckConfig, RoleConfig } from "./app";
@@ -16,6 +17,7 @@ export type { DeployConfig } from "./deploy";
 export type { ExistingHostConfig } from "./host";
 export type { RegistryConfig } from "./registry";
 export type { AlicloudServerConfig } from "./server";
+export type { AccessoryServiceConfig, PostgresServiceConfig, RedisServiceConfig, ServiceConfig } from "./services";
 
 export const PROJECT = "pydeploy";
 
@@ -23,6 +25,7 @@ const stackSchema = z.strictObject({
   environment: z.enum(["development", "production"], { error: "expected development or production" }).optional(),
   target: z.enum(["local", "existing", "alicloud"], { error: "expected local (this machine's Docker), existing (a server you have) or alicloud (a new ECS server)" }).default("local"),
   app: appSchema,
+  services: servicesSchema,
   deploy: deploySchema.default(() => deploySchema.parse({})),
   registry: registrySchema.optional(),
   server: serverSchema.optional(),
@@ -39,6 +42,8 @@ export interface StackConfig {
   environment: "development" | "production";
   target: "local" | "existing" | "alicloud";
   app: AppConfig;
+  /** Beside the app, in declaration order: containers on its network, or managed instances. */
+  services: ServiceConfig[];
   deploy: DeployConfig;
   registry?: RegistryConfig;
   server?: AlicloudServerConfig;
@@ -78,6 +83,8 @@ function resolveStack(project: string, raw: RawStackConfig, v: ParsedStack): Sta
   const projectOnDisk = resolveProject(raw.baseDir, v.app, problem);
   const roles = resolveRoles(v.app);
   checkApp(project, v.app, roles, v.secretEnv, problem);
+  const services = resolveServices(v.app.name, v.services);
+  checkServices(services, { target: v.target, roles, hostPorts: hostPortOwners(roles), appEnv: v.app.env, secretEnv: v.secretEnv, appVolumes: Object.keys(v.app.volumes) }, problem);
   checkServerTarget(v.target, v.server, problem);
   checkHostTarget(v.target, v.host, problem);
 
@@ -101,6 +108,7 @@ function resolveStack(project: string, raw: RawStackConfig, v: ParsedStack): Sta
     environment,
     target: v.target,
     app: { ...v.app, path: projectOnDisk.path, requirements: projectOnDisk.requirements, roles },
+    services,
     deploy: { ...v.deploy, ship },
     registry: v.registry,
     server,

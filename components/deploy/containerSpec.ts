@@ -72,6 +72,8 @@ export const containerSettingsSchema = z.strictObject(
     logMaxFiles,
     /** `docker stop` waits this long for a graceful exit before SIGKILL (also used by dockerd restarts). */
     stopGraceSeconds,
+    /** The app's private network, where its services answer by name; unset: Docker's default bridge. */
+    network: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: "expected a network name" }).optional(),
   },
   { error: (issue) => (issue.code === "invalid_type" ? "expected the container settings" : undefined) },
 );
@@ -168,6 +170,7 @@ export function dockerRunArgs(spec: ReleaseContainerSettings, role: RoleSettings
     "--init",
     "--name", containerName(spec.app, role.role, spec.version),
     "--env-file", spec.envFile,
+    ...(spec.network ? ["--network", spec.network] : []),
     "--stop-timeout", String(spec.stopGraceSeconds),
     "--log-opt", `max-size=${spec.logMaxSize}`,
     "--log-opt", `max-file=${spec.logMaxFiles}`,

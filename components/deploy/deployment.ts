@@ -1,21 +1,25 @@
-// Runs the app on a Docker host: this machine's engine, or a server over SSH. Three steps, each
+// Runs the app on a Docker host: this machine's engine, or a server over SSH. Three steps (four
+// with services), each
 // a local.Command running the deployer (runner/main.ts) with its spec in the environment and
 // its secrets on stdin:
 //   host     SSH answers, boot finished, Docker usable, app folder claimed.
 //            Replaced when the machine changes (not its user: hostTrigger); its delete (`remove`)
 //            takes the app off the old machine.
 //   ship     the image onto the host, verified (SSH: copied or pulled; local: tagged).
+//   services the service containers (PostgreSQL, Redis, accessories) on the app's network: runs
+//            only when their settings or secrets change, so an app deploy never restarts them.
 //   release  the containers of this image, env and settings, health-gated, with rollback.
 // Every change is an in-place update of ship/release (their spec or stdin changed); neither has a
 // delete, so nothing of a running release is removed at the end of a deployment.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { baseImageOf } from "../config/resolve";
-import type { AppConfig, DeployConfig } from "../config/schema";
+import type { AppConfig, DeployConfig, ServiceConfig } from "../config/schema";
 import type { SshConnection } from "../server/sshConnection";
 import type { ContainerSettings } from "./containerSpec";
 import { serverTag } from "./containerSpec";
 import { mountsOf, proxySites, roleSpecs } from "./roles";
+import { type ServiceSecrets, serviceSettingsOf, servicesNetworkOf, snapshotSettingsOf } from "./services/serviceSpec";
 import {
   appDirOf,
   envFileOf,
@@ -25,6 +29,7 @@ import {
   releaseResultSchema,
   ReleaseSpec,
   runnerCommand,
+  ServicesSpec,
   ShipSpec,
   SPEC_ENV,
   SPEC_VERSION,
@@ -53,6 +58,10 @@ export interface AppDeploymentArgs {
   proxyImage?: { imageName: pulumi.Input<string>; repoDigest: pulumi.Input<string> };
   /** The `docker:host` config, when set: the docker provider builds there, so the deployer's local docker commands go there too. */
   dockerHost?: string;
+  /** The app's services (plain); those not managed run as containers on the host. */
+  services?: ServiceConfig[];
+  /** Per service: its password (PostgreSQL, Redis) and an accessory's secret env, on stdin. */
+  serviceSecrets?: pulumi.Input<ServiceSecrets>;
 }
 
 export class AppDeployment extends pulumi.ComponentResource {
@@ -62,6 +71,8 @@ export class AppDeployment extends pulumi.ComponentResource {
   readonly containers: pulumi.Output<string[]>;
   /** What the release printed: gates passed, containers started, images pruned. */
   readonly releaseLog: pulumi.Output<string>;
+  /** The service containers on the host (none when every service is managed, or there are none). */
+  readonly serviceContainers: pulumi.Output<string[]>;
 
   constructor(name: string, args: AppDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pydeploy:deploy:AppDeployment", name, {}, opts);
@@ -84,7 +95,7 @@ export class AppDeployment extends pulumi.ComponentResource {
       // Unset, the deployer finds the provider's daemon itself (DOCKER_HOST or the default socket).
       ...(args.dockerHost ? { DOCKER_HOST: args.dockerHost } : {}),
     });
-    const step = (stepName: "host" | "ship" | "release", specValue: pulumi.Input<object>, stdin: pulumi.Output<string>, extra: Partial<command.local.CommandArgs>, dependsOn: pulumi.Resource[]) =>
+    const step = (stepName: "host" | "ship" | "services" | "release", specValue: pulumi.Input<object>, stdin: pulumi.Output<string>, extra: Partial<command.local.CommandArgs>, dependsOn: pulumi.Resource[]) =>
       new command.local.Command(
         `${name}-${stepName}`,
         {
@@ -126,6 +137,27 @@ export class AppDeployment extends pulumi.ComponentResource {
     }));
     const ship = step("ship", shipSpec, secrets({ privateKey, registryPassword: args.registry?.password }), {}, [host]);
 
+    const serviceSettings = serviceSettingsOf(app.name, appDir, args.services ?? []);
+    const network = serviceSettings.length > 0 ? servicesNetworkOf(app.name) : undefined;
+    let services: command.local.Command | undefined;
+    if (network) {
+      const servicesSpec: pulumi.Output<ServicesSpec> = target.apply((t) => ({
+        ...base(t),
+        network,
+        services: serviceSettings,
+        readyTimeoutSeconds: deploy.healthTimeoutSeconds,
+        logMaxSize: deploy.logMaxSize,
+        logMaxFiles: deploy.logMaxFiles,
+      }));
+      services = step("services", servicesSpec, secrets({ privateKey, services: args.serviceSecrets }), {}, [host]);
+    }
+    const snapshot = snapshotSettingsOf(app.name, appDir, args.services ?? []);
+    const releaseServices = network && {
+      network,
+      ready: serviceSettings.map((s) => ({ name: s.name, container: s.container, kind: s.kind, ...(s.ready ? { command: s.ready } : {}) })),
+      ...(snapshot && app.release ? { snapshot } : {}),
+    };
+
     const settings: pulumi.Output<ContainerSettings> = image.apply((i) => ({
       app: app.name,
       image: i.serverTag,
@@ -135,6 +167,7 @@ export class AppDeployment extends pulumi.ComponentResource {
       logMaxSize: deploy.logMaxSize,
       logMaxFiles: deploy.logMaxFiles,
       stopGraceSeconds: deploy.stopGraceSeconds,
+      ...(network ? { network } : {}),
     }));
     const hasDomain = sites.some((site) => site.domain !== undefined);
     const acme = Object.fromEntries(Object.entries(deploy.acme).filter(([, v]) => v !== undefined));
@@ -146,9 +179,11 @@ export class AppDeployment extends pulumi.ComponentResource {
       keepImages: deploy.keepImages,
       volumes: { names: mountsOf(app).map((m) => m.volume), ownerUid: app.user.uid },
       ...(app.release ? { releaseCommand: { command: app.release, timeoutSeconds: deploy.releaseTimeoutSeconds } } : {}),
+      ...(releaseServices ? { services: releaseServices } : {}),
       ...(p ? { proxy: { image: p.serverTag, sites, ...(hasDomain ? { acme } : {}) } } : {}),
     }));
-    const release = step("release", releaseSpec, secrets({ privateKey, env: args.secretEnv }), {}, [ship]);
+    const release = step("release", releaseSpec, secrets({ privateKey, env: args.secretEnv }), {}, services ? [ship, services] : [ship]);
+    this.serviceContainers = pulumi.output(serviceSettings.map((s) => s.container));
 
     const result = release.stdout.apply((out) => parseResult("release", releaseResultSchema, out));
     this.version = result.apply((r) => r.version);
@@ -162,6 +197,6 @@ export class AppDeployment extends pulumi.ComponentResource {
         if (log) void pulumi.log.info(`release log (its last run):\n${log}`, this);
       });
     }
-    this.registerOutputs({ version: this.version, containers: this.containers, releaseLog: this.releaseLog });
+    this.registerOutputs({ version: this.version, containers: this.containers, releaseLog: this.releaseLog, serviceContainers: this.serviceContainers });
   }
 }

@@ -30,6 +30,7 @@ export const startContainers = (names: string[]): Argv => ["docker", "start", ..
 /** Graceful: SIGTERM, then SIGKILL after `graceSeconds`. */
 export const stopContainers = (names: string[], graceSeconds: number): Argv => ["docker", "stop", "--time", String(graceSeconds), ...names];
 export const removeContainers = (names: string[], o: { force?: boolean } = {}): Argv => ["docker", "rm", ...(o.force ? ["--force"] : []), ...names];
+export const renameContainer = (from: string, to: string): Argv => ["docker", "rename", from, to];
 export const containerLogs = (name: string, tail: number): Argv => ["docker", "logs", "--tail", String(tail), name];
 /** What a container logged in the last `seconds` (by the Docker host's clock). */
 export const containerLogsSince = (name: string, seconds: number): Argv => ["docker", "logs", "--since", `${seconds}s`, name];
@@ -48,10 +49,11 @@ export const runInNetworkOf = (container: string, image: string, command: Argv):
 ];
 
 /** The one-off container of the release command: the app's env and volumes, no restart, no port. */
-export const startReleaseCommandContainer = (o: { name: string; app: string; image: string; envFile: string; mounts: VolumeMount[]; command: string[] }): Argv => [
+export const startReleaseCommandContainer = (o: { name: string; app: string; image: string; envFile: string; mounts: VolumeMount[]; command: string[]; network?: string }): Argv => [
   "docker", "run", "--detach",
   "--name", o.name,
   "--env-file", o.envFile,
+  ...(o.network ? ["--network", o.network] : []),
   "--label", `${LABEL_APP}=${o.app}`,
   "--label", `${LABEL_ROLE}=release-command`,
   ...mountArgs(o.mounts),

@@ -9,13 +9,14 @@ import { containerSettingsSchema, validateSettings, type ContainerSettings } fro
 import { issueList } from "./contractIssues";
 import { MAX_LINE_BYTES, splitBytes } from "./outputLines";
 import { acmeOptionsSchema, proxySiteSchema, validateProxyConfig } from "./proxy/proxyConfig";
+import { serviceSecretsSchema, serviceSettingsSchema, snapshotSettingsSchema } from "./services/serviceSpec";
 
 /** The deployer, run by local.Command from the project directory (the provider's working directory). */
 export const RUNNER = "components/deploy/runner/main.ts";
 /** The environment variable that carries a step's spec. */
 export const SPEC_ENV = "PYDEPLOY_SPEC";
 
-export const STEPS = ["host", "ship", "release", "remove"] as const;
+export const STEPS = ["host", "ship", "services", "release", "remove"] as const;
 export type StepName = (typeof STEPS)[number];
 
 /** The shell line a local.Command runs for a step. */
@@ -84,6 +85,26 @@ export const shipSpecSchema = z.strictObject({
 });
 export type ShipSpec = z.infer<typeof shipSpecSchema>;
 
+export const servicesSpecSchema = z.strictObject({
+  ...baseShape,
+  /** The app's private network: services answer there by their names. */
+  network: z.string().regex(SLUG),
+  services: z.array(serviceSettingsSchema),
+  /** How long a new or changed service may take to answer. */
+  readyTimeoutSeconds: healthTimeoutSeconds,
+  logMaxSize: z.string(),
+  logMaxFiles: z.number().int().min(1),
+});
+export type ServicesSpec = z.infer<typeof servicesSpecSchema>;
+
+/** What a release needs of the services: their network, a readiness check each, the database to snapshot. */
+const releaseServicesSchema = z.strictObject({
+  network: z.string().regex(SLUG),
+  ready: z.array(z.strictObject({ name: z.string(), container: z.string(), kind: z.enum(["postgres", "redis", "accessory"]), command: z.array(z.string()).optional() })),
+  snapshot: snapshotSettingsSchema.optional(),
+});
+export type ReleaseServices = z.infer<typeof releaseServicesSchema>;
+
 export const releaseSpecSchema = z.strictObject({
   ...baseShape,
   settings: containerSettingsSchema,
@@ -94,6 +115,8 @@ export const releaseSpecSchema = z.strictObject({
   volumes: z.strictObject({ names: z.array(z.string().regex(SLUG)), ownerUid: z.number().int().min(0) }),
   /** Run once per new image, env or command, before any role switches (e.g. migrations). */
   releaseCommand: z.strictObject({ command: z.array(z.string()).min(1), timeoutSeconds: releaseTimeoutSeconds }).optional(),
+  /** The services on the host: waited for, and the database snapshotted, before the release command. */
+  services: releaseServicesSchema.optional(),
   /** The reverse proxy in front of the roles with upstreams (proxy/*.ts). */
   proxy: z
     .strictObject({
@@ -151,6 +174,8 @@ export const secretsSchema = z.strictObject({
   privateKey: z.string().optional(),
   env: z.record(z.string(), z.string()).optional(),
   registryPassword: z.string().optional(),
+  /** The services' passwords and secret env (services step). */
+  services: serviceSecretsSchema.optional(),
 });
 export type StepSecrets = z.infer<typeof secretsSchema>;
 

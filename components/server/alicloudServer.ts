@@ -72,6 +72,8 @@ interface Placement {
 
 interface Network {
   vswitchId: pulumi.Output<string>;
+  /** Looked up (or created) on first call only: most stacks never ask. */
+  vpcId: () => pulumi.Output<string>;
   securityGroupId: pulumi.Output<string>;
   /** One ingress rule per allowed (port, CIDR). */
   rules: alicloud.ecs.SecurityGroupRule[];
@@ -99,6 +101,10 @@ export class AlicloudServer extends pulumi.ComponentResource {
   readonly sshCommand: pulumi.Output<string>;
   /** What the instance actually runs: copy into config to pin looked-up values. */
   readonly zoneId: pulumi.Output<string>;
+  /** The server's vSwitch: managed services are placed in it. */
+  readonly vswitchId: pulumi.Output<string>;
+  /** The server's VPC (looked up when the vSwitch was given). */
+  readonly vpcId: () => pulumi.Output<string>;
   readonly imageId: pulumi.Output<string>;
   readonly instanceType: pulumi.Output<string>;
 
@@ -121,6 +127,8 @@ export class AlicloudServer extends pulumi.ComponentResource {
     this.privateIp = instance.privateIp;
     this.securityGroupId = network.securityGroupId;
     this.zoneId = instance.availabilityZone;
+    this.vswitchId = network.vswitchId;
+    this.vpcId = network.vpcId;
     this.imageId = instance.imageId;
     this.instanceType = instance.instanceType;
     // Without a public IP (bandwidth 0) the deploy can only reach the private address.
@@ -279,7 +287,7 @@ export class AlicloudServer extends pulumi.ComponentResource {
     allow(args.ssh.port, args.ssh.allowedCidrs, `pydeploy ${name}: SSH`);
     for (const { port, allowedCidrs } of args.appPorts) allow(port, allowedCidrs, `pydeploy ${name}: port ${port}`);
 
-    return { vswitchId, securityGroupId, rules: [...rules.values()] };
+    return { vswitchId, vpcId: resolveVpcId, securityGroupId, rules: [...rules.values()] };
   }
 
   /** The login key pair: the given key, or a generated RSA one (Alibaba key pairs take RSA). */

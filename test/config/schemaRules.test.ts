@@ -441,7 +441,7 @@ describe("schema records, lists and objects", () => {
 describe("error messages: keys, unknown keys, missing keys, long and secret values", () => {
   it("several unknown top-level keys are listed once, with the known keys", () => {
     const problems = problemsOf({ app: validApp(), severs: {}, hots: {} });
-    assert.deepEqual(problems, [`pydeploy: unknown keys "severs", "hots" (known keys: environment, target, app, deploy, registry, server, host, secretEnv, sshPrivateKey, registryPassword)`], "one problem naming both");
+    assert.deepEqual(problems, [`pydeploy: unknown keys "severs", "hots" (known keys: environment, target, app, services, deploy, registry, server, host, secretEnv, sshPrivateKey, registryPassword)`], "one problem naming both");
     const nested = problemsOf({ app: { ...validApp(), a: 1, b: 2 } });
     assert.deepEqual(nested, ['pydeploy:app: unknown keys "a", "b"'], "nested: no list of known keys");
     assert.deepEqual(problemsOf({ app: { ...validApp(), a: 1 } }), ['pydeploy:app: unknown key "a"'], "one unknown key: singular");

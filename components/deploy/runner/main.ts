@@ -1,7 +1,7 @@
 // The deployer: what each pydeploy step's local.Command runs on the deployer's machine.
-// Usage: node --import tsx components/deploy/runner/main.ts <host|ship|release|remove>
+// Usage: node --import tsx components/deploy/runner/main.ts <host|ship|services|release|remove>
 //   PYDEPLOY_SPEC  the step's spec (JSON, no secrets; see ../spec.ts)
-//   stdin          the step's secrets (JSON: privateKey, env, registryPassword)
+//   stdin          the step's secrets (JSON: privateKey, env, registryPassword, services)
 // Prints progress as "pydeploy: …" lines, each at most 4 KiB, and, last, "pydeploy-result: {…}"
 // for the component (a long result in several lines: spec.ts resultLines).
 import { renderEnvFile } from "../containerSpec";
@@ -22,6 +22,7 @@ import {
   releaseVersion,
   resultLines,
   secretsSchema,
+  servicesSpecSchema,
   shipSpecSchema,
   SPEC_ENV,
   StepName,
@@ -33,6 +34,7 @@ import { appSalt, ensureAppFolder } from "./appFolder";
 import { setUpHost } from "./hostSetup";
 import { deployRelease } from "./release";
 import { removeApp } from "./remove";
+import { runServices } from "./services";
 import { shipImage } from "./ship";
 import { connectSsh, UnreachableError } from "./sshHost";
 import { DockerHost, localHost } from "./transport";
@@ -79,6 +81,7 @@ async function release(host: DockerHost, spec: ReleaseSpec, secrets: StepSecrets
       key: releaseCommandKey(spec.settings.imageIdentity, releaseCommand.command, envFile, salt),
       markerFile: releaseCommandFileOf(spec.appDir),
     },
+    services: spec.services,
     proxy: spec.proxy && { spec: spec.proxy, appDir: spec.appDir, serverAddress: spec.target.kind === "ssh" ? spec.target.host : undefined },
   });
 }
@@ -106,6 +109,12 @@ async function run(step: StepName, specJson: string | undefined, stdin: string):
         const proxy = spec.proxyImage && (await shipImage(host, deployer, spec, spec.proxyImage, secrets, log));
         return { app, ...(proxy ? { proxy } : {}) };
       });
+    }
+    case "services": {
+      const spec = parseSpec(step, servicesSpecSchema, specJson);
+      return onHost(await connect(spec.target, secrets, spec.connectTimeoutSeconds), async (host) =>
+        runServices(host, spec, secrets.services ?? {}, { log, deployer: spec.target.kind === "ssh" ? await localHost() : undefined }),
+      );
     }
     case "release": {
       const spec = parseSpec(step, releaseSpecSchema, specJson);

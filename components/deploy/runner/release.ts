@@ -25,7 +25,10 @@ import { gateProbe } from "../gateProbe";
 import { containerName, ReleaseContainerSettings, RoleSettings, VolumeMount } from "../containerSpec";
 import type { ProxySettings, ReleaseResult } from "../spec";
 import { CERTIFICATE_TIMEOUT_SECONDS, RUNNING_GATE_SECONDS } from "../../config/fields";
+import type { ReleaseServices } from "../spec";
 import { awaitCertificates } from "./certificates";
+import { waitServiceReady } from "./services";
+import { takeSnapshot } from "./snapshot";
 import { PhaseClock } from "./phaseClock";
 import { detachStopped, ensureProxy, Proxy, restoreProxyConfig, switchBack, Switched, switchTraffic } from "./trafficSwitch";
 import { appContainers, appImages, ContainerInfo, inspectContainer, inspectImage } from "./dockerState";
@@ -51,6 +54,8 @@ export interface ReleaseOptions {
   proxy?: { spec: ProxySettings; appDir: string; /** What a domain's DNS must name (unset: this machine). */ serverAddress?: string };
   /** How long the proxy may take to reach a new container before the switch is aborted (default 10). */
   reachSeconds?: number;
+  /** The services on the host: each must answer before the release command; the database is dumped first. */
+  services?: ReleaseServices;
 }
 
 interface Undo {
@@ -79,6 +84,12 @@ export async function deployRelease(host: DockerHost, spec: ReleaseContainerSett
   const proxied = spec.roles.filter((r) => r.upstreams.length > 0);
   if (proxied.length > 0 && !options.proxy) throw new ReleaseError(`roles ${proxied.map((r) => r.role).join(", ")} are served through the proxy, but no proxy was given`);
   if (options.volumes) await prepareVolumes(host, spec, options.volumes, options);
+  if (options.services) {
+    const services = options.services;
+    await clock.time("services", async () => {
+      for (const s of services.ready) await waitServiceReady(host, s, options.healthTimeoutSeconds, options);
+    });
+  }
   // Before any role switches: a failure here leaves the running version alone.
   if (options.releaseCommand) await clock.time("release command", () => runAppReleaseCommandOnce(host, spec, options.releaseCommand!, options));
   const others = spec.roles.filter((r) => r.upstreams.length === 0);
@@ -183,10 +194,12 @@ async function runAppReleaseCommandOnce(host: DockerHost, spec: ReleaseContainer
     options.log("release command: already ran for this image, env and command");
     return;
   }
+  const snapshot = options.services?.snapshot;
+  if (snapshot) await takeSnapshot(host, snapshot, options.log);
   const name = `${spec.app}-release-${spec.version}`;
   await host.run(removeContainers([name], { force: true }), { allowFailure: true });
   options.log(`release command: ${releaseCommand.command.join(" ")}`);
-  await host.run(startReleaseCommandContainer({ name, app: spec.app, image: spec.image, envFile: spec.envFile, mounts: allMounts(spec), command: releaseCommand.command }));
+  await host.run(startReleaseCommandContainer({ name, app: spec.app, image: spec.image, envFile: spec.envFile, mounts: allMounts(spec), command: releaseCommand.command, network: spec.network }));
   const started = Date.now();
   let container = await inspectContainer(host, name);
   while (container && container.status !== "exited" && container.status !== "dead" && Date.now() - started < releaseCommand.timeoutSeconds * 1000) {
@@ -199,7 +212,8 @@ async function runAppReleaseCommandOnce(host: DockerHost, spec: ReleaseContainer
   const finished = container && (container.status === "exited" || container.status === "dead");
   if (!finished || container!.exitCode !== 0) {
     const why = finished ? `exited ${container!.exitCode}` : `did not finish within ${releaseCommand.timeoutSeconds}s and was stopped`;
-    throw new ReleaseError(`the release command \`${releaseCommand.command.join(" ")}\` ${why}: nothing was switched, the previous version keeps serving`);
+    const kept = snapshot ? `; the database as it was before is in the newest snapshot in ${snapshot.dir}` : "";
+    throw new ReleaseError(`the release command \`${releaseCommand.command.join(" ")}\` ${why}: nothing was switched, the previous version keeps serving${kept}`);
   }
   await host.run(writePrivateFile(releaseCommand.markerFile), { stdin: `${releaseCommand.key}\n` });
   options.log("release command: done");

@@ -2,7 +2,8 @@
 // containers, images and folder, but only while the app is still this deployment's (its owner
 // token, claim.ts), and gives up with a warning when the host no longer answers. Volumes stay
 // unless asked (the proxy's, only while it holds certificates).
-import { appVolumes, inspectVolume, labelledImageIds, removeContainers, removeImages, removePath, removeVolumes } from "../dockerCommands";
+import { appVolumes, inspectVolume, labelledImageIds, removeContainers, removeImages, removeNetwork, removePath, removeVolumes } from "../dockerCommands";
+import { serviceContainerIds, servicesNetworks } from "../services/serviceCommands";
 import { LABEL_PROXY } from "../../image/labels";
 import { certificateFiles, proxyNames, proxyRemoveSteps, type ProxyNames } from "../proxy/proxyContainer";
 import { runDockerSteps } from "./dockerSteps";
@@ -33,6 +34,12 @@ export async function removeApp(host: DockerHost, spec: RemoveSpec, claimed: Hos
     log(`removing containers: ${containers.map((c) => c.name).join(" ")}`);
     await host.run(removeContainers(containers.map((c) => c.id), { force: true }));
   }
+  const services = (await host.run(serviceContainerIds(spec.app))).stdout.split("\n").filter(Boolean);
+  if (services.length) {
+    log(`removing the service containers ${services.map((id) => id.slice(0, 12)).join(" ")}`);
+    await host.run(removeContainers(services, { force: true }));
+  }
+  for (const network of (await host.run(servicesNetworks(spec.app))).stdout.split("\n").filter(Boolean)) await host.run(removeNetwork(network));
   const proxy = proxyNames(spec.app);
   const emptyProxyData = !spec.removeVolumes && (await holdsNoCertificate(host, proxy));
   if (emptyProxyData) log(`removing volume ${proxy.volume}: it holds no certificate`);

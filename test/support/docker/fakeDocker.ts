@@ -57,6 +57,9 @@ export class FakeDockerHost implements DockerHost {
   /** Files the deployer wrote (path -> content). */
   readonly files = new Map<string, string>();
   readonly networks = new Set<string>();
+  readonly networkLabels = new Map<string, Record<string, string>>();
+  /** Files inside volumes (volume -> path in it -> content): PG_VERSION, Redis's config. */
+  readonly volumeFiles = new Map<string, Map<string, string>>();
   /** Every config the proxy loaded (Caddyfile text). */
   readonly proxyConfigs: string[] = [];
   /** Every argv run, in order. */
@@ -185,6 +188,18 @@ export class FakeDockerHost implements DockerHost {
         for (const file of [...this.files.keys()]) if (file === dir || file.startsWith(`${dir}/`)) this.files.delete(file);
         return ok();
       }
+      if (cmd === "sh" && rest[1]?.startsWith("umask 077 && docker exec")) {
+        // dumpDatabase: pg_dump in a running container into a file.
+        const [container, , database, file] = rest.slice(3);
+        if (this.findContainer(container)?.status !== "running") return fail(`Error response from daemon: container ${container} is not running`);
+        this.files.set(file, `pg_dump of ${database}`);
+        return ok();
+      }
+      if (cmd === "ls" && rest[0] === "-1") {
+        const dir = rest.at(-1)!;
+        const names = [...this.files.keys()].filter((f) => f.startsWith(`${dir}/`)).map((f) => f.slice(dir.length + 1)).sort();
+        return ok(names.map((n) => `${n}\n`).join(""));
+      }
       if (cmd === "sh" && rest[1]?.startsWith("umask 077 && cat")) {
         this.files.set(rest.at(-1)!, this.lastStdin);
         return ok();
@@ -273,6 +288,13 @@ export class FakeDockerHost implements DockerHost {
     switch (rest[0]) {
       case "run":
         return this.runContainer(argv);
+      case "rename": {
+        const c = this.findContainer(rest[1]);
+        if (!c) return fail(`Error: No such container: ${rest[1]}`);
+        if (this.findContainer(rest[2])) return fail(`Error response from daemon: Conflict. The container name "/${rest[2]}" is already in use`);
+        c.name = rest[2];
+        return ok();
+      }
       case "start":
         for (const name of rest.slice(1)) {
           const c = this.findContainer(name);
@@ -337,6 +359,12 @@ export class FakeDockerHost implements DockerHost {
         const c = this.findContainer(rest[1]);
         if (!c || c.status !== "running") return fail(`Error: container ${rest[1]} is not running`);
         c.probes++;
+        if (c.labels["pydeploy.service"] !== undefined) {
+          // A service's readiness: redis-cli without the password says NOAUTH; pg_isready accepts.
+          const answers = c.behaviour.kind === "healthy" || (c.behaviour.kind === "slow" && c.probes > c.behaviour.failedProbes);
+          if (!answers) return { code: 2, stdout: "", stderr: "no response\n" };
+          return ok(rest[2] === "redis-cli" ? "NOAUTH Authentication required.\n" : "127.0.0.1:5432 - accepting connections\n");
+        }
         const b = c.behaviour;
         const healthy = b.kind === "healthy" || b.kind === "unreachable" || (b.kind === "slow" && c.probes > b.failedProbes);
         return healthy ? ok("HTTP 200 OK\n") : { code: 1, stdout: "HTTP 503 Service Unavailable\n", stderr: "" };
@@ -388,7 +416,12 @@ export class FakeDockerHost implements DockerHost {
     switch (args[0]) {
       case "create":
         this.networks.add(name);
+        this.networkLabels.set(name, labelsOf(args));
         return ok();
+      case "ls": {
+        const label = filterValue(args);
+        return ok([...this.networks].filter((n) => !label || matchesLabel(this.networkLabels.get(n) ?? {}, label)).map((n) => `${n}\n`).join(""));
+      }
       case "inspect":
         return this.networks.has(name) ? ok("[{}]") : fail(`Error: No such network: ${name}`);
       case "rm":
@@ -418,6 +451,20 @@ export class FakeDockerHost implements DockerHost {
   }
 
   private runContainer(argv: Argv): CommandResult {
+    const mountedVolume = () => /source=([^,]+)/.exec(argv[argv.indexOf("--mount") + 1] ?? "")?.[1] ?? "";
+    if (argv.includes("--rm") && argv.includes("--interactive") && argv.at(-2) === "-c") {
+      // writeRedisConfig: stdin into a file of the volume.
+      const volume = mountedVolume();
+      if (!this.volumes.has(volume)) return { code: 125, stdout: "", stderr: `no volume ${volume}` };
+      const file = /> \/data\/([^ ]+)\.tmp/.exec(argv.at(-1)!)![1];
+      this.volumeFiles.set(volume, new Map([...(this.volumeFiles.get(volume) ?? []), [file, this.lastStdin]]));
+      return { code: 0, stdout: "", stderr: "" };
+    }
+    if (argv.includes("--rm") && argv[argv.indexOf("--entrypoint") + 1] === "cat") {
+      // readPostgresVersion: a file of a volume.
+      const content = this.volumeFiles.get(mountedVolume())?.get(argv.at(-1)!.replace(/^\/pgdata\//, ""));
+      return content === undefined ? { code: 1, stdout: "", stderr: `cat: ${argv.at(-1)}: No such file or directory\n` } : { code: 0, stdout: content, stderr: "" };
+    }
     if (argv.includes("--rm") && argv.includes("--entrypoint") && argv.at(-2) === "-c") {
       // The ship step's smoke test of a loaded image.
       const ref = argv.at(-3)!;
@@ -442,6 +489,7 @@ export class FakeDockerHost implements DockerHost {
     while (i < argv.length && argv[i].startsWith("-")) {
       if (argv[i] === "--name") name = argv[i + 1];
       if (argv[i] === "--network") networks.set(argv[i + 1], []);
+      if (argv[i] === "--network-alias") networks.set([...networks.keys()].at(-1)!, [argv[i + 1]]);
       if (argv[i] === "--label") {
         const [k, ...v] = argv[i + 1].split("=");
         labels[k] = v.join("=");
@@ -460,7 +508,7 @@ export class FakeDockerHost implements DockerHost {
       status: "created",
       restartCount: 0,
       finishedAt: "0001-01-01T00:00:00Z",
-      behaviour: this.behaviour({ image: argv[i], role: labels["pydeploy.role"] ?? "" }),
+      behaviour: this.behaviour({ image: argv[i], role: labels["pydeploy.role"] ?? labels["pydeploy.service"] ?? "" }),
       probes: 0,
       networks: networks.size ? networks : new Map([["bridge", []]]),
     };
