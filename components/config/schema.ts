@@ -84,7 +84,7 @@ function resolveStack(project: string, raw: RawStackConfig, v: ParsedStack): Sta
   const roles = resolveRoles(v.app);
   checkApp(project, v.app, roles, v.secretEnv, problem);
   const services = resolveServices(v.app.name, v.services);
-  checkServices(services, { target: v.target, roles, hostPorts: hostPortOwners(roles), appEnv: v.app.env, secretEnv: v.secretEnv, appVolumes: Object.keys(v.app.volumes) }, problem);
+  checkServices(services, { target: v.target, roles, hostPorts: hostPortOwners(roles), appEnv: v.app.env, secretEnv: v.secretEnv, appVolumes: Object.keys(v.app.volumes), workdir: v.app.workdir }, problem);
   checkServerTarget(v.target, v.server, problem);
   checkHostTarget(v.target, v.host, problem);
 

@@ -126,7 +126,7 @@ export function resolveServices(appName: string, parsed: ParsedServices): Servic
 /** The rules across sections: names, variables, volumes and targets the services share with the app. */
 export function checkServices(
   services: ServiceConfig[],
-  ctx: { target: string; roles: RoleConfig[]; hostPorts: Map<number, string>; appEnv: Record<string, string>; secretEnv: Record<string, string>; appVolumes: string[] },
+  ctx: { target: string; roles: RoleConfig[]; hostPorts: Map<number, string>; appEnv: Record<string, string>; secretEnv: Record<string, string>; appVolumes: string[]; workdir: string },
   problem: Problem,
 ): void {
   const hostPorts = new Map([...ctx.hostPorts].map(([p, role]) => [p, `role ${role}`]));
@@ -162,6 +162,10 @@ export function checkServices(
       // <app>-<service>-<volume> must not be the Docker volume of an app volume <app>-<name>.
       const dockerSuffix = `${s.name}-${v.name}`;
       if (appVolumes.has(dockerSuffix)) problem(`${key}.volumes.${v.name}`, `would be the same Docker volume as app.volumes.${dockerSuffix}; rename one`);
+      // A service runs its own image: the app's code folder is not in it, so such a path is a mix-up.
+      if (v.path === ctx.workdir || v.path.startsWith(`${ctx.workdir}/`)) {
+        problem(`${key}.volumes.${v.name}`, `${v.path} is under app.workdir (${ctx.workdir}), the app's code in the app's image; ${s.name} runs its own image: mount its data where that image keeps it (e.g. ${s.kind === "redis" ? "/data" : s.kind === "postgres" ? "/var/lib/postgresql/data" : "/data"})`);
+      }
       const other = paths.get(v.path);
       if (other) problem(`${key}.volumes.${v.name}`, `${v.path} is already the path of volume ${other}`);
       else paths.set(v.path, v.name);

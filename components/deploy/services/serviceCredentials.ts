@@ -19,7 +19,7 @@ export class ServiceCredentials extends pulumi.ComponentResource {
     const entries = args.services
       .filter((s) => s.kind !== "accessory")
       .map((s) => {
-        const password = new random.RandomPassword(`${name}-${s.name}-password`, { length: 32, special: false }, { parent: this });
+        const password = new random.RandomPassword(`${name}-${s.name}-password`, { length: 32, special: false, minUpper: 1, minLower: 1, minNumeric: 1 }, { parent: this });
         return pulumi.all([s.name, password.result]);
       });
     this.passwords = pulumi.secret(pulumi.all(entries).apply((pairs) => Object.fromEntries(pairs)));
