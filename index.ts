@@ -101,6 +101,7 @@ const managed =
         privateIp: server.privateIp,
         tags: { "managed-by": "pydeploy", app: app.name, stack: config.stack },
         passwords: Object.fromEntries(managedServices.map((s) => [s.name, passwords.apply((p) => p[s.name])])),
+        keepDataOnDestroy: !deploy.removeVolumesOnDestroy,
       })
     : undefined;
 const urls = pulumi.all([passwords, managed?.urls ?? pulumi.output<Record<string, string>>({})]).apply(([p, m]) => serviceUrls(services, p, m));

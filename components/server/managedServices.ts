@@ -34,6 +34,8 @@ export interface ManagedServicesArgs {
   tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Per service name: the account (RDS) or instance (KVStore) password. Kept secret. */
   passwords: Record<string, pulumi.Input<string>>;
+  /** `pulumi destroy` (or dropping the service) leaves the instances and their data in the account (deploy.removeVolumesOnDestroy unset). */
+  keepDataOnDestroy?: boolean;
 }
 
 /** One managed service's address and its URL (with the password). */
@@ -97,6 +99,7 @@ export class ManagedServices extends pulumi.ComponentResource {
     const parent = { parent: this };
     const prefix = `${name}-${s.name}`;
     const password = this.password(s, args);
+    const keep = { retainOnDelete: args.keepDataOnDestroy === true };
     const instance = new alicloud.rds.Instance(
       `${prefix}-rds`,
       {
@@ -114,7 +117,7 @@ export class ManagedServices extends pulumi.ComponentResource {
         deletionProtection: false,
         tags: args.tags,
       },
-      parent,
+      { ...parent, ...keep },
     );
     const database = new alicloud.rds.Database(
       `${prefix}-database`,
@@ -161,7 +164,7 @@ export class ManagedServices extends pulumi.ComponentResource {
         instanceReleaseProtection: false,
         tags: args.tags,
       },
-      { parent: this },
+      { parent: this, retainOnDelete: args.keepDataOnDestroy === true },
     );
     // The provider reads the VPC port into privateConnectionPort (`port` is a deprecated input it
     // never reads back); KVStore listens on 6379 unless told otherwise.

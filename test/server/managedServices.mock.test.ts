@@ -10,6 +10,7 @@ import {
   isWireSecret,
   MOCK_PRIVATE_IP,
   MOCK_ZONE,
+  recordArgs,
   recordChildren,
   recordRegistrations,
   reveal,
@@ -298,6 +299,17 @@ describe("component structure", () => {
       assert.ok(c.name.startsWith(`${name}-`), `${c.name} is not prefixed with ${name}-`);
     }
     assert.equal(await valueOf(managed.urn), `urn:pulumi:dev::pydeploy::pydeploy:server:ManagedServices::${name}`, "component URN");
+  });
+
+  test("the data's lifetime: kept on destroy (retainOnDelete) unless removeVolumesOnDestroy, as the container volumes", async () => {
+    for (const keep of [true, false]) {
+      const recorder = recordArgs();
+      const { managed } = await create({ keepDataOnDestroy: keep }, { transformations: [recorder.transformation] });
+      const instances = recorder.records.filter((r) => r.type === T.rds || r.type === T.kvstore);
+      assert.equal(instances.length, 2, "an RDS and a KVStore instance");
+      for (const r of instances) assert.equal(r.opts.retainOnDelete ?? false, keep, `${r.type}: retainOnDelete ${keep}`);
+      assert.ok(managed, "created");
+    }
   });
 
   test("no managed service: no resources, empty outputs", async () => {
