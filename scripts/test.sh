@@ -8,7 +8,7 @@
 #   integration  *.integration.test.ts  the local Docker engine, one file at a time
 #   e2e          *.e2e.test.ts          Docker-in-Docker servers over SSH, one file at a time
 #   real-engine  *.realengine.test.ts   the real pulumi CLI (built from Go modules) running index.ts,
-#                                       with the stand-in docker and command plugins
+#                                       with the stand-in docker, command and random plugins
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

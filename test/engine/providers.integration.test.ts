@@ -1,5 +1,5 @@
 // Provider models that need no Docker engine or SSH server: tls.PrivateKey (real keys, checked
-// with OpenSSH's ssh-keygen), mocked alicloud, CopyToRemote's Check in preview, and the error
+// with OpenSSH's ssh-keygen), random.RandomPassword (generated once, secret, kept), mocked alicloud, CopyToRemote's Check in preview, and the error
 // for a type without a model.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -9,6 +9,8 @@ import * as path from "node:path";
 import { after, test } from "node:test";
 import { utils } from "ssh2";
 import { isSecret, reveal } from "../support/engine";
+import { bcryptMatches } from "../support/engine/providers/bcrypt";
+import type { Wire } from "../support/engine/properties";
 import { FIXTURES, fixtureRun, FixtureRun, mustSucceed, ops } from "../support/engine/fixtureRun";
 
 const runs: FixtureRun[] = [];
@@ -61,6 +63,42 @@ test("tls.PrivateKey: real keys in the provider's formats; OpenSSH agrees; priva
   assert.deepEqual(ops(replaced).filter((o) => o.startsWith("rsa:")), ["rsa:create-replacement", "rsa:delete-replaced"], "a changed input replaces the key");
   const rsa = run.stack({}).resources().find((r) => r.name === "rsa")!;
   assert.equal(sshKeygen(["-l"], reveal(rsa.outputs.publicKeyOpenssh), run.dir).split(" ")[0], "3072", "the new key has the new size");
+});
+
+test("random.RandomPassword: generated once, secret in state and outputs, kept while nothing changes, replaced on a change", T, async () => {
+  const run = newRun("random.ts");
+  const first = mustSucceed(await run.stack({}).up(), "up");
+  assert.deepEqual(ops(first), ["db:create", "cache:create"], "both passwords created");
+  const passwords = () => Object.fromEntries(run.stack({}).resources().filter((r) => r.custom).map((r) => [r.name, r]));
+  const created = passwords();
+  for (const name of ["db", "cache"]) {
+    const out = created[name].outputs;
+    assert.equal(created[name].id, "none", `${name}: the ID is "none"`);
+    assert.ok(isSecret(out.result) && isSecret(out.bcryptHash), `${name}: result and bcryptHash are secret in the state`);
+    assert.equal(run.stack({}).plainValues().includes(reveal(out.result)), false, `${name}: the password appears nowhere in plain text`);
+  }
+  const db: string = reveal(created.db.outputs.result);
+  const cache: string = reveal(created.cache.outputs.result);
+  assert.match(db, /^[A-Za-z0-9]{24}$/, "db: 24 letters and digits (special: false)");
+  assert.match(cache, /^[-_A-Za-z0-9]{32}$/, "cache: 32 characters, the override's specials");
+  assert.ok((cache.match(/[0-9]/g) ?? []).length >= 4, `cache: at least 4 digits (${cache})`);
+  assert.equal(bcryptMatches(reveal(created.db.outputs.bcryptHash), db), true, "db: bcryptHash is the password's bcrypt hash");
+  const exported = first.outputs.passwords as Record<string, Wire>;
+  assert.ok(isSecret(exported.db) && isSecret(exported.cache) && isSecret(first.outputs.dbHash), "the stack outputs are secret");
+  assert.deepEqual(reveal(first.outputs.passwords), { db, cache }, "the outputs are the stored passwords");
+
+  const again = mustSucceed(await run.stack({}).up(), "second up");
+  assert.deepEqual(ops(again), ["db:same", "cache:same"], "no change: both kept");
+  assert.deepEqual([reveal(passwords().db.outputs.result), reveal(passwords().cache.outputs.result)], [db, cache], "the same passwords");
+
+  const longer = mustSucceed(await run.stack({ "fixture:length": 30 }).up(), "length change");
+  assert.deepEqual(ops(longer), ["db:create-replacement", "cache:same", "db:delete-replaced"], "a changed length replaces db only");
+  const newDb: string = reveal(passwords().db.outputs.result);
+  assert.match(newDb, /^[A-Za-z0-9]{30}$/, "the new db password has 30 characters");
+  const rotated = mustSucceed(await run.stack({ "fixture:length": 30, "fixture:rotation": "2" }).up(), "keepers change");
+  assert.deepEqual(ops(rotated), ["db:same", "cache:create-replacement", "cache:delete-replaced"], "a changed keeper replaces cache only");
+  assert.notEqual(reveal(passwords().cache.outputs.result), cache, "a new cache password");
+  assert.equal(reveal(passwords().db.outputs.result), newDb, "db kept");
 });
 
 test("mocked alicloud: outputs from the cloud module, invokes answered, ForceNew replaces, ignoreChanges respected", T, async () => {

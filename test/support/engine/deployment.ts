@@ -256,8 +256,12 @@ export class Deployment {
   private async check(model: ProviderModel, ctx: OperationContext, inputs: PropertyMap, olds: PropertyMap | undefined): Promise<PropertyMap> {
     const result = await model.check(ctx, inputs, olds);
     if (result.failures.length > 0) {
-      // diag.GetResourcePropertyInvalidValueError: "%v resource '%v': property %v value %v has a problem: %v"
+      // diag.GetResourcePropertyInvalidValueError: "%v resource '%v': property %v value %v has a problem: %v";
+      // a failure without a property (the bridged providers' own): diag.GetResourceInvalidError,
+      // "%v resource '%v' has a problem: %v" (sdk/go/common/diag/errors.go:36-42 and
+      // step_generator.go:3013-3021 at v3.259.0).
       const lines = result.failures.map((f) => {
+        if (f.property === "") return `${ctx.type} resource '${ctx.name}' has a problem: ${f.reason}`;
         const value = revealMap(inputs)[f.property];
         return `${ctx.type} resource '${ctx.name}': property ${f.property} value ${value === undefined ? "<nil>" : JSON.stringify(value)} has a problem: ${f.reason}`;
       });

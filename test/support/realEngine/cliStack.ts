@@ -1,6 +1,6 @@
 // The real `pulumi` CLI (built from its Go module by scripts/ensure-pulumi.sh) running the real
 // index.ts, as a user runs it: a project folder with Pulumi.yaml, a file backend, a passphrase,
-// one stack config file. The docker and command plugins it loads are the ones installed in
+// one stack config file. The docker, command and random plugins it loads are the ones installed in
 // ~/.pulumi/plugins (in CI the stand-ins of test/support/engine/plugin).
 //
 //   const stack = await CliStack.create({ stack: "box", config: {...}, secrets: { "pydeploy:sshPrivateKey": key } });

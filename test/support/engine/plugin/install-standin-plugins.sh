@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bundles the stand-in provider plugins (main.ts) once and installs them for a pulumi CLI as
-# pulumi-resource-docker 5.2.0 and pulumi-resource-command 1.2.1: small wrappers that exec node
+# pulumi-resource-docker 5.2.0, pulumi-resource-command 1.2.1 and pulumi-resource-random 4.21.2
+# (the versions of the installed SDKs, which they ask the engine for): small wrappers that exec node
 # on the bundle (the engine starts each plugin on every run, so no TypeScript compile at start).
 # Usage: install-standin-plugins.sh PULUMI [CACHE_DIR]
 #   PULUMI     the pulumi CLI, e.g. ~/.pulumi/versions/3.259.0/bin/pulumi
@@ -27,7 +28,7 @@ bundle=$cache/standin-plugins.js
 "$repo/node_modules/.bin/esbuild" "$here/main.ts" --bundle --platform=node --target=node20 --format=cjs \
   --log-level=warning --outfile="$bundle"
 
-for plugin in "docker 5.2.0" "command 1.2.1"; do
+for plugin in "docker 5.2.0" "command 1.2.1" "random 4.21.2"; do
   read -r name version <<<"$plugin"
   wrapper=$cache/pulumi-resource-$name
   {

@@ -1,6 +1,7 @@
 // The stand-in provider plugins as the engine sees them: each a separate process that prints its
 // port and answers pulumirpc.ResourceProvider over gRPC; warnings arrive at a fake Engine.Log.
-// The docker plugin builds on this machine's Docker engine with BuildKit.
+// The docker plugin builds on this machine's Docker engine with BuildKit; the random plugin
+// generates passwords.
 import assert from "node:assert/strict";
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -11,7 +12,9 @@ import { pathToFileURL } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { isSecret, reveal, SECRET_SIG, SIG_KEY, UNKNOWN } from "../properties";
 import { SCANNER_MAX_LINE } from "../providers/commandCommon";
+import { bcryptMatches } from "../providers/bcrypt";
 import { CONFIGURE_FAILED } from "../providers/dockerImage";
+import { PLUGINS } from "./main";
 import { fromStruct, toStruct } from "./server";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -376,6 +379,131 @@ describe("docker 5.2.0 stand-in plugin", () => {
   });
 });
 
+test("each stand-in plugin's version is its installed SDK's (the version the SDK asks the engine for)", () => {
+  for (const [name, spec] of Object.entries(PLUGINS)) {
+    const sdk = JSON.parse(fs.readFileSync(require.resolve(`@pulumi/${name}/package.json`), "utf8")) as { version: string; pulumi?: { version?: string } };
+    assert.equal(spec.version, sdk.version, `${name}: the plugin serves @pulumi/${name}'s version`);
+    assert.equal(sdk.pulumi?.version ?? sdk.version, sdk.version, `${name}: the SDK's plugin version is its package version`);
+  }
+});
+
+describe("random 4.21.2 stand-in plugin", () => {
+  let engine: Awaited<ReturnType<typeof startEngine>>;
+  let plugin: Plugin;
+  const urn = "urn:pulumi:test::proj::random:index/randomPassword:RandomPassword::db-password";
+  before(async () => {
+    engine = await startEngine();
+    plugin = await tsxPlugin("random", engine.address);
+  });
+  after(() => {
+    plugin?.stop();
+    engine?.stop();
+  });
+
+  const check = async (props: Record<string, any>) => {
+    const req = new providerProto.CheckRequest();
+    req.setUrn(urn);
+    req.setNews(toStruct(props));
+    req.setOlds(toStruct({}));
+    const resp = await plugin.call("check", req);
+    return { inputs: fromStruct(resp.getInputs()), failures: resp.getFailuresList().map((f: any) => [f.getProperty(), f.getReason()]) };
+  };
+  const create = async (props: Record<string, any>, preview = false) => {
+    const req = new providerProto.CreateRequest();
+    req.setUrn(urn);
+    req.setProperties(toStruct(props));
+    req.setPreview(preview);
+    const resp = await plugin.call("create", req);
+    return { id: resp.getId() as string, state: fromStruct(resp.getProperties()) };
+  };
+  const diff = (id: string, state: Record<string, any>, oldInputs: Record<string, any>, news: Record<string, any>) => {
+    const req = new providerProto.DiffRequest();
+    req.setUrn(urn);
+    req.setId(id);
+    req.setOlds(toStruct(state));
+    req.setOldInputs(toStruct(oldInputs));
+    req.setNews(toStruct(news));
+    return plugin.call("diff", req);
+  };
+
+  test("handshake falls back, Configure answers as the bridge's Plugin Framework server, GetPluginInfo gives 4.21.2", T, async () => {
+    const handshake = await rejection(plugin.call("handshake", new providerProto.ProviderHandshakeRequest()));
+    assert.equal(handshake.code, grpc.status.UNIMPLEMENTED, "Handshake is Unimplemented (provider_server.go:165-169)");
+    assert.equal((await plugin.call("getPluginInfo", new emptyProto.Empty())).getVersion(), "4.21.2", "the version @pulumi/random 4.21.2 asks for");
+    const configured = await plugin.call("configure", configureRequest());
+    assert.deepEqual(
+      [configured.getAcceptsecrets(), configured.getSupportspreview(), configured.getAcceptresources(), configured.getAcceptoutputs(), configured.getSupportsAutonamingConfiguration()],
+      [false, true, true, false, true],
+      "no secrets, preview, resources, no outputs, autonaming (provider_server.go:330-343)",
+    );
+  });
+
+  test("Check, Diff, Create (preview and real), Update, Read, Delete of a RandomPassword", T, async () => {
+    const inputs = { length: 20, minNumeric: 3, overrideSpecial: "", keepers: { db: "main" } };
+    const checked = await check(inputs);
+    assert.deepEqual(checked, { inputs, failures: [] }, "Check passes the inputs through, no defaults");
+    assert.deepEqual(
+      (await check({ length: 2, minNumeric: 3 })).failures,
+      [["", "Invalid Attribute Value. Attribute length value must be at least sum of min_upper + min_lower + min_numeric + min_special, got: 2. Examine values at 'db-password.length'."]],
+      "a validator's failure has no property, the bridge's wording",
+    );
+
+    const preview = await create(checked.inputs, true);
+    assert.equal(preview.id, "", "no ID in preview");
+    assert.equal(preview.state.result, UNKNOWN, "result unknown in preview");
+    assert.equal(preview.state.special, true, "the planned state has the defaults");
+
+    const created = await create(checked.inputs);
+    assert.equal(created.id, "none", "the ID is \"none\"");
+    assert.ok(isSecret(created.state.result) && isSecret(created.state.bcryptHash), "result and bcryptHash come back secret");
+    const password = reveal(created.state.result!) as string;
+    assert.match(password, /^[A-Za-z0-9!@#$%&*()\-_=+[\]{}<>:?]{20}$/, "20 characters of the default classes");
+    assert.ok((password.match(/[0-9]/g) ?? []).length >= 3, `at least 3 digits: ${password}`);
+    assert.equal(bcryptMatches(reveal(created.state.bcryptHash!) as string, password), true, "bcryptHash verifies against result");
+
+    assert.equal((await diff(created.id, created.state, checked.inputs, checked.inputs)).getChanges(), Changes.DIFF_NONE, "same inputs: no change");
+    assert.equal((await diff(created.id, created.state, checked.inputs, { ...inputs, upper: true, number: true })).getChanges(), Changes.DIFF_NONE, "defaults spelled out: no change");
+    const longer = await diff(created.id, created.state, checked.inputs, { ...inputs, length: 21 });
+    assert.deepEqual([longer.getChanges(), longer.getReplacesList()], [Changes.DIFF_SOME, ["length"]], "a new length replaces");
+    assert.equal(longer.getDetaileddiffMap().get("length")?.getKind(), Kind.UPDATE_REPLACE, "shown as a replacing update");
+    const rotated = await diff(created.id, created.state, checked.inputs, { ...inputs, keepers: { db: "replica" } });
+    assert.deepEqual([rotated.getReplacesList(), rotated.getDetaileddiffMap().get("keepers.db")?.getKind()], [["keepers"], Kind.UPDATE_REPLACE], "a changed keeper replaces");
+    const { overrideSpecial: _unset, ...withoutOverride } = inputs;
+    const unset = await diff(created.id, created.state, checked.inputs, withoutOverride);
+    assert.deepEqual([unset.getChanges(), unset.getReplacesList(), unset.getDetaileddiffMap().get("overrideSpecial")?.getKind()], [Changes.DIFF_SOME, [], Kind.DELETE], "overrideSpecial \"\" -> unset: an in-place update");
+
+    const update = new providerProto.UpdateRequest();
+    update.setUrn(urn);
+    update.setId(created.id);
+    update.setOlds(toStruct(created.state));
+    update.setOldInputs(toStruct(checked.inputs));
+    update.setNews(toStruct(withoutOverride));
+    const updated = fromStruct((await plugin.call("update", update)).getProperties());
+    assert.equal(updated.overrideSpecial, undefined, "Update stores the plan");
+    assert.equal(reveal(updated.result!), password, "and keeps the password");
+
+    const read = new providerProto.ReadRequest();
+    read.setUrn(urn);
+    read.setId(created.id);
+    read.setProperties(toStruct(updated));
+    read.setInputs(toStruct(withoutOverride));
+    const readBack = await plugin.call("read", read);
+    assert.deepEqual([readBack.getId(), fromStruct(readBack.getProperties())], ["none", updated], "Read (refresh) keeps the state");
+
+    const del = new providerProto.DeleteRequest();
+    del.setUrn(urn);
+    del.setId(created.id);
+    del.setProperties(toStruct(updated));
+    await plugin.call("delete", del);
+  });
+
+  test("number and numeric set differently fail Create with the plan's error", T, async () => {
+    const err = await rejection(create({ length: 8, number: true, numeric: false }));
+    assert.equal(err.code, grpc.status.UNKNOWN, "a gRPC error");
+    assert.equal(err.details, "Number and numeric are both configured with different values: Number is deprecated, use numeric instead", "boolplanmodifiers.go:46-51 through processDiagnostics");
+  });
+});
+
 test("install-standin-plugins.sh bundles once and installs wrappers that start fast", T, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-plugin-install-"));
   const engine = await startEngine();
@@ -399,10 +527,11 @@ test("install-standin-plugins.sh bundles once and installs wrappers that start f
       [
         `plugin install resource docker 5.2.0 --file ${cache}/pulumi-resource-docker --reinstall`,
         `plugin install resource command 1.2.1 --file ${cache}/pulumi-resource-command --reinstall`,
+        `plugin install resource random 4.21.2 --file ${cache}/pulumi-resource-random --reinstall`,
       ],
-      "both plugins installed from their wrappers",
+      "the three plugins installed from their wrappers",
     );
-    for (const [name, version] of [["docker", "5.2.0"], ["command", "1.2.1"]]) {
+    for (const [name, version] of [["docker", "5.2.0"], ["command", "1.2.1"], ["random", "4.21.2"]]) {
       const started = Date.now();
       const p = await startPlugin(path.join(cache, `pulumi-resource-${name}`), [], engine.address);
       const ms = Date.now() - started;

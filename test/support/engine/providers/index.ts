@@ -5,6 +5,7 @@ import { alicloudResource } from "./alicloud";
 import { copyToRemote } from "./copyToRemote";
 import { dockerImage } from "./dockerImage";
 import { localCommand } from "./localCommand";
+import { randomPassword } from "./random";
 import { remoteCommand } from "./remoteCommand";
 import { tlsPrivateKey } from "./tlsPrivateKey";
 import type { ProviderModel } from "./types";
@@ -14,6 +15,7 @@ const MODELS: Record<string, ProviderModel> = {
   "command:remote:Command": remoteCommand,
   "command:remote:CopyToRemote": copyToRemote,
   "docker:index/image:Image": dockerImage,
+  "random:index/randomPassword:RandomPassword": randomPassword,
   "tls:index/privateKey:PrivateKey": tlsPrivateKey,
 };
 

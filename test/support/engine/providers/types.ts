@@ -34,6 +34,7 @@ export interface OperationContext {
 }
 
 export interface CheckFailure {
+  /** The top-level input at fault; "" when the provider names none (the bridged providers). */
   property: string;
   reason: string;
 }
