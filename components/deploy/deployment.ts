@@ -149,7 +149,8 @@ export class AppDeployment extends pulumi.ComponentResource {
         logMaxSize: deploy.logMaxSize,
         logMaxFiles: deploy.logMaxFiles,
       }));
-      services = step("services", servicesSpec, secrets({ privateKey, services: args.serviceSecrets }), {}, [host]);
+      // Its delete (no service left, or destroy) takes the containers off; volumes stay.
+      services = step("services", servicesSpec, secrets({ privateKey, services: args.serviceSecrets }), { delete: runnerCommand("remove-services") }, [host]);
     }
     const snapshot = snapshotSettingsOf(app.name, appDir, args.services ?? []);
     const releaseServices = network && {

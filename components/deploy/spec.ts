@@ -16,7 +16,7 @@ export const RUNNER = "components/deploy/runner/main.ts";
 /** The environment variable that carries a step's spec. */
 export const SPEC_ENV = "PYDEPLOY_SPEC";
 
-export const STEPS = ["host", "ship", "services", "release", "remove"] as const;
+export const STEPS = ["host", "ship", "services", "release", "remove", "remove-services"] as const;
 export type StepName = (typeof STEPS)[number];
 
 /** The shell line a local.Command runs for a step. */

@@ -1,5 +1,5 @@
 // The deployer: what each pydeploy step's local.Command runs on the deployer's machine.
-// Usage: node --import tsx components/deploy/runner/main.ts <host|ship|services|release|remove>
+// Usage: node --import tsx components/deploy/runner/main.ts <host|ship|services|release|remove|remove-services>
 //   PYDEPLOY_SPEC  the step's spec (JSON, no secrets; see ../spec.ts)
 //   stdin          the step's secrets (JSON: privateKey, env, registryPassword, services)
 // Prints progress as "pydeploy: …" lines, each at most 4 KiB, and, last, "pydeploy-result: {…}"
@@ -34,7 +34,7 @@ import { appSalt, ensureAppFolder } from "./appFolder";
 import { setUpHost } from "./hostSetup";
 import { deployRelease } from "./release";
 import { removeApp } from "./remove";
-import { runServices } from "./services";
+import { removeServices, runServices } from "./services";
 import { shipImage } from "./ship";
 import { connectSsh, UnreachableError } from "./sshHost";
 import { DockerHost, localHost } from "./transport";
@@ -115,6 +115,14 @@ async function run(step: StepName, specJson: string | undefined, stdin: string):
       return onHost(await connect(spec.target, secrets, spec.connectTimeoutSeconds), async (host) =>
         runServices(host, spec, secrets.services ?? {}, { log, deployer: spec.target.kind === "ssh" ? await localHost() : undefined }),
       );
+    }
+    case "remove-services": {
+      // The services step's delete, with the spec it stored.
+      const spec = parseSpec(step, servicesSpecSchema, specJson);
+      return onHost(await connect(spec.target, secrets, Math.min(REMOVE_CONNECT_SECONDS, spec.connectTimeoutSeconds)), async (host) => {
+        await removeServices(host, spec, log);
+        return undefined;
+      });
     }
     case "release": {
       const spec = parseSpec(step, releaseSpecSchema, specJson);

@@ -4,7 +4,7 @@
 // changed service is replaced: the old container is kept, renamed, until the new one answers.
 import { createHash, createHmac } from "node:crypto";
 import { renderEnvFile, serverTag } from "../containerSpec";
-import { containerLabel, containerLogs, execInContainer, inspectNetwork, inspectVolume, makePrivateDir, pullThroughMirrors, removeContainers, renameContainer, startContainers, stopContainers, tagImage, writePrivateFile } from "../dockerCommands";
+import { containerLabel, containerLogs, execInContainer, inspectNetwork, inspectVolume, makePrivateDir, pullThroughMirrors, removeContainers, removeNetwork, renameContainer, startContainers, stopContainers, tagImage, writePrivateFile } from "../dockerCommands";
 import {
   createServiceVolume,
   createServicesNetwork,
@@ -194,13 +194,24 @@ async function logTail(host: DockerHost, container: string): Promise<string> {
   return text ? `; its last log lines:\n${text}` : "";
 }
 
+/**
+ * The services step's delete: every service is out of the config (or the stack is destroyed).
+ * Their containers go, their volumes stay; the network goes once nothing uses it (else `remove`
+ * takes it with the app).
+ */
+export async function removeServices(host: DockerHost, spec: ServicesSpec, log: (line: string) => void): Promise<void> {
+  await removeDropped(host, { ...spec, services: [] }, log);
+  const removed = await host.run(removeNetwork(spec.network), { allowFailure: true });
+  if (removed.code === 0) log(`removed network ${spec.network}`);
+}
+
 /** A service taken out of the config: its container goes, its volumes stay. */
 async function removeDropped(host: DockerHost, spec: ServicesSpec, log: (line: string) => void): Promise<void> {
   const wanted = new Set(spec.services.map((s) => s.container));
   const ids = (await host.run(serviceContainerIds(spec.app))).stdout.split("\n").filter(Boolean);
   for (const id of ids) {
     const c = await inspectContainer(host, id);
-    if (!c || wanted.has(c.name) || c.name.endsWith("-previous")) continue;
+    if (!c || wanted.has(c.name)) continue;
     const service = (await host.run(containerLabel(c.name, LABEL_SERVICE))).stdout.trim();
     log(`service ${service || c.name} is no longer in the config: removing ${c.name}; its volumes stay (docker volume ls --filter label=${LABEL_SERVICE}=${service})`);
     await host.run(removeContainers([c.name], { force: true }));

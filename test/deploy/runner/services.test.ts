@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { resolveServices, servicesSchema } from "../../../components/config/services";
-import { runServices } from "../../../components/deploy/runner/services";
+import { removeServices, runServices } from "../../../components/deploy/runner/services";
 import { snapshotFileName, takeSnapshot } from "../../../components/deploy/runner/snapshot";
 import { removeApp } from "../../../components/deploy/runner/remove";
 import { serviceSettingsOf, servicesNetworkOf, snapshotSettingsOf, type ServiceSecrets } from "../../../components/deploy/services/serviceSpec";
@@ -121,6 +121,18 @@ describe("the services step", () => {
     assert.equal(idOf(host, "shop-search"), undefined, "the accessory's container is gone");
     assert.ok(host.volumes.has("shop-search-data"), "its volume stays");
     assert.ok(lines.some((l) => /service search is no longer in the config: removing shop-search; its volumes stay/.test(l)), "it says so");
+  });
+
+  test("the step's delete (no service left): the containers go, the volumes stay, the network goes once unused", async () => {
+    const host = hostWithImages();
+    await run(host, specOf());
+    host.addImage({ tag: "pydeploy/shop:1", app: "shop" });
+    const lines: string[] = [];
+    await removeServices(host, specOf(), (l) => lines.push(l));
+    assert.deepEqual(host.states(), {}, "no service container is left");
+    assert.deepEqual([...host.volumes.keys()].sort(), ["shop-cache-data", "shop-db-data", "shop-search-data"], "the volumes stay");
+    assert.ok(!host.networks.has("shop-services"), "the network is gone");
+    assert.ok(lines.some((l) => /service db is no longer in the config: removing shop-db; its volumes stay/.test(l)), "it says so per service");
   });
 
   test("a missing image that neither the host nor the deployer has: a clear error before any container", async () => {
