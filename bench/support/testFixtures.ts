@@ -6,7 +6,9 @@ export { startRegistryMirror, type RegistryMirror } from "../../test/support/doc
 export { ExampleProject, gzipSizeAboveBase, lastLayerGzipSize, mustSucceed, programStack, shipResult, stepOutput, uniqueApp } from "../../test/support/lifecycle/exampleProject";
 export type { RunResult } from "../../test/support/engine";
 export { existingTargetConfig } from "../../test/support/lifecycle/serverScenario";
-export { bumpDjangoVersion, copyDjangoFixture, DJANGO_LAYOUTS, djangoAppConfig } from "../../test/fixtures/djangoApp";
+export { bumpDjangoVersion, copyDjangoFixture, DJANGO_LAYOUTS, djangoAppConfig, pypi } from "../../test/fixtures/djangoApp";
+export { bumpJobsVersion, CELERY_PYPI_VERSIONS, copyDjangoCeleryFixture, djangoCeleryStack } from "../../test/fixtures/djangoCelery";
+export { TEST_POSTGRES_IMAGE, TEST_REDIS_IMAGE } from "../../test/support/services/serviceImages";
 export { debianWheels, startWheelIndex, type WheelIndex } from "../../test/support/pypi/wheelIndex";
 export { exampleStack } from "../../test/support/config/exampleStack";
 export { startLoad, type LoadResult, type RunningLoad } from "../../test/support/proxy/load";
