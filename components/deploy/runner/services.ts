@@ -8,8 +8,10 @@ import { containerLabel, containerLogs, execInContainer, inspectNetwork, inspect
 import {
   createServiceVolume,
   createServicesNetwork,
+  psqlFromStdin,
   readPostgresVersion,
   runServiceContainer,
+  setPasswordSql,
   serviceContainerIds,
   writeRedisConfig,
 } from "../services/serviceCommands";
@@ -26,6 +28,8 @@ export interface ServicesResult {
 
 interface Planned {
   service: ServiceSettings;
+  /** PostgreSQL's password, set again on a data directory that may hold another. */
+  password?: string;
   envFile: string;
   redisConfig?: string;
   configHash: string;
@@ -57,7 +61,7 @@ export async function runServices(host: DockerHost, spec: ServicesSpec, secrets:
     const existing = await inspectContainer(host, service.container);
     const current = existing && { running: existing.running, configHash: (await host.run(containerLabel(service.container, LABEL_SERVICE_CONFIG))).stdout.trim() };
     if (service.postgres && current?.configHash !== configHash) await checkPostgresVersion(host, service);
-    planned.push({ service, envFile: env, redisConfig, configHash, current });
+    planned.push({ service, envFile: env, redisConfig, configHash, current, ...(service.postgres ? { password: requirePassword(service, secrets) } : {}) });
   }
 
   if ((await host.run(inspectNetwork(spec.network), { allowFailure: true })).code !== 0) {
@@ -145,6 +149,7 @@ async function apply(host: DockerHost, spec: ServicesSpec, p: Planned, options: 
   await host.run(runServiceContainer({ app: spec.app, network: spec.network, service, configHash: p.configHash, logMaxSize: spec.logMaxSize, logMaxFiles: spec.logMaxFiles }));
   try {
     await waitServiceReady(host, { name: service.name, container: service.container, kind: service.kind, command: service.ready }, spec.readyTimeoutSeconds, options);
+    if (p.password !== undefined) await syncPostgresPassword(host, service, p.password);
   } catch (err) {
     await host.run(removeContainers([service.container], { force: true }), { allowFailure: true });
     if (p.current) {
@@ -155,6 +160,18 @@ async function apply(host: DockerHost, spec: ServicesSpec, p: Planned, options: 
     throw err;
   }
   if (p.current) await host.run(removeContainers([previous], { force: true }));
+}
+
+/**
+ * PostgreSQL reads POSTGRES_PASSWORD only when it creates the data directory: a volume kept from
+ * an earlier deploy (destroy keeps volumes, the next up generates a new password) has another.
+ * The state's password is set again, as SQL on stdin (never an argv); a failure counts as a
+ * container that does not answer: the previous one runs again.
+ */
+async function syncPostgresPassword(host: DockerHost, service: ServiceSettings, password: string): Promise<void> {
+  const pg = service.postgres!;
+  const r = await host.run(psqlFromStdin(service.container, pg.user, pg.database), { stdin: setPasswordSql(pg.user, password), allowFailure: true });
+  if (r.code !== 0) throw new Error(`service ${service.name}: setting ${pg.user}'s password in ${service.container} failed: ${(r.stderr || r.stdout).trim()}`);
 }
 
 /** Waits until the service answers its readiness command (or, with none, keeps running); a container that exits fails at once. */

@@ -47,6 +47,16 @@ export const writeRedisConfig = (image: string, volume: string): Argv => [
   "-c", `umask 077 && cat > /data/${REDIS_CONFIG_FILE}.tmp && mv -f /data/${REDIS_CONFIG_FILE}.tmp /data/${REDIS_CONFIG_FILE}`,
 ];
 
+/** psql as the image's superuser over the container's socket (trusted there), its SQL on stdin. */
+export const psqlFromStdin = (container: string, user: string, database: string): Argv => [
+  "docker", "exec", "--interactive", container, "psql", "--username", user, "--dbname", database, "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1",
+];
+
+/** The role's password set to the one in the state: a data directory kept from an earlier deploy (destroy keeps volumes) has another. */
+export function setPasswordSql(user: string, password: string): string {
+  return `ALTER ROLE "${user.replace(/"/g, '""')}" WITH PASSWORD '${password.replace(/'/g, "''")}';\n`;
+}
+
 /** pg_dump's custom format into a file on the host, written whole or not at all. */
 export const dumpDatabase = (container: string, user: string, database: string, file: string): Argv => [
   "sh", "-c", 'umask 077 && docker exec "$1" pg_dump --format=custom --username "$2" "$3" >"$4.tmp" && mv -f "$4.tmp" "$4"', "sh", container, user, database, file,

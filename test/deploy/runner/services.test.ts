@@ -57,6 +57,7 @@ describe("the services step", () => {
     assert.equal(host.volumeFiles.get("shop-cache-data")?.get("pydeploy-redis.conf"), "requirepass redisSecret1\nappendonly yes\n", "Redis's password is in its config file in the volume");
     const argv = host.history.map((a) => a.join(" ")).join("\n");
     for (const secret of ["pgSecret1", "redisSecret1", "meiliKey1"]) assert.ok(!argv.includes(secret), `${secret} is on no command line`);
+    assert.deepEqual(host.sql, [{ container: "shop-db", sql: `ALTER ROLE "shop" WITH PASSWORD 'pgSecret1';\n` }], "the state's password is set on the data directory, as SQL on stdin");
     const cache = [...host.containers.values()].find((c) => c.name === "shop-cache")!;
     assert.deepEqual(cache.argv.slice(-2), ["redis-server", "/data/pydeploy-redis.conf"], "redis-server reads that config");
     assert.ok(!host.history.some((a) => a[0] === "docker" && a[1] === "run" && (a.includes("-p") || a.includes("--publish"))), "no port is published on any host interface");

@@ -58,6 +58,8 @@ export class FakeDockerHost implements DockerHost {
   readonly files = new Map<string, string>();
   readonly networks = new Set<string>();
   readonly networkLabels = new Map<string, Record<string, string>>();
+  /** SQL the deployer sent to a PostgreSQL service's psql, in order. */
+  readonly sql: { container: string; sql: string }[] = [];
   /** Files inside volumes (volume -> path in it -> content): PG_VERSION, Redis's config. */
   readonly volumeFiles = new Map<string, Map<string, string>>();
   /** Every config the proxy loaded (Caddyfile text). */
@@ -334,6 +336,13 @@ export class FakeDockerHost implements DockerHost {
         return ok(`log of ${c.name}\n`);
       }
       case "exec": {
+        if (rest[1] === "--interactive") {
+          // psqlFromStdin: SQL into a running PostgreSQL service.
+          const c = this.findContainer(rest[2]);
+          if (c?.status !== "running") return fail(`Error response from daemon: container ${rest[2]} is not running`);
+          this.sql.push({ container: c.name, sql: this.lastStdin });
+          return ok();
+        }
         if (rest[1] === "-i") {
           // `docker exec -i <proxy> caddy reload --config -` (or dd of the ACME CA root).
           if (rest[3] === "caddy" && rest[4] === "reload") {
