@@ -175,3 +175,30 @@ export function parseJsonRun(stdout: string): Pick<CliRun, "ops" | "diagnostics"
   }
   return { ops, diagnostics, timeline };
 }
+
+/**
+ * The Node SDK logs every RegisterResource/ReadResource response at debug level, outputs and
+ * secret values included (@pulumi/pulumi 3.248 runtime/resource.js: "RegisterResource RPC
+ * finished: …, resp: …"); `--json` prints those debug events. Where else a run's output holds
+ * `secret` (as written, or JSON-escaped as the event stream writes it), and how many SDK debug
+ * events hold it.
+ */
+export function secretInOutput(r: { stdout: string; stderr: string }, secret: string): { elsewhere: string[]; sdkDebugEvents: number } {
+  const forms = [secret, JSON.stringify(secret).slice(1, -1)];
+  const holds = (text: string) => forms.some((f) => text.includes(f));
+  const elsewhere: string[] = [];
+  let sdkDebugEvents = 0;
+  for (const line of `${r.stdout}\n${r.stderr}`.split("\n")) {
+    if (!holds(line)) continue;
+    let event: { diagnosticEvent?: { severity?: string; message?: string } } | undefined;
+    try {
+      event = line.startsWith("{") ? JSON.parse(line) : undefined;
+    } catch {
+      event = undefined;
+    }
+    const d = event?.diagnosticEvent;
+    if (d?.severity === "debug" && /^(RegisterResource|ReadResource) RPC (finished|prepared)/.test(d.message ?? "")) sdkDebugEvents++;
+    else elsewhere.push(line.slice(0, 200).split(secret).join("<SECRET>"));
+  }
+  return { elsewhere, sdkDebugEvents };
+}
