@@ -2,7 +2,7 @@
 // refused before anything is created, and the URLs the app gets.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { PostgresServiceConfig, RedisServiceConfig } from "../../components/config/services";
+import { managedPostgres, managedRedis } from "../support/config/serviceConfigs";
 import {
   DEFAULT_POSTGRES_INSTANCE_CLASS,
   DEFAULT_REDIS_INSTANCE_CLASS,
@@ -18,30 +18,8 @@ import {
   redisUrl,
 } from "../../components/server/managedServiceDefaults";
 
-const postgres = (over: Partial<PostgresServiceConfig> = {}): PostgresServiceConfig => ({
-  kind: "postgres",
-  name: "db",
-  image: "postgres:16",
-  volumes: [],
-  urlEnv: ["DATABASE_URL"],
-  version: 16,
-  database: "shop",
-  user: "shop",
-  snapshots: { keep: 5 },
-  managed: true,
-  storageGb: 20,
-  ...over,
-});
-const redis = (over: Partial<RedisServiceConfig> = {}): RedisServiceConfig => ({
-  kind: "redis",
-  name: "cache",
-  image: "redis:7",
-  volumes: [],
-  urlEnv: ["REDIS_URL"],
-  version: 7,
-  managed: true,
-  ...over,
-});
+const postgres = managedPostgres;
+const redis = managedRedis;
 
 describe("engine versions", () => {
   test("RDS takes a PostgreSQL major as <major>.0, from 10 to 18", () => {

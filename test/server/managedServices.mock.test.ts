@@ -17,7 +17,7 @@ import {
   valueOf,
   type RecordedResource,
 } from "../support/mocks/mocks";
-import type { PostgresServiceConfig, RedisServiceConfig } from "../../components/config/services";
+import { managedPostgres, managedRedis } from "../support/config/serviceConfigs";
 import { encodeUserinfo } from "../../components/server/managedServiceDefaults";
 import type { ManagedServices, ManagedServicesArgs } from "../../components/server/managedServices";
 
@@ -53,30 +53,8 @@ const CACHE_PASSWORD = "Cache@Pass=word2!";
 const NETWORK = { vpcId: "vpc-server", vswitchId: "vsw-server", zoneId: MOCK_ZONE } as const;
 const TAGS = { app: "shop", env: "dev" };
 
-const postgres = (over: Partial<PostgresServiceConfig> = {}): PostgresServiceConfig => ({
-  kind: "postgres",
-  name: "db",
-  image: "postgres:16",
-  volumes: [],
-  urlEnv: ["DATABASE_URL"],
-  version: 16,
-  database: "shop",
-  user: "shop",
-  snapshots: { keep: 5 },
-  managed: true,
-  storageGb: 20,
-  ...over,
-});
-const redis = (over: Partial<RedisServiceConfig> = {}): RedisServiceConfig => ({
-  kind: "redis",
-  name: "cache",
-  image: "redis:7",
-  volumes: [],
-  urlEnv: ["REDIS_URL", "CELERY_BROKER_URL"],
-  version: 7,
-  managed: true,
-  ...over,
-});
+const postgres = managedPostgres;
+const redis = managedRedis;
 
 function args(over: Partial<ManagedServicesArgs> = {}): ManagedServicesArgs {
   return {
