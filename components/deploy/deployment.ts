@@ -1,7 +1,6 @@
-// Runs the app on a Docker host: this machine's engine, or a server over SSH. Three steps (four
-// with services), each
-// a local.Command running the deployer (runner/main.ts) with its spec in the environment and
-// its secrets on stdin:
+// Runs the app on a Docker host: this machine's engine, or a server over SSH. Three steps, four
+// with services, each a local.Command running the deployer (runner/main.ts) with its spec in the
+// environment and its secrets on stdin:
 //   host     SSH answers, boot finished, Docker usable, app folder claimed.
 //            Replaced when the machine changes (not its user: hostTrigger); its delete (`remove`)
 //            takes the app off the old machine.
@@ -9,8 +8,10 @@
 //   services the service containers (PostgreSQL, Redis, accessories) on the app's network: runs
 //            only when their settings or secrets change, so an app deploy never restarts them.
 //   release  the containers of this image, env and settings, health-gated, with rollback.
-// Every change is an in-place update of ship/release (their spec or stdin changed); neither has a
-// delete, so nothing of a running release is removed at the end of a deployment.
+// Every change is an in-place update of ship/services/release (their spec or stdin changed); ship
+// and release have no delete, so nothing of a running release is removed at the end of a
+// deployment. The services step's delete (`remove-services`) takes the service containers off
+// when no service is left; their volumes stay.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { baseImageOf } from "../config/resolve";

@@ -13,6 +13,7 @@ import { ensureServiceImages, type ServiceImages } from "../support/services/ser
 
 const APP = uniqueApp("svc");
 const r = (name: string) => `${APP}-${name}`;
+const SECRET = "shared-token-7f3a";
 const sh = (script: string) => execFileSync("sh", ["-c", script], { encoding: "utf8" }).trim();
 const serviceIds = () => sh(`docker inspect --format '{{.Name}} {{.Id}}' ${r("db")} ${r("cache")}`);
 
@@ -25,7 +26,21 @@ describe("real engine: services on the local target", { timeout: 20 * 60_000 }, 
     "pydeploy:target": "local",
     "pydeploy:app": appValue({ name: APP, dir: project.dir, publish: port }),
     "pydeploy:deploy": { healthTimeoutSeconds: 60, stopGraceSeconds: 5 },
-    "pydeploy:services": { db: { kind: "postgres", version: 15, image: images.postgres }, cache: { kind: "redis", version: 7, image: images.redis, ...cache } },
+    "pydeploy:services": {
+      db: { kind: "postgres", version: 15, image: images.postgres },
+      cache: { kind: "redis", version: 7, image: images.redis, ...cache },
+      // A generic accessory: any image, its command, env, a shared secret, a volume, a readiness command.
+      queue: {
+        kind: "accessory",
+        image: images.redis,
+        port: 7000,
+        command: ["redis-server", "--port", "7000", "--dir", "/store"],
+        env: { QUEUE_MODE: "accessory" },
+        secretEnv: ["DEMO_SECRET_TOKEN"],
+        volumes: { store: "/store" },
+        ready: ["redis-cli", "-p", "7000", "ping"],
+      },
+    },
   });
 
   before(async () => {
@@ -33,7 +48,7 @@ describe("real engine: services on the local target", { timeout: 20 * 60_000 }, 
     images = ensureServiceImages();
     port = 20000 + Math.floor(Math.random() * 20000);
     project = new ExampleProject();
-    stack = await CliStack.create({ stack: "local", config: config(), secrets: { "pydeploy:secretEnv": { DEMO_SECRET_TOKEN: "t" } } });
+    stack = await CliStack.create({ stack: "local", config: config(), secrets: { "pydeploy:secretEnv": { DEMO_SECRET_TOKEN: SECRET } } });
   });
 
   after(async () => {
@@ -42,7 +57,7 @@ describe("real engine: services on the local target", { timeout: 20 * 60_000 }, 
       stack.cleanup();
     }
     project?.cleanup();
-    sh(`docker rm -f ${r("db")} ${r("cache")} >/dev/null 2>&1; docker volume rm $(docker volume ls -q --filter label=pydeploy.app=${APP}) >/dev/null 2>&1; true`);
+    sh(`docker rm -f ${r("db")} ${r("cache")} ${r("queue")} >/dev/null 2>&1; docker volume rm $(docker volume ls -q --filter label=pydeploy.app=${APP}) >/dev/null 2>&1; true`);
     await removeAppImages(APP);
   });
 
@@ -56,6 +71,11 @@ describe("real engine: services on the local target", { timeout: 20 * 60_000 }, 
     // The password as Redis has it: in its config file, in its volume.
     const password = sh(`docker run --rm --entrypoint sh -v ${r("cache-data")}:/d ${images.redis} -c "sed -n 's/^requirepass //p' /d/pydeploy-redis.conf"`);
     assert.match(password, /^[A-Za-z0-9]{32}$/, "a generated password of 32 letters and digits");
+    const queue = JSON.parse(sh(`docker inspect ${r("queue")}`))[0];
+    assert.deepEqual([queue.State.Running, queue.Config.Cmd.slice(0, 3), queue.HostConfig.PortBindings ?? {}], [true, ["redis-server", "--port", "7000"], {}], "the accessory runs its command, on no host port");
+    assert.ok(queue.Config.Env.includes("QUEUE_MODE=accessory") && queue.Config.Env.includes(`DEMO_SECRET_TOKEN=${SECRET}`), "with its env and the shared secret");
+    assert.ok(queue.Mounts.some((m: { Name: string; Destination: string }) => m.Name === r("queue-store") && m.Destination === "/store"), `and its volume: ${JSON.stringify(queue.Mounts)}`);
+    assert.equal(sh(`docker run --rm --network ${r("services")} ${images.redis} redis-cli -h queue -p 7000 ping`), "PONG", "it answers by its name on the app's network");
     const state = await stack.exportState();
     assert.ok(!state.includes(password), "not in the state in plain text");
     const printed = secretInOutput(run, password);
@@ -89,7 +109,7 @@ describe("real engine: services on the local target", { timeout: 20 * 60_000 }, 
     mustSucceed(await stack.destroy(), "destroy");
     assert.equal(sh(`docker ps -aq --filter label=pydeploy.service-of=${APP}`), "", "no service container is left");
     const volumes = sh(`docker volume ls -q --filter label=pydeploy.app=${APP}`).split("\n").sort();
-    assert.deepEqual(volumes, [r("cache-data"), r("db-data")], "their volumes stay");
+    assert.deepEqual(volumes, [r("cache-data"), r("db-data"), r("queue-store")], "their volumes stay");
     assert.equal((await docker(["network", "inspect", r("services")], { allowFailure: true })).code, 1, "the network is gone");
   });
 });
