@@ -154,6 +154,7 @@ export function checkServices(
       if (name in ctx.secretEnv) problem(`${key}.urlEnv`, `${name} is also set in secretEnv; the service sets it (rename it with urlEnv)`);
     }
     if (s.kind === "accessory") {
+      if (s.loopbackPort !== undefined && s.port === undefined) problem(`${key}.loopbackPort`, "expected `port` too: the loopback port maps to the port the accessory listens on");
       for (const name of s.secretEnv) if (!(name in ctx.secretEnv)) problem(`${key}.secretEnv`, `${name} is not set in secretEnv (pulumi config set --secret --path secretEnv.${name} ...)`);
       for (const name of Object.keys(s.env)) if (s.secretEnv.includes(name)) problem(`${key}.env.${name}`, "is also listed in its secretEnv; keep each variable in one place");
     }

@@ -65,6 +65,7 @@ describe("services: bad input", () => {
     ["an unknown kind", { services: { db: { kind: "mysql" } } }, undefined, /^pydeploy:services\.db\.kind: expected kind: postgres, redis or accessory/],
     ["a postgres without its version", { services: { db: { kind: "postgres" } } }, undefined, /^pydeploy:services\.db\.version: expected a PostgreSQL major version such as 16 \(missing\)$/],
     ["a service name that is not a slug", { services: { DB: { kind: "redis", version: 7 } } }, undefined, /^pydeploy:services\.DB: expected a service name: lowercase letters, digits and inner dashes, got "DB"$/],
+    ["an accessory's loopback port without its port", { services: { search: { kind: "accessory", image: "getmeili/meilisearch:v1.8", loopbackPort: 7700 } } }, undefined, /^pydeploy:services\.search\.loopbackPort: expected `port` too/],
     ["a managed service with a loopback port", { services: { db: { kind: "postgres", version: 16, managed: true, loopbackPort: 5432 } } }, "alicloud", /^pydeploy:services\.db\.loopbackPort: a managed instance runs on no server of this stack/],
   ];
   for (const [what, values, target, expected] of cases) {
