@@ -5,6 +5,7 @@ import { z } from "zod";
 import { containerPath, envName, IMAGE_REF, port, SLUG } from "../../config/fields";
 import type { ServiceConfig } from "../../config/services";
 import { SERVICE_PORTS } from "../../config/services";
+import { postgresUrl, redisUrl } from "../../server/managedServiceDefaults";
 import { volumeMountSchema } from "../containerSpec";
 
 /** On service containers and the services network: the app's name (not pydeploy.app, which the release tidies). */
@@ -108,11 +109,10 @@ export function snapshotSettingsOf(app: string, appDir: string, services: Servic
   return { service: db.name, container: serviceContainerOf(app, db.name), user: db.user, database: db.database, dir: snapshotDirOf(appDir), keep: db.snapshots.keep };
 }
 
-/** The URL of a service that runs in a container, by its name on the app's network. */
+/** The URL of a service that runs in a container, by its name on the app's network (the same form as a managed one's). */
 export function containerServiceUrl(s: ServiceConfig, password: string): string | undefined {
-  const secret = encodeURIComponent(password);
-  if (s.kind === "postgres") return `postgres://${s.user}:${secret}@${s.name}:${SERVICE_PORTS.postgres}/${s.database}`;
-  if (s.kind === "redis") return `redis://:${secret}@${s.name}:${SERVICE_PORTS.redis}/0`;
+  if (s.kind === "postgres") return postgresUrl({ host: s.name, port: SERVICE_PORTS.postgres, user: s.user, password, database: s.database });
+  if (s.kind === "redis") return redisUrl({ host: s.name, port: SERVICE_PORTS.redis, password });
   return undefined;
 }
 
