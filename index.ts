@@ -2,15 +2,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./components/config/load";
 import { AppDeployment } from "./components/deploy/deployment";
-import { operatorCommands } from "./components/deploy/operatorCommands";
+import { fleetPsCommand, operatorCommands } from "./components/deploy/operatorCommands";
+import { releaseWaitsFor } from "./components/deploy/rollingOrder";
 import { appUrls as urlsOf, hostPorts, proxySites, roleSpecs } from "./components/deploy/roles";
 import { ServiceCredentials } from "./components/deploy/services/serviceCredentials";
 import { serviceSecretsOf, serviceSettingsOf, serviceUrlEnv, serviceUrls, snapshotSettingsOf } from "./components/deploy/services/serviceSpec";
 import { appDirOf } from "./components/deploy/spec";
 import { AppImage, requireDockerDaemon } from "./components/image/appImage";
 import { AlicloudServer } from "./components/server/alicloudServer";
+import { LoadBalancer } from "./components/server/loadBalancer";
+import { appPortsBehind, listenerPlans } from "./components/server/loadBalancerPlan";
 import { ManagedServices } from "./components/server/managedServices";
 import type { SshConnection } from "./components/server/sshConnection";
+import { fleetMemberName } from "./components/server/fleet";
 
 const config = loadStackConfig();
 // Every preview, up and destroy needs the docker provider's daemon: said plainly, before anything is registered.
@@ -43,8 +47,13 @@ export const imageName = image.imageName;
 export const imageDigest = image.repoDigest;
 export const generatedFiles = image.generatedFiles;
 
+// The CLB's listeners, one per published port (alicloud, several servers or loadBalancer.enabled).
+const listeners = listenerPlans(app);
+const loadBalanced = config.server?.loadBalancer.enabled ?? false;
+
 let server: AlicloudServer | undefined;
-let connection: pulumi.Output<SshConnection> | undefined;
+/** The servers the app runs on, in release order; one for the local target. */
+let members: { name: string; connection?: pulumi.Output<SshConnection>; instanceId?: pulumi.Output<string>; address: pulumi.Output<string> }[];
 if (config.target === "alicloud") {
   const s = config.server!;
   server = new AlicloudServer(app.name, {
@@ -64,17 +73,24 @@ if (config.target === "alicloud") {
     tags: { "managed-by": "pydeploy", app: app.name, stack: config.stack, ...s.tags },
     deletionProtection: s.deletionProtection,
     ssh: { port: s.sshPort, user: s.sshUser, allowedCidrs: s.sshAllowedCidrs },
-    appPorts: publishedPorts.map((port) => ({ port, allowedCidrs: s.appAllowedCidrs })),
+    // Behind the CLB, the app's ports let in the balancer (and, for layer 4, the clients it passes on).
+    appPorts: loadBalanced ? appPortsBehind(listeners, s.appAllowedCidrs) : publishedPorts.map((port) => ({ port, allowedCidrs: s.appAllowedCidrs })),
     publicKey: s.publicKey,
     privateKey: s.publicKey ? secrets.sshPrivateKey : undefined,
     cloudInit: { mirror: deploy.dockerMirror, registryMirrors: deploy.registryMirrors },
+    count: s.count,
   });
-  connection = server.connection;
+  members = server.servers.map((m) => ({ name: m.name, connection: m.connection, instanceId: m.instanceId, address: m.address }));
 } else if (config.target === "existing") {
-  const h = config.host!;
-  connection = pulumi.secret(
-    secrets.sshPrivateKey!.apply((privateKey) => ({ host: h.address, port: h.port, user: h.user, privateKey, ...(h.hostKey ? { hostKey: h.hostKey } : {}) })),
-  );
+  members = config.hosts.map((h, i) => ({
+    name: fleetMemberName(app.name, i),
+    connection: pulumi.secret(
+      secrets.sshPrivateKey!.apply((privateKey): SshConnection => ({ host: h.address, port: h.port, user: h.user, privateKey, ...(h.hostKey ? { hostKey: h.hostKey } : {}) })),
+    ),
+    address: pulumi.output(h.address),
+  }));
+} else {
+  members = [{ name: app.name, address: pulumi.output("localhost") }];
 }
 
 export const publicIp = server?.publicIp;
@@ -98,7 +114,7 @@ const managed =
         vpcId: server.vpcId(),
         vswitchId: server.vswitchId,
         zoneId: server.zoneId,
-        privateIp: server.privateIp,
+        privateIps: server.servers.map((m) => m.privateIp),
         tags: { "managed-by": "pydeploy", app: app.name, stack: config.stack },
         passwords: Object.fromEntries(managedServices.map((s) => [s.name, passwords.apply((p) => p[s.name])])),
         keepDataOnDestroy: !deploy.removeVolumesOnDestroy,
@@ -108,33 +124,47 @@ const urls = pulumi.all([passwords, managed?.urls ?? pulumi.output<Record<string
 // The app's env: secretEnv plus each service's URL under its urlEnv names (DATABASE_URL, REDIS_URL, ...).
 const appSecretEnv = services.length ? pulumi.secret(pulumi.all([secrets.env, urls]).apply(([env, u]) => ({ ...env, ...serviceUrlEnv(services, u) }))) : secrets.env;
 
-const deployment = new AppDeployment(
-  app.name,
-  {
-    target: connection ? { kind: "ssh", connection } : { kind: "local" },
-    app,
-    deploy,
-    imageName: image.imageName,
-    repoDigest: image.repoDigest,
-    registry: deploy.ship === "registry" && registryLogin ? registryLogin : undefined,
-    secretEnv: appSecretEnv,
-    services,
-    serviceSecrets: pulumi.secret(pulumi.all([passwords, secrets.env]).apply(([p, env]) => serviceSecretsOf(services, p, env))),
-    dockerInstall: connection ? { mirror: deploy.dockerMirror, registryMirrors: deploy.registryMirrors } : undefined,
-    proxyImage: image.proxy,
-    dockerHost,
-  },
-  { dependsOn: server ? [server] : [] },
-);
+// One deployment per server; each batch's releases wait for the batch before (a failed gate stops the roll).
+const waitsFor = releaseWaitsFor(members.length, deploy.rollingBatch);
+const deployments: AppDeployment[] = [];
+members.forEach((member, i) => {
+  deployments.push(
+    new AppDeployment(
+      member.name,
+      {
+        target: member.connection ? { kind: "ssh", connection: member.connection } : { kind: "local" },
+        app,
+        deploy,
+        imageName: image.imageName,
+        repoDigest: image.repoDigest,
+        registry: deploy.ship === "registry" && registryLogin ? registryLogin : undefined,
+        secretEnv: appSecretEnv,
+        services,
+        serviceSecrets: pulumi.secret(pulumi.all([passwords, secrets.env]).apply(([p, env]) => serviceSecretsOf(services, p, env))),
+        dockerInstall: member.connection ? { mirror: deploy.dockerMirror, registryMirrors: deploy.registryMirrors } : undefined,
+        proxyImage: image.proxy,
+        dockerHost,
+        releaseAfter: waitsFor[i].map((j) => deployments[j].release),
+      },
+      { dependsOn: server ? [server] : [] },
+    ),
+  );
+});
+
+// A server joins the balancer once its first release passed; removing one leaves the balancer before its app goes.
+const loadBalancer =
+  server && loadBalanced
+    ? new LoadBalancer(app.name, {
+        listeners,
+        backends: members.map((m, i) => ({ name: m.name, instanceId: m.instanceId!, readyAfter: [deployments[i].release] })),
+        spec: config.server!.loadBalancer.spec,
+        tags: { "managed-by": "pydeploy", app: app.name, stack: config.stack, ...config.server!.tags },
+      })
+    : undefined;
 
 const keyFile = `~/.ssh/pydeploy-${app.name}-${config.stack}`;
-const host: pulumi.Output<string> | undefined =
-  server?.publicIp ?? (config.host ? pulumi.output(config.host.address) : undefined);
-
-export const containers = deployment.containers;
-export const appUrls = (host ?? pulumi.output("localhost")).apply((h) => urlsOf(app, h));
-const sshUser = config.server?.sshUser ?? config.host?.user ?? "root";
-const sshPort = config.server?.sshPort ?? config.host?.port ?? 22;
+const sshUser = config.server?.sshUser ?? config.hosts[0]?.user ?? "root";
+const sshPortOf = (i: number) => config.server?.sshPort ?? config.hosts[i]?.port ?? 22;
 const appDir = appDirOf(deploy.remoteDir, app.name);
 const onServer = {
   app: app.name,
@@ -143,11 +173,25 @@ const onServer = {
   services: serviceSettingsOf(app.name, appDir, services),
   snapshot: app.release ? snapshotSettingsOf(app.name, appDir, services) : undefined,
 };
-/** The seed's manual checks, ready to paste: ssh, docker ps, logs, a shell, the listening ports; psql, redis-cli and a snapshot's restore. */
-export const commands = host
-  ? host.apply((h) => operatorCommands({ ...onServer, ssh: { user: sshUser, host: h, port: sshPort, keyFile } }))
-  : pulumi.output(operatorCommands(onServer));
+const remote = config.target !== "local";
+const commandsOf = (i: number) =>
+  remote ? members[i].address.apply((h) => operatorCommands({ ...onServer, ssh: { user: config.hosts[i]?.user ?? sshUser, host: h, port: sshPortOf(i), keyFile } })) : pulumi.output(operatorCommands(onServer));
+
+/** The first server's containers (the only server's, usually). */
+export const containers = deployments[0].containers;
+/** Where users reach the app: the load balancer, else each server. */
+export const appUrls = loadBalancer
+  ? loadBalancer.address.apply((a) => urlsOf(app, a))
+  : pulumi.all(members.map((m) => m.address)).apply((addresses) => [...new Set(addresses.flatMap((a) => urlsOf(app, a)))]);
+/** The seed's manual checks on the first server, ready to paste: ssh, docker ps, logs, a shell, the listening ports; psql, redis-cli and a snapshot's restore. */
+export const commands = commandsOf(0);
+/** Several servers: each one's address, containers and the same commands. */
+export const servers = members.length > 1 ? pulumi.all(members.map((m, i) => pulumi.all([m.address, deployments[i].containers, commandsOf(i)]).apply(([address, c, cmds]) => ({ name: m.name, address, containers: c, commands: cmds })))) : undefined;
+/** Several servers: `docker ps` of the app on every one, in release order. */
+export const fleetPs = members.length > 1 ? pulumi.all(members.map((_, i) => commandsOf(i))).apply((all) => fleetPsCommand(all.map((c) => c.ps))) : undefined;
+/** The load balancer's address (alicloud, several servers). */
+export const loadBalancerAddress = loadBalancer?.address;
 /** Managed services' host:port (no password; the URLs are in the app's env). */
 export const serviceEndpoints = managed?.endpoints;
 /** Remote targets: the ssh command line (save the key to the file it names first). */
-export const sshCommand = host ? commands.apply((c) => c.ssh) : undefined;
+export const sshCommand = remote ? commands.apply((c) => c.ssh) : undefined;

@@ -1,7 +1,7 @@
 // The `deploy` section: how the app is shipped and run on the Docker host. Its bounds are the
 // step contract's too (fields.ts). The ship mode's default is derived in resolve.ts.
 import { z } from "zod";
-import { boolean, CERTIFICATE_TIMEOUT_SECONDS, certificateTimeoutSeconds, RUNNING_GATE_SECONDS, runningGateSeconds, healthTimeoutSeconds, httpUrl, integer, keepImages, logMaxFiles, logSize, releaseTimeoutSeconds, stopGraceSeconds } from "./fields";
+import { boolean, CERTIFICATE_TIMEOUT_SECONDS, certificateTimeoutSeconds, RUNNING_GATE_SECONDS, runningGateSeconds, healthTimeoutSeconds, httpUrl, integer, keepImages, logMaxFiles, MAX_SERVERS, logSize, releaseTimeoutSeconds, stopGraceSeconds } from "./fields";
 
 export const deploySchema = z.strictObject({
   ship: z.enum(["copy", "registry"], { error: "expected copy (docker save + scp) or registry (push and pull)" }).optional(),
@@ -30,6 +30,8 @@ export const deploySchema = z.strictObject({
   removeVolumesOnDestroy: boolean.default(false),
   stopGraceSeconds: stopGraceSeconds.default(30),
   // ECS instances are x86-64; the local target builds for this machine unless set.
+  // Servers released at a time when there are several; the next batch starts once this one passed its gates.
+  rollingBatch: integer(1, MAX_SERVERS, `servers per batch, from 1 to ${MAX_SERVERS}`).default(1),
   platform: z.string().regex(/^linux\/(amd64|arm64|arm\/v7|386|ppc64le|s390x)$/, { error: "expected a platform such as linux/amd64 or linux/arm64" }).optional(),
 });
 

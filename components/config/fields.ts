@@ -21,6 +21,8 @@ export const boolean = z.preprocess(
   z.boolean({ error: "expected true or false" }),
 );
 export const port = integer(1, 65535, "a port from 1 to 65535");
+/** The most servers one stack deploys to (server.count, hosts, deploy.rollingBatch). */
+export const MAX_SERVERS = 20;
 export const slug = (what: string, max: number) =>
   z
     .string({ error: `expected ${what}` })

@@ -2,7 +2,7 @@
 // and the rules that tie it to the target, the environment and `sshPrivateKey`.
 import { z } from "zod";
 import type { Problem } from "./errors";
-import { port, unixUser } from "./fields";
+import { MAX_SERVERS, port, unixUser } from "./fields";
 import { HostKeyError, parseHostKeyLine } from "./hostKey";
 
 export const hostSchema = z.strictObject({
@@ -24,25 +24,53 @@ export const hostSchema = z.strictObject({
     .optional(),
 });
 
+// Several servers, each with its own host key; released in this order.
+export const hostsSchema = z.array(hostSchema).min(1, { error: "expected at least one host" }).max(MAX_SERVERS, { error: `expected at most ${MAX_SERVERS} hosts` });
+
 export type ExistingHostConfig = z.output<typeof hostSchema>;
 
-/** `host` belongs to target existing. */
-export function checkHostTarget(target: string, host: ExistingHostConfig | undefined, problem: Problem): void {
-  if (host !== undefined && target !== "existing") problem("host", `is only used with target existing, but target is ${target}`);
+/** `host` and `hosts` belong to target existing. */
+export function checkHostTarget(target: string, o: { host?: ExistingHostConfig; hosts?: ExistingHostConfig[] }, problem: Problem): void {
+  if (o.host !== undefined && target !== "existing") problem("host", `is only used with target existing, but target is ${target}`);
+  if (o.hosts !== undefined && target !== "existing") problem("hosts", `is only used with target existing, but target is ${target}`);
 }
 
-/** Target existing needs the host and a key to log in; production needs the host key pinned. */
+/** The servers of target existing: `host` for one, or `hosts`; each once. */
+export function existingHostsOf(o: { host?: ExistingHostConfig; hosts?: ExistingHostConfig[] }, problem: Problem): ExistingHostConfig[] {
+  if (o.host && o.hosts) {
+    problem("hosts", "is set together with host: list one server under host, or several under hosts (host's server included)");
+    return [];
+  }
+  if (o.host) return [o.host];
+  const hosts = o.hosts ?? [];
+  const seen = new Map<string, number>();
+  hosts.forEach((h, i) => {
+    // Host names are case-insensitive; the same server on another SSH port is still the same Docker engine.
+    const key = h.address.toLowerCase();
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, i);
+    else problem(`hosts[${i}]`, `${h.address} is listed twice (hosts[${first}] and hosts[${i}]): each server is deployed to once, so list it once`);
+  });
+  return hosts;
+}
+
+/** Target existing needs its servers and a key to log in; production needs each host key pinned. */
 export function checkExistingHost(
   project: string,
-  o: { host?: ExistingHostConfig; sshPrivateKey?: string; environment: "development" | "production" },
+  o: { hosts: ExistingHostConfig[]; listed: "host" | "hosts"; sshPrivateKey?: string; environment: "development" | "production" },
   problem: Problem,
   warnings: string[],
 ): void {
-  if (!o.host) problem("host", "is required with target existing: {address, port, user} of your server");
+  if (o.hosts.length === 0) problem("host", "is required with target existing: {address, port, user} of your server (or hosts: a list of them)");
   if (!o.sshPrivateKey) problem("sshPrivateKey", "is required with target existing (pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519)");
-  if (o.host && !o.host.hostKey) {
-    const how = `get it with \`ssh-keyscan -t ed25519 ${o.host.address}\`, check it against the server's own /etc/ssh/ssh_host_ed25519_key.pub (e.g. from its console), then \`pulumi config set --path ${project}:host.hostKey 'ssh-ed25519 AAAA…'\``;
-    if (o.environment === "production") problem("host.hostKey", `is required in production, so the deploy talks only to your server: ${how}`);
-    else warnings.push(`${project}:host.hostKey is not set: the deploy accepts any SSH host key from ${o.host.address}, so it cannot notice a man in the middle. To pin it, ${how}.`);
-  }
+  o.hosts.forEach((h, i) => {
+    if (h.hostKey) return;
+    const key = o.listed === "host" ? "host.hostKey" : `hosts[${i}].hostKey`;
+    const how = `get it with \`ssh-keyscan -t ed25519 ${h.address}\`, check it against the server's own /etc/ssh/ssh_host_ed25519_key.pub (e.g. from its console), then \`pulumi config set --path ${shellWord(`${project}:${key}`)} 'ssh-ed25519 AAAA…'\``;
+    if (o.environment === "production") problem(key, `is required in production, so the deploy talks only to your server: ${how}`);
+    else warnings.push(`${project}:${key} is not set: the deploy accepts any SSH host key from ${h.address}, so it cannot notice a man in the middle. To pin it, ${how}.`);
+  });
 }
+
+// hosts[0] would be a glob to the shell.
+const shellWord = (word: string) => (/^[A-Za-z0-9_.:-]+$/.test(word) ? word : `'${word}'`);

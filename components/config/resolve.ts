@@ -63,7 +63,9 @@ export function resolveServer(project: string, s: ParsedServer, environment: Env
     sshAllowedCidrs = ["0.0.0.0/0"];
     warnings.push(`${project}:server.sshAllowedCidrs is not set: SSH (port ${s.sshPort}) is open to 0.0.0.0/0 on this ${environment} stack. Set it to your own address, e.g. ["203.0.113.7/32"].`);
   }
-  return { ...s, sshAllowedCidrs: sshAllowedCidrs ?? [] };
+  // One server is reached directly; several share the load balancer's address.
+  const loadBalancer = { enabled: s.loadBalancer.enabled ?? s.count > 1, spec: s.loadBalancer.spec };
+  return { ...s, sshAllowedCidrs: sshAllowedCidrs ?? [], loadBalancer };
 }
 
 /** Unset: registry when a registry is configured, else copy. */

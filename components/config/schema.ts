@@ -5,7 +5,8 @@ import { appSchema, checkApp, hostPortOwners, type AppConfig } from "./app";
 import { deploySchema, type DeployConfig } from "./deploy";
 import { ConfigError, schemaProblems, type Problem } from "./errors";
 import { envName, envValue } from "./fields";
-import { checkExistingHost, checkHostTarget, hostSchema, type ExistingHostConfig } from "./host";
+import { checkFleet } from "./fleet";
+import { checkExistingHost, checkHostTarget, existingHostsOf, hostSchema, hostsSchema, type ExistingHostConfig } from "./host";
 import { checkRegistry, registryPasswordSchema, registrySchema, type RegistryConfig } from "./registry";
 import { resolveEnvironment, resolveProject, resolveRoles, resolveServer, resolveShip } from "./resolve";
 import { checkAlicloudServer, checkServerTarget, serverSchema, type AlicloudServerConfig } from "./server";
@@ -30,6 +31,7 @@ const stackSchema = z.strictObject({
   registry: registrySchema.optional(),
   server: serverSchema.optional(),
   host: hostSchema.optional(),
+  hosts: hostsSchema.optional(),
   secretEnv: z.record(envName, envValue).default({}),
   sshPrivateKey: z.string().refine((k) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(k), { error: "expected a PEM or OpenSSH private key (-----BEGIN ... PRIVATE KEY-----)" }).optional(),
   registryPassword: registryPasswordSchema.optional(),
@@ -47,7 +49,8 @@ export interface StackConfig {
   deploy: DeployConfig;
   registry?: RegistryConfig;
   server?: AlicloudServerConfig;
-  host?: ExistingHostConfig;
+  /** Target existing: its servers, in release order (`host` is a list of one). */
+  hosts: ExistingHostConfig[];
   /** Raw secret values: the Pulumi loader wraps them in pulumi.secret() at once. */
   secrets: { env: Record<string, string>; sshPrivateKey?: string; registryPassword?: string };
   /** Things that are allowed but worth saying (logged with pulumi.log.warn). */
@@ -86,7 +89,7 @@ function resolveStack(project: string, raw: RawStackConfig, v: ParsedStack): Sta
   const services = resolveServices(v.app.name, v.services);
   checkServices(services, { target: v.target, roles, hostPorts: hostPortOwners(roles), appEnv: v.app.env, secretEnv: v.secretEnv, appVolumes: Object.keys(v.app.volumes), workdir: v.app.workdir }, problem);
   checkServerTarget(v.target, v.server, problem);
-  checkHostTarget(v.target, v.host, problem);
+  checkHostTarget(v.target, { host: v.host, hosts: v.hosts }, problem);
 
   let server: AlicloudServerConfig | undefined;
   if (v.target === "alicloud") {
@@ -95,7 +98,11 @@ function resolveStack(project: string, raw: RawStackConfig, v: ParsedStack): Sta
     const owners = hostPortOwners(roles);
     checkAlicloudServer(project, parsedServer, { region: raw.providerConfig["alicloud:region"], environment, hostPortOwners: owners, sshPrivateKey: v.sshPrivateKey }, problems, warnings);
   }
-  if (v.target === "existing") checkExistingHost(project, { host: v.host, sshPrivateKey: v.sshPrivateKey, environment }, problem, warnings);
+  const hosts = v.target === "existing" ? existingHostsOf({ host: v.host, hosts: v.hosts }, problem) : [];
+  if (v.target === "existing") checkExistingHost(project, { hosts, listed: v.hosts ? "hosts" : "host", sshPrivateKey: v.sshPrivateKey, environment }, problem, warnings);
+  const fleet = v.target === "alicloud" ? { size: server!.count, sizeKey: "server.count" } : v.target === "existing" && v.hosts ? { size: hosts.length, sizeKey: "hosts" } : { size: 1, sizeKey: v.target === "local" ? "target local" : "host" };
+  const ownDomains = Object.entries(v.app.roles).filter(([, r]) => r.domain !== undefined).map(([name]) => name);
+  checkFleet({ ...fleet, rollingBatch: v.deploy.rollingBatch, appVolumes: Object.keys(v.app.volumes), services, roles, ownDomains }, problem);
 
   const ship = resolveShip(v.deploy.ship, v.registry !== undefined);
   checkRegistry(ship, v.registry, v.registryPassword, problem);
@@ -112,7 +119,7 @@ function resolveStack(project: string, raw: RawStackConfig, v: ParsedStack): Sta
     deploy: { ...v.deploy, ship },
     registry: v.registry,
     server,
-    host: v.target === "existing" ? v.host : undefined,
+    hosts,
     secrets: { env: v.secretEnv, sshPrivateKey: v.sshPrivateKey, registryPassword: v.registryPassword },
     warnings,
   };

@@ -2,7 +2,7 @@
 // across its keys. The SSH CIDR default (0.0.0.0/0 outside production) is derived in resolve.ts.
 import { z } from "zod";
 import { describe, type Problem } from "./errors";
-import { boolean, cidr, cidrContains, integer, networkCidr, nonEmpty, port, unixUser } from "./fields";
+import { boolean, cidr, cidrContains, integer, MAX_SERVERS, networkCidr, nonEmpty, port, unixUser } from "./fields";
 
 export const serverSchema = z.strictObject({
   instanceType: z.string().regex(/^ecs\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$/, { error: "expected an ECS instance type such as ecs.t6-c1m2.large" }).optional(),
@@ -31,10 +31,23 @@ export const serverSchema = z.strictObject({
   sshAllowedCidrs: z.array(networkCidr).min(1, { error: "expected at least one CIDR" }).optional(),
   appAllowedCidrs: z.array(networkCidr).min(1, { error: "expected at least one CIDR" }).default(["0.0.0.0/0"]),
   publicKey: z.string().regex(/^ssh-rsa [A-Za-z0-9+/]+=*( [^\n]*)?$/, { error: "expected an OpenSSH RSA public key (ssh-rsa AAAA...); Alibaba Cloud key pairs are RSA" }).optional(),
+  // Several identical servers, released in turn (deploy.rollingBatch) behind a CLB.
+  count: integer(1, MAX_SERVERS, `a server count from 1 to ${MAX_SERVERS}`).default(1),
+  loadBalancer: z
+    .strictObject({
+      // Unset: on when count > 1 (resolveServer).
+      enabled: boolean.optional(),
+      // Pay-by-spec CLB sizes (@pulumi/alicloud slb.ApplicationLoadBalancer loadBalancerSpec).
+      spec: z.enum(["slb.s1.small", "slb.s2.small", "slb.s2.medium", "slb.s3.small", "slb.s3.medium", "slb.s3.large"], { error: "expected a CLB spec such as slb.s1.small" }).default("slb.s1.small"),
+    })
+    .prefault({}),
 });
 
 export type ParsedServer = z.output<typeof serverSchema>;
-export type AlicloudServerConfig = Omit<ParsedServer, "sshAllowedCidrs"> & { sshAllowedCidrs: string[] };
+export type AlicloudServerConfig = Omit<ParsedServer, "sshAllowedCidrs" | "loadBalancer"> & {
+  sshAllowedCidrs: string[];
+  loadBalancer: { enabled: boolean; spec: string };
+};
 
 /** `server` belongs to target alicloud. */
 export function checkServerTarget(target: string, server: ParsedServer | undefined, problem: Problem): void {

@@ -63,6 +63,8 @@ export interface AppDeploymentArgs {
   services?: ServiceConfig[];
   /** Per service: its password (PostgreSQL, Redis) and an accessory's secret env, on stdin. */
   serviceSecrets?: pulumi.Input<ServiceSecrets>;
+  /** A rolling release: the releases of the previous batch of servers; a failed one stops this one. */
+  releaseAfter?: pulumi.Resource[];
 }
 
 export class AppDeployment extends pulumi.ComponentResource {
@@ -74,6 +76,8 @@ export class AppDeployment extends pulumi.ComponentResource {
   readonly releaseLog: pulumi.Output<string>;
   /** The service containers on the host (none when every service is managed, or there are none). */
   readonly serviceContainers: pulumi.Output<string[]>;
+  /** The release step: the next batch of a rolling release waits for it. */
+  readonly release: pulumi.Resource;
 
   constructor(name: string, args: AppDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pydeploy:deploy:AppDeployment", name, {}, opts);
@@ -184,7 +188,8 @@ export class AppDeployment extends pulumi.ComponentResource {
       ...(releaseServices ? { services: releaseServices } : {}),
       ...(p ? { proxy: { image: p.serverTag, sites, ...(hasDomain ? { acme } : {}) } } : {}),
     }));
-    const release = step("release", releaseSpec, secrets({ privateKey, env: args.secretEnv }), {}, services ? [ship, services] : [ship]);
+    const release = step("release", releaseSpec, secrets({ privateKey, env: args.secretEnv }), {}, [ship, ...(services ? [services] : []), ...(args.releaseAfter ?? [])]);
+    this.release = release;
     this.serviceContainers = pulumi.output(serviceSettings.map((s) => s.container));
 
     const result = release.stdout.apply((out) => parseResult("release", releaseResultSchema, out));

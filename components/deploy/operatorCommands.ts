@@ -58,3 +58,8 @@ function serviceCommands(services: ServiceSettings[], snapshot: SnapshotSettings
     ...(snapshot ? { restoreSnapshot: onServer(restoreCommand(snapshot.container, snapshot.user, snapshot.database, `"$(ls -1 ${snapshot.dir}/${snapshot.service}-*.dump | tail -n 1)"`)) } : {}),
   };
 }
+
+/** `docker ps` on every server of a fleet, each under a header naming it: one line to paste. */
+export function fleetPsCommand(psCommands: string[]): string {
+  return psCommands.map((ps, i) => `echo ${quote([`== server ${i + 1}`])}; ${ps}`).join("; ");
+}

@@ -5,6 +5,7 @@ import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { renderCloudConfig } from "./cloudInit";
+import { fleetMemberName } from "./fleet";
 import type { DockerInstallOptions } from "./dockerInstall";
 import type { SshConnection } from "./sshConnection";
 
@@ -39,6 +40,22 @@ export interface AlicloudServerArgs {
   privateKey?: pulumi.Input<string>;
   /** What cloud-init installs on first boot. Later changes do not touch the instance: apply them over SSH. */
   cloudInit: DockerInstallOptions;
+  /** Identical instances sharing the network and key pair; 1 unless given. */
+  count?: number;
+}
+
+/** One instance of the fleet. */
+export interface FleetServer {
+  /** The resource name prefix: the component's name for the first, `<name>-2`, `<name>-3`… after it. */
+  name: string;
+  instanceId: pulumi.Output<string>;
+  publicIp: pulumi.Output<string>;
+  privateIp: pulumi.Output<string>;
+  /** Where the deploy reaches it: the public IP, else the private one. */
+  address: pulumi.Output<string>;
+  hostKey: pulumi.Output<string>;
+  /** Secret as a whole. */
+  connection: pulumi.Output<SshConnection>;
 }
 
 /** The fields of a DescribeInstanceTypes answer that tell a burstable (CPU credit) type. */
@@ -87,6 +104,8 @@ interface LoginKey {
 
 /** Its constructor reads as awsx's components do: lookUpPlacement, createNetwork, createLoginKey, createInstance. */
 export class AlicloudServer extends pulumi.ComponentResource {
+  /** Every instance, in release order; the single-server outputs below are the first one's. */
+  readonly servers: FleetServer[];
   readonly instanceId: pulumi.Output<string>;
   readonly publicIp: pulumi.Output<string>;
   readonly privateIp: pulumi.Output<string>;
@@ -118,29 +137,36 @@ export class AlicloudServer extends pulumi.ComponentResource {
     const placement = this.lookUpPlacement(args);
     const network = this.createNetwork(name, physicalName, args, placement);
     const login = this.createLoginKey(name, physicalName, args);
-    const { instance, hostKey } = this.createInstance(name, physicalName, args, placement, network, login);
+    const { port, user } = args.ssh;
+    const members = Array.from({ length: args.count ?? 1 }, (_, i) => {
+      const member = fleetMemberName(name, i);
+      const { instance, hostKey } = this.createInstance(member, fleetMemberName(physicalName, i), args, placement, network, login);
+      // Without a public IP (bandwidth 0) the deploy can only reach the private address.
+      const host = pulumi.all([instance.publicIp, instance.privateIp]).apply(([pub, priv]) => pub || priv);
+      // Depending on the rule ids makes anything using the connection wait for SSH to be allowed.
+      const connection = pulumi.secret(
+        pulumi
+          .all([host, login.privateKey, hostKey, ...network.rules.map((r) => r.id)])
+          .apply(([address, privateKey, key]): SshConnection => ({ host: address, port, user, privateKey, hostKey: key })),
+      );
+      return { instance, host, server: { name: member, instanceId: instance.id, publicIp: instance.publicIp, privateIp: instance.privateIp, address: host, hostKey, connection } };
+    });
+    this.servers = members.map((m) => m.server);
+    const first = members[0];
 
     this.privateKey = login.privateKey;
-    this.hostKey = hostKey;
-    this.instanceId = instance.id;
-    this.publicIp = instance.publicIp;
-    this.privateIp = instance.privateIp;
+    this.hostKey = first.server.hostKey;
+    this.instanceId = first.instance.id;
+    this.publicIp = first.instance.publicIp;
+    this.privateIp = first.instance.privateIp;
     this.securityGroupId = network.securityGroupId;
-    this.zoneId = instance.availabilityZone;
+    this.zoneId = first.instance.availabilityZone;
     this.vswitchId = network.vswitchId;
     this.vpcId = network.vpcId;
-    this.imageId = instance.imageId;
-    this.instanceType = instance.instanceType;
-    // Without a public IP (bandwidth 0) the deploy can only reach the private address.
-    const host = pulumi.all([instance.publicIp, instance.privateIp]).apply(([pub, priv]) => pub || priv);
-    const { port, user } = args.ssh;
-    // Depending on the rule ids makes anything using the connection wait for SSH to be allowed.
-    this.connection = pulumi.secret(
-      pulumi
-        .all([host, this.privateKey, this.hostKey, ...network.rules.map((r) => r.id)])
-        .apply(([address, privateKey, hostKey]): SshConnection => ({ host: address, port, user, privateKey, hostKey })),
-    );
-    this.sshCommand = pulumi.interpolate`ssh -p ${port} ${user}@${host}`;
+    this.imageId = first.instance.imageId;
+    this.instanceType = first.instance.instanceType;
+    this.connection = first.server.connection;
+    this.sshCommand = pulumi.interpolate`ssh -p ${port} ${user}@${first.host}`;
 
     this.registerOutputs({
       instanceId: this.instanceId,
@@ -154,6 +180,7 @@ export class AlicloudServer extends pulumi.ComponentResource {
       zoneId: this.zoneId,
       imageId: this.imageId,
       instanceType: this.instanceType,
+      servers: this.servers.map((m) => ({ name: m.name, instanceId: m.instanceId, publicIp: m.publicIp, privateIp: m.privateIp, hostKey: m.hostKey })),
     });
   }
 

@@ -29,8 +29,8 @@ export interface ManagedServicesArgs {
   vpcId: pulumi.Input<string>;
   vswitchId: pulumi.Input<string>;
   zoneId: pulumi.Input<string>;
-  /** The server's private IP: the only address let in. */
-  privateIp: pulumi.Input<string>;
+  /** The servers' private IPs: the only addresses let in. */
+  privateIps: pulumi.Input<string>[];
   tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Per service name: the account (RDS) or instance (KVStore) password. Kept secret. */
   passwords: Record<string, pulumi.Input<string>>;
@@ -113,7 +113,7 @@ export class ManagedServices extends pulumi.ComponentResource {
         vpcId: args.vpcId,
         vswitchId: args.vswitchId,
         zoneId: args.zoneId,
-        securityIps: [args.privateIp],
+        securityIps: args.privateIps,
         deletionProtection: false,
         tags: args.tags,
       },
@@ -157,7 +157,7 @@ export class ManagedServices extends pulumi.ComponentResource {
         paymentType: "PostPaid",
         vswitchId: args.vswitchId,
         zoneId: args.zoneId,
-        securityIps: [args.privateIp],
+        securityIps: args.privateIps,
         // Open: clients must authenticate, also inside the VPC.
         vpcAuthMode: "Open",
         password,

@@ -369,12 +369,12 @@ describe("stack config: the server's bandwidth, ports and CIDRs, and the SSH hos
   });
 
   it("host.hostKey takes the line ssh-keyscan prints (or a .pub line), of any of the three types, and keeps type and key", () => {
-    assert.equal(parseStackConfig(existing({ hostKey: `203.0.113.5 ${ed25519}` })).host?.hostKey, ed25519, "ssh-keyscan form");
-    assert.equal(parseStackConfig(existing({ hostKey: `${ed25519} root@box` })).host?.hostKey, ed25519, ".pub form");
+    assert.equal(parseStackConfig(existing({ hostKey: `203.0.113.5 ${ed25519}` })).hosts[0]?.hostKey, ed25519, "ssh-keyscan form");
+    assert.equal(parseStackConfig(existing({ hostKey: `${ed25519} root@box` })).hosts[0]?.hostKey, ed25519, ".pub form");
     for (const type of ["ecdsa", "rsa"] as const) {
       const line = keyLine(type);
       const c = parseStackConfig(existing({ hostKey: line }));
-      assert.equal(c.host?.hostKey, line, `${type} is accepted`);
+      assert.equal(c.hosts[0]?.hostKey, line, `${type} is accepted`);
       assert.deepEqual(c.warnings, [], "a pinned key needs no warning");
     }
   });
@@ -394,6 +394,6 @@ describe("stack config: the server's bandwidth, ports and CIDRs, and the SSH hos
 
   it("no host.hostKey in production: refused, saying how to get the key", () => {
     assertProblem(existing({}, { stack: "prod" }), "pydeploy:host.hostKey", /is required in production.*ssh-keyscan -t ed25519 203\.0\.113\.5/);
-    assert.equal(parseStackConfig(existing({ hostKey: ed25519 }, { stack: "prod" })).host?.hostKey, ed25519, "with the key, production is fine");
+    assert.equal(parseStackConfig(existing({ hostKey: ed25519 }, { stack: "prod" })).hosts[0]?.hostKey, ed25519, "with the key, production is fine");
   });
 });

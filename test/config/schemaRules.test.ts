@@ -93,6 +93,8 @@ describe("schema defaults: a minimal config gets exactly these values", () => {
       acme: { timeoutSeconds: 120 },
       removeVolumesOnDestroy: false,
       stopGraceSeconds: 30,
+      // One server at a time.
+      rollingBatch: 1,
       ship: "copy",
     };
     assert.deepEqual(accepted(BASES.local()).deploy, expected, "no deploy key at all");
@@ -148,7 +150,7 @@ describe("schema defaults: a minimal config gets exactly these values", () => {
     assert.equal(c.project, "pydeploy", "the project");
     assert.equal(c.stack, "dev", "the stack");
     assert.deepEqual(c.secrets, { env: {}, sshPrivateKey: undefined, registryPassword: undefined }, "no secrets");
-    assert.deepEqual([c.server, c.host, c.registry], [undefined, undefined, undefined], "nothing target-specific");
+    assert.deepEqual([c.server, c.hosts, c.registry], [undefined, [], undefined], "nothing target-specific");
     assert.deepEqual(c.warnings, [], "nothing to warn about");
     for (const stack of ["prod", "production", "prod-eu"]) assert.equal(accepted(BASES.local(), { stack }).environment, "production", `stack ${stack}`);
     for (const stack of ["dev", "staging", "preprod", "my-prod"]) assert.equal(accepted(BASES.local(), { stack }).environment, "development", `stack ${stack}: prod only as a prefix`);
@@ -169,6 +171,9 @@ describe("schema defaults: a minimal config gets exactly these values", () => {
       sshPort: 22,
       sshUser: "root",
       appAllowedCidrs: ["0.0.0.0/0"],
+      // One server, reached directly: no load balancer.
+      count: 1,
+      loadBalancer: { enabled: false, spec: "slb.s1.small" },
       sshAllowedCidrs: ["0.0.0.0/0"],
     };
     assert.deepEqual(accepted({ target: "alicloud", app: validApp() }).server, expected, "no server key");
@@ -187,7 +192,7 @@ describe("schema defaults: a minimal config gets exactly these values", () => {
 
   it("host: port 22 and user root; only the existing target keeps it", () => {
     const c = accepted(BASES.existing());
-    assert.deepEqual(c.host, { address: "203.0.113.5", port: 22, user: "root" }, "host defaults");
+    assert.deepEqual(c.hosts, [{ address: "203.0.113.5", port: 22, user: "root" },], "host defaults");
     assert.equal(c.secrets.sshPrivateKey, KEY, "the key is a secret");
     assert.equal(c.server, undefined, "no server");
   });
@@ -215,7 +220,7 @@ const INTEGER_RULES: IntegerRule[] = [
   ["server.internetMaxBandwidthOut", 0, 100, "Mbit/s from 0 to 100 (above 0 gives the server a public IP)", 5, (c) => c.server?.internetMaxBandwidthOut, "alicloud"],
   ["server.systemDisk.sizeGb", 20, 2048, "GiB from 20 to 2048", 40, (c) => c.server?.systemDisk.sizeGb, "alicloud"],
   ["server.sshPort", 1, 65535, "a port from 1 to 65535", 22, (c) => c.server?.sshPort, "alicloud"],
-  ["host.port", 1, 65535, "a port from 1 to 65535", 22, (c) => c.host?.port, "existing"],
+  ["host.port", 1, 65535, "a port from 1 to 65535", 22, (c) => c.hosts[0]?.port, "existing"],
 ];
 
 describe("schema integers: the bounds are inclusive, one beyond is refused, fractions are refused, digit strings count", () => {
@@ -441,7 +446,7 @@ describe("schema records, lists and objects", () => {
 describe("error messages: keys, unknown keys, missing keys, long and secret values", () => {
   it("several unknown top-level keys are listed once, with the known keys", () => {
     const problems = problemsOf({ app: validApp(), severs: {}, hots: {} });
-    assert.deepEqual(problems, [`pydeploy: unknown keys "severs", "hots" (known keys: environment, target, app, services, deploy, registry, server, host, secretEnv, sshPrivateKey, registryPassword)`], "one problem naming both");
+    assert.deepEqual(problems, [`pydeploy: unknown keys "severs", "hots" (known keys: environment, target, app, services, deploy, registry, server, host, hosts, secretEnv, sshPrivateKey, registryPassword)`], "one problem naming both");
     const nested = problemsOf({ app: { ...validApp(), a: 1, b: 2 } });
     assert.deepEqual(nested, ['pydeploy:app: unknown keys "a", "b"'], "nested: no list of known keys");
     assert.deepEqual(problemsOf({ app: { ...validApp(), a: 1 } }), ['pydeploy:app: unknown key "a"'], "one unknown key: singular");
@@ -575,7 +580,7 @@ describe("checkSemantics: problems and warnings that span keys", () => {
   });
 
   it("existing host: host and key required; without a pinned key a warning in development", () => {
-    refused({ target: "existing", app: validApp(), sshPrivateKey: KEY }, "pydeploy:host", /^pydeploy:host: is required with target existing: \{address, port, user\} of your server$/);
+    refused({ target: "existing", app: validApp(), sshPrivateKey: KEY }, "pydeploy:host", /^pydeploy:host: is required with target existing: \{address, port, user\} of your server \(or hosts: a list of them\)$/);
     refused({ target: "existing", app: validApp(), host: { address: "203.0.113.5" } }, "pydeploy:sshPrivateKey", /^pydeploy:sshPrivateKey: is required with target existing \(pulumi config set --secret sshPrivateKey < ~\/\.ssh\/id_ed25519\)$/);
     const c = accepted(BASES.existing());
     assert.equal(

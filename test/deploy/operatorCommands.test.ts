@@ -33,3 +33,14 @@ describe("operator commands for the services", () => {
     assert.deepEqual([none.psql, none.redisCli, none.restoreSnapshot], [undefined, undefined, undefined], "no service commands");
   });
 });
+
+describe("docker ps across a fleet", () => {
+  test("one line running every server's ps in order, each under a header naming the server", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const { fleetPsCommand } = await import("../../components/deploy/operatorCommands");
+    const line = fleetPsCommand(["echo first-server", "echo 'second server'"]);
+    assert.equal(execFileSync("bash", ["-c", line], { encoding: "utf8" }), "== server 1\nfirst-server\n== server 2\nsecond server\n", "bash runs both, headed");
+    const ssh = [0, 1].map((i) => operatorCommands({ ...base, ssh: { user: "root", host: `203.0.113.${7 + i}`, port: 22, keyFile: "~/.ssh/k" } }).ps);
+    assert.ok(fleetPsCommand(ssh).includes(`; ${ssh[1]}`), "the second server's own ps, unchanged");
+  });
+});

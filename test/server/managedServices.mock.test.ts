@@ -62,7 +62,7 @@ function args(over: Partial<ManagedServicesArgs> = {}): ManagedServicesArgs {
     services: [postgres(), redis()],
     ...NETWORK,
     // As the server gives it: an output.
-    privateIp: pulumi.output(MOCK_PRIVATE_IP),
+    privateIps: [pulumi.output(MOCK_PRIVATE_IP)],
     tags: TAGS,
     // As the lead gives them: RandomPassword results, secret.
     passwords: { db: pulumi.secret(DB_PASSWORD), cache: pulumi.secret(CACHE_PASSWORD) },

@@ -1,0 +1,122 @@
+// Several servers in the stack config (components/config/fleet.ts, host.ts, server.ts): the
+// counts and their bounds, the rolling batch, and what a fleet refuses before anything is created.
+// Each bad input names its key and says what was expected.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ConfigError, parseStackConfig, type StackConfig } from "../../components/config/schema";
+import { REPO_ROOT } from "../support/docker/localEngine";
+
+type Values = Record<string, unknown>;
+const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n";
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+
+const app = (over: Values = {}) => ({
+  name: "demo",
+  path: "example",
+  roles: {
+    web: { command: ["python", "-m", "demo.web"], port: 8000, publish: 80, healthcheck: { path: "/health" } },
+    worker: { command: ["python", "-m", "demo.worker"] },
+  },
+  ...over,
+});
+const alicloud = (server: Values, over: Values = {}): Values => ({ target: "alicloud", app: app(), server: { sshAllowedCidrs: ["203.0.113.0/24"], ...server }, ...over });
+const existing = (hosts: Values[], over: Values = {}): Values => ({ target: "existing", app: app(), hosts, sshPrivateKey: KEY, ...over });
+const host = (address: string, over: Values = {}) => ({ address, hostKey: HOST_KEY, ...over });
+
+function parse(values: Values, stack = "dev"): StackConfig {
+  return parseStackConfig({ stack, values, providerConfig: { "alicloud:region": "cn-hangzhou" }, baseDir: REPO_ROOT });
+}
+
+function problemsOf(values: Values, stack = "dev"): string[] {
+  try {
+    parse(values, stack);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
+    return err.problems;
+  }
+  assert.fail(`the config was accepted: ${JSON.stringify(values).slice(0, 300)}`);
+}
+
+/** Refused with a problem on `key` matching `pattern`. */
+function refused(values: Values, key: string, pattern: RegExp, stack = "dev"): void {
+  const problems = problemsOf(values, stack);
+  const hit = problems.find((p) => p.startsWith(`pydeploy:${key}: `));
+  assert.ok(hit, `no problem names pydeploy:${key}; got:\n${problems.join("\n")}`);
+  assert.match(hit, pattern, `the problem on ${key} says what was expected`);
+}
+
+describe("server.count and the load balancer (target alicloud)", () => {
+  it("count: 1 by default, 1 to 20; the load balancer is on by default from 2 servers, and can be turned off or sized", () => {
+    assert.deepEqual([parse(alicloud({})).server!.count, parse(alicloud({})).server!.loadBalancer], [1, { enabled: false, spec: "slb.s1.small" }], "one server, no balancer");
+    assert.deepEqual([parse(alicloud({ count: 3 })).server!.count, parse(alicloud({ count: 3 })).server!.loadBalancer], [3, { enabled: true, spec: "slb.s1.small" }], "three servers, a balancer");
+    assert.equal(parse(alicloud({ count: "2" })).server!.count, 2, "a string count from `pulumi config set` is a number");
+    assert.deepEqual(parse(alicloud({ count: 2, loadBalancer: { enabled: false } })).server!.loadBalancer, { enabled: false, spec: "slb.s1.small" }, "turned off (the user's own balancer)");
+    assert.deepEqual(parse(alicloud({ loadBalancer: { enabled: true, spec: "slb.s2.small" } })).server!.loadBalancer, { enabled: true, spec: "slb.s2.small" }, "one server behind a balancer, sized");
+    refused(alicloud({ count: 0 }), "server.count", /expected a server count from 1 to 20, got 0/);
+    refused(alicloud({ count: 21 }), "server.count", /expected a server count from 1 to 20, got 21/);
+    refused(alicloud({ count: 1.5 }), "server.count", /expected a server count from 1 to 20/);
+    refused(alicloud({ loadBalancer: { spec: "big" } }), "server.loadBalancer.spec", /expected a CLB spec such as slb\.s1\.small/);
+  });
+
+  it("count with target local (or existing) is refused: server belongs to alicloud", () => {
+    refused({ app: app(), server: { count: 2 } }, "server", /is only used with target alicloud, but target is local/);
+    refused({ ...existing([host("203.0.113.5")]), server: { count: 2 } }, "server", /is only used with target alicloud, but target is existing/);
+  });
+});
+
+describe("hosts (target existing)", () => {
+  it("a list of servers, each with its own host key, in release order; host is a list of one", () => {
+    const c = parse(existing([host("203.0.113.5"), host("203.0.113.6", { port: 2222, user: "deploy" })]));
+    assert.deepEqual(c.hosts, [{ address: "203.0.113.5", port: 22, user: "root", hostKey: HOST_KEY }, { address: "203.0.113.6", port: 2222, user: "deploy", hostKey: HOST_KEY }], "both, in order, with defaults");
+    assert.deepEqual(parse({ target: "existing", app: app(), host: host("203.0.113.9"), sshPrivateKey: KEY }).hosts.map((h) => h.address), ["203.0.113.9"], "host is one server");
+  });
+
+  it("a server listed twice is refused, naming both places (also on another SSH port, or in another case)", () => {
+    refused(existing([host("203.0.113.5"), host("203.0.113.6"), host("203.0.113.5")]), "hosts[2]", /203\.0\.113\.5 is listed twice \(hosts\[0\] and hosts\[2\]\): each server is deployed to once, so list it once/);
+    refused(existing([host("app.example.com"), host("APP.example.com", { port: 2222 })]), "hosts[1]", /APP\.example\.com is listed twice \(hosts\[0\] and hosts\[1\]\)/);
+  });
+
+  it("host and hosts together, hosts outside target existing, and an empty list are refused", () => {
+    refused({ ...existing([host("203.0.113.5")]), host: host("203.0.113.6") }, "hosts", /is set together with host: list one server under host, or several under hosts/);
+    refused({ app: app(), hosts: [host("203.0.113.5")] }, "hosts", /is only used with target existing, but target is local/);
+    refused(existing([]), "hosts", /expected at least one host/);
+  });
+
+  it("each host key: a warning naming hosts[i] in development, required in production", () => {
+    const c = parse(existing([host("203.0.113.5"), { address: "203.0.113.6" }]));
+    const warning = c.warnings.find((w) => w.startsWith("pydeploy:hosts[1].hostKey is not set"));
+    assert.ok(warning, `a warning on hosts[1].hostKey; got ${c.warnings.join("\n")}`);
+    assert.match(warning, /ssh-keyscan -t ed25519 203\.0\.113\.6.*pulumi config set --path 'pydeploy:hosts\[1\]\.hostKey'/, "how to pin it, the key path quoted for the shell");
+    assert.equal(c.warnings.some((w) => w.includes("hosts[0].hostKey")), false, "hosts[0] has its key");
+    refused(existing([host("203.0.113.5"), { address: "203.0.113.6" }]), "hosts[1].hostKey", /is required in production/, "prod");
+  });
+});
+
+describe("what several servers refuse, before anything is created", () => {
+  it("a rolling batch larger than the fleet", () => {
+    refused(alicloud({ count: 2 }, { deploy: { rollingBatch: 3 } }), "deploy.rollingBatch", /^pydeploy:deploy\.rollingBatch: is 3, but the stack has 2 servers \(server\.count\): expected 1 to 2$/);
+    refused(existing([host("203.0.113.5"), host("203.0.113.6"), host("203.0.113.7")], { deploy: { rollingBatch: 4 } }), "deploy.rollingBatch", /is 4, but the stack has 3 servers \(hosts\): expected 1 to 3/);
+    refused({ app: app(), deploy: { rollingBatch: 2 } }, "deploy.rollingBatch", /is 2, but the stack has one server \(target local\): expected 1 to 1/);
+    refused({ app: app(), deploy: { rollingBatch: 0 } }, "deploy.rollingBatch", /expected servers per batch, from 1 to 20/);
+    assert.equal(parse(alicloud({ count: 3 }, { deploy: { rollingBatch: 3 } })).deploy.rollingBatch, 3, "the whole fleet at once is allowed");
+  });
+
+  it("a volume (a SQLite database, say) with several servers, on either target", () => {
+    const withVolume = app({ volumes: { db: { path: "/data", roles: ["web"] } } });
+    refused(alicloud({ count: 2 }, { app: withVolume }), "app.volumes.db", /lives on one server, but server\.count gives 2 servers: each would keep its own copy, so a SQLite database or uploads would split between them/);
+    refused(existing([host("203.0.113.5"), host("203.0.113.6")], { app: withVolume }), "app.volumes.db", /but hosts gives 2 servers/);
+    assert.deepEqual(Object.keys(parse(alicloud({}, { app: withVolume })).app.volumes), ["db"], "one server keeps its volume");
+  });
+
+  it("a service container with several servers; a managed one is fine", () => {
+    refused(alicloud({ count: 2 }, { services: { cache: { kind: "redis", version: 7 } } }), "services.cache", /runs as a container beside the app, which only that server's containers reach; with 2 servers, set managed: true/);
+    const managed = parse(alicloud({ count: 2 }, { services: { db: { kind: "postgres", version: 16, managed: true } } }));
+    assert.deepEqual(managed.services.map((s) => [s.name, s.managed]), [["db", true]], "a managed database serves every server");
+  });
+
+  it("a domain with several servers (the ACME challenge may land on another server)", () => {
+    refused(alicloud({ count: 2 }, { app: app({ domain: "shop.example.com" }) }), "app.domain", /ACME HTTP challenge on the server, which with 2 servers may land on another one/);
+    const ownDomain = app({ roles: { web: { command: ["python", "-m", "demo.web"], port: 8000, domain: "shop.example.com" } } });
+    refused(existing([host("203.0.113.5"), host("203.0.113.6")], { app: ownDomain }), "app.roles.web.domain", /HTTPS for several servers is not supported yet/);
+  });
+});

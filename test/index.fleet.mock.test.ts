@@ -1,0 +1,149 @@
+// The program (index.ts) with several Alibaba Cloud servers, under Pulumi mocks: N = 1, 2 and 3
+// of the committed dev stack (server.count). The load balancer, its listener, health check and
+// backends, the security group's app port, the rolling order of the releases, the fleet's
+// outputs; raising N only adds the new server's resources, lowering it removes only the last's,
+// the balancer's hold on it first.
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+import { execFileSync } from "node:child_process";
+import { runFleetProgram, type FleetRun } from "./support/mocks/fleetRun";
+
+const T = {
+  clb: "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer",
+  group: "alicloud:slb/serverGroup:ServerGroup",
+  attachment: "alicloud:slb/serverGroupServerAttachment:ServerGroupServerAttachment",
+  listener: "alicloud:slb/listener:Listener",
+  instance: "alicloud:ecs/instance:Instance",
+  rule: "alicloud:ecs/securityGroupRule:SecurityGroupRule",
+};
+
+const runs: Record<string, FleetRun> = {};
+before(async () => {
+  const [one, two, three, threeByTwo] = await Promise.all([runFleetProgram(1), runFleetProgram(2), runFleetProgram(3), runFleetProgram(3, 2)]);
+  Object.assign(runs, { one, two, three, threeByTwo });
+});
+
+const ofType = (run: FleetRun, type: string) => run.resources.filter((r) => r.type === type);
+const urnOf = (run: FleetRun, name: string) => {
+  const r = run.registrations.find((x) => x.name === name);
+  assert.ok(r, `a registration named ${name}`);
+  return r.urn;
+};
+const depsOf = (run: FleetRun, name: string) => run.registrations.find((x) => x.name === name)!.dependencies;
+const appPortRules = (run: FleetRun) => ofType(run, T.rule).filter((r) => r.inputs.portRange === "80/80").map((r) => r.inputs.cidrIp);
+
+describe("one server (N = 1): as before, no load balancer", () => {
+  test("one instance, no CLB resources, port 80 open to the allowed clients, the server's own URL", () => {
+    const run = runs.one;
+    assert.deepEqual(ofType(run, T.instance).map((r) => r.name), ["demo-instance"], "one instance, its old name");
+    for (const type of [T.clb, T.group, T.attachment, T.listener]) assert.equal(ofType(run, type).length, 0, `no ${type}`);
+    assert.deepEqual(appPortRules(run), ["0.0.0.0/0"], "port 80 from appAllowedCidrs");
+    assert.deepEqual(run.outputs.appUrls, ["http://203.0.113.10/"], "the server's address");
+    assert.deepEqual([run.outputs.servers, run.outputs.fleetPs, run.outputs.loadBalancerAddress], [null, null, null], "no fleet outputs");
+  });
+});
+
+for (const [label, n] of [["two", 2], ["three", 3]] as const) {
+  describe(`${n} servers: behind Alibaba's CLB`, () => {
+    test("one internet CLB, pay by spec, and one vServer group on it", () => {
+      const run = runs[label];
+      const [clb, ...more] = ofType(run, T.clb);
+      assert.equal(more.length, 0, "one load balancer");
+      assert.deepEqual(
+        [clb.inputs.addressType, clb.inputs.loadBalancerSpec, clb.inputs.instanceChargeType, clb.inputs.internetChargeType, clb.inputs.loadBalancerName],
+        ["internet", "slb.s1.small", "PayBySpec", "PayByTraffic", "demo-dev"],
+        "its settings",
+      );
+      const groups = ofType(run, T.group);
+      assert.deepEqual(groups.map((g) => g.inputs.loadBalancerId), ["demo-lb-id"], "one group, on that CLB");
+    });
+
+    test("an HTTP listener on 80, health-checked on the web role's path through the proxy, into the group", () => {
+      const [listener, ...more] = ofType(runs[label], T.listener);
+      assert.equal(more.length, 0, "one published port, one listener");
+      const i = listener.inputs;
+      assert.deepEqual([i.protocol, i.frontendPort, i.backendPort, i.loadBalancerId, i.serverGroupId], ["http", 80, 80, "demo-lb-id", "demo-lb-servers-id"], "80 to 80 through the group");
+      assert.deepEqual([i.healthCheck, i.healthCheckUri, i.healthCheckConnectPort, i.healthCheckHttpCode], ["on", "/health", 80, "http_2xx,http_3xx"], "the health check");
+      assert.deepEqual([i.healthCheckInterval, i.healthyThreshold, i.unhealthyThreshold, i.bandwidth], [2, 2, 2, -1], "fast in and out, no bandwidth cap of its own");
+      assert.deepEqual(i.xForwardedFor, { retriveClientIp: true }, "the app sees the client's address in X-Forwarded-For");
+    });
+
+    test("every server is a backend on 80, by its own instance id, once", () => {
+      const run = runs[label];
+      const names = Array.from({ length: n }, (_, k) => (k === 0 ? "demo" : `demo-${k + 1}`));
+      assert.deepEqual(ofType(run, T.instance).map((r) => r.name).sort(), names.map((m) => `${m}-instance`).sort(), `${n} instances`);
+      const backends = ofType(run, T.attachment).map((a) => [a.name, a.inputs.serverId, a.inputs.port, a.inputs.serverGroupId, a.inputs.weight]);
+      assert.deepEqual(backends.sort(), names.map((m) => [`${m}-lb-backend-80`, `${m}-instance-id`, 80, "demo-lb-servers-id", 100]).sort(), "one attachment per server");
+      // A server joins once its first release passed: the balancer never sends users to an empty server.
+      for (const m of names) assert.ok(depsOf(run, `${m}-lb-backend-80`).includes(urnOf(run, `${m}-release`)), `${m} joins after its release`);
+    });
+
+    test("the security group opens 80 to CLB's block only; SSH stays as configured", () => {
+      const run = runs[label];
+      assert.deepEqual(appPortRules(run), ["100.64.0.0/10"], "80 from 100.64.0.0/10, not from the internet");
+      assert.deepEqual(ofType(run, T.rule).filter((r) => r.inputs.portRange === "22/22").map((r) => r.inputs.cidrIp), ["0.0.0.0/0"], "SSH for the deploy");
+    });
+
+    test("the releases roll one server at a time: each waits for the one before", () => {
+      const run = runs[label];
+      const releases = Array.from({ length: n }, (_, k) => (k === 0 ? "demo-release" : `demo-${k + 1}-release`));
+      releases.forEach((release, k) => {
+        const waitsForReleases = depsOf(run, release).filter((u) => u.endsWith("-release"));
+        assert.deepEqual(waitsForReleases, k === 0 ? [] : [urnOf(run, releases[k - 1])], `${release} waits for ${k === 0 ? "nothing" : releases[k - 1]}`);
+      });
+    });
+
+    test("outputs: the CLB's URL; per server its address, containers and commands; docker ps across the fleet", () => {
+      const { outputs } = runs[label];
+      assert.deepEqual([outputs.appUrls, outputs.loadBalancerAddress], [["http://198.51.100.20/"], "198.51.100.20"], "users go through the balancer");
+      assert.deepEqual(outputs.servers!.map((s) => [s.name, s.address]), Array.from({ length: n }, (_, k) => [k === 0 ? "demo" : `demo-${k + 1}`, `203.0.113.${10 + k}`]), "each server");
+      for (const s of outputs.servers!) assert.match(s.commands.ps, new RegExp(`^ssh -i ~/\\.ssh/pydeploy-demo-dev -p 22 root@${s.address.replace(/\./g, "\\.")} 'docker ps -a --filter label=pydeploy\\.app=demo'$`), `${s.name}'s own ps`);
+      // Run with a stand-in ssh that prints where it was asked to go.
+      const fakeSsh = `ssh() { for a in "$@"; do case $a in root@*) echo "ps on \${a#root@}";; esac; done; }`;
+      const printed = execFileSync("bash", ["-c", `${fakeSsh}; ${outputs.fleetPs}`], { encoding: "utf8" });
+      assert.equal(printed, Array.from({ length: n }, (_, k) => `== server ${k + 1}\nps on 203.0.113.${10 + k}\n`).join(""), "every server, in order");
+    });
+  });
+}
+
+describe("growing and shrinking", () => {
+  const urns = (run: FleetRun) => new Set(run.registrations.map((r) => r.urn));
+  const inputsByUrn = (run: FleetRun) => new Map(run.registrations.map((r) => [r.urn, JSON.stringify(run.resources.find((x) => x.name === r.name && r.urn.endsWith(`::${x.name}`) && r.urn.includes(x.type))?.inputs ?? null)]));
+  const THIRD = ["demo-3-host-key", "demo-3-instance", "demo-3", "demo-3-host", "demo-3-ship", "demo-3-release", "demo-3-lb-backend-80"];
+
+  test("raising N from 2 to 3 adds exactly the third server's instance, host key, deployment and backend; nothing else changes", () => {
+    const before2 = urns(runs.two);
+    const added = [...urns(runs.three)].filter((u) => !before2.has(u)).map((u) => u.split("::").at(-1)!);
+    assert.deepEqual(added.sort(), [...THIRD].sort(), "only the third server's resources are new");
+    assert.equal([...before2].every((u) => urns(runs.three).has(u)), true, "nothing of the two servers goes away");
+    const twoInputs = inputsByUrn(runs.two);
+    const threeInputs = inputsByUrn(runs.three);
+    const compared = [...twoInputs.values()].filter((v) => v !== "null").length;
+    assert.ok(compared >= 20, `the inputs of every custom resource are compared (${compared})`);
+    const changed = [...twoInputs.keys()].filter((u) => twoInputs.get(u) !== threeInputs.get(u)).map((u) => u.split("::").at(-1));
+    assert.deepEqual(changed, [], "every resource the two servers had keeps its inputs: no update, no replacement");
+  });
+
+  test("lowering N from 3 to 2 removes exactly the third server's resources, the balancer's hold on it before its app and its instance", () => {
+    const kept = urns(runs.two);
+    const removed = [...urns(runs.three)].filter((u) => !kept.has(u)).map((u) => u.split("::").at(-1)!);
+    assert.deepEqual(removed.sort(), [...THIRD].sort(), "the last server only; demo and demo-2 stay");
+    // The engine deletes dependents first: backend (drained from the CLB), then the release, ship and host (whose delete removes the app), then the instance.
+    const run = runs.three;
+    assert.ok(depsOf(run, "demo-3-lb-backend-80").includes(urnOf(run, "demo-3-release")), "the backend goes before the release");
+    assert.ok(depsOf(run, "demo-3-release").includes(urnOf(run, "demo-3-ship")), "the release before the ship");
+    assert.ok(depsOf(run, "demo-3-ship").includes(urnOf(run, "demo-3-host")), "the ship before the host step, whose delete removes the app");
+    assert.ok(depsOf(run, "demo-3-host").includes(urnOf(run, "demo-3-instance")), "the host step before the instance");
+    assert.equal(depsOf(run, "demo-3-host").includes(urnOf(run, "demo-2-instance")), false, "the third server's app does not hang on another server");
+  });
+});
+
+describe("rollingBatch", () => {
+  test("three servers in batches of two: the first two release side by side, the third waits for both", () => {
+    const run = runs.threeByTwo;
+    const waits = (release: string) => depsOf(run, release).filter((u) => u.endsWith("-release")).sort();
+    assert.deepEqual(waits("demo-release"), [], "first batch");
+    assert.deepEqual(waits("demo-2-release"), [], "first batch, beside the first server");
+    assert.deepEqual(waits("demo-3-release"), [urnOf(run, "demo-release"), urnOf(run, "demo-2-release")].sort(), "after the whole first batch");
+  });
+});
