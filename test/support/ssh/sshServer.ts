@@ -122,11 +122,11 @@ export async function ensureServerImage(store: ImageStore = "classic"): Promise<
  * `--privileged` is refused here, so: all capabilities but SYS_RESOURCE, no seccomp/apparmor,
  * writable cgroups; the inner engine's data folders are volumes so it can use overlay.
  */
-export async function startTestServer(o: { name?: string; store?: ImageStore } = {}): Promise<TestServer> {
+export async function startTestServer(o: { name?: string; store?: ImageStore; /** One login key for several servers (a fleet's sshPrivateKey). */ keys?: { private: string; public: string } } = {}): Promise<TestServer> {
   const store = o.store ?? "classic";
   const kind = serverKind(store);
   const image = await ensureServerImage(store);
-  const keys = generateSshKeyPair("ed25519", "pydeploy-e2e");
+  const keys = o.keys ?? generateSshKeyPair("ed25519", "pydeploy-e2e");
   const container = o.name ?? uniqueName(`pydeploy-e2e-server-${store}`);
   await docker([
     "run", "--detach", "--init", "--name", container,

@@ -1,0 +1,142 @@
+// Issue 19, several servers: the app on three Docker-in-Docker servers (target existing, hosts),
+// behind HAProxy from Debian's packages standing in for Alibaba's CLB (health checks on the app's
+// health path, as a CLB listener's are), with load through HAProxy throughout. Through the engine
+// harness: the releases roll one server after another, a code change answers every request, a
+// fourth server gets only its own steps, and removing it takes only its app away.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { startHaproxy, type Haproxy } from "../support/proxy/haproxy";
+import { startLoad, type LoadResult } from "../support/proxy/load";
+import { serverExec, startTestServer, stopTestServer, type TestServer } from "../support/ssh/sshServer";
+import { generateSshKeyPair } from "../support/ssh/sshKeys";
+import { ensureBaseImage, waitForHttp200 } from "../support/docker/localEngine";
+import { appValue, ExampleProject, mustSucceed, ops, programStack, removeAppImages, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
+import type { RunResult } from "../support/engine";
+
+const APP = uniqueApp("fleet");
+const PORT = 8080;
+const KEYS = generateSshKeyPair("ed25519", "pydeploy-fleet");
+/** Fleet member names, as the program names each server's steps: APP, APP-2, APP-3, APP-4. */
+const member = (i: number) => (i === 0 ? APP : `${APP}-${i + 1}`);
+let servers: TestServer[] = [];
+let project: ExampleProject;
+let stateDir: string;
+let lb: Haproxy;
+
+const stack = (count: number) =>
+  programStack({
+    stateDir,
+    stack: "fleet",
+    secretKeys: ["pydeploy:sshPrivateKey"],
+    config: {
+      "pydeploy:target": "existing",
+      "pydeploy:hosts": servers.slice(0, count).map((s) => ({ address: s.host, port: 22, user: "root", hostKey: s.hostKey })),
+      "pydeploy:sshPrivateKey": KEYS.private,
+      "pydeploy:app": appValue({ name: APP, dir: project.dir, publish: PORT }),
+      "pydeploy:deploy": { healthTimeoutSeconds: 30, stopGraceSeconds: 10 },
+    },
+  });
+
+/** Runs `f` under two loads through HAProxy (GET over keep-alive, POST on new connections). */
+async function underLoad(f: () => Promise<void>): Promise<LoadResult[]> {
+  const loads = [startLoad({ url: lb.url, rate: 20, keepAlive: true }), startLoad({ url: lb.url, rate: 10, keepAlive: false, method: "POST" })];
+  try {
+    await f();
+  } finally {
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  return Promise.all(loads.map((l) => l.stop()));
+}
+
+async function assertNoFailure(results: LoadResult[], what: string): Promise<void> {
+  for (const r of results) {
+    assert.ok(r.total > 0, `${what}: requests were sent`);
+    if (r.failed > 0) assert.fail(`${what}: ${r.failed} of ${r.total} requests failed: ${JSON.stringify(r.failures)}\nHAProxy:\n${await lb.logs()}`);
+  }
+}
+
+/** What each of the first `count` servers answers on its own published port. */
+const versionsOn = (count: number) => Promise.all(servers.slice(0, count).map((s) => waitForHttp200(`http://${s.host}:${PORT}/`)));
+const appContainersOn = async (s: TestServer) => (await serverExec(s, ["docker", "ps", "-aq", "--filter", `label=pydeploy.app=${APP}`])).stdout.trim();
+const stepIndex = (r: RunResult, name: string) => {
+  const i = r.steps.findIndex((s) => s.name === name && s.ran);
+  assert.ok(i >= 0, `${name} ran; steps: ${ops(r).join(" ")}`);
+  return i;
+};
+
+describe("several servers behind a health-checked load balancer", { timeout: 40 * 60_000 }, () => {
+  before(async () => {
+    ensureBaseImage();
+    project = new ExampleProject();
+    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-fleet-"));
+    servers = await Promise.all([0, 1, 2, 3].map(() => startTestServer({ keys: KEYS })));
+    lb = await startHaproxy({ container: `${APP}-haproxy`, servers: servers.map((s, i) => ({ name: `s${i + 1}`, address: s.host, port: PORT })), healthPath: "/health" });
+    project.setVersion("1.0.0");
+    mustSucceed(await stack(3).up(), "first up on three servers");
+    await lb.waitForUp(["s1", "s2", "s3"]);
+  });
+
+  after(async () => {
+    if (stateDir && servers.length) await stack(3).destroy().catch(() => undefined);
+    await lb?.remove();
+    await Promise.all(servers.map((s) => stopTestServer(s)));
+    project?.cleanup();
+    if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
+    await removeAppImages(APP);
+  });
+
+  test("the first up: every server serves, each release waits for the one before in the stored state", async () => {
+    assert.deepEqual(await versionsOn(3), Array(3).fill(`hello from ${APP} 1.0.0\n`), "1.0.0 on each server");
+    const resources = stack(3).resources();
+    const urnOf = (name: string) => resources.find((r) => r.name === name)!.urn;
+    for (const i of [1, 2]) {
+      const deps = resources.find((r) => r.name === `${member(i)}-release`)!.dependencies;
+      assert.ok(deps.includes(urnOf(`${member(i - 1)}-release`)), `${member(i)}'s release waits for ${member(i - 1)}'s`);
+    }
+    assert.equal(await appContainersOn(servers[3]), "", "the fourth server is not in the stack yet");
+  });
+
+  test("a rolling code change under load: 0 failed requests, the servers switched one after another, all on the new version", async () => {
+    project.setVersion("2.0.0");
+    let r: RunResult | undefined;
+    const results = await underLoad(async () => {
+      r = mustSucceed(await stack(3).up(), "code change");
+    });
+    await assertNoFailure(results, "rolling code change");
+    const releases = [0, 1, 2].map((i) => stepIndex(r!, `${member(i)}-release`));
+    assert.deepEqual([...releases].sort((a, b) => a - b), releases, `releases in server order: ${ops(r!).join(" ")}`);
+    for (const i of [0, 1, 2]) assert.match(stepOutput(r!, `${member(i)}-release`), /is live/, `${member(i)}'s release went live`);
+    assert.deepEqual(await versionsOn(3), Array(3).fill(`hello from ${APP} 2.0.0\n`), "2.0.0 on each server");
+    const served = Object.keys(results[0].servedBy).sort();
+    assert.deepEqual(served, [`hello from ${APP} 1.0.0`, `hello from ${APP} 2.0.0`], "the load saw the old version, then the new (bodies trimmed)");
+  });
+
+  test("adding a fourth server: only its steps run, it joins the balancer healthy, nothing fails", async () => {
+    let r: RunResult | undefined;
+    const results = await underLoad(async () => {
+      r = mustSucceed(await stack(4).up(), "adding a fourth server");
+    });
+    await assertNoFailure(results, "adding a server");
+    const changed = ops(r!).filter((o) => !o.endsWith(":same"));
+    assert.deepEqual(changed.sort(), [`${member(3)}-host:create`, `${member(3)}-release:create`, `${member(3)}-ship:create`], "the new server's three steps, nothing else");
+    await lb.waitForUp(["s1", "s2", "s3", "s4"]);
+    assert.equal(await waitForHttp200(`http://${servers[3].host}:${PORT}/`), `hello from ${APP} 2.0.0\n`, "the current release on the new server");
+  });
+
+  test("removing it again: only its steps are deleted, its app leaves it, the balancer drops it, nothing fails", async () => {
+    let r: RunResult | undefined;
+    const results = await underLoad(async () => {
+      r = mustSucceed(await stack(3).up(), "removing the fourth server");
+    });
+    await assertNoFailure(results, "removing a server");
+    const changed = ops(r!).filter((o) => !o.endsWith(":same"));
+    assert.deepEqual(changed.sort(), [`${member(3)}-host:delete`, `${member(3)}-release:delete`, `${member(3)}-ship:delete`], "the fourth server's steps only");
+    assert.match(stepOutput(r!, `${member(3)}-host`), /removed|removing/i, "its delete took the app off");
+    assert.equal(await appContainersOn(servers[3]), "", "no container of the app is left on it");
+    await lb.waitForUp(["s1", "s2", "s3"]);
+    assert.deepEqual(await versionsOn(3), Array(3).fill(`hello from ${APP} 2.0.0\n`), "the three keep serving 2.0.0");
+  });
+});
