@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./components/config/load";
 import { AppDeployment } from "./components/deploy/deployment";
 import { fleetPsCommand, operatorCommands } from "./components/deploy/operatorCommands";
-import { releaseWaitsFor } from "./components/deploy/rollingOrder";
+import { releasedBefore, releaseWaitsFor } from "./components/deploy/rollingOrder";
 import { appUrls as urlsOf, hostPorts, proxySites, roleSpecs } from "./components/deploy/roles";
 import { ServiceCredentials } from "./components/deploy/services/serviceCredentials";
 import { serviceSecretsOf, serviceSettingsOf, serviceUrlEnv, serviceUrls, snapshotSettingsOf } from "./components/deploy/services/serviceSpec";
@@ -124,8 +124,10 @@ const urls = pulumi.all([passwords, managed?.urls ?? pulumi.output<Record<string
 // The app's env: secretEnv plus each service's URL under its urlEnv names (DATABASE_URL, REDIS_URL, ...).
 const appSecretEnv = services.length ? pulumi.secret(pulumi.all([secrets.env, urls]).apply(([env, u]) => ({ ...env, ...serviceUrlEnv(services, u) }))) : secrets.env;
 
-// One deployment per server; each batch's releases wait for the batch before (a failed gate stops the roll).
+// One deployment per server; each batch's releases wait for the batch before. A failed gate stops
+// the roll, and the servers already released go back to the version they ran.
 const waitsFor = releaseWaitsFor(members.length, deploy.rollingBatch);
+const before = releasedBefore(members.length, deploy.rollingBatch);
 const deployments: AppDeployment[] = [];
 members.forEach((member, i) => {
   deployments.push(
@@ -144,7 +146,7 @@ members.forEach((member, i) => {
         dockerInstall: member.connection ? { mirror: deploy.dockerMirror, registryMirrors: deploy.registryMirrors } : undefined,
         proxyImage: image.proxy,
         dockerHost,
-        releaseAfter: waitsFor[i].map((j) => deployments[j].release),
+        roll: { after: waitsFor[i].map((j) => deployments[j].release), earlier: before[i].map((j) => members[j].connection!) },
       },
       { dependsOn: server ? [server] : [] },
     ),

@@ -7,7 +7,9 @@
 // Per scenario: wall time until the new version answers, bytes over SSH counted by the server's
 // own iptables, and failed/total requests of a steady load started before the deploy. Per run:
 // issue 17's ratios; then their median, min and max over the runs, PASS/FAIL against the targets,
-// and where the median run's redeploy spent its time. Prints numbers; not a test. Removes the
+// and where the median run's redeploy spent its time. Then, once, issue 19's row: a rolling code
+// change over three such servers behind HAProxy (the CLB's stand-in), under load through it:
+// wall time, failed requests, bytes to each server (`--runs 0`: that row only). Prints numbers; not a test. Removes the
 // servers, the mirror, its local images and temp dirs at the end, also after a failure or Ctrl-C.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -21,7 +23,7 @@ import { SshByteCounter, SshBytes } from "./support/sshByteCounter";
 import { makeSeedProject, seedDeploy, SeedTimings } from "./support/seedFlow";
 import { sshOnce } from "./support/sshOnce";
 import {
-  BASE_IMAGE, ensureBaseImage, ExampleProject, existingTargetConfig, gzipSizeAboveBase, httpGet, lastLayerGzipSize, mustSucceed, programStack, REPO_ROOT, serverExec, setRegistryMirrors, shipResult, startLoad,
+  BASE_IMAGE, ensureBaseImage, ExampleProject, existingTargetConfig, generateSshKeyPair, gzipSizeAboveBase, startHaproxy, httpGet, lastLayerGzipSize, mustSucceed, programStack, REPO_ROOT, serverExec, setRegistryMirrors, shipResult, startLoad,
   startRegistryMirror, startTestServer, stepOutput, stopTestServer, uniqueApp, uniqueName, type LoadResult, type RegistryMirror, type RunningLoad, type RunResult, type SshConnection, type TestServer,
 } from "./support/testFixtures";
 
@@ -95,6 +97,11 @@ async function main(): Promise<void> {
   console.log("  wall time: from the deploy's start until GET / answers with the new version");
   console.log(`  each server's dockerd has a registry mirror (${mirror.url}, Debian's docker-registry) holding ${BASE_IMAGE}: our ship step and the seed's docker build pull the base there`);
 
+  if (runs === 0) {
+    await fleetRow(mirror);
+    console.log(`\n(whole run ${((performance.now() - started) / 1000).toFixed(0)} s)`);
+    return;
+  }
   const results: Run[] = [];
   for (let i = 1; i <= runs; i++) {
     console.log(`\nrun ${i} of ${runs}`);
@@ -121,6 +128,7 @@ async function main(): Promise<void> {
   for (const line of median.redeployPhases) console.log(`    ${line}`);
   await explainRedeployTime(median);
   if (verdicts.some((v) => !v.pass)) process.exitCode = 1;
+  await fleetRow(mirror);
   console.log(`\n(whole run ${((performance.now() - started) / 1000).toFixed(0)} s)`);
 }
 
@@ -135,8 +143,8 @@ function judge(values: number[], target: (typeof TARGETS)[number]): { min: numbe
 function runCount(args: string[]): number {
   if (args.length === 0) return 3;
   const n = Number(args[1]);
-  if (args.length !== 2 || args[0] !== "--runs" || !Number.isInteger(n) || n < 1 || n > 20) {
-    throw new Error(`unexpected arguments ${args.join(" ")}; usage: npm run bench:deploy [-- --runs N] (N from 1 to 20, default 3)`);
+  if (args.length !== 2 || args[0] !== "--runs" || !Number.isInteger(n) || n < 0 || n > 20) {
+    throw new Error(`unexpected arguments ${args.join(" ")}; usage: npm run bench:deploy [-- --runs N] (N from 0 to 20, default 3; 0: the several-servers row only)`);
   }
   return n;
 }
@@ -257,6 +265,69 @@ async function ourScenarios(server: TestServer, counter: SshByteCounter, app: st
     redeployPhases: phaseLines(redeploy!, app),
     redeploySteps: Object.fromEntries(redeploy!.steps.filter((s) => s.ran).map((s) => [s.name.replace(`${app}-`, ""), s.ms / 1000])),
   };
+}
+
+/**
+ * Issue 19's row: three fresh servers (each with the mirror and its SSH byte counter) behind
+ * HAProxy, target existing with `hosts`; a first deploy, then a code-only change rolled one
+ * server at a time under load through HAProxy. Each server must receive only the changed layer.
+ */
+async function fleetRow(mirror: RegistryMirror): Promise<void> {
+  console.log("\nseveral servers (issue 19): a rolling code-only change over 3 servers behind HAProxy, load through it");
+  const app = uniqueApp("bench-fleet");
+  cleanups.push(() => removeLocalImages(app));
+  const keys = generateSshKeyPair("ed25519", "pydeploy-bench-fleet");
+  const servers = await Promise.all([0, 1, 2].map(() => startTestServer({ name: uniqueName("pydeploy-bench-fleet-server"), keys })));
+  for (const server of servers) cleanups.push(() => stopTestServer(server));
+  const counters = await Promise.all(servers.map((server) => SshByteCounter.install(server)));
+  await Promise.all(servers.map((server) => setRegistryMirrors(server, [mirror.url], [mirror.hostPort])));
+  const lb = await startHaproxy({ container: uniqueName("pydeploy-bench-fleet-haproxy"), servers: servers.map((server, i) => ({ name: `s${i + 1}`, address: server.host, port: OUR_PORT })), healthPath: "/health" });
+  cleanups.push(() => lb.remove());
+  const project = new ExampleProject();
+  cleanups.push(() => project.cleanup());
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-bench-fleet-state-"));
+  cleanups.push(() => fs.rmSync(stateDir, { recursive: true, force: true }));
+  const exampleApp = readStackFile(REPO_ROOT, "local").values.app as { roles: Record<string, Record<string, unknown>> } & Record<string, unknown>;
+  const stack = programStack({
+    stateDir,
+    stack: STACK,
+    secretKeys: ["pydeploy:sshPrivateKey"],
+    config: {
+      "pydeploy:target": "existing",
+      "pydeploy:hosts": servers.map((server) => ({ address: server.host, port: 22, user: "root", hostKey: server.hostKey })),
+      "pydeploy:sshPrivateKey": keys.private,
+      "pydeploy:app": { ...exampleApp, name: app, path: project.dir, baseImage: BASE_IMAGE, roles: { ...exampleApp.roles, web: { ...exampleApp.roles.web, publish: OUR_PORT } } },
+    },
+  });
+  mustSucceed(await stack.up(), "the fleet's first deploy");
+  await lb.waitForUp(["s1", "s2", "s3"]);
+
+  project.setVersion(NEXT_VERSION);
+  const loads: RunningLoad[] = CLIENTS.map((c) => startLoad({ url: lb.url, rate: c.rate, keepAlive: c.keepAlive, timeoutMs: REQUEST_TIMEOUT_MS }));
+  await sleep(LOAD_LEAD_MS);
+  await Promise.all(counters.map((c) => c.zero()));
+  const t0 = performance.now();
+  const r = mustSucceed(await stack.up(), "the fleet's rolling code-only change");
+  for (const server of servers) await waitForVersion(`http://${server.host}:${OUR_PORT}/`, NEXT_VERSION);
+  const seconds = (performance.now() - t0) / 1000;
+  const bytes = await Promise.all(counters.map((c) => c.read()));
+  await sleep(LOAD_TAIL_MS);
+  const load = combine(await Promise.all(loads.map((l) => l.stop())));
+  const changedLayer = await lastLayerGzipSize(`pydeploy/${app}:${STACK}`);
+  const bound = BYTES_LAYER_FACTOR * changedLayer + BYTES_SLACK;
+  printTable([
+    ["scenario", "wall time (s)", "failed/total requests", "bytes to server 1", "bytes to server 2", "bytes to server 3", "each ≤ 1.5 × changed layer + 64 KiB"],
+    [
+      "pydeploy rolling code-only change, 3 servers",
+      seconds.toFixed(1),
+      `${load.failed}/${load.total}`,
+      ...bytes.map((b) => bytesText(b.toServer)),
+      bytes.every((b) => b.toServer <= bound) ? `PASS (${bytesText(bound)})` : `FAIL (${bytesText(bound)})`,
+    ],
+  ]);
+  console.log(`  releases, in order: ${r.steps.filter((step) => step.ran && step.name.endsWith("-release")).map((step) => `${step.name.replace(app, "app")} ${(step.ms / 1000).toFixed(1)} s`).join(", ")}`);
+  console.log("  (the engine harness runs one step at a time; the real engine runs the servers' ship steps side by side, so the wall time here is an upper bound)");
+  if (load.total === 0 || load.failed > 0 || bytes.some((b) => b.toServer > bound)) process.exitCode = 1;
 }
 
 /** The lines where the ship and release steps say how long their phases took. */

@@ -90,6 +90,10 @@ for (const [label, n] of [["two", 2], ["three", 3]] as const) {
       releases.forEach((release, k) => {
         const waitsForReleases = depsOf(run, release).filter((u) => u.endsWith("-release"));
         assert.deepEqual(waitsForReleases, k === 0 ? [] : [urnOf(run, releases[k - 1])], `${release} waits for ${k === 0 ? "nothing" : releases[k - 1]}`);
+        // The servers its failure takes back: every earlier one, by address, without key material.
+        const spec = JSON.parse(String(run.resources.find((r) => r.name === release)!.inputs.environment.PYDEPLOY_SPEC));
+        assert.deepEqual((spec.earlier ?? []).map((t: { host: string }) => t.host), Array.from({ length: k }, (_, j) => `203.0.113.${10 + j}`), `${release}'s earlier servers`);
+        assert.equal(JSON.stringify(spec.earlier ?? []).includes("PRIVATE KEY"), false, "no key in the spec");
       });
     });
 

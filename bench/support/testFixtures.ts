@@ -14,3 +14,5 @@ export { exampleStack } from "../../test/support/config/exampleStack";
 export { startLoad, type LoadResult, type RunningLoad } from "../../test/support/proxy/load";
 export { BACKEND_PORT, freePort, leftovers, passesGate, removeLeftovers, startBackend, type Leftovers } from "../../test/support/proxy/harness";
 export { BASE_IMAGE, EXAMPLE_DIR, ensureBaseImage, httpGet, REPO_ROOT, uniqueName, waitFor, waitForHttp200 } from "../../test/support/docker/localEngine";
+export { startHaproxy, type Haproxy } from "../../test/support/proxy/haproxy";
+export { generateSshKeyPair } from "../../test/support/ssh/sshKeys";

@@ -33,6 +33,7 @@ import {
   ServicesSpec,
   ShipSpec,
   SPEC_ENV,
+  SshTarget,
   SPEC_VERSION,
   stepLogOf,
   StepSecrets,
@@ -63,8 +64,13 @@ export interface AppDeploymentArgs {
   services?: ServiceConfig[];
   /** Per service: its password (PostgreSQL, Redis) and an accessory's secret env, on stdin. */
   serviceSecrets?: pulumi.Input<ServiceSecrets>;
-  /** A rolling release: the releases of the previous batch of servers; a failed one stops this one. */
-  releaseAfter?: pulumi.Resource[];
+  /** A rolling release: this server's release waits for the previous batch's, and, when it fails, takes every earlier server back. */
+  roll?: { after: pulumi.Resource[]; earlier: pulumi.Input<SshConnection>[] };
+}
+
+/** Where and as whom, without the key. */
+function sshTargetOf(c: SshConnection): SshTarget {
+  return { kind: "ssh", host: c.host, port: c.port, user: c.user, ...(c.hostKey ? { hostKey: c.hostKey } : {}) };
 }
 
 export class AppDeployment extends pulumi.ComponentResource {
@@ -89,9 +95,7 @@ export class AppDeployment extends pulumi.ComponentResource {
     const target: pulumi.Output<Target> =
       args.target.kind === "local"
         ? pulumi.output({ kind: "local" as const })
-        : pulumi.unsecret(
-            pulumi.output(args.target.connection).apply((c) => ({ kind: "ssh" as const, host: c.host, port: c.port, user: c.user, ...(c.hostKey ? { hostKey: c.hostKey } : {}) })),
-          );
+        : pulumi.unsecret(pulumi.output(args.target.connection).apply(sshTargetOf));
     const privateKey = args.target.kind === "ssh" ? pulumi.output(args.target.connection).apply((c) => c.privateKey) : undefined;
     const secrets = (s: { [K in keyof StepSecrets]: pulumi.Input<StepSecrets[K]> | undefined }) =>
       pulumi.secret(pulumi.output(s).apply((v) => JSON.stringify(v)));
@@ -177,7 +181,9 @@ export class AppDeployment extends pulumi.ComponentResource {
     }));
     const hasDomain = sites.some((site) => site.domain !== undefined);
     const acme = Object.fromEntries(Object.entries(deploy.acme).filter(([, v]) => v !== undefined));
-    const releaseSpec: pulumi.Output<ReleaseSpec> = pulumi.all([target, settings, proxyImage]).apply(([t, s, p]) => ({
+    // Where the earlier servers are (no key material): a failure here rolls them back.
+    const earlier = pulumi.unsecret(pulumi.all(args.roll?.earlier ?? []).apply((cs) => cs.map((c) => sshTargetOf(c))));
+    const releaseSpec: pulumi.Output<ReleaseSpec> = pulumi.all([target, settings, proxyImage, earlier]).apply(([t, s, p, e]) => ({
       ...base(t),
       settings: s as ContainerSettings,
       healthTimeoutSeconds: deploy.healthTimeoutSeconds,
@@ -187,8 +193,9 @@ export class AppDeployment extends pulumi.ComponentResource {
       ...(app.release ? { releaseCommand: { command: app.release, timeoutSeconds: deploy.releaseTimeoutSeconds } } : {}),
       ...(releaseServices ? { services: releaseServices } : {}),
       ...(p ? { proxy: { image: p.serverTag, sites, ...(hasDomain ? { acme } : {}) } } : {}),
+      ...(e.length ? { earlier: e } : {}),
     }));
-    const release = step("release", releaseSpec, secrets({ privateKey, env: args.secretEnv }), {}, [ship, ...(services ? [services] : []), ...(args.releaseAfter ?? [])]);
+    const release = step("release", releaseSpec, secrets({ privateKey, env: args.secretEnv }), {}, [ship, ...(services ? [services] : []), ...(args.roll?.after ?? [])]);
     this.release = release;
     this.serviceContainers = pulumi.output(serviceSettings.map((s) => s.container));
 

@@ -19,3 +19,9 @@ export function releaseWaitsFor(count: number, batchSize: number): number[][] {
   });
   return waits;
 }
+
+/** For each member, every member of the batches before its own: those a failure of its release takes back. */
+export function releasedBefore(count: number, batchSize: number): number[][] {
+  const batches = rollingBatches(count, batchSize);
+  return batches.flatMap((batch, b) => batch.map(() => batches.slice(0, b).flat()));
+}

@@ -43,6 +43,7 @@ const targetSchema = z.discriminatedUnion("kind", [
   }),
 ]);
 export type Target = z.infer<typeof targetSchema>;
+export type SshTarget = Extract<Target, { kind: "ssh" }>;
 
 const baseShape = {
   specVersion: z.literal(SPEC_VERSION, { error: `expected specVersion ${SPEC_VERSION}` }),
@@ -127,6 +128,8 @@ export const releaseSpecSchema = z.strictObject({
       acme: acmeOptionsSchema.omit({ customCaRoot: true }).extend({ caRoot: z.string().optional(), timeoutSeconds: certificateTimeoutSeconds.optional() }).optional(),
     })
     .optional(),
+  /** A rolling release: the servers released before this one (same key); a failure here takes them back (runner/roll.ts). */
+  earlier: z.array(targetSchema.options[1]).optional(),
 });
 export type ProxySettings = NonNullable<ReleaseSpec["proxy"]>;
 export type ReleaseSpec = z.infer<typeof releaseSpecSchema>;

@@ -1,7 +1,7 @@
 // The order a fleet is released in (components/deploy/rollingOrder.ts).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { releaseWaitsFor, rollingBatches } from "../../components/deploy/rollingOrder";
+import { releasedBefore, releaseWaitsFor, rollingBatches } from "../../components/deploy/rollingOrder";
 
 describe("rolling batches", () => {
   it("one server at a time by default, in member order", () => {
@@ -17,6 +17,11 @@ describe("rolling batches", () => {
   it("each member waits for the whole batch before its own, and the first batch for none", () => {
     assert.deepEqual(releaseWaitsFor(3, 1), [[], [0], [1]], "a chain");
     assert.deepEqual(releaseWaitsFor(5, 2), [[], [], [0, 1], [0, 1], [2, 3]], "batch by batch");
+  });
+
+  it("the servers a failed release takes back: every member of the batches before its own", () => {
+    assert.deepEqual(releasedBefore(3, 1), [[], [0], [0, 1]], "all earlier servers, not only the last");
+    assert.deepEqual(releasedBefore(5, 2), [[], [], [0, 1], [0, 1], [0, 1, 2, 3]], "by batch");
   });
 
   it("refuses a count or batch below one (the config refuses them first)", () => {

@@ -12,7 +12,7 @@ import { startHaproxy, type Haproxy } from "../support/proxy/haproxy";
 import { startLoad, type LoadResult } from "../support/proxy/load";
 import { serverExec, startTestServer, stopTestServer, type TestServer } from "../support/ssh/sshServer";
 import { generateSshKeyPair } from "../support/ssh/sshKeys";
-import { ensureBaseImage, waitForHttp200 } from "../support/docker/localEngine";
+import { docker, ensureBaseImage, waitForHttp200 } from "../support/docker/localEngine";
 import { appValue, ExampleProject, mustSucceed, ops, programStack, removeAppImages, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
 import type { RunResult } from "../support/engine";
 
@@ -61,6 +61,27 @@ async function assertNoFailure(results: LoadResult[], what: string): Promise<voi
 /** What each of the first `count` servers answers on its own published port. */
 const versionsOn = (count: number) => Promise.all(servers.slice(0, count).map((s) => waitForHttp200(`http://${s.host}:${PORT}/`)));
 const appContainersOn = async (s: TestServer) => (await serverExec(s, ["docker", "ps", "-aq", "--filter", `label=pydeploy.app=${APP}`])).stdout.trim();
+const hello = (version: string) => `hello from ${APP} ${version}\n`;
+const ranStep = (r: RunResult, name: string) => r.steps.some((s) => s.name === name && s.ran);
+
+/**
+ * A crash on one server only: every web container of the app that starts there, but the one
+ * running now, is killed at once (docker events), so its gate fails. Returns the stop.
+ */
+async function crashNewWebContainersOn(server: TestServer): Promise<() => Promise<void>> {
+  const keep = (await serverExec(server, ["docker", "ps", "--filter", `label=pydeploy.app=${APP}`, "--filter", "label=pydeploy.role=web", "--format", "{{.Names}}"])).stdout.trim();
+  assert.ok(keep, "a web container runs on the server");
+  const watch =
+    `docker events --filter type=container --filter event=start --filter label=pydeploy.app=${APP} --filter label=pydeploy.role=web --format '{{.Actor.Attributes.name}}'` +
+    ` | while read -r name; do [ "$name" = ${keep} ] || docker kill "$name"; done & echo $! > /tmp/crash-watch.pid; wait`;
+  await docker(["exec", "-d", server.container, "sh", "-c", watch]);
+  // docker events only reports what happens after it subscribed.
+  await new Promise((r) => setTimeout(r, 1000));
+  return async () => {
+    await serverExec(server, ["sh", "-c", "kill $(cat /tmp/crash-watch.pid); pkill -f 'docker events' || true"], { allowFailure: true });
+  };
+}
+
 const stepIndex = (r: RunResult, name: string) => {
   const i = r.steps.findIndex((s) => s.name === name && s.ran);
   assert.ok(i >= 0, `${name} ran; steps: ${ops(r).join(" ")}`);
@@ -114,6 +135,39 @@ describe("several servers behind a health-checked load balancer", { timeout: 40 
     assert.deepEqual(served, [`hello from ${APP} 1.0.0`, `hello from ${APP} 2.0.0`], "the load saw the old version, then the new (bodies trimmed)");
   });
 
+  test("a failing gate on the second server: the roll stops, the first goes back, all three serve 2.0.0, 0 failed, the up fails with the second's logs", async () => {
+    project.setVersion("3.0.0");
+    const stopCrashing = await crashNewWebContainersOn(servers[1]);
+    let r: RunResult | undefined;
+    try {
+      const results = await underLoad(async () => {
+        r = await stack(3).up();
+      });
+      await assertNoFailure(results, "a failed roll");
+    } finally {
+      await stopCrashing();
+    }
+    assert.equal(r!.ok, false, "the up fails");
+    const error = r!.error ?? "";
+    assert.match(error, /role web did not become healthy: container \S+ (exited|crashed and was restarted)/, `the second server's gate: ${error}`);
+    assert.match(error, new RegExp(`The roll stopped at ${servers[1].host.replace(/\./g, "\\.")}`), "it names the server that failed");
+    assert.match(error, new RegExp(`${servers[0].host.replace(/\./g, "\\.")} went back from [0-9a-f]+ to [0-9a-f]+`), "the first server went back");
+    assert.match(error, new RegExp(`last \\d+ log lines of ${APP}-web-[0-9a-f]{12}`), "the failed container's logs come with the error");
+    assert.equal(ranStep(r!, `${member(2)}-release`), false, "the third server was not touched");
+    assert.deepEqual(await versionsOn(3), Array(3).fill(hello("2.0.0")), "every server serves 2.0.0: one version");
+  });
+
+  test("a rerun picks up from there: the first server is released again by the second's step, then the rest; 0 failed", async () => {
+    let r: RunResult | undefined;
+    const results = await underLoad(async () => {
+      r = mustSucceed(await stack(3).up(), "rerun after the failed roll");
+    });
+    await assertNoFailure(results, "rerun");
+    assert.equal(ranStep(r!, `${member(0)}-release`), false, "the first server's release is unchanged in the state, so it does not run");
+    assert.match(stepOutput(r!, `${member(1)}-release`), new RegExp(`${servers[0].host.replace(/\./g, "\\.")}, released before this server, does not run [0-9a-f]+: releasing it there first`), "the second server's step catches the first up");
+    assert.deepEqual(await versionsOn(3), Array(3).fill(hello("3.0.0")), "3.0.0 everywhere");
+  });
+
   test("adding a fourth server: only its steps run, it joins the balancer healthy, nothing fails", async () => {
     let r: RunResult | undefined;
     const results = await underLoad(async () => {
@@ -123,7 +177,7 @@ describe("several servers behind a health-checked load balancer", { timeout: 40 
     const changed = ops(r!).filter((o) => !o.endsWith(":same"));
     assert.deepEqual(changed.sort(), [`${member(3)}-host:create`, `${member(3)}-release:create`, `${member(3)}-ship:create`], "the new server's three steps, nothing else");
     await lb.waitForUp(["s1", "s2", "s3", "s4"]);
-    assert.equal(await waitForHttp200(`http://${servers[3].host}:${PORT}/`), `hello from ${APP} 2.0.0\n`, "the current release on the new server");
+    assert.equal(await waitForHttp200(`http://${servers[3].host}:${PORT}/`), hello("3.0.0"), "the current release on the new server");
   });
 
   test("removing it again: only its steps are deleted, its app leaves it, the balancer drops it, nothing fails", async () => {
@@ -137,6 +191,6 @@ describe("several servers behind a health-checked load balancer", { timeout: 40 
     assert.match(stepOutput(r!, `${member(3)}-host`), /removed|removing/i, "its delete took the app off");
     assert.equal(await appContainersOn(servers[3]), "", "no container of the app is left on it");
     await lb.waitForUp(["s1", "s2", "s3"]);
-    assert.deepEqual(await versionsOn(3), Array(3).fill(`hello from ${APP} 2.0.0\n`), "the three keep serving 2.0.0");
+    assert.deepEqual(await versionsOn(3), Array(3).fill(hello("3.0.0")), "the three keep serving 3.0.0");
   });
 });

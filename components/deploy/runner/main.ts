@@ -4,22 +4,15 @@
 //   stdin          the step's secrets (JSON: privateKey, env, registryPassword, services)
 // Prints progress as "pydeploy: …" lines, each at most 4 KiB, and, last, "pydeploy-result: {…}"
 // for the component (a long result in several lines: spec.ts resultLines).
-import { renderEnvFile } from "../containerSpec";
 import { boundLines } from "../outputLines";
-import { writePrivateFile } from "../dockerCommands";
 import {
-  envFileOf,
   HostResult,
   hostResultSchema,
   hostSpecSchema,
   parseRemoveSpec,
   parseResult,
   parseSpec,
-  releaseCommandFileOf,
-  releaseCommandKey,
-  ReleaseSpec,
   releaseSpecSchema,
-  releaseVersion,
   resultLines,
   secretsSchema,
   servicesSpecSchema,
@@ -30,14 +23,13 @@ import {
   StepSecrets,
   Target,
 } from "../spec";
-import { appSalt, ensureAppFolder } from "./appFolder";
 import { setUpHost } from "./hostSetup";
-import { deployRelease } from "./release";
+import { releaseInRoll } from "./roll";
 import { removeApp } from "./remove";
 import { removeServices, runServices } from "./services";
 import { shipImage } from "./ship";
 import { connectSsh, UnreachableError } from "./sshHost";
-import { DockerHost, localHost } from "./transport";
+import { DockerHost, localHost, onHost } from "./transport";
 
 /** `pulumi destroy` gives up on a host that does not answer for this long. */
 const REMOVE_CONNECT_SECONDS = 30;
@@ -52,39 +44,6 @@ async function connect(target: Target, secrets: StepSecrets, timeoutSeconds: num
   return connectSsh({ ...target, privateKey: secrets.privateKey }, { timeoutSeconds, log });
 }
 
-/** Runs `work` on a connected host and closes the connection, whatever happens. */
-async function onHost<T>(host: DockerHost, work: (host: DockerHost) => Promise<T>): Promise<T> {
-  try {
-    return await work(host);
-  } finally {
-    await host.close();
-  }
-}
-
-/** The release step: the env file, the version it gives, then the release itself. */
-async function release(host: DockerHost, spec: ReleaseSpec, secrets: StepSecrets): Promise<object> {
-  await ensureAppFolder(host, spec.appDir);
-  const envFile = renderEnvFile(secrets.env ?? {});
-  const salt = await appSalt(host, spec.appDir);
-  const version = releaseVersion(spec.settings, envFile, salt);
-  // Read by `docker run --env-file`: the containers keep their env when it changes later.
-  await host.run(writePrivateFile(envFileOf(spec.appDir)), { stdin: envFile });
-  const releaseCommand = spec.releaseCommand;
-  return deployRelease(host, { ...spec.settings, version }, {
-    healthTimeoutSeconds: spec.healthTimeoutSeconds,
-    runningGateSeconds: spec.runningGateSeconds,
-    keepImages: spec.keepImages,
-    log,
-    volumes: spec.volumes,
-    releaseCommand: releaseCommand && {
-      ...releaseCommand,
-      key: releaseCommandKey(spec.settings.imageIdentity, releaseCommand.command, envFile, salt),
-      markerFile: releaseCommandFileOf(spec.appDir),
-    },
-    services: spec.services,
-    proxy: spec.proxy && { spec: spec.proxy, appDir: spec.appDir, serverAddress: spec.target.kind === "ssh" ? spec.target.host : undefined },
-  });
-}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -126,7 +85,7 @@ async function run(step: StepName, specJson: string | undefined, stdin: string):
     }
     case "release": {
       const spec = parseSpec(step, releaseSpecSchema, specJson);
-      return onHost(await connect(spec.target, secrets, spec.connectTimeoutSeconds), (host) => release(host, spec, secrets));
+      return releaseInRoll(spec, secrets, { connect: (target) => connect(target, secrets, spec.connectTimeoutSeconds), log });
     }
     case "remove": {
       // The delete runs with the spec the host step stored, maybe by an earlier pydeploy.

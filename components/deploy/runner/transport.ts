@@ -117,3 +117,12 @@ export function sendStdin(target: NodeJS.WritableStream, stdin: RunOptions["stdi
     stdin.pipe(counter).pipe(target);
   }
 }
+
+/** Runs `work` on a connected host and closes the connection, whatever happens. */
+export async function onHost<T>(host: DockerHost, work: (host: DockerHost) => Promise<T>): Promise<T> {
+  try {
+    return await work(host);
+  } finally {
+    await host.close();
+  }
+}
