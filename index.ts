@@ -65,6 +65,7 @@ if (config.target === "alicloud") {
     imageNameRegex: s.imageNameRegex,
     vpcId: s.vpcId,
     vswitchId: s.vswitchId,
+    vswitchIds: s.vswitchIds,
     securityGroupId: s.securityGroupId,
     vpcCidr: s.vpcCidr,
     vswitchCidr: s.vswitchCidr,

@@ -19,8 +19,14 @@ const T = {
 
 const runs: Record<string, FleetRun> = {};
 before(async () => {
-  const [one, two, three, threeByTwo] = await Promise.all([runFleetProgram(1), runFleetProgram(2), runFleetProgram(3), runFleetProgram(3, 2)]);
-  Object.assign(runs, { one, two, three, threeByTwo });
+  const [one, two, three, threeByTwo, spread] = await Promise.all([
+    runFleetProgram(1),
+    runFleetProgram(2),
+    runFleetProgram(3),
+    runFleetProgram(3, 2),
+    runFleetProgram(3, 1, { vpcId: "vpc-given", vswitchIds: ["vsw-zonea", "vsw-zoneb"] }),
+  ]);
+  Object.assign(runs, { one, two, three, threeByTwo, spread });
 });
 
 const ofType = (run: FleetRun, type: string) => run.resources.filter((r) => r.type === type);
@@ -149,5 +155,15 @@ describe("rollingBatch", () => {
     assert.deepEqual(waits("demo-release"), [], "first batch");
     assert.deepEqual(waits("demo-2-release"), [], "first batch, beside the first server");
     assert.deepEqual(waits("demo-3-release"), [urnOf(run, "demo-release"), urnOf(run, "demo-2-release")].sort(), "after the whole first batch");
+  });
+});
+
+describe("server.vswitchIds", () => {
+  test("three servers over two existing vSwitches, round robin; no vSwitch or VPC is created; the security group is in the given VPC", () => {
+    const run = runs.spread;
+    const byName = Object.fromEntries(ofType(run, T.instance).map((r) => [r.name, r.inputs.vswitchId]));
+    assert.deepEqual(byName, { "demo-instance": "vsw-zonea", "demo-2-instance": "vsw-zoneb", "demo-3-instance": "vsw-zonea" }, "one vSwitch after the other");
+    assert.equal(run.resources.filter((r) => r.type === "alicloud:vpc/switch:Switch" || r.type === "alicloud:vpc/network:Network").length, 0, "the network is the user's");
+    assert.deepEqual(run.resources.filter((r) => r.type === "alicloud:ecs/securityGroup:SecurityGroup").map((r) => r.inputs.vpcId), ["vpc-given"], "the group in their VPC");
   });
 });

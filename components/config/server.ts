@@ -4,6 +4,8 @@ import { z } from "zod";
 import { describe, type Problem } from "./errors";
 import { boolean, cidr, cidrContains, integer, MAX_SERVERS, networkCidr, nonEmpty, port, unixUser } from "./fields";
 
+const vswitchIdSchema = z.string().regex(/^vsw-[a-z0-9]+$/, { error: "expected a vSwitch id such as vsw-bp1..." });
+
 export const serverSchema = z.strictObject({
   instanceType: z.string().regex(/^ecs\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$/, { error: "expected an ECS instance type such as ecs.t6-c1m2.large" }).optional(),
   imageId: z.string().regex(/^([A-Za-z0-9]+(_[A-Za-z0-9]+)*\.vhd|m-[a-z0-9]+)$/, { error: "expected an ECS image id such as ubuntu_22_04_x64_20G_alibase_20240508.vhd or m-bp1..." }).optional(),
@@ -12,7 +14,9 @@ export const serverSchema = z.strictObject({
   memoryGb: z.preprocess((v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v), z.number({ error: "expected GiB of memory, e.g. 4" }).positive({ error: "expected GiB of memory, e.g. 4" })).default(2),
   imageNameRegex: nonEmpty("a regular expression for system image names").default("^ubuntu_22_04_x64_20G_alibase_"),
   vpcId: z.string().regex(/^vpc-[a-z0-9]+$/, { error: "expected a VPC id such as vpc-bp1..." }).optional(),
-  vswitchId: z.string().regex(/^vsw-[a-z0-9]+$/, { error: "expected a vSwitch id such as vsw-bp1..." }).optional(),
+  vswitchId: vswitchIdSchema.optional(),
+  // Several servers spread over existing vSwitches (one per zone, say), round robin.
+  vswitchIds: z.array(vswitchIdSchema).min(2, { error: "expected two or more vSwitch ids (one is server.vswitchId)" }).optional(),
   securityGroupId: z.string().regex(/^sg-[a-z0-9]+$/, { error: "expected a security group id such as sg-bp1..." }).optional(),
   vpcCidr: cidr.default("172.16.0.0/16"),
   vswitchCidr: cidr.default("172.16.1.0/24"),
@@ -80,6 +84,13 @@ export function checkAlicloudServer(
   }
   if (!s.vswitchId && !cidrContains(s.vpcCidr, s.vswitchCidr)) problem("server.vswitchCidr", `expected a block inside server.vpcCidr (${s.vpcCidr}), got ${s.vswitchCidr}`);
   if (s.vswitchId && !s.vpcId && !s.securityGroupId) problem("server.vpcId", "is needed with server.vswitchId to create the security group in the same VPC");
+  if (s.vswitchIds) {
+    if (s.vswitchId) problem("server.vswitchIds", "is set together with server.vswitchId: list every vSwitch under vswitchIds, or one under vswitchId");
+    const twice = s.vswitchIds.filter((id, i) => s.vswitchIds!.indexOf(id) !== i);
+    if (twice.length) problem("server.vswitchIds", `lists ${[...new Set(twice)].join(", ")} twice: each vSwitch once`);
+    if (!s.vpcId && !s.securityGroupId) problem("server.vpcId", "is needed with server.vswitchIds to create the security group in their VPC");
+    if (s.count < s.vswitchIds.length) warnings.push(`${project}:server.vswitchIds lists ${s.vswitchIds.length} vSwitches for ${s.count} server(s): the last ${s.vswitchIds.length - s.count} get none.`);
+  }
   if (s.publicKey && !o.sshPrivateKey) problem("sshPrivateKey", "is required with server.publicKey: the deployment logs in with its private key (pulumi config set --secret sshPrivateKey < key)");
   if (!s.publicKey && o.sshPrivateKey) problem("sshPrivateKey", "is set but server.publicKey is not: set both, or neither to have a key pair generated");
 }

@@ -23,6 +23,8 @@ export interface AlicloudServerArgs {
   /** Existing resources: when given, they are not created. */
   vpcId?: pulumi.Input<string>;
   vswitchId?: pulumi.Input<string>;
+  /** Existing vSwitches the instances are spread over, round robin (the first stands for vswitchId: zone, VPC, managed services). */
+  vswitchIds?: pulumi.Input<string>[];
   securityGroupId?: pulumi.Input<string>;
   vpcCidr: pulumi.Input<string>;
   vswitchCidr: pulumi.Input<string>;
@@ -129,6 +131,11 @@ export class AlicloudServer extends pulumi.ComponentResource {
 
   constructor(name: string, args: AlicloudServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pydeploy:server:AlicloudServer", name, {}, opts);
+    if (args.vswitchIds !== undefined) {
+      if (args.vswitchId !== undefined) throw new Error(`AlicloudServer ${name}: give vswitchId or vswitchIds, not both`);
+      if (args.vswitchIds.length === 0) throw new Error(`AlicloudServer ${name}: vswitchIds is empty`);
+      args = { ...args, vswitchId: args.vswitchIds[0] };
+    }
     if ((args.publicKey === undefined) !== (args.privateKey === undefined)) {
       throw new Error(`AlicloudServer ${name}: give both publicKey and privateKey, or neither to generate a key`);
     }
@@ -140,7 +147,8 @@ export class AlicloudServer extends pulumi.ComponentResource {
     const { port, user } = args.ssh;
     const members = Array.from({ length: args.count ?? 1 }, (_, i) => {
       const member = fleetMemberName(name, i);
-      const { instance, hostKey } = this.createInstance(member, fleetMemberName(physicalName, i), args, placement, network, login);
+      const vswitchId = args.vswitchIds ? pulumi.output(args.vswitchIds[i % args.vswitchIds.length]) : network.vswitchId;
+      const { instance, hostKey } = this.createInstance(member, fleetMemberName(physicalName, i), args, placement, { ...network, vswitchId }, login);
       // Without a public IP (bandwidth 0) the deploy can only reach the private address.
       const host = pulumi.all([instance.publicIp, instance.privateIp]).apply(([pub, priv]) => pub || priv);
       // Depending on the rule ids makes anything using the connection wait for SSH to be allowed.

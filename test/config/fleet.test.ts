@@ -58,6 +58,16 @@ describe("server.count and the load balancer (target alicloud)", () => {
     refused(alicloud({ loadBalancer: { spec: "big" } }), "server.loadBalancer.spec", /expected a CLB spec such as slb\.s1\.small/);
   });
 
+  it("vswitchIds: two or more existing vSwitches to spread over, each once, in a given VPC, not with vswitchId", () => {
+    assert.deepEqual(parse(alicloud({ count: 2, vpcId: "vpc-a1", vswitchIds: ["vsw-a1", "vsw-b1"] })).server!.vswitchIds, ["vsw-a1", "vsw-b1"], "two vSwitches");
+    refused(alicloud({ count: 2, vpcId: "vpc-a1", vswitchIds: ["vsw-a1"] }), "server.vswitchIds", /expected two or more vSwitch ids \(one is server\.vswitchId\)/);
+    refused(alicloud({ count: 2, vpcId: "vpc-a1", vswitchIds: ["vsw-a1", "vsw-a1"] }), "server.vswitchIds", /lists vsw-a1 twice: each vSwitch once/);
+    refused(alicloud({ count: 2, vpcId: "vpc-a1", vswitchId: "vsw-a1", vswitchIds: ["vsw-a1", "vsw-b1"] }), "server.vswitchIds", /is set together with server\.vswitchId/);
+    refused(alicloud({ count: 2, vswitchIds: ["vsw-a1", "vsw-b1"] }), "server.vpcId", /is needed with server\.vswitchIds to create the security group in their VPC/);
+    const few = parse(alicloud({ count: 2, vpcId: "vpc-a1", vswitchIds: ["vsw-a1", "vsw-b1", "vsw-c1"] }));
+    assert.ok(few.warnings.some((w) => /server\.vswitchIds lists 3 vSwitches for 2 server\(s\): the last 1 get none/.test(w)), `a warning: ${few.warnings.join("\n")}`);
+  });
+
   it("count with target local (or existing) is refused: server belongs to alicloud", () => {
     refused({ app: app(), server: { count: 2 } }, "server", /is only used with target alicloud, but target is local/);
     refused({ ...existing([host("203.0.113.5")]), server: { count: 2 } }, "server", /is only used with target alicloud, but target is existing/);

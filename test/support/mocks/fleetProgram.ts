@@ -1,4 +1,4 @@
-// Usage: node --import tsx test/support/mocks/fleetProgram.ts <count> [rollingBatch]
+// Usage: node --import tsx test/support/mocks/fleetProgram.ts <count> [rollingBatch] [server keys as JSON]
 // Runs index.ts under Pulumi mocks with the committed dev stack (Alibaba Cloud) and
 // server.count = <count>, then prints one line, `fleet-result: ` and JSON: every registration (type, name, urn,
 // dependencies), every resource's inputs, and the fleet outputs. A child process per count,
@@ -7,9 +7,10 @@ import { committedStackConfig, importProgram } from "./program";
 import { FLEET_RESULT } from "./fleetRun";
 import { drainRegistrations, installMocks, recordRegistrations, valueOf } from "./mocks";
 
-const [count, rollingBatch] = process.argv.slice(2).map(Number);
+const [count, rollingBatch] = process.argv.slice(2, 4).map(Number);
+const serverKeys = JSON.parse(process.argv[4] ?? "{}") as Record<string, unknown>;
 if (!Number.isInteger(count)) {
-  console.error("usage: fleetProgram.ts <count> [rollingBatch]");
+  console.error("usage: fleetProgram.ts <count> [rollingBatch] [server keys as JSON]");
   process.exit(2);
 }
 const dev = committedStackConfig("dev");
@@ -17,7 +18,7 @@ const mocks = installMocks({
   stack: "dev",
   config: {
     ...dev,
-    "pydeploy:server": { ...(dev["pydeploy:server"] as object), count },
+    "pydeploy:server": { ...(dev["pydeploy:server"] as object), count, ...serverKeys },
     ...(rollingBatch ? { "pydeploy:deploy": { rollingBatch } } : {}),
   },
   outputs: (r) => {
