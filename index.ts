@@ -11,7 +11,7 @@ import { appDirOf } from "./components/deploy/spec";
 import { AppImage, requireDockerDaemon } from "./components/image/appImage";
 import { AlicloudServer } from "./components/server/alicloudServer";
 import { LoadBalancer } from "./components/server/loadBalancer";
-import { appPortsBehind, listenerPlans } from "./components/server/loadBalancerPlan";
+import { appBehindLoadBalancer, appPortsBehind, listenerPlans } from "./components/server/loadBalancerPlan";
 import { ManagedServices } from "./components/server/managedServices";
 import type { SshConnection } from "./components/server/sshConnection";
 import { fleetMemberName } from "./components/server/fleet";
@@ -19,7 +19,12 @@ import { fleetMemberName } from "./components/server/fleet";
 const config = loadStackConfig();
 // Every preview, up and destroy needs the docker provider's daemon: said plainly, before anything is registered.
 const dockerHost = requireDockerDaemon();
-const { app, deploy, registry, secrets, services } = config;
+const { deploy, registry, secrets, services } = config;
+// Behind the CLB (alicloud), HTTPS ends there: each server serves the domain's role on plain HTTP.
+const loadBalanced = config.server?.loadBalancer.enabled ?? false;
+const app = loadBalanced ? appBehindLoadBalancer(config.app) : config.app;
+// The CLB's listeners, one per published port (a domain: HTTPS on 443, and 80 redirecting to it).
+const listeners = listenerPlans(config.app);
 const roles = roleSpecs(app);
 // The proxy's ports (a role's publish, or 80 and 443 for a domain) and those of roles that publish their own.
 const publishedPorts = hostPorts(app);
@@ -46,10 +51,6 @@ export const target = config.target;
 export const imageName = image.imageName;
 export const imageDigest = image.repoDigest;
 export const generatedFiles = image.generatedFiles;
-
-// The CLB's listeners, one per published port (alicloud, several servers or loadBalancer.enabled).
-const listeners = listenerPlans(app);
-const loadBalanced = config.server?.loadBalancer.enabled ?? false;
 
 let server: AlicloudServer | undefined;
 /** The servers the app runs on, in release order; one for the local target. */
@@ -161,6 +162,7 @@ const loadBalancer =
         listeners,
         backends: members.map((m, i) => ({ name: m.name, instanceId: m.instanceId!, readyAfter: [deployments[i].release] })),
         spec: config.server!.loadBalancer.spec,
+        certificate: config.server!.loadBalancer.certificate ? { chain: config.server!.loadBalancer.certificate, privateKey: secrets.loadBalancerCertificateKey! } : undefined,
         tags: { "managed-by": "pydeploy", app: app.name, stack: config.stack, ...config.server!.tags },
       })
     : undefined;
@@ -184,7 +186,7 @@ const commandsOf = (i: number) =>
 export const containers = deployments[0].containers;
 /** Where users reach the app: the load balancer, else each server. */
 export const appUrls = loadBalancer
-  ? loadBalancer.address.apply((a) => urlsOf(app, a))
+  ? loadBalancer.address.apply((a) => urlsOf(config.app, a))
   : pulumi.all(members.map((m) => m.address)).apply((addresses) => [...new Set(addresses.flatMap((a) => urlsOf(app, a)))]);
 /** The seed's manual checks on the first server, ready to paste: ssh, docker ps, logs, a shell, the listening ports; psql, redis-cli and a snapshot's restore. */
 export const commands = commandsOf(0);

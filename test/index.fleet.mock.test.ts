@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { execFileSync } from "node:child_process";
 import { runFleetProgram, type FleetRun } from "./support/mocks/fleetRun";
+import { isWireSecret, reveal } from "./support/mocks/mocks";
 
 const T = {
   clb: "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer",
@@ -17,16 +18,21 @@ const T = {
   rule: "alicloud:ecs/securityGroupRule:SecurityGroupRule",
 };
 
+const CERTIFICATE = "-----BEGIN CERTIFICATE-----\nMIIBshop\n-----END CERTIFICATE-----\n";
+const CERTIFICATE_KEY = "-----BEGIN PRIVATE KEY-----\nMIIEshopkey\n-----END PRIVATE KEY-----\n";
+/** The dev stack's roles, the web without its publish port: a domain's role takes none. */
+const DOMAIN_ROLES = { web: { command: ["python", "-m", "demo.web"], port: 8000, healthcheck: { path: "/health" } }, worker: { command: ["python", "-m", "demo.worker"] } };
 const runs: Record<string, FleetRun> = {};
 before(async () => {
-  const [one, two, three, threeByTwo, spread] = await Promise.all([
+  const [one, two, three, threeByTwo, spread, https] = await Promise.all([
     runFleetProgram(1),
     runFleetProgram(2),
     runFleetProgram(3),
     runFleetProgram(3, 2),
-    runFleetProgram(3, 1, { vpcId: "vpc-given", vswitchIds: ["vsw-zonea", "vsw-zoneb"] }),
+    runFleetProgram(3, 1, { server: { vpcId: "vpc-given", vswitchIds: ["vsw-zonea", "vsw-zoneb"] } }),
+    runFleetProgram(2, 1, { server: { loadBalancer: { certificate: CERTIFICATE } }, app: { domain: "shop.example.com", roles: DOMAIN_ROLES }, config: { "pydeploy:loadBalancerCertificateKey": CERTIFICATE_KEY } }),
   ]);
-  Object.assign(runs, { one, two, three, threeByTwo, spread });
+  Object.assign(runs, { one, two, three, threeByTwo, spread, https });
 });
 
 const ofType = (run: FleetRun, type: string) => run.resources.filter((r) => r.type === type);
@@ -165,5 +171,33 @@ describe("server.vswitchIds", () => {
     assert.deepEqual(byName, { "demo-instance": "vsw-zonea", "demo-2-instance": "vsw-zoneb", "demo-3-instance": "vsw-zonea" }, "one vSwitch after the other");
     assert.equal(run.resources.filter((r) => r.type === "alicloud:vpc/switch:Switch" || r.type === "alicloud:vpc/network:Network").length, 0, "the network is the user's");
     assert.deepEqual(run.resources.filter((r) => r.type === "alicloud:ecs/securityGroup:SecurityGroup").map((r) => r.inputs.vpcId), ["vpc-given"], "the group in their VPC");
+  });
+});
+
+describe("HTTPS with several servers: it ends on the CLB", () => {
+  test("the certificate uploaded, its key secret; HTTPS on 443 to the servers' 80, health-checked; 80 redirects to 443", () => {
+    const run = runs.https;
+    const [cert, ...more] = run.resources.filter((r) => r.type === "alicloud:slb/serverCertificate:ServerCertificate");
+    assert.equal(more.length, 0, "one certificate");
+    assert.equal(cert.inputs.serverCertificate, CERTIFICATE, "the chain as given");
+    assert.equal(isWireSecret(cert.inputs.privateKey), true, "the key travels as a secret");
+    assert.equal(reveal(cert.inputs.privateKey), CERTIFICATE_KEY, "the key as given");
+    const byPort = Object.fromEntries(ofType(run, T.listener).map((l) => [l.inputs.frontendPort, l.inputs]));
+    assert.deepEqual(Object.keys(byPort).sort(), ["443", "80"], "two listeners");
+    const h = byPort[443];
+    assert.deepEqual([h.protocol, h.backendPort, h.serverCertificateId, h.serverGroupId, h.healthCheckUri, h.healthCheckConnectPort], ["https", 80, "demo-lb-certificate-id", "demo-lb-servers-id", "/health", 80], "HTTPS to the servers' plain 80");
+    const r = byPort[80];
+    assert.deepEqual([r.protocol, r.listenerForward, r.forwardPort, r.serverGroupId], ["http", "on", 443, undefined], "80 only redirects");
+  });
+
+  test("each server serves the domain on plain HTTP 80 (no ACME there); 80 is open to CLB only, 443 not at all; the URL is https://<domain>/", () => {
+    const run = runs.https;
+    const release = JSON.parse(String(run.resources.find((r) => r.name === "demo-release")!.inputs.environment.PYDEPLOY_SPEC));
+    assert.deepEqual(release.proxy.sites.map((s: { publishedPort?: number; domain?: string }) => [s.publishedPort, s.domain]), [[80, undefined]], "a plain site on 80");
+    assert.equal(release.proxy.acme, undefined, "no ACME settings on the servers");
+    assert.deepEqual(ofType(run, T.attachment).map((a) => [a.name, a.inputs.port]).sort(), [["demo-2-lb-backend-80", 80], ["demo-lb-backend-80", 80]], "both servers on 80");
+    const appRules = ofType(run, T.rule).filter((r) => r.inputs.portRange !== "22/22").map((r) => [r.inputs.portRange, r.inputs.cidrIp]);
+    assert.deepEqual(appRules, [["80/80", "100.64.0.0/10"]], "80 from CLB only");
+    assert.deepEqual(run.outputs.appUrls, ["https://shop.example.com/"], "the domain");
   });
 });

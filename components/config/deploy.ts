@@ -1,7 +1,7 @@
 // The `deploy` section: how the app is shipped and run on the Docker host. Its bounds are the
 // step contract's too (fields.ts). The ship mode's default is derived in resolve.ts.
 import { z } from "zod";
-import { boolean, CERTIFICATE_TIMEOUT_SECONDS, certificateTimeoutSeconds, RUNNING_GATE_SECONDS, runningGateSeconds, healthTimeoutSeconds, httpUrl, integer, keepImages, logMaxFiles, MAX_SERVERS, logSize, releaseTimeoutSeconds, stopGraceSeconds } from "./fields";
+import { boolean, CERTIFICATE_TIMEOUT_SECONDS, certificateTimeoutSeconds, RUNNING_GATE_SECONDS, runningGateSeconds, healthTimeoutSeconds, httpUrl, integer, keepImages, logMaxFiles, MAX_SERVERS, pemCertificate, logSize, releaseTimeoutSeconds, stopGraceSeconds } from "./fields";
 
 export const deploySchema = z.strictObject({
   ship: z.enum(["copy", "registry"], { error: "expected copy (docker save + scp) or registry (push and pull)" }).optional(),
@@ -21,7 +21,7 @@ export const deploySchema = z.strictObject({
     .strictObject({
       email: z.email({ error: "expected an email address for the ACME account" }).optional(),
       directory: z.url({ protocol: /^https$/, error: "expected the https:// URL of an ACME directory" }).optional(),
-      caRoot: z.string().refine((pem) => /^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\s*$/.test(pem.trim() + "\n"), { error: "expected a PEM certificate (-----BEGIN CERTIFICATE-----)" }).optional(),
+      caRoot: pemCertificate.optional(),
       // A release with a domain is live once its certificate is in place; the CA's refusal fails it sooner.
       timeoutSeconds: certificateTimeoutSeconds.default(CERTIFICATE_TIMEOUT_SECONDS),
     })

@@ -3,7 +3,7 @@
 import type { z } from "zod";
 
 /** Keys whose values are Pulumi secrets: never echoed in errors, never in plain outputs. */
-export const SECRET_KEYS = ["secretEnv", "sshPrivateKey", "registryPassword"] as const;
+export const SECRET_KEYS = ["secretEnv", "sshPrivateKey", "registryPassword", "loadBalancerCertificateKey"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 export class ConfigError extends Error {

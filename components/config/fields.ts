@@ -21,6 +21,8 @@ export const boolean = z.preprocess(
   z.boolean({ error: "expected true or false" }),
 );
 export const port = integer(1, 65535, "a port from 1 to 65535");
+/** A PEM certificate (or chain). */
+export const pemCertificate = z.string().refine((pem) => /^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\s*$/.test(pem.trim() + "\n"), { error: "expected a PEM certificate (-----BEGIN CERTIFICATE-----)" });
 /** The most servers one stack deploys to (server.count, hosts, deploy.rollingBatch). */
 export const MAX_SERVERS = 20;
 export const slug = (what: string, max: number) =>

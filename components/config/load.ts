@@ -6,6 +6,7 @@ export interface LoadedSecrets {
   env: pulumi.Output<Record<string, string>>;
   sshPrivateKey?: pulumi.Output<string>;
   registryPassword?: pulumi.Output<string>;
+  loadBalancerCertificateKey?: pulumi.Output<string>;
 }
 export type LoadedConfig = Omit<StackConfig, "secrets"> & { secrets: LoadedSecrets };
 
@@ -53,13 +54,14 @@ export function loadStackConfig(baseDir: string = process.cwd()): LoadedConfig {
   }
   for (const warning of config.warnings) pulumi.log.warn(warning);
 
-  const { env, sshPrivateKey, registryPassword } = config.secrets;
+  const { env, sshPrivateKey, registryPassword, loadBalancerCertificateKey } = config.secrets;
   return {
     ...config,
     secrets: {
       env: pulumi.secret(env),
       sshPrivateKey: sshPrivateKey === undefined ? undefined : pulumi.secret(sshPrivateKey),
       registryPassword: registryPassword === undefined ? undefined : pulumi.secret(registryPassword),
+      loadBalancerCertificateKey: loadBalancerCertificateKey === undefined ? undefined : pulumi.secret(loadBalancerCertificateKey),
     },
   };
 }

@@ -64,7 +64,7 @@ export function resolveServer(project: string, s: ParsedServer, environment: Env
     warnings.push(`${project}:server.sshAllowedCidrs is not set: SSH (port ${s.sshPort}) is open to 0.0.0.0/0 on this ${environment} stack. Set it to your own address, e.g. ["203.0.113.7/32"].`);
   }
   // One server is reached directly; several share the load balancer's address.
-  const loadBalancer = { enabled: s.loadBalancer.enabled ?? s.count > 1, spec: s.loadBalancer.spec };
+  const loadBalancer = { enabled: s.loadBalancer.enabled ?? s.count > 1, spec: s.loadBalancer.spec, ...(s.loadBalancer.certificate ? { certificate: s.loadBalancer.certificate } : {}) };
   return { ...s, sshAllowedCidrs: sshAllowedCidrs ?? [], loadBalancer };
 }
 

@@ -35,6 +35,7 @@ const stackSchema = z.strictObject({
   secretEnv: z.record(envName, envValue).default({}),
   sshPrivateKey: z.string().refine((k) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(k), { error: "expected a PEM or OpenSSH private key (-----BEGIN ... PRIVATE KEY-----)" }).optional(),
   registryPassword: registryPasswordSchema.optional(),
+  loadBalancerCertificateKey: z.string().refine((k) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(k), { error: "expected the certificate's PEM private key (-----BEGIN ... PRIVATE KEY-----)" }).optional(),
 });
 type ParsedStack = z.output<typeof stackSchema>;
 
@@ -52,7 +53,7 @@ export interface StackConfig {
   /** Target existing: its servers, in release order (`host` is a list of one). */
   hosts: ExistingHostConfig[];
   /** Raw secret values: the Pulumi loader wraps them in pulumi.secret() at once. */
-  secrets: { env: Record<string, string>; sshPrivateKey?: string; registryPassword?: string };
+  secrets: { env: Record<string, string>; sshPrivateKey?: string; registryPassword?: string; loadBalancerCertificateKey?: string };
   /** Things that are allowed but worth saying (logged with pulumi.log.warn). */
   warnings: string[];
 }
@@ -102,7 +103,10 @@ function resolveStack(project: string, raw: RawStackConfig, v: ParsedStack): Sta
   if (v.target === "existing") checkExistingHost(project, { hosts, listed: v.hosts ? "hosts" : "host", sshPrivateKey: v.sshPrivateKey, environment }, problem, warnings);
   const fleet = v.target === "alicloud" ? { size: server!.count, sizeKey: "server.count" } : v.target === "existing" && v.hosts ? { size: hosts.length, sizeKey: "hosts" } : { size: 1, sizeKey: v.target === "local" ? "target local" : "host" };
   const ownDomains = Object.entries(v.app.roles).filter(([, r]) => r.domain !== undefined).map(([name]) => name);
-  checkFleet({ ...fleet, rollingBatch: v.deploy.rollingBatch, appVolumes: Object.keys(v.app.volumes), services, roles, ownDomains }, problem);
+  checkFleet(
+    { ...fleet, rollingBatch: v.deploy.rollingBatch, appVolumes: Object.keys(v.app.volumes), services, roles, ownDomains, loadBalancer: server?.loadBalancer, certificateKey: v.loadBalancerCertificateKey !== undefined },
+    problem,
+  );
 
   const ship = resolveShip(v.deploy.ship, v.registry !== undefined);
   checkRegistry(ship, v.registry, v.registryPassword, problem);
@@ -120,7 +124,7 @@ function resolveStack(project: string, raw: RawStackConfig, v: ParsedStack): Sta
     registry: v.registry,
     server,
     hosts,
-    secrets: { env: v.secretEnv, sshPrivateKey: v.sshPrivateKey, registryPassword: v.registryPassword },
+    secrets: { env: v.secretEnv, sshPrivateKey: v.sshPrivateKey, registryPassword: v.registryPassword, loadBalancerCertificateKey: v.loadBalancerCertificateKey },
     warnings,
   };
 }

@@ -2,7 +2,7 @@
 // across its keys. The SSH CIDR default (0.0.0.0/0 outside production) is derived in resolve.ts.
 import { z } from "zod";
 import { describe, type Problem } from "./errors";
-import { boolean, cidr, cidrContains, integer, MAX_SERVERS, networkCidr, nonEmpty, port, unixUser } from "./fields";
+import { boolean, cidr, cidrContains, integer, MAX_SERVERS, networkCidr, nonEmpty, pemCertificate, port, unixUser } from "./fields";
 
 const vswitchIdSchema = z.string().regex(/^vsw-[a-z0-9]+$/, { error: "expected a vSwitch id such as vsw-bp1..." });
 
@@ -43,6 +43,8 @@ export const serverSchema = z.strictObject({
       enabled: boolean.optional(),
       // Pay-by-spec CLB sizes (@pulumi/alicloud slb.ApplicationLoadBalancer loadBalancerSpec).
       spec: z.enum(["slb.s1.small", "slb.s2.small", "slb.s2.medium", "slb.s3.small", "slb.s3.medium", "slb.s3.large"], { error: "expected a CLB spec such as slb.s1.small" }).default("slb.s1.small"),
+      // HTTPS for app.domain ends on the CLB: this certificate chain (PEM), its key the secret loadBalancerCertificateKey.
+      certificate: pemCertificate.optional(),
     })
     .prefault({}),
 });
@@ -50,7 +52,7 @@ export const serverSchema = z.strictObject({
 export type ParsedServer = z.output<typeof serverSchema>;
 export type AlicloudServerConfig = Omit<ParsedServer, "sshAllowedCidrs" | "loadBalancer"> & {
   sshAllowedCidrs: string[];
-  loadBalancer: { enabled: boolean; spec: string };
+  loadBalancer: { enabled: boolean; spec: string; certificate?: string };
 };
 
 /** `server` belongs to target alicloud. */

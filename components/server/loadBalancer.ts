@@ -17,6 +17,8 @@ export interface LoadBalancerArgs {
   backends: LoadBalancerBackend[];
   /** Pay-by-spec size, e.g. slb.s1.small. */
   spec: pulumi.Input<string>;
+  /** The HTTPS listener's certificate: the chain (PEM) and its key (secret). */
+  certificate?: { chain: pulumi.Input<string>; privateKey: pulumi.Input<string> };
   tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -35,40 +37,66 @@ export class LoadBalancer extends pulumi.ComponentResource {
       parent,
     );
     const group = new alicloud.slb.ServerGroup(`${name}-lb-servers`, { loadBalancerId: clb.id, name: physicalName }, parent);
+    const served = args.listeners.flatMap((l) => ("redirectTo" in l ? [] : [l]));
+    const backendPorts = [...new Set(served.map((l) => l.backendPort))];
     // One attachment per (server, port): adding a server adds its own, removing one deletes only its own.
     for (const backend of args.backends) {
-      for (const l of args.listeners) {
+      for (const port of backendPorts) {
         new alicloud.slb.ServerGroupServerAttachment(
-          `${backend.name}-lb-backend-${l.port}`,
-          { serverGroupId: group.id, serverId: backend.instanceId, port: l.port, weight: 100, type: "ecs", description: `pydeploy ${backend.name}` },
+          `${backend.name}-lb-backend-${port}`,
+          { serverGroupId: group.id, serverId: backend.instanceId, port, weight: 100, type: "ecs", description: `pydeploy ${backend.name}` },
           { ...parent, dependsOn: backend.readyAfter ?? [] },
         );
       }
     }
-    for (const l of args.listeners) {
+    const certificate =
+      args.certificate &&
+      new alicloud.slb.ServerCertificate(
+        `${name}-lb-certificate`,
+        { name: physicalName, serverCertificate: args.certificate.chain, privateKey: pulumi.secret(args.certificate.privateKey) },
+        { ...parent, additionalSecretOutputs: ["privateKey"] },
+      );
+    if (served.some((l) => l.protocol === "https") && !certificate) throw new Error(`LoadBalancer ${name}: an HTTPS listener needs the certificate`);
+    const listeners = new Map<number, alicloud.slb.Listener>();
+    for (const l of served) {
       const health =
         l.healthCheck.kind === "http"
-          ? { healthCheck: "on", healthCheckUri: l.healthCheck.path, healthCheckHttpCode: l.healthCheck.httpCodes, healthCheckConnectPort: l.port }
-          : { healthCheckType: "tcp", healthCheckConnectPort: l.port };
+          ? { healthCheck: "on", healthCheckUri: l.healthCheck.path, healthCheckHttpCode: l.healthCheck.httpCodes, healthCheckConnectPort: l.backendPort }
+          : { healthCheckType: "tcp", healthCheckConnectPort: l.backendPort };
+      listeners.set(
+        l.port,
+        new alicloud.slb.Listener(
+          `${name}-lb-${l.port}`,
+          {
+            loadBalancerId: clb.id,
+            serverGroupId: group.id,
+            protocol: l.protocol,
+            frontendPort: l.port,
+            backendPort: l.backendPort,
+            // -1: no cap of its own; the instance's spec and traffic billing bound it.
+            bandwidth: -1,
+            ...(l.protocol === "https" ? { serverCertificateId: certificate!.id } : {}),
+            // Two checks two seconds apart take a server out (or back) in about four seconds.
+            healthCheckInterval: 2,
+            healthyThreshold: 2,
+            unhealthyThreshold: 2,
+            ...health,
+            ...(l.protocol !== "tcp" ? { xForwardedFor: { retriveClientIp: true } } : {}),
+            description: `pydeploy ${name}: ${l.role} on ${l.port}`,
+          },
+          parent,
+        ),
+      );
+    }
+    for (const l of args.listeners) {
+      if (!("redirectTo" in l)) continue;
+      const target = listeners.get(l.redirectTo);
+      if (!target) throw new Error(`LoadBalancer ${name}: port ${l.port} redirects to ${l.redirectTo}, which has no listener`);
       new alicloud.slb.Listener(
         `${name}-lb-${l.port}`,
-        {
-          loadBalancerId: clb.id,
-          serverGroupId: group.id,
-          protocol: l.protocol,
-          frontendPort: l.port,
-          backendPort: l.port,
-          // -1: no cap of its own; the instance's spec and traffic billing bound it.
-          bandwidth: -1,
-          // Two checks two seconds apart take a server out (or back) in about four seconds.
-          healthCheckInterval: 2,
-          healthyThreshold: 2,
-          unhealthyThreshold: 2,
-          ...health,
-          ...(l.protocol === "http" ? { xForwardedFor: { retriveClientIp: true } } : {}),
-          description: `pydeploy ${name}: ${l.role} on ${l.port}`,
-        },
-        parent,
+        { loadBalancerId: clb.id, protocol: "http", frontendPort: l.port, bandwidth: -1, listenerForward: "on", forwardPort: l.redirectTo, description: `pydeploy ${name}: ${l.port} redirects to HTTPS` },
+        // The listener it forwards to must exist first.
+        { ...parent, dependsOn: [target] },
       );
     }
     this.loadBalancerId = clb.id;

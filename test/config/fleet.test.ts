@@ -124,9 +124,35 @@ describe("what several servers refuse, before anything is created", () => {
     assert.deepEqual(managed.services.map((s) => [s.name, s.managed]), [["db", true]], "a managed database serves every server");
   });
 
-  it("a domain with several servers (the ACME challenge may land on another server)", () => {
-    refused(alicloud({ count: 2 }, { app: app({ domain: "shop.example.com" }) }), "app.domain", /ACME HTTP challenge on the server, which with 2 servers may land on another one/);
+  it("a domain on several servers of your own is refused: the ACME challenge may land on another server", () => {
     const ownDomain = app({ roles: { web: { command: ["python", "-m", "demo.web"], port: 8000, domain: "shop.example.com" } } });
-    refused(existing([host("203.0.113.5"), host("203.0.113.6")], { app: ownDomain }), "app.roles.web.domain", /HTTPS for several servers is not supported yet/);
+    refused(existing([host("203.0.113.5"), host("203.0.113.6")], { app: ownDomain }), "app.roles.web.domain", /ACME HTTP challenge on the server, which with 2 servers may land on another one\. HTTPS for several servers ends on a load balancer/);
+  });
+});
+
+describe("HTTPS on the CLB (alicloud)", () => {
+  const CERT = "-----BEGIN CERTIFICATE-----\nMIIBshop\n-----END CERTIFICATE-----\n";
+  const KEY_PEM = "-----BEGIN PRIVATE KEY-----\nMIIEkey\n-----END PRIVATE KEY-----\n";
+  const web = { command: ["python", "-m", "demo.web"], port: 8000, healthcheck: { path: "/health" } };
+  const withDomain = app({ domain: "shop.example.com", roles: { web, worker: { command: ["python", "-m", "demo.worker"] } } });
+
+  it("a domain behind the CLB with its certificate and key is accepted; the key stays with the secrets", () => {
+    const c = parse(alicloud({ count: 2, loadBalancer: { certificate: CERT } }, { app: withDomain, loadBalancerCertificateKey: KEY_PEM }));
+    assert.equal(c.server!.loadBalancer.certificate, CERT, "the chain");
+    assert.equal(c.secrets.loadBalancerCertificateKey, KEY_PEM, "the key, a secret");
+  });
+
+  it("a domain behind the CLB without a certificate, and the certificate and its key apart, are refused", () => {
+    refused(alicloud({ count: 2 }, { app: withDomain }), "app.domain", /is behind the load balancer, where HTTPS ends: set server\.loadBalancer\.certificate .* and the secret loadBalancerCertificateKey/);
+    refused(alicloud({ count: 2, loadBalancer: { certificate: CERT } }, { app: withDomain }), "loadBalancerCertificateKey", /is required with server\.loadBalancer\.certificate/);
+    refused(alicloud({ count: 2 }, { app: withDomain, loadBalancerCertificateKey: KEY_PEM }), "loadBalancerCertificateKey", /is set but server\.loadBalancer\.certificate is not/);
+    refused(alicloud({ count: 2, loadBalancer: { certificate: "not a pem" } }, { app: withDomain, loadBalancerCertificateKey: KEY_PEM }), "server.loadBalancer.certificate", /expected a PEM certificate/);
+  });
+
+  it("a certificate without a domain, or without the balancer, and a second domain behind it are refused", () => {
+    refused(alicloud({ count: 2, loadBalancer: { certificate: CERT } }, { loadBalancerCertificateKey: KEY_PEM }), "server.loadBalancer.certificate", /is set but no role has a domain/);
+    refused(alicloud({ loadBalancer: { certificate: CERT } }, { app: withDomain, loadBalancerCertificateKey: KEY_PEM }), "server.loadBalancer.certificate", /is set but the load balancer is off/);
+    const twoDomains = app({ roles: { web: { ...web, domain: "shop.example.com" }, api: { command: ["python", "-m", "demo.api"], port: 9000, domain: "api.example.com" } } });
+    refused(alicloud({ count: 2, loadBalancer: { certificate: CERT } }, { app: twoDomains, loadBalancerCertificateKey: KEY_PEM }), "app.roles.api.domain", /is a second domain behind the load balancer \(web has shop\.example\.com\)/);
   });
 });

@@ -149,7 +149,7 @@ describe("schema defaults: a minimal config gets exactly these values", () => {
     assert.equal(c.environment, "development", "a dev stack");
     assert.equal(c.project, "pydeploy", "the project");
     assert.equal(c.stack, "dev", "the stack");
-    assert.deepEqual(c.secrets, { env: {}, sshPrivateKey: undefined, registryPassword: undefined }, "no secrets");
+    assert.deepEqual(c.secrets, { env: {}, sshPrivateKey: undefined, registryPassword: undefined, loadBalancerCertificateKey: undefined }, "no secrets");
     assert.deepEqual([c.server, c.hosts, c.registry], [undefined, [], undefined], "nothing target-specific");
     assert.deepEqual(c.warnings, [], "nothing to warn about");
     for (const stack of ["prod", "production", "prod-eu"]) assert.equal(accepted(BASES.local(), { stack }).environment, "production", `stack ${stack}`);
@@ -446,7 +446,7 @@ describe("schema records, lists and objects", () => {
 describe("error messages: keys, unknown keys, missing keys, long and secret values", () => {
   it("several unknown top-level keys are listed once, with the known keys", () => {
     const problems = problemsOf({ app: validApp(), severs: {}, hots: {} });
-    assert.deepEqual(problems, [`pydeploy: unknown keys "severs", "hots" (known keys: environment, target, app, services, deploy, registry, server, host, hosts, secretEnv, sshPrivateKey, registryPassword)`], "one problem naming both");
+    assert.deepEqual(problems, [`pydeploy: unknown keys "severs", "hots" (known keys: environment, target, app, services, deploy, registry, server, host, hosts, secretEnv, sshPrivateKey, registryPassword, loadBalancerCertificateKey)`], "one problem naming both");
     const nested = problemsOf({ app: { ...validApp(), a: 1, b: 2 } });
     assert.deepEqual(nested, ['pydeploy:app: unknown keys "a", "b"'], "nested: no list of known keys");
     assert.deepEqual(problemsOf({ app: { ...validApp(), a: 1 } }), ['pydeploy:app: unknown key "a"'], "one unknown key: singular");

@@ -1,4 +1,5 @@
-// Usage: node --import tsx test/support/mocks/fleetProgram.ts <count> [rollingBatch] [server keys as JSON]
+// Usage: node --import tsx test/support/mocks/fleetProgram.ts <count> [rollingBatch] [overrides as JSON]
+//   overrides: {"server": {...}, "app": {...}, "config": {"pydeploy:key": value}} merged into the dev stack
 // Runs index.ts under Pulumi mocks with the committed dev stack (Alibaba Cloud) and
 // server.count = <count>, then prints one line, `fleet-result: ` and JSON: every registration (type, name, urn,
 // dependencies), every resource's inputs, and the fleet outputs. A child process per count,
@@ -8,17 +9,20 @@ import { FLEET_RESULT } from "./fleetRun";
 import { drainRegistrations, installMocks, recordRegistrations, valueOf } from "./mocks";
 
 const [count, rollingBatch] = process.argv.slice(2, 4).map(Number);
-const serverKeys = JSON.parse(process.argv[4] ?? "{}") as Record<string, unknown>;
+const overrides = JSON.parse(process.argv[4] ?? "{}") as { server?: object; app?: object; config?: Record<string, unknown> };
 if (!Number.isInteger(count)) {
-  console.error("usage: fleetProgram.ts <count> [rollingBatch] [server keys as JSON]");
+  console.error("usage: fleetProgram.ts <count> [rollingBatch] [overrides as JSON]");
   process.exit(2);
 }
 const dev = committedStackConfig("dev");
 const mocks = installMocks({
   stack: "dev",
+  secretKeys: Object.keys(overrides.config ?? {}).filter((k) => k === "pydeploy:loadBalancerCertificateKey"),
   config: {
     ...dev,
-    "pydeploy:server": { ...(dev["pydeploy:server"] as object), count, ...serverKeys },
+    "pydeploy:server": { ...(dev["pydeploy:server"] as object), count, ...overrides.server },
+    "pydeploy:app": { ...(dev["pydeploy:app"] as object), ...overrides.app },
+    ...overrides.config,
     ...(rollingBatch ? { "pydeploy:deploy": { rollingBatch } } : {}),
   },
   outputs: (r) => {

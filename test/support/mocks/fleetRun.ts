@@ -20,9 +20,16 @@ export interface FleetRun {
   };
 }
 
-export async function runFleetProgram(count: number, rollingBatch = 1, serverKeys: Record<string, unknown> = {}): Promise<FleetRun> {
+export interface FleetOverrides {
+  server?: Record<string, unknown>;
+  app?: Record<string, unknown>;
+  /** Whole stack config keys ("pydeploy:…"); pydeploy:loadBalancerCertificateKey is given as a secret. */
+  config?: Record<string, unknown>;
+}
+
+export async function runFleetProgram(count: number, rollingBatch = 1, overrides: FleetOverrides = {}): Promise<FleetRun> {
   const script = path.join(__dirname, "fleetProgram.ts");
-  const args = ["--import", "tsx", script, String(count), String(rollingBatch), JSON.stringify(serverKeys)];
+  const args = ["--import", "tsx", script, String(count), String(rollingBatch), JSON.stringify(overrides)];
   const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 });
   const line = stdout.split("\n").find((l) => l.startsWith(FLEET_RESULT));
   if (!line) throw new Error(`fleetProgram.ts ${count} printed no result line:\n${stdout.slice(-2000)}`);
