@@ -128,7 +128,7 @@ const appSecretEnv = services.length ? pulumi.secret(pulumi.all([secrets.env, ur
 
 // One deployment per server; each batch's releases wait for the batch before. A failed gate stops
 // the roll, and the servers already released go back to the version they ran.
-const waitsFor = releaseWaitsFor(members.length, deploy.rollingBatch);
+const waitsFor = releaseWaitsFor(members.length, deploy.rollingBatch, { firstAlone: app.release !== undefined });
 const before = releasedBefore(members.length, deploy.rollingBatch);
 const deployments: AppDeployment[] = [];
 members.forEach((member, i) => {
@@ -148,7 +148,7 @@ members.forEach((member, i) => {
         dockerInstall: member.connection ? { mirror: deploy.dockerMirror, registryMirrors: deploy.registryMirrors } : undefined,
         proxyImage: image.proxy,
         dockerHost,
-        roll: { after: waitsFor[i].map((j) => deployments[j].release), earlier: before[i].map((j) => members[j].connection!) },
+        roll: { after: waitsFor[i].map((j) => deployments[j].release), earlier: before[i].map((j) => members[j].connection!), releaseCommand: i === 0 },
       },
       { dependsOn: server ? [server] : [] },
     ),

@@ -24,15 +24,16 @@ const CERTIFICATE_KEY = "-----BEGIN PRIVATE KEY-----\nMIIEshopkey\n-----END PRIV
 const DOMAIN_ROLES = { web: { command: ["python", "-m", "demo.web"], port: 8000, healthcheck: { path: "/health" } }, worker: { command: ["python", "-m", "demo.worker"] } };
 const runs: Record<string, FleetRun> = {};
 before(async () => {
-  const [one, two, three, threeByTwo, spread, https] = await Promise.all([
+  const [one, two, three, threeByTwo, migrating, spread, https] = await Promise.all([
     runFleetProgram(1),
     runFleetProgram(2),
     runFleetProgram(3),
     runFleetProgram(3, 2),
+    runFleetProgram(3, 2, { app: { release: ["python", "-m", "demo.migrate"] } }),
     runFleetProgram(3, 1, { server: { vpcId: "vpc-given", vswitchIds: ["vsw-zonea", "vsw-zoneb"] } }),
     runFleetProgram(2, 1, { server: { loadBalancer: { certificate: CERTIFICATE } }, app: { domain: "shop.example.com", roles: DOMAIN_ROLES }, config: { "pydeploy:loadBalancerCertificateKey": CERTIFICATE_KEY } }),
   ]);
-  Object.assign(runs, { one, two, three, threeByTwo, spread, https });
+  Object.assign(runs, { one, two, three, threeByTwo, migrating, spread, https });
 });
 
 const ofType = (run: FleetRun, type: string) => run.resources.filter((r) => r.type === type);
@@ -161,6 +162,18 @@ describe("rollingBatch", () => {
     assert.deepEqual(waits("demo-release"), [], "first batch");
     assert.deepEqual(waits("demo-2-release"), [], "first batch, beside the first server");
     assert.deepEqual(waits("demo-3-release"), [urnOf(run, "demo-release"), urnOf(run, "demo-2-release")].sort(), "after the whole first batch");
+  });
+});
+
+describe("a release command (migrations) in a fleet", () => {
+  test("only the first server runs it, and the rest of its batch waits for it", () => {
+    const run = runs.migrating;
+    const spec = (name: string) => JSON.parse(String(run.resources.find((r) => r.name === name)!.inputs.environment.PYDEPLOY_SPEC));
+    assert.deepEqual(spec("demo-release").releaseCommand?.command, ["python", "-m", "demo.migrate"], "the first server migrates");
+    for (const name of ["demo-2-release", "demo-3-release"]) assert.equal(spec(name).releaseCommand, undefined, `${name} does not`);
+    const waits = (release: string) => depsOf(run, release).filter((u) => u.endsWith("-release")).sort();
+    assert.deepEqual(waits("demo-2-release"), [urnOf(run, "demo-release")], "the second server (same batch) after the first's migrations");
+    assert.deepEqual(waits("demo-3-release"), [urnOf(run, "demo-release"), urnOf(run, "demo-2-release")].sort(), "the next batch after both");
   });
 });
 

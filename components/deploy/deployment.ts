@@ -65,7 +65,7 @@ export interface AppDeploymentArgs {
   /** Per service: its password (PostgreSQL, Redis) and an accessory's secret env, on stdin. */
   serviceSecrets?: pulumi.Input<ServiceSecrets>;
   /** A rolling release: this server's release waits for the previous batch's, and, when it fails, takes every earlier server back. */
-  roll?: { after: pulumi.Resource[]; earlier: pulumi.Input<SshConnection>[] };
+  roll?: { after: pulumi.Resource[]; earlier: pulumi.Input<SshConnection>[]; /** Only the first server runs app.release (migrations): once for the fleet. */ releaseCommand: boolean };
 }
 
 /** Where and as whom, without the key. */
@@ -190,7 +190,7 @@ export class AppDeployment extends pulumi.ComponentResource {
       runningGateSeconds: deploy.runningGateSeconds,
       keepImages: deploy.keepImages,
       volumes: { names: mountsOf(app).map((m) => m.volume), ownerUid: app.user.uid },
-      ...(app.release ? { releaseCommand: { command: app.release, timeoutSeconds: deploy.releaseTimeoutSeconds } } : {}),
+      ...(app.release && (args.roll?.releaseCommand ?? true) ? { releaseCommand: { command: app.release, timeoutSeconds: deploy.releaseTimeoutSeconds } } : {}),
       ...(releaseServices ? { services: releaseServices } : {}),
       ...(p ? { proxy: { image: p.serverTag, sites, ...(hasDomain ? { acme } : {}) } } : {}),
       ...(e.length ? { earlier: e } : {}),

@@ -10,12 +10,16 @@ export function rollingBatches(count: number, batchSize: number): number[][] {
   return batches;
 }
 
-/** For each member, the members whose release it waits for: the whole batch before its own. */
-export function releaseWaitsFor(count: number, batchSize: number): number[][] {
+/**
+ * For each member, the members whose release it waits for: the whole batch before its own. With
+ * `firstAlone` (the app has a release command, run by the first server only), the rest of the
+ * first batch waits for the first server too, so no new code serves before its migrations ran.
+ */
+export function releaseWaitsFor(count: number, batchSize: number, o: { firstAlone?: boolean } = {}): number[][] {
   const batches = rollingBatches(count, batchSize);
   const waits: number[][] = [];
   batches.forEach((batch, b) => {
-    for (const member of batch) waits[member] = b === 0 ? [] : batches[b - 1];
+    for (const member of batch) waits[member] = b > 0 ? batches[b - 1] : o.firstAlone && member > 0 ? [0] : [];
   });
   return waits;
 }

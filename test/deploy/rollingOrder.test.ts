@@ -19,6 +19,11 @@ describe("rolling batches", () => {
     assert.deepEqual(releaseWaitsFor(5, 2), [[], [], [0, 1], [0, 1], [2, 3]], "batch by batch");
   });
 
+  it("with a release command (run by the first server only), the rest of the first batch waits for the first server", () => {
+    assert.deepEqual(releaseWaitsFor(5, 2, { firstAlone: true }), [[], [0], [0, 1], [0, 1], [2, 3]], "member 1 after member 0's migrations");
+    assert.deepEqual(releaseWaitsFor(3, 1, { firstAlone: true }), releaseWaitsFor(3, 1), "one at a time already waits");
+  });
+
   it("the servers a failed release takes back: every member of the batches before its own", () => {
     assert.deepEqual(releasedBefore(3, 1), [[], [0], [0, 1]], "all earlier servers, not only the last");
     assert.deepEqual(releasedBefore(5, 2), [[], [], [0, 1], [0, 1], [0, 1, 2, 3]], "by batch");
