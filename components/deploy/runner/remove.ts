@@ -2,7 +2,7 @@
 // containers, images and folder, but only while the app is still this deployment's (its owner
 // token, claim.ts), and gives up with a warning when the host no longer answers. Volumes stay
 // unless asked (the proxy's, only while it holds certificates).
-import { appVolumes, inspectVolume, labelledImageIds, removeContainers, removeImages, removeNetwork, removePath, removeVolumes } from "../dockerCommands";
+import { appVolumes, inspectVolume, labelledImageIds, removeContainers, removeImages, removeNetwork, removePath, removeVolumes, stopContainers } from "../dockerCommands";
 import { serviceContainerIds, servicesNetworks } from "../services/serviceCommands";
 import { LABEL_PROXY } from "../../image/labels";
 import { certificateFiles, proxyNames, proxyRemoveSteps, type ProxyNames } from "../proxy/proxyContainer";
@@ -14,6 +14,9 @@ import type { DockerHost } from "./transport";
 
 /** A server tag: <repository>:<12 hex digits>, what ship gives the app's images. */
 const SERVER_TAG = /:[0-9a-f]{12}$/;
+
+/** How long the proxy may finish the requests in flight before it is killed. */
+const PROXY_DRAIN_SECONDS = 10;
 
 export async function removeApp(host: DockerHost, spec: RemoveSpec, claimed: HostResult | undefined, log: (line: string) => void): Promise<void> {
   const claims = await readClaims(host, spec.app, spec.appDir);
@@ -29,6 +32,14 @@ export async function removeApp(host: DockerHost, spec: RemoveSpec, claimed: Hos
     case "everything":
       break;
   }
+  const proxy = proxyNames(spec.app);
+  // Asked while the proxy still runs: a stopped one cannot say.
+  const emptyProxyData = !spec.removeVolumes && (await holdsNoCertificate(host, proxy));
+  // The proxy stops first: a balancer in front then meets a refused connection and sends the
+  // request to another server, and requests in flight finish, instead of the proxy answering 502
+  // for app containers that are gone.
+  const stopped = await host.run(stopContainers([proxy.container], PROXY_DRAIN_SECONDS), { allowFailure: true });
+  if (stopped.code === 0) log(`stopped ${proxy.container} first: new requests go elsewhere, those in flight finished`);
   const containers = await appContainers(host, spec.app);
   if (containers.length) {
     log(`removing containers: ${containers.map((c) => c.name).join(" ")}`);
@@ -40,8 +51,6 @@ export async function removeApp(host: DockerHost, spec: RemoveSpec, claimed: Hos
     await host.run(removeContainers(services, { force: true }));
   }
   for (const network of (await host.run(servicesNetworks(spec.app))).stdout.split("\n").filter(Boolean)) await host.run(removeNetwork(network));
-  const proxy = proxyNames(spec.app);
-  const emptyProxyData = !spec.removeVolumes && (await holdsNoCertificate(host, proxy));
   if (emptyProxyData) log(`removing volume ${proxy.volume}: it holds no certificate`);
   await runDockerSteps(host, proxyRemoveSteps(proxy, { removeData: spec.removeVolumes || emptyProxyData }), { log });
   const proxyImages = (await host.run(labelledImageIds(LABEL_PROXY, spec.app))).stdout.split("\n").filter(Boolean);

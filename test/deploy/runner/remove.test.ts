@@ -63,6 +63,7 @@ describe("removeApp on a server: what goes and what stays", () => {
     assert.deepEqual(
       lines,
       [
+        "stopped demo-proxy first: new requests go elsewhere, those in flight finished",
         "removing containers: demo-web-000000000002 demo-web-000000000001",
         "remove demo-proxy",
         "remove network demo-proxy",
@@ -73,6 +74,17 @@ describe("removeApp on a server: what goes and what stays", () => {
       ],
       "each removal and each kept volume is reported, in order",
     );
+  });
+
+  test("the proxy stops (gracefully) before any app container goes: a balancer in front sees refused connections, not 502s", async () => {
+    const host = deployedHost();
+    await remove(host, SSH, MINE);
+    const at = (match: (a: string[]) => boolean) => host.history.findIndex(match);
+    const proxyStop = at((a) => a[1] === "stop" && a.includes("demo-proxy"));
+    const appRemoval = at((a) => a[1] === "rm" && a.some((x) => x.startsWith("demo-web") || /^[0-9a-f]{12,}$/.test(x)));
+    assert.ok(proxyStop >= 0, "the proxy is stopped with docker stop, not killed");
+    assert.deepEqual(host.history[proxyStop].slice(0, 4), ["docker", "stop", "--time", "10"], "with time to finish what is in flight");
+    assert.ok(appRemoval > proxyStop, `the app's containers go after: ${host.history.map((a) => a.join(" ")).join("\n")}`);
   });
 
   test("removeVolumes: the app's volumes and the proxy's certificates go too, and nothing is reported as kept", async () => {
