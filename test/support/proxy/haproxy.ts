@@ -5,12 +5,12 @@
 // and a request whose connection a server refused is sent to another one (`retry-on
 // conn-failure`, `option redispatch`): what a CLB's connection draining gives when a backend goes.
 // Its stats (CSV) say which servers it counts as up.
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { BASE_IMAGE, docker } from "../docker/localEngine";
+import { ensureBuiltImage } from "../docker/builtImage";
 
 const LISTEN_PORT = 80;
 const STATS_PORT = 8404;
@@ -63,18 +63,8 @@ export function haproxyConfig(o: { servers: Backend[]; healthPath: string }): st
 }
 
 /** Builds the HAProxy image unless this version of it (Dockerfile, base image) exists; returns its tag. */
-export async function ensureHaproxyImage(): Promise<string> {
-  const base = (await docker(["image", "inspect", "--format", "{{.Id}}", BASE_IMAGE])).stdout.trim();
-  const tag = `pydeploy/test-haproxy:${createHash("sha256").update(DOCKERFILE).update("\0").update(base).digest("hex").slice(0, 12)}`;
-  if ((await docker(["image", "inspect", tag], { allowFailure: true })).code === 0) return tag;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-haproxy-image-"));
-  try {
-    fs.writeFileSync(path.join(dir, "Dockerfile"), DOCKERFILE);
-    await docker(["build", "--quiet", "-t", tag, dir], { env: { ...process.env, DOCKER_BUILDKIT: "0" }, timeoutMs: 10 * 60_000 });
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-  return tag;
+export function ensureHaproxyImage(): Promise<string> {
+  return ensureBuiltImage("pydeploy/test-haproxy", { Dockerfile: DOCKERFILE });
 }
 
 export interface Haproxy {

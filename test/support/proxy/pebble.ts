@@ -10,12 +10,12 @@
 // own HTTPS listener, for its name and its address (the ACME client must trust that CA).
 // Pebble's issuing root is another, regenerated at every start: read it from the management
 // API (/roots/0).
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import { BASE_IMAGE, docker } from "../docker/localEngine";
+import { ensureBuiltImage } from "../docker/builtImage";
 
 /** Pebble's name on a user-defined network: its listener certificate is made for it. */
 export const PEBBLE_HOST = "pebble";
@@ -36,21 +36,8 @@ const DOCKERFILE = [
 ].join("\n");
 
 /** Builds the pebble image unless this version of it (Dockerfile, entrypoint, base image) exists; returns its tag. */
-export async function ensurePebbleImage(): Promise<string> {
-  const base = (await docker(["image", "inspect", "--format", "{{.Id}}", BASE_IMAGE])).stdout.trim();
-  const hash = createHash("sha256").update(DOCKERFILE).update("\0").update(fs.readFileSync(ENTRYPOINT)).update("\0").update(base).digest("hex");
-  const tag = `pydeploy/test-pebble:${hash.slice(0, 12)}`;
-  if ((await docker(["image", "inspect", tag], { allowFailure: true })).code === 0) return tag;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-pebble-image-"));
-  try {
-    fs.writeFileSync(path.join(dir, "Dockerfile"), DOCKERFILE);
-    fs.copyFileSync(ENTRYPOINT, path.join(dir, "pebble-entrypoint.sh"));
-    fs.chmodSync(path.join(dir, "pebble-entrypoint.sh"), 0o755);
-    await docker(["build", "--quiet", "-t", tag, dir], { env: { ...process.env, DOCKER_BUILDKIT: "0" }, timeoutMs: 10 * 60_000 });
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-  return tag;
+export function ensurePebbleImage(): Promise<string> {
+  return ensureBuiltImage("pydeploy/test-pebble", { Dockerfile: DOCKERFILE, "pebble-entrypoint.sh": { content: fs.readFileSync(ENTRYPOINT), mode: 0o755 } });
 }
 
 export interface Pebble {

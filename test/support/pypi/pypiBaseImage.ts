@@ -1,10 +1,8 @@
 // The base image for builds that install from the real PyPI: the local base plus this machine's CA
 // bundle for pip, as a company behind a TLS-inspecting proxy bakes its CA into its base images.
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { BASE_IMAGE, docker } from "../docker/localEngine";
+import { BASE_IMAGE } from "../docker/localEngine";
+import { ensureBuiltImage } from "../docker/builtImage";
 
 const REPOSITORY = "pydeploy/python-base-pypi";
 const BUNDLE_IN_IMAGE = "/etc/ssl/certs/pydeploy-build-machine-ca.crt";
@@ -21,22 +19,8 @@ export function buildMachineCaBundle(): string {
  * PIP_CERT. The venv's pip trusts only its own certifi copy otherwise, which an inspecting
  * proxy's certificate fails; a machine that reaches PyPI directly gets the same public roots.
  */
-export async function ensurePypiBaseImage(): Promise<string> {
+export function ensurePypiBaseImage(): Promise<string> {
   const bundle = fs.readFileSync(buildMachineCaBundle());
-  const base = (await docker(["image", "inspect", "--format", "{{.Id}}", BASE_IMAGE])).stdout.trim();
-  const tag = `${REPOSITORY}:${createHash("sha256").update(base).update("\0").update(bundle).digest("hex").slice(0, 12)}`;
-  if ((await docker(["image", "inspect", tag], { allowFailure: true })).code === 0) return tag;
-
-  const context = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-pypi-base-"));
-  try {
-    fs.writeFileSync(path.join(context, "ca.crt"), bundle);
-    fs.writeFileSync(
-      path.join(context, "Dockerfile"),
-      `FROM ${BASE_IMAGE}\nCOPY ca.crt ${BUNDLE_IN_IMAGE}\nENV PIP_CERT=${BUNDLE_IN_IMAGE}\n`,
-    );
-    await docker(["build", "--quiet", "-t", tag, context], { env: { ...process.env, DOCKER_BUILDKIT: "0" }, timeoutMs: 5 * 60_000 });
-  } finally {
-    fs.rmSync(context, { recursive: true, force: true });
-  }
-  return tag;
+  const dockerfile = `FROM ${BASE_IMAGE}\nCOPY ca.crt ${BUNDLE_IN_IMAGE}\nENV PIP_CERT=${BUNDLE_IN_IMAGE}\n`;
+  return ensureBuiltImage(REPOSITORY, { Dockerfile: dockerfile, "ca.crt": bundle }, { timeoutMs: 5 * 60_000 });
 }
