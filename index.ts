@@ -7,6 +7,7 @@ import { releasedBefore, releaseWaitsFor } from "./components/deploy/rollingOrde
 import { appUrls as urlsOf, hostPorts, proxySites, roleSpecs } from "./components/deploy/roles";
 import { ServiceCredentials } from "./components/deploy/services/serviceCredentials";
 import { serviceSecretsOf, serviceSettingsOf, serviceUrlEnv, serviceUrls, snapshotSettingsOf } from "./components/deploy/services/serviceSpec";
+import { sharedServicePort } from "./components/config/services";
 import { appDirOf } from "./components/deploy/spec";
 import { AppImage, requireDockerDaemon } from "./components/image/appImage";
 import { AlicloudServer } from "./components/server/alicloudServer";
@@ -30,6 +31,9 @@ const roles = roleSpecs(app);
 const publishedPorts = hostPorts(app);
 const withProxy = proxySites(app).length > 0;
 const hasLsof = app.aptPackages.some((p) => p.split("=")[0] === "lsof");
+const fleetSize = config.server?.count ?? Math.max(config.hosts.length, 1);
+// Several servers: the service containers run on the first; the others reach them at its private address.
+const sharedServices = fleetSize > 1 ? services.filter((s) => sharedServicePort(s) !== undefined) : [];
 
 const registryLogin = registry && {
   server: registry.server,
@@ -54,7 +58,7 @@ export const generatedFiles = image.generatedFiles;
 
 let server: AlicloudServer | undefined;
 /** The servers the app runs on, in release order; one for the local target. */
-let members: { name: string; connection?: pulumi.Output<SshConnection>; instanceId?: pulumi.Output<string>; address: pulumi.Output<string> }[];
+let members: { name: string; connection?: pulumi.Output<SshConnection>; instanceId?: pulumi.Output<string>; address: pulumi.Output<string>; privateIp?: pulumi.Output<string> }[];
 if (config.target === "alicloud") {
   const s = config.server!;
   server = new AlicloudServer(app.name, {
@@ -81,8 +85,9 @@ if (config.target === "alicloud") {
     privateKey: s.publicKey ? secrets.sshPrivateKey : undefined,
     cloudInit: { mirror: deploy.dockerMirror, registryMirrors: deploy.registryMirrors },
     count: s.count,
+    fleetPorts: sharedServices.map((svc) => sharedServicePort(svc)!),
   });
-  members = server.servers.map((m) => ({ name: m.name, connection: m.connection, instanceId: m.instanceId, address: m.address }));
+  members = server.servers.map((m) => ({ name: m.name, connection: m.connection, instanceId: m.instanceId, address: m.address, privateIp: m.privateIp }));
 } else if (config.target === "existing") {
   members = config.hosts.map((h, i) => ({
     name: fleetMemberName(app.name, i),
@@ -90,6 +95,7 @@ if (config.target === "alicloud") {
       secrets.sshPrivateKey!.apply((privateKey): SshConnection => ({ host: h.address, port: h.port, user: h.user, privateKey, ...(h.hostKey ? { hostKey: h.hostKey } : {}) })),
     ),
     address: pulumi.output(h.address),
+    privateIp: h.privateIp === undefined ? undefined : pulumi.output(h.privateIp),
   }));
 } else {
   members = [{ name: app.name, address: pulumi.output("localhost") }];
@@ -131,7 +137,10 @@ const appSecretEnv = services.length ? pulumi.secret(pulumi.all([secrets.env, ur
 const waitsFor = releaseWaitsFor(members.length, deploy.rollingBatch, { firstAlone: app.release !== undefined });
 const before = releasedBefore(members.length, deploy.rollingBatch);
 const deployments: AppDeployment[] = [];
+// The server that runs the service containers, and the address the others reach them at.
+const servicesServer = sharedServices.length ? { address: members[0].privateIp!, names: sharedServices.map((s) => s.name) } : undefined;
 members.forEach((member, i) => {
+  const runsServices = i === 0;
   deployments.push(
     new AppDeployment(
       member.name,
@@ -143,12 +152,18 @@ members.forEach((member, i) => {
         repoDigest: image.repoDigest,
         registry: deploy.ship === "registry" && registryLogin ? registryLogin : undefined,
         secretEnv: appSecretEnv,
-        services,
-        serviceSecrets: pulumi.secret(pulumi.all([passwords, secrets.env]).apply(([p, env]) => serviceSecretsOf(services, p, env))),
+        services: runsServices ? services : [],
+        serviceSecrets: runsServices ? pulumi.secret(pulumi.all([passwords, secrets.env]).apply(([p, env]) => serviceSecretsOf(services, p, env))) : undefined,
+        servicesPublishedOn: runsServices ? servicesServer?.address : undefined,
+        servicesOn: runsServices ? undefined : servicesServer,
         dockerInstall: member.connection ? { mirror: deploy.dockerMirror, registryMirrors: deploy.registryMirrors } : undefined,
         proxyImage: image.proxy,
         dockerHost,
-        roll: { after: waitsFor[i].map((j) => deployments[j].release), earlier: before[i].map((j) => members[j].connection!), releaseCommand: i === 0 },
+        roll: {
+          after: [...waitsFor[i].map((j) => deployments[j].release), ...(runsServices ? [] : [deployments[0].servicesStep].filter((r) => r !== undefined))],
+          earlier: before[i].map((j) => deployments[j].rollPeer),
+          releaseCommand: i === 0,
+        },
       },
       { dependsOn: server ? [server] : [] },
     ),
@@ -168,19 +183,20 @@ const loadBalancer =
     : undefined;
 
 const keyFile = `~/.ssh/pydeploy-${app.name}-${config.stack}`;
-const sshUser = config.server?.sshUser ?? config.hosts[0]?.user ?? "root";
+const sshUserOf = (i: number) => config.server?.sshUser ?? config.hosts[i]?.user ?? "root";
 const sshPortOf = (i: number) => config.server?.sshPort ?? config.hosts[i]?.port ?? 22;
 const appDir = appDirOf(deploy.remoteDir, app.name);
-const onServer = {
+// psql, redis-cli and the snapshots are on the server that runs the services (the first).
+const onServer = (i: number) => ({
   app: app.name,
   roles,
   hasLsof,
-  services: serviceSettingsOf(app.name, appDir, services),
-  snapshot: app.release ? snapshotSettingsOf(app.name, appDir, services) : undefined,
-};
+  services: i === 0 ? serviceSettingsOf(app.name, appDir, services) : [],
+  snapshot: i === 0 && app.release ? snapshotSettingsOf(app.name, appDir, services) : undefined,
+});
 const remote = config.target !== "local";
 const commandsOf = (i: number) =>
-  remote ? members[i].address.apply((h) => operatorCommands({ ...onServer, ssh: { user: config.hosts[i]?.user ?? sshUser, host: h, port: sshPortOf(i), keyFile } })) : pulumi.output(operatorCommands(onServer));
+  remote ? members[i].address.apply((h) => operatorCommands({ ...onServer(i), ssh: { user: sshUserOf(i), host: h, port: sshPortOf(i), keyFile } })) : pulumi.output(operatorCommands(onServer(0)));
 
 /** The first server's containers (the only server's, usually). */
 export const containers = deployments[0].containers;

@@ -24,7 +24,7 @@ const CERTIFICATE_KEY = "-----BEGIN PRIVATE KEY-----\nMIIEshopkey\n-----END PRIV
 const DOMAIN_ROLES = { web: { command: ["python", "-m", "demo.web"], port: 8000, healthcheck: { path: "/health" } }, worker: { command: ["python", "-m", "demo.worker"] } };
 const runs: Record<string, FleetRun> = {};
 before(async () => {
-  const [one, two, three, threeByTwo, migrating, spread, https] = await Promise.all([
+  const [one, two, three, threeByTwo, migrating, spread, https, withServices] = await Promise.all([
     runFleetProgram(1),
     runFleetProgram(2),
     runFleetProgram(3),
@@ -32,8 +32,9 @@ before(async () => {
     runFleetProgram(3, 2, { app: { release: ["python", "-m", "demo.migrate"] } }),
     runFleetProgram(3, 1, { server: { vpcId: "vpc-given", vswitchIds: ["vsw-zonea", "vsw-zoneb"] } }),
     runFleetProgram(2, 1, { server: { loadBalancer: { certificate: CERTIFICATE } }, app: { domain: "shop.example.com", roles: DOMAIN_ROLES }, config: { "pydeploy:loadBalancerCertificateKey": CERTIFICATE_KEY } }),
+    runFleetProgram(3, 2, { config: { "pydeploy:services": { db: { kind: "postgres", version: 16 }, cache: { kind: "redis", version: 7 } } } }),
   ]);
-  Object.assign(runs, { one, two, three, threeByTwo, migrating, spread, https });
+  Object.assign(runs, { one, two, three, threeByTwo, migrating, spread, https, withServices });
 });
 
 const ofType = (run: FleetRun, type: string) => run.resources.filter((r) => r.type === type);
@@ -212,5 +213,54 @@ describe("HTTPS with several servers: it ends on the CLB", () => {
     const appRules = ofType(run, T.rule).filter((r) => r.inputs.portRange !== "22/22").map((r) => [r.inputs.portRange, r.inputs.cidrIp]);
     assert.deepEqual(appRules, [["80/80", "100.64.0.0/10"]], "80 from CLB only");
     assert.deepEqual(run.outputs.appUrls, ["https://shop.example.com/"], "the domain");
+  });
+});
+
+describe("services with several servers: containers on the first server, reached by the others at its private IP", () => {
+  const specOf = (run: FleetRun, name: string) => JSON.parse(String(run.resources.find((r) => r.name === name)!.inputs.environment.PYDEPLOY_SPEC));
+  test("one services step, on the first server, each port published on its private IP; the other servers resolve the services' names there", () => {
+    const run = runs.withServices;
+    assert.deepEqual(run.resources.filter((r) => r.name.endsWith("-services")).map((r) => r.name), ["demo-services"], "only the first server runs the services");
+    const services = specOf(run, "demo-services").services;
+    assert.deepEqual(services.map((s: { name: string; privatePort?: object }) => [s.name, s.privatePort]), [["db", { address: "172.16.1.10", port: 5432 }], ["cache", { address: "172.16.1.10", port: 6379 }]], "published on the first server's private IP");
+    const first = specOf(run, "demo-release");
+    assert.equal(first.settings.network, "demo-services", "the first server's app is on the services' network");
+    assert.equal(first.settings.serviceHosts, undefined, "and needs no host entries");
+    for (const name of ["demo-2-release", "demo-3-release"]) {
+      const spec = specOf(run, name);
+      assert.deepEqual(spec.settings.serviceHosts, [{ name: "db", address: "172.16.1.10" }, { name: "cache", address: "172.16.1.10" }], `${name}: db and cache at the first server`);
+      assert.equal(spec.settings.network, undefined, `${name}: no services network of its own`);
+      assert.equal(spec.services, undefined, `${name}: nothing to wait for or snapshot on this server`);
+    }
+  });
+
+  test("every server gets the same URLs, by the services' names; the others' releases wait for the services step", () => {
+    const run = runs.withServices;
+    const envOf = (name: string) => JSON.parse(reveal(run.resources.find((r) => r.name === name)!.inputs.stdin)).env;
+    const urls = ["demo-release", "demo-2-release", "demo-3-release"].map((n) => [envOf(n).DATABASE_URL, envOf(n).REDIS_URL]);
+    assert.match(urls[0][0], /^postgres:\/\/demo:[^@]*@db:5432\/demo$/, "PostgreSQL by its name");
+    assert.match(urls[0][1], /^redis:\/\/:[^@]*@cache:6379(\/0)?$/, "Redis by its name");
+    assert.deepEqual(urls[1], urls[0], "the second server: the same URLs");
+    assert.deepEqual(urls[2], urls[0], "the third server: the same URLs");
+    const servicesUrn = urnOf(run, "demo-services");
+    assert.ok(depsOf(run, "demo-2-release").includes(servicesUrn), "the second server (first batch) waits for the services");
+    assert.ok(depsOf(run, "demo-3-release").includes(servicesUrn), "so does the third");
+  });
+
+  test("the service ports open to the servers of the security group only, never to a CIDR", () => {
+    const run = runs.withServices;
+    const rules = ofType(run, T.rule).filter((r) => ["5432/5432", "6379/6379"].includes(r.inputs.portRange));
+    assert.deepEqual(rules.map((r) => [r.name, r.inputs.sourceSecurityGroupId, r.inputs.cidrIp]).sort(), [
+      ["demo-allow-tcp-5432-from-fleet", "demo-sg-id", undefined],
+      ["demo-allow-tcp-6379-from-fleet", "demo-sg-id", undefined],
+    ], "one rule per port, the group as the source");
+    assert.equal(ofType(runs.three, T.rule).filter((r) => r.inputs.sourceSecurityGroupId !== undefined).length, 0, "no services, no such rule");
+  });
+
+  test("psql and redis-cli are in the first server's commands only", () => {
+    const servers = runs.withServices.outputs.servers as unknown as { commands: { psql?: Record<string, string>; redisCli?: Record<string, string> } }[];
+    assert.deepEqual(Object.keys(servers[0].commands.psql ?? {}), ["db"], "psql on the first");
+    assert.deepEqual(Object.keys(servers[0].commands.redisCli ?? {}), ["cache"], "redis-cli on the first");
+    assert.equal(Object.keys(servers[1].commands.psql ?? {}).length, 0, "none on the second");
   });
 });

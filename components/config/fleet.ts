@@ -1,8 +1,9 @@
-// Several servers (server.count, hosts): the rolling batch, and what a fleet cannot spread over
-// its servers yet (a volume's data, a service container, an ACME certificate).
+// Several servers (server.count, hosts): the rolling batch, where the services live (on the first
+// server), and what a fleet cannot spread over its servers (a volume's data, an ACME certificate).
 import type { RoleConfig } from "./app";
 import type { Problem } from "./errors";
-import type { ServiceConfig } from "./services";
+import type { ExistingHostConfig } from "./host";
+import { sharedServicePort, type ServiceConfig } from "./services";
 
 export interface FleetFacts {
   /** How many servers the stack deploys to, and the key that says so. */
@@ -12,6 +13,10 @@ export interface FleetFacts {
   appVolumes: string[];
   services: ServiceConfig[];
   roles: RoleConfig[];
+  /** Host ports the app's roles publish, and the role that does. */
+  hostPorts: Map<number, string>;
+  /** Target existing with `hosts`: the servers, the first one holding the services. */
+  hosts?: ExistingHostConfig[];
   /** Roles whose domain is their own key (else it came from app.domain). */
   ownDomains: string[];
   /** Target alicloud: the CLB, and whether loadBalancerCertificateKey is set. */
@@ -31,16 +36,33 @@ export function checkFleet(f: FleetFacts, problem: Problem): void {
         "Keep the data in a service (pydeploy:services, managed: true on alicloud) or object storage, or deploy to one server",
     );
   }
-  for (const s of f.services) {
-    if (s.managed) continue;
-    problem(`services.${s.name}`, `runs as a container beside the app, which only that server's containers reach; with ${servers}, set managed: true (target alicloud), or deploy to one server`);
-  }
+  checkServicesOnFirstServer(f, servers, problem);
   for (const r of f.roles) {
     if (r.domain === undefined || f.loadBalancer?.enabled) continue;
     problem(
       f.ownDomains.includes(r.name) ? `app.roles.${r.name}.domain` : "app.domain",
       `gets its certificate by an ACME HTTP challenge on the server, which with ${servers} may land on another one. HTTPS for several servers ends on a load balancer: on alicloud, set server.loadBalancer.certificate and the secret loadBalancerCertificateKey; on your own hosts, serve HTTP behind your own TLS terminator, or deploy to one server`,
     );
+  }
+}
+
+/**
+ * Service containers run on the first server; the others reach them at its private address, where
+ * each publishes its port. So that address must be known, and the port free of the app's.
+ */
+function checkServicesOnFirstServer(f: FleetFacts, servers: string, problem: Problem): void {
+  const shared = f.services.filter((s) => !s.managed && sharedServicePort(s) !== undefined);
+  if (shared.length === 0) return;
+  if (f.hosts && f.hosts[0].privateIp === undefined) {
+    problem(
+      "hosts[0].privateIp",
+      `is required with ${servers} and the service${shared.length > 1 ? "s" : ""} ${shared.map((s) => s.name).join(", ")}: they run on the first host, and the others reach them at its private IP address (their ports are published there only), e.g. privateIp: 10.0.0.5`,
+    );
+  }
+  for (const s of shared) {
+    const port = sharedServicePort(s)!;
+    const role = f.hostPorts.get(port);
+    if (role) problem(`services.${s.name}`, `listens on port ${port} of the first server for the other servers, but role ${role} publishes port ${port} there: publish the role on another port`);
   }
 }
 

@@ -1,6 +1,7 @@
 // The `host` section (target `existing`): the server you already have, its pinned SSH host key,
 // and the rules that tie it to the target, the environment and `sshPrivateKey`.
 import { z } from "zod";
+import { singleQuote } from "../shell";
 import type { Problem } from "./errors";
 import { MAX_SERVERS, port, unixUser } from "./fields";
 import { HostKeyError, parseHostKeyLine } from "./hostKey";
@@ -22,6 +23,9 @@ export const hostSchema = z.strictObject({
       }
     })
     .optional(),
+  // Where the other hosts reach this one on your private network: with several hosts, the first
+  // one's services (PostgreSQL, Redis) publish their ports on this address only.
+  privateIp: z.union([z.ipv4(), z.ipv6()], { error: "expected the server's private IP address, such as 10.0.0.5" }).optional(),
 });
 
 // Several servers, each with its own host key; released in this order.
@@ -72,5 +76,5 @@ export function checkExistingHost(
   });
 }
 
-// hosts[0] would be a glob to the shell.
-const shellWord = (word: string) => (/^[A-Za-z0-9_.:-]+$/.test(word) ? word : `'${word}'`);
+// hosts[0] would be a glob to the shell; a plain key reads better bare.
+const shellWord = (word: string) => (/^[A-Za-z0-9_.:-]+$/.test(word) ? word : singleQuote(word));

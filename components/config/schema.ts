@@ -104,7 +104,7 @@ function resolveStack(project: string, raw: RawStackConfig, v: ParsedStack): Sta
   const fleet = v.target === "alicloud" ? { size: server!.count, sizeKey: "server.count" } : v.target === "existing" && v.hosts ? { size: hosts.length, sizeKey: "hosts" } : { size: 1, sizeKey: v.target === "local" ? "target local" : "host" };
   const ownDomains = Object.entries(v.app.roles).filter(([, r]) => r.domain !== undefined).map(([name]) => name);
   checkFleet(
-    { ...fleet, rollingBatch: v.deploy.rollingBatch, appVolumes: Object.keys(v.app.volumes), services, roles, ownDomains, loadBalancer: server?.loadBalancer, certificateKey: v.loadBalancerCertificateKey !== undefined },
+    { ...fleet, rollingBatch: v.deploy.rollingBatch, appVolumes: Object.keys(v.app.volumes), services, roles, hostPorts: hostPortOwners(roles), hosts: v.hosts ? hosts : undefined, ownDomains, loadBalancer: server?.loadBalancer, certificateKey: v.loadBalancerCertificateKey !== undefined },
     problem,
   );
 

@@ -107,6 +107,15 @@ export type ServiceConfig = PostgresServiceConfig | RedisServiceConfig | Accesso
 /** The port each kind listens on inside its container (and on its managed instance). */
 export const SERVICE_PORTS = { postgres: 5432, redis: 6379 } as const;
 
+/**
+ * The port a service container listens on for the app (none: an accessory without `port`). With
+ * several servers, the first server publishes it on its private address for the others.
+ */
+export function sharedServicePort(s: ServiceConfig): number | undefined {
+  if (s.managed) return undefined;
+  return s.kind === "accessory" ? s.port : SERVICE_PORTS[s.kind];
+}
+
 /** Defaults filled in: the image from the version, the database and user from the app's name. */
 export function resolveServices(appName: string, parsed: ParsedServices): ServiceConfig[] {
   const sqlName = appName.replace(/-/g, "_");

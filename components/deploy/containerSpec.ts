@@ -74,6 +74,8 @@ export const containerSettingsSchema = z.strictObject(
     stopGraceSeconds,
     /** The app's private network, where its services answer by name; unset: Docker's default bridge. */
     network: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: "expected a network name" }).optional(),
+    /** Several servers: the services on the first server, by name at its private address (--add-host). */
+    serviceHosts: z.array(z.strictObject({ name: z.string().regex(SLUG), address: z.union([z.ipv4(), z.ipv6()]) })).optional(),
   },
   { error: (issue) => (issue.code === "invalid_type" ? "expected the container settings" : undefined) },
 );
@@ -171,6 +173,7 @@ export function dockerRunArgs(spec: ReleaseContainerSettings, role: RoleSettings
     "--name", containerName(spec.app, role.role, spec.version),
     "--env-file", spec.envFile,
     ...(spec.network ? ["--network", spec.network] : []),
+    ...(spec.serviceHosts ?? []).flatMap((h) => ["--add-host", `${h.name}:${h.address}`]),
     "--stop-timeout", String(spec.stopGraceSeconds),
     "--log-opt", `max-size=${spec.logMaxSize}`,
     "--log-opt", `max-file=${spec.logMaxFiles}`,

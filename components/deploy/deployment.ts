@@ -29,6 +29,7 @@ import {
   parseResult,
   releaseResultSchema,
   ReleaseSpec,
+  RollPeer,
   runnerCommand,
   ServicesSpec,
   ShipSpec,
@@ -64,8 +65,18 @@ export interface AppDeploymentArgs {
   services?: ServiceConfig[];
   /** Per service: its password (PostgreSQL, Redis) and an accessory's secret env, on stdin. */
   serviceSecrets?: pulumi.Input<ServiceSecrets>;
+  /** Several servers, on the one that runs the services: its private address, where their ports are published for the others. */
+  servicesPublishedOn?: pulumi.Input<string>;
+  /** Several servers, on the others: the services run on another server; the app's containers reach them by name at its private address. */
+  servicesOn?: { address: pulumi.Input<string>; names: string[] };
   /** A rolling release: this server's release waits for the previous batch's, and, when it fails, takes every earlier server back. */
-  roll?: { after: pulumi.Resource[]; earlier: pulumi.Input<SshConnection>[]; /** Only the first server runs app.release (migrations): once for the fleet. */ releaseCommand: boolean };
+  roll?: {
+    after: pulumi.Resource[];
+    /** The servers released before this one, each as its `rollPeer` gives it. */
+    earlier: pulumi.Input<RollPeer>[];
+    /** Only the first server runs app.release (migrations): once for the fleet. */
+    releaseCommand: boolean;
+  };
 }
 
 /** Where and as whom, without the key. */
@@ -84,6 +95,10 @@ export class AppDeployment extends pulumi.ComponentResource {
   readonly serviceContainers: pulumi.Output<string[]>;
   /** The release step: the next batch of a rolling release waits for it. */
   readonly release: pulumi.Resource;
+  /** The services step, when this server runs the services: the other servers' releases wait for it. */
+  readonly servicesStep?: pulumi.Resource;
+  /** This server as a later server's release sees it: to catch it up, or take it back. */
+  readonly rollPeer: pulumi.Output<RollPeer>;
 
   constructor(name: string, args: AppDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pydeploy:deploy:AppDeployment", name, {}, opts);
@@ -146,14 +161,18 @@ export class AppDeployment extends pulumi.ComponentResource {
     }));
     const ship = step("ship", shipSpec, secrets({ privateKey, registryPassword: args.registry?.password }), {}, [host]);
 
-    const serviceSettings = serviceSettingsOf(app.name, appDir, args.services ?? []);
-    const network = serviceSettings.length > 0 ? servicesNetworkOf(app.name) : undefined;
+    // Plain: whether there are services here is known now; only a fleet's private address is not.
+    const serviceNames = serviceSettingsOf(app.name, appDir, args.services ?? []).map((s) => ({ name: s.name, container: s.container, kind: s.kind, ready: s.ready }));
+    const serviceSettings = pulumi
+      .output(args.servicesPublishedOn)
+      .apply((address) => serviceSettingsOf(app.name, appDir, args.services ?? [], address));
+    const network = serviceNames.length > 0 ? servicesNetworkOf(app.name) : undefined;
     let services: command.local.Command | undefined;
     if (network) {
-      const servicesSpec: pulumi.Output<ServicesSpec> = target.apply((t) => ({
+      const servicesSpec: pulumi.Output<ServicesSpec> = pulumi.all([target, serviceSettings]).apply(([t, settings]) => ({
         ...base(t),
         network,
-        services: serviceSettings,
+        services: settings,
         readyTimeoutSeconds: deploy.healthTimeoutSeconds,
         logMaxSize: deploy.logMaxSize,
         logMaxFiles: deploy.logMaxFiles,
@@ -161,14 +180,16 @@ export class AppDeployment extends pulumi.ComponentResource {
       // Its delete (no service left, or destroy) takes the containers off; volumes stay.
       services = step("services", servicesSpec, secrets({ privateKey, services: args.serviceSecrets }), { delete: runnerCommand("remove-services") }, [host]);
     }
+    this.servicesStep = services;
     const snapshot = snapshotSettingsOf(app.name, appDir, args.services ?? []);
     const releaseServices = network && {
       network,
-      ready: serviceSettings.map((s) => ({ name: s.name, container: s.container, kind: s.kind, ...(s.ready ? { command: s.ready } : {}) })),
+      ready: serviceNames.map((s) => ({ name: s.name, container: s.container, kind: s.kind, ...(s.ready ? { command: s.ready } : {}) })),
       ...(snapshot && app.release ? { snapshot } : {}),
     };
 
-    const settings: pulumi.Output<ContainerSettings> = image.apply((i) => ({
+    const serviceHosts = args.servicesOn ? pulumi.output(args.servicesOn.address).apply((address) => args.servicesOn!.names.map((n) => ({ name: n, address }))) : pulumi.output(undefined);
+    const settings: pulumi.Output<ContainerSettings> = pulumi.all([image, serviceHosts]).apply(([i, hosts]) => ({
       app: app.name,
       image: i.serverTag,
       imageIdentity: i.identity,
@@ -178,11 +199,12 @@ export class AppDeployment extends pulumi.ComponentResource {
       logMaxFiles: deploy.logMaxFiles,
       stopGraceSeconds: deploy.stopGraceSeconds,
       ...(network ? { network } : {}),
+      ...(hosts?.length ? { serviceHosts: hosts } : {}),
     }));
     const hasDomain = sites.some((site) => site.domain !== undefined);
     const acme = Object.fromEntries(Object.entries(deploy.acme).filter(([, v]) => v !== undefined));
     // Where the earlier servers are (no key material): a failure here rolls them back.
-    const earlier = pulumi.unsecret(pulumi.all(args.roll?.earlier ?? []).apply((cs) => cs.map((c) => sshTargetOf(c))));
+    const earlier = pulumi.all(args.roll?.earlier ?? []);
     const releaseSpec: pulumi.Output<ReleaseSpec> = pulumi.all([target, settings, proxyImage, earlier]).apply(([t, s, p, e]) => ({
       ...base(t),
       settings: s as ContainerSettings,
@@ -197,7 +219,13 @@ export class AppDeployment extends pulumi.ComponentResource {
     }));
     const release = step("release", releaseSpec, secrets({ privateKey, env: args.secretEnv }), {}, [ship, ...(services ? [services] : []), ...(args.roll?.after ?? [])]);
     this.release = release;
-    this.serviceContainers = pulumi.output(serviceSettings.map((s) => s.container));
+    this.rollPeer = pulumi.all([target, settings]).apply(([t, s]) => ({
+      ...(t as SshTarget),
+      ...(s.network ? { network: s.network } : {}),
+      ...(s.serviceHosts ? { serviceHosts: s.serviceHosts } : {}),
+      ...(releaseServices ? { services: releaseServices } : {}),
+    }));
+    this.serviceContainers = pulumi.output(serviceNames.map((s) => s.container));
 
     const result = release.stdout.apply((out) => parseResult("release", releaseResultSchema, out));
     this.version = result.apply((r) => r.version);

@@ -106,6 +106,18 @@ const releaseServicesSchema = z.strictObject({
 });
 export type ReleaseServices = z.infer<typeof releaseServicesSchema>;
 
+/**
+ * A server released before this one in a rolling release: where it is (no key material) and how its
+ * release differs from this server's. With services on the first server, that one's containers
+ * join the services' network and wait for them; the others reach them by host entries.
+ */
+const rollPeerSchema = targetSchema.options[1].extend({
+  network: containerSettingsSchema.shape.network,
+  serviceHosts: containerSettingsSchema.shape.serviceHosts,
+  services: releaseServicesSchema.optional(),
+});
+export type RollPeer = z.infer<typeof rollPeerSchema>;
+
 export const releaseSpecSchema = z.strictObject({
   ...baseShape,
   settings: containerSettingsSchema,
@@ -129,7 +141,7 @@ export const releaseSpecSchema = z.strictObject({
     })
     .optional(),
   /** A rolling release: the servers released before this one (same key); a failure here takes them back (runner/roll.ts). */
-  earlier: z.array(targetSchema.options[1]).optional(),
+  earlier: z.array(rollPeerSchema).optional(),
 });
 export type ProxySettings = NonNullable<ReleaseSpec["proxy"]>;
 export type ReleaseSpec = z.infer<typeof releaseSpecSchema>;

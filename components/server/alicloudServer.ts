@@ -44,6 +44,8 @@ export interface AlicloudServerArgs {
   cloudInit: DockerInstallOptions;
   /** Identical instances sharing the network and key pair; 1 unless given. */
   count?: number;
+  /** Several servers: ports the first one's services listen on, opened to the servers of this security group only. */
+  fleetPorts?: number[];
 }
 
 /** One instance of the fleet. */
@@ -321,6 +323,18 @@ export class AlicloudServer extends pulumi.ComponentResource {
     };
     allow(args.ssh.port, args.ssh.allowedCidrs, `pydeploy ${name}: SSH`);
     for (const { port, allowedCidrs } of args.appPorts) allow(port, allowedCidrs, `pydeploy ${name}: port ${port}`);
+    // The group as the source: the other servers, whatever their addresses, and nothing outside.
+    for (const port of new Set(args.fleetPorts ?? [])) {
+      const ruleName = `${name}-allow-tcp-${port}-from-fleet`;
+      rules.set(
+        ruleName,
+        new alicloud.ecs.SecurityGroupRule(
+          ruleName,
+          { securityGroupId, type: "ingress", ipProtocol: "tcp", portRange: `${port}/${port}`, nicType: "intranet", policy: "accept", sourceSecurityGroupId: securityGroupId, description: `pydeploy ${name}: service port ${port}, servers of this group` },
+          parent,
+        ),
+      );
+    }
 
     return { vswitchId, vpcId: resolveVpcId, securityGroupId, rules: [...rules.values()] };
   }

@@ -118,8 +118,18 @@ describe("what several servers refuse, before anything is created", () => {
     assert.deepEqual(Object.keys(parse(alicloud({}, { app: withVolume })).app.volumes), ["db"], "one server keeps its volume");
   });
 
-  it("a service container with several servers; a managed one is fine", () => {
-    refused(alicloud({ count: 2 }, { services: { cache: { kind: "redis", version: 7 } } }), "services.cache", /runs as a container beside the app, which only that server's containers reach; with 2 servers, set managed: true/);
+  it("service containers with several servers live on the first one; on your own hosts its private IP is required; a managed one is fine", () => {
+    const cache = { services: { cache: { kind: "redis", version: 7 } } };
+    assert.deepEqual(parse(alicloud({ count: 2 }, cache)).services.map((s) => [s.name, s.managed]), [["cache", false]], "alicloud knows each server's private IP");
+    const hosts = [host("203.0.113.5", { privateIp: "10.0.0.5" }), host("203.0.113.6")];
+    assert.equal(parse(existing(hosts, cache)).hosts[0].privateIp, "10.0.0.5", "the first host's private IP is kept");
+    refused(existing([host("203.0.113.5"), host("203.0.113.6")], cache), "hosts[0].privateIp", /is required with 2 servers and the service cache: they run on the first host, and the others reach them at its private IP address/);
+    refused(existing([host("203.0.113.5", { privateIp: "db.internal" }), host("203.0.113.6")], cache), "hosts.0.privateIp", /expected the server's private IP address, such as 10\.0\.0\.5/);
+    assert.equal(parse(existing([host("203.0.113.5")], cache)).hosts.length, 1, "one host needs no private IP");
+    const quiet = { services: { sidecar: { kind: "accessory", image: "busybox:1" } } };
+    assert.equal(parse(existing([host("203.0.113.5"), host("203.0.113.6")], quiet)).services.length, 1, "an accessory without a port is reached by nobody else: no private IP needed");
+    const onPort = app({ roles: { web: { command: ["python", "-m", "demo.web"], port: 8000, publish: 6379 } } });
+    refused(alicloud({ count: 2 }, { ...cache, app: onPort }), "services.cache", /listens on port 6379 of the first server for the other servers, but role web publishes port 6379 there/);
     const managed = parse(alicloud({ count: 2 }, { services: { db: { kind: "postgres", version: 16, managed: true } } }));
     assert.deepEqual(managed.services.map((s) => [s.name, s.managed]), [["db", true]], "a managed database serves every server");
   });

@@ -51,6 +51,15 @@ describe("containerSpec", () => {
     assert.ok(!args.includes("-p"), "no port published");
   });
 
+  test("dockerRunArgs: several servers: the first server's services by name at its private address, on no app network", () => {
+    const settings = spec({ serviceHosts: [{ name: "db", address: "10.0.0.5" }, { name: "cache", address: "10.0.0.5" }] });
+    const args = dockerRunArgs(settings, web);
+    const hosts = args.flatMap((a, i) => (a === "--add-host" ? [args[i + 1]] : []));
+    assert.deepEqual(hosts, ["db:10.0.0.5", "cache:10.0.0.5"], "one --add-host per service");
+    assert.ok(!args.includes("--network"), "no services network on this server");
+    assert.throws(() => dockerRunArgs(spec({ serviceHosts: [{ name: "db", address: "db.internal" }] }), web), /serviceHosts\.0\.address/, "an address that is no IP is refused");
+  });
+
   test("dockerRunArgs: volumes are mounted without copying the image's files into them", () => {
     const withData = { ...worker, mounts: [{ volume: "demo-data", path: "/data" }] };
     const args = dockerRunArgs(spec({ roles: [withData] }), withData);

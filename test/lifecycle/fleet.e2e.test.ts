@@ -13,6 +13,7 @@ import { startLoad, type LoadResult } from "../support/proxy/load";
 import { serverExec, startTestServer, stopTestServer, type TestServer } from "../support/ssh/sshServer";
 import { generateSshKeyPair } from "../support/ssh/sshKeys";
 import { docker, ensureBaseImage, waitForHttp200 } from "../support/docker/localEngine";
+import { ensureServiceImages } from "../support/services/serviceImages";
 import { appValue, ExampleProject, mustSucceed, ops, programStack, removeAppImages, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
 import type { RunResult } from "../support/engine";
 
@@ -26,17 +27,19 @@ let project: ExampleProject;
 let stateDir: string;
 let lb: Haproxy;
 
-const stack = (count: number) =>
+const stack = (count: number, extra: { services?: Record<string, unknown> } = {}) =>
   programStack({
     stateDir,
     stack: "fleet",
     secretKeys: ["pydeploy:sshPrivateKey"],
     config: {
       "pydeploy:target": "existing",
-      "pydeploy:hosts": servers.slice(0, count).map((s) => ({ address: s.host, port: 22, user: "root", hostKey: s.hostKey })),
+      // The test servers' one address is also their private one.
+      "pydeploy:hosts": servers.slice(0, count).map((s, i) => ({ address: s.host, port: 22, user: "root", hostKey: s.hostKey, ...(i === 0 ? { privateIp: s.host } : {}) })),
       "pydeploy:sshPrivateKey": KEYS.private,
       "pydeploy:app": appValue({ name: APP, dir: project.dir, publish: PORT }),
       "pydeploy:deploy": { healthTimeoutSeconds: 30, stopGraceSeconds: 10 },
+      ...(extra.services ? { "pydeploy:services": extra.services } : {}),
     },
   });
 
@@ -191,6 +194,25 @@ describe("several servers behind a health-checked load balancer", { timeout: 40 
     assert.match(stepOutput(r!, `${member(3)}-host`), /removed|removing/i, "its delete took the app off");
     assert.equal(await appContainersOn(servers[3]), "", "no container of the app is left on it");
     await lb.waitForUp(["s1", "s2", "s3"]);
+    assert.deepEqual(await versionsOn(3), Array(3).fill(hello("3.0.0")), "the three keep serving 3.0.0");
+  });
+
+  test("a Redis service: its container on the first server only, the other servers' app reaches it by name at the first's private IP; 0 failed", async () => {
+    const images = ensureServiceImages();
+    let r: RunResult | undefined;
+    const results = await underLoad(async () => {
+      r = mustSucceed(await stack(3, { services: { cache: { kind: "redis", version: 7, image: images.redis } } }).up(), "adding a Redis service");
+    });
+    await assertNoFailure(results, "adding a service");
+    assert.deepEqual(r!.steps.filter((s) => s.name.endsWith("-services") && s.ran).map((s) => s.name), [`${APP}-services`], "one services step, the first server's");
+    const cacheOn = async (s: TestServer) => (await serverExec(s, ["docker", "ps", "--format", "{{.Names}} {{.Ports}}", "--filter", `name=^${APP}-cache$`])).stdout.trim();
+    assert.equal(await cacheOn(servers[0]), `${APP}-cache ${servers[0].host}:6379->6379/tcp`, "Redis on the first server, published on its private IP only");
+    for (const i of [1, 2]) assert.equal(await cacheOn(servers[i]), "", `no Redis on server ${i + 1}`);
+    // AUTH and PING from inside the third server's web container, with the URL from its env (no password in this argv).
+    const ping = "import os,socket,time,urllib.parse as p; u=p.urlparse(os.environ['REDIS_URL']); s=socket.create_connection((u.hostname,u.port),5); s.sendall(b'AUTH '+u.password.encode()+b'\\r\\nPING\\r\\n'); time.sleep(0.5); print(u.hostname, s.recv(64).decode().split())";
+    const web = (await serverExec(servers[2], ["docker", "ps", "--filter", `label=pydeploy.app=${APP}`, "--filter", "label=pydeploy.role=web", "--format", "{{.Names}}"])).stdout.trim();
+    const answer = (await serverExec(servers[2], ["docker", "exec", web, "python", "-c", ping])).stdout.trim();
+    assert.equal(answer, "cache ['+OK', '+PONG']", "the third server's app logged in to Redis on the first");
     assert.deepEqual(await versionsOn(3), Array(3).fill(hello("3.0.0")), "the three keep serving 3.0.0");
   });
 });

@@ -3,7 +3,7 @@
 // it behind) is released first, so a rerun picks up where a failed roll stopped. When this server
 // fails: it rolled itself back (release.ts), and each earlier server that switched to this release
 // goes back to the version it ran before, last released first, so the fleet ends on one version.
-import type { ReleaseResult, ReleaseSpec, SshTarget, StepSecrets, Target } from "../spec";
+import type { ReleaseResult, ReleaseSpec, RollPeer, SshTarget, StepSecrets, Target } from "../spec";
 import { appContainers, type ContainerInfo } from "./dockerState";
 import { deployRelease, ReleaseError } from "./release";
 import { releaseOn, releaseOptions, versionOn } from "./releaseStep";
@@ -30,9 +30,17 @@ export async function releaseInRoll(spec: ReleaseSpec, secrets: StepSecrets, ctx
   }
 }
 
-function peerSpec(spec: ReleaseSpec, peer: SshTarget): ReleaseSpec {
-  const { earlier: _earlier, ...rest } = spec;
-  return { ...rest, target: peer };
+/** This release as that server runs it: the same image, env and roles, its own services' shape. */
+export function peerSpec(spec: ReleaseSpec, peer: RollPeer): ReleaseSpec {
+  const { earlier: _earlier, services: _services, settings, ...rest } = spec;
+  const { network, serviceHosts, services, ...target } = peer;
+  const { network: _network, serviceHosts: _hosts, ...shared } = settings;
+  return {
+    ...rest,
+    target,
+    settings: { ...shared, ...(network ? { network } : {}), ...(serviceHosts ? { serviceHosts } : {}) },
+    ...(services ? { services } : {}),
+  };
 }
 
 /** Every role of the release has a running container of `version`. */

@@ -29,10 +29,14 @@ export const runServiceContainer = (o: { app: string; network: string; service: 
   "--label", `${LABEL_SERVICE}=${o.service.name}`,
   "--label", `${LABEL_SERVICE_CONFIG}=${o.configHash}`,
   ...(o.service.loopbackPort ? ["-p", `127.0.0.1:${o.service.loopbackPort.host}:${o.service.loopbackPort.container}`] : []),
+  ...(o.service.privatePort ? ["-p", `${hostAddress(o.service.privatePort.address)}:${o.service.privatePort.port}:${o.service.privatePort.port}`] : []),
   ...mountArgs(o.service.mounts),
   o.service.image,
   ...(o.service.command ?? []),
 ];
+
+/** `-p` takes an IPv6 host address in brackets. */
+const hostAddress = (address: string) => (address.includes(":") ? `[${address}]` : address);
 
 /** The data directory's PG_VERSION, read with the new image before its container replaces the old one. */
 export const readPostgresVersion = (image: string, volume: string): Argv => [

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { containerPath, envName, IMAGE_REF, port, SLUG } from "../../config/fields";
 import type { ServiceConfig } from "../../config/services";
-import { SERVICE_PORTS } from "../../config/services";
+import { SERVICE_PORTS, sharedServicePort } from "../../config/services";
 import { postgresUrl, redisUrl } from "../../server/managedServiceDefaults";
 import { volumeMountSchema } from "../containerSpec";
 
@@ -39,6 +39,8 @@ export const serviceSettingsSchema = z.strictObject({
   env: z.record(envName, z.string()),
   /** Published on the server's 127.0.0.1 only. */
   loopbackPort: z.strictObject({ host: port, container: port }).optional(),
+  /** Several servers: published on this server's private address, where the other servers' app containers reach it. */
+  privatePort: z.strictObject({ address: z.union([z.ipv4(), z.ipv6()]), port }).optional(),
   /** Run inside the container; the service answers when it succeeds (and, for Redis, prints PONG or NOAUTH). */
   ready: z.array(z.string()).min(1).optional(),
   /** PostgreSQL: its major version, checked against the data directory's PG_VERSION before anything changes. */
@@ -59,14 +61,19 @@ export const snapshotSettingsSchema = z.strictObject({
 });
 export type SnapshotSettings = z.infer<typeof snapshotSettingsSchema>;
 
-/** The runner's settings of the services that run as containers (managed ones are not the deployer's). */
-export function serviceSettingsOf(app: string, appDir: string, services: ServiceConfig[]): ServiceSettings[] {
+/**
+ * The runner's settings of the services that run as containers (managed ones are not the deployer's).
+ * `privateAddress`: several servers; this one's private address, where the others reach its services.
+ */
+export function serviceSettingsOf(app: string, appDir: string, services: ServiceConfig[], privateAddress?: string): ServiceSettings[] {
   return services
     .filter((s) => !s.managed)
     .map((s): ServiceSettings => {
       const container = serviceContainerOf(app, s.name);
       const mounts = s.volumes.map((v) => ({ volume: serviceVolumeOf(app, s.name, v.name), path: v.path }));
-      const common = { name: s.name, kind: s.kind, container, image: s.image, mounts, envFile: serviceEnvFileOf(appDir, s.name) };
+      const shared = sharedServicePort(s);
+      const privatePort = privateAddress !== undefined && shared !== undefined ? { privatePort: { address: privateAddress, port: shared } } : {};
+      const common = { name: s.name, kind: s.kind, container, image: s.image, mounts, envFile: serviceEnvFileOf(appDir, s.name), ...privatePort };
       switch (s.kind) {
         case "postgres": {
           const loopbackPort = s.loopbackPort === undefined ? undefined : { host: s.loopbackPort, container: SERVICE_PORTS.postgres };
@@ -114,6 +121,11 @@ export function containerServiceUrl(s: ServiceConfig, password: string): string 
   if (s.kind === "postgres") return postgresUrl({ host: s.name, port: SERVICE_PORTS.postgres, user: s.user, password, database: s.database });
   if (s.kind === "redis") return redisUrl({ host: s.name, port: SERVICE_PORTS.redis, password });
   return undefined;
+}
+
+/** Several servers: the names the other servers' app containers resolve to the first server's private address. */
+export function servicesReachedAt(services: ServiceConfig[], address: string): { name: string; address: string }[] {
+  return services.filter((s) => sharedServicePort(s) !== undefined).map((s) => ({ name: s.name, address }));
 }
 
 /** The app's env from the services' URLs: each URL under each of its service's urlEnv names. */

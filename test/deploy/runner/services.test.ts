@@ -6,6 +6,7 @@ import { describe, test } from "node:test";
 import { resolveServices, servicesSchema } from "../../../components/config/services";
 import { removeServices, runServices } from "../../../components/deploy/runner/services";
 import { snapshotFileName, takeSnapshot } from "../../../components/deploy/runner/snapshot";
+import { runServiceContainer } from "../../../components/deploy/services/serviceCommands";
 import { removeApp } from "../../../components/deploy/runner/remove";
 import { serviceSettingsOf, servicesNetworkOf, snapshotSettingsOf, type ServiceSecrets } from "../../../components/deploy/services/serviceSpec";
 import type { ServicesSpec } from "../../../components/deploy/spec";
@@ -61,6 +62,26 @@ describe("the services step", () => {
     const cache = [...host.containers.values()].find((c) => c.name === "shop-cache")!;
     assert.deepEqual(cache.argv.slice(-2), ["redis-server", "/data/pydeploy-redis.conf"], "redis-server reads that config");
     assert.ok(!host.history.some((a) => a[0] === "docker" && a[1] === "run" && (a.includes("-p") || a.includes("--publish"))), "no port is published on any host interface");
+  });
+
+  test("several servers: each service's port is published on the first server's private address only, and that is a change of its settings", async () => {
+    const shared = { ...specOf(), services: serviceSettingsOf("shop", APP_DIR, servicesOf(CONFIG), "10.0.0.5") };
+    assert.deepEqual(shared.services.map((s) => [s.name, s.privatePort]), [["db", { address: "10.0.0.5", port: 5432 }], ["cache", { address: "10.0.0.5", port: 6379 }], ["search", { address: "10.0.0.5", port: 7700 }]], "the port each listens on");
+    const host = hostWithImages();
+    await run(host, specOf());
+    const { actions } = await run(host, shared);
+    assert.deepEqual(actions, { db: "replaced", cache: "replaced", search: "replaced" }, "publishing for the fleet replaces the containers (volumes kept)");
+    const published = (name: string) => {
+      const argv = [...host.containers.values()].find((c) => c.name === name)!.argv;
+      return argv.flatMap((a, i) => (a === "-p" ? [argv[i + 1]] : []));
+    };
+    assert.deepEqual(published("shop-db"), ["10.0.0.5:5432:5432"], "PostgreSQL on the private address, not 0.0.0.0");
+    assert.deepEqual(published("shop-cache"), ["10.0.0.5:6379:6379"], "Redis likewise");
+    const v6 = serviceSettingsOf("shop", APP_DIR, servicesOf({ cache: CONFIG.cache }), "fd00::5");
+    const argv = runServiceContainer({ app: "shop", network: "shop-services", service: v6[0], configHash: "h", logMaxSize: "10m", logMaxFiles: 3 });
+    assert.equal(argv[argv.indexOf("-p") + 1], "[fd00::5]:6379:6379", "an IPv6 address in brackets");
+    const quiet = serviceSettingsOf("shop", APP_DIR, servicesOf({ side: { kind: "accessory", image: "busybox:1" } }), "10.0.0.5");
+    assert.equal(quiet[0].privatePort, undefined, "an accessory without a port publishes nothing");
   });
 
   test("a second run with the same settings and secrets leaves every container alone", async () => {

@@ -43,7 +43,7 @@ export interface FakeImage {
   repoDigests: string[];
 }
 
-const VALUE_FLAGS = new Set(["--volume", "--publish", "--cap-add", "--user", "--restart", "--name", "--env-file", "--stop-timeout", "--log-opt", "--label", "-p", "--health-cmd", "--health-interval", "--health-timeout", "--health-retries", "--health-start-period", "--network", "--entrypoint", "--network-alias", "-v", "--mount"]);
+const VALUE_FLAGS = new Set(["--volume", "--publish", "--cap-add", "--user", "--restart", "--name", "--env-file", "--stop-timeout", "--log-opt", "--label", "-p", "--health-cmd", "--health-interval", "--health-timeout", "--health-retries", "--health-start-period", "--network", "--entrypoint", "--network-alias", "-v", "--mount", "--add-host"]);
 
 export class FakeDockerHost implements DockerHost {
   readonly description = "the fake Docker host";
