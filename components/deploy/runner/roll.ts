@@ -16,7 +16,12 @@ export interface RollContext {
 
 export async function releaseInRoll(spec: ReleaseSpec, secrets: StepSecrets, ctx: RollContext): Promise<ReleaseResult> {
   const earlier = spec.earlier ?? [];
-  for (const peer of earlier) await catchUp(peerSpec(spec, peer), secrets, ctx);
+  // Checked side by side (one SSH round each), released one after another, in roll order.
+  const behind = await Promise.all(earlier.map((peer) => versionBehind(peerSpec(spec, peer), secrets, ctx)));
+  for (const [i, peer] of earlier.entries()) {
+    const version = behind[i];
+    if (version !== undefined) await catchUp(peerSpec(spec, peer), version, secrets, ctx);
+  }
   try {
     return await onHost(await ctx.connect(spec.target), (host) => releaseOn(host, spec, secrets, ctx.log));
   } catch (err) {
@@ -48,14 +53,18 @@ function runs(containers: ContainerInfo[], spec: ReleaseSpec, version: string): 
   return spec.settings.roles.every((r) => containers.some((c) => c.role === r.role && c.version === version && c.running));
 }
 
-async function catchUp(spec: ReleaseSpec, secrets: StepSecrets, ctx: RollContext): Promise<void> {
-  const name = (spec.target as SshTarget).host;
-  await onHost(await ctx.connect(spec.target), async (host) => {
+/** This release's version there, when that server does not run it. */
+async function versionBehind(spec: ReleaseSpec, secrets: StepSecrets, ctx: RollContext): Promise<string | undefined> {
+  return onHost(await ctx.connect(spec.target), async (host) => {
     const version = await versionOn(host, spec, secrets);
-    if (runs(await appContainers(host, spec.app), spec, version)) return;
-    ctx.log(`${name}, released before this server, does not run ${version}: releasing it there first`);
-    await releaseOn(host, spec, secrets, (line) => ctx.log(`[${name}] ${line}`));
+    return runs(await appContainers(host, spec.app), spec, version) ? undefined : version;
   });
+}
+
+async function catchUp(spec: ReleaseSpec, version: string, secrets: StepSecrets, ctx: RollContext): Promise<void> {
+  const name = (spec.target as SshTarget).host;
+  ctx.log(`${name}, released before this server, does not run ${version}: releasing it there first`);
+  await onHost(await ctx.connect(spec.target), (host) => releaseOn(host, spec, secrets, (line) => ctx.log(`[${name}] ${line}`)));
 }
 
 /** Back to the version whose stopped containers are newest, if the server runs this release; says what it did. */

@@ -76,4 +76,29 @@ describe("a rolling release's earlier servers keep their own shape", () => {
     assert.notEqual(firstRun[firstRun.indexOf("--name") + 1], secondRun[secondRun.indexOf("--name") + 1], "each server's shape is its own version");
     assert.equal(result.containers.length, 1, "the second server's web runs");
   });
+
+  test("a failed gate on the second server takes the first back to its previous version, on the services' network still", async () => {
+    const OLD = "pydeploy/demo:0000000000aa";
+    const NEW = IMAGE;
+    const first = new FakeDockerHost();
+    const second = new FakeDockerHost();
+    for (const h of [first, second]) for (const tag of [OLD, NEW]) h.addImage({ tag, app: "demo" });
+    second.behaviour = ({ image }) => (image === NEW ? { kind: "exits", code: 1 } : { kind: "healthy" });
+    const hosts = new Map([[FIRST.host, first], [SECOND.host, second]]);
+    const connect = async (t: Target) => hosts.get((t as SshTarget).host)!;
+    const ctx = { connect, log: () => undefined };
+    const secrets = { env: { GREETING: "hi" } };
+    // Each server ran OLD; the first then took NEW in its own step.
+    const asFirst = (image: string) => ({ ...peerSpec(secondServersSpec(image), { ...FIRST, network: "demo-services" }), target: FIRST });
+    await releaseInRoll(asFirst(OLD), secrets, ctx);
+    await releaseInRoll({ ...secondServersSpec(OLD), earlier: [] }, secrets, ctx);
+    await releaseInRoll(asFirst(NEW), secrets, ctx);
+    await assert.rejects(releaseInRoll(secondServersSpec(NEW), secrets, ctx), /The roll stopped at 10\.0\.0\.6; the servers released before it: 10\.0\.0\.5 went back from [0-9a-f]+ to [0-9a-f]+/, "the first server went back");
+    const running = (h: FakeDockerHost) => [...h.containers.values()].filter((c) => c.status === "running" && c.labels["pydeploy.role"] === "web");
+    const [back] = running(first);
+    assert.ok(back.argv.includes(OLD) && !back.argv.includes(NEW), `the first server runs the old image again: ${back.argv.join(" ")}`);
+    assert.deepEqual(flagValues(back.argv, "--network"), ["demo-services"], "on the services' network, as it ran before");
+    assert.deepEqual(running(second).map((c) => c.argv.includes(OLD)), [true], "the second kept the old one");
+  });
 });
+
