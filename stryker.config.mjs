@@ -6,9 +6,9 @@
 /** Group name -> the modules it mutates and the test files that cover them. */
 export const groups = {
   config: {
-    mutate: ["components/config/{schema,fields,errors,resolve,app,deploy,server,host,registry,stackFile}.ts"],
+    mutate: ["components/config/{schema,fields,errors,resolve,app,deploy,server,host,registry,stackFile,fleet}.ts"],
     testFiles: [
-      "test/config/{schema,schemaRules,stackFile,fields,resolve}.test.ts",
+      "test/config/{schema,schemaRules,stackFile,fields,resolve,fleet}.test.ts",
       "test/config/hostKey.script.test.ts",
       // The shared formats (fields.ts) are also the step contract's and the image reference's.
       "test/image/imageRef.test.ts",
@@ -30,9 +30,10 @@ export const groups = {
     ],
   },
   deploy: {
-    mutate: ["components/deploy/{containerSpec,contractIssues,roles,spec,dockerCommands,gateProbe}.ts"],
+    mutate: ["components/deploy/{containerSpec,contractIssues,roles,spec,dockerCommands,gateProbe,rollingOrder}.ts", "components/server/loadBalancerPlan.ts"],
     testFiles: [
-      "test/deploy/{containerSpec,containerSettings,roles,rolesConfig,spec,specContract,specVersion,dockerCommands,outputLines}.test.ts",
+      "test/deploy/{containerSpec,containerSettings,roles,rolesConfig,spec,specContract,specVersion,dockerCommands,outputLines,rollingOrder}.test.ts",
+      "test/server/loadBalancerPlan.test.ts",
       "test/deploy/{gateProbe,dockerCommands}.script.test.ts",
       "test/deploy/runner/release*.test.ts",
     ],
@@ -44,8 +45,8 @@ export const groups = {
   // The deployer's orchestration, against the in-memory Docker host (test/support/fakeDocker.ts):
   // no Docker engine and no SSH server in these tests, so a mutant costs seconds.
   runner: {
-    mutate: ["components/deploy/runner/{release,ship,layerArchive,sshHost,remove,claim,certificates}.ts"],
-    testFiles: ["test/deploy/runner/{release,releaseProxy,releaseTimeout,remove,claim,layerArchive,ship,sshHost,certificates}.test.ts"],
+    mutate: ["components/deploy/runner/{release,ship,layerArchive,sshHost,remove,claim,certificates,roll}.ts"],
+    testFiles: ["test/deploy/runner/{release,releaseProxy,releaseTimeout,remove,claim,layerArchive,ship,sshHost,certificates,roll}.test.ts"],
   },
 };
 

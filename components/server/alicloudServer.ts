@@ -419,8 +419,9 @@ export class AlicloudServer extends pulumi.ComponentResource {
         ...parent,
         // A userData change reboots the instance, and cloud-init would not run it again anyway:
         // the deploy applies later mirror changes over SSH. A newer image matching the regex must
-        // not rebuild the system disk of a running server.
-        ignoreChanges: placement.imageLookedUp ? ["userData", "imageId"] : ["userData"],
+        // not rebuild the system disk of a running server. Nor, with several, a pinned one: that
+        // stops every instance at once; new servers get it, and `--replace` moves one at a time.
+        ignoreChanges: placement.imageLookedUp || (args.count ?? 1) > 1 ? ["userData", "imageId"] : ["userData"],
       },
     );
     return { instance, hostKey };

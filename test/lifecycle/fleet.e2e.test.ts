@@ -27,7 +27,8 @@ let project: ExampleProject;
 let stateDir: string;
 let lb: Haproxy;
 
-const stack = (count: number, extra: { services?: Record<string, unknown> } = {}) =>
+const stack = (count: number, extra: { services?: Record<string, unknown> } = {}) => stackOn(servers.slice(0, count), extra);
+const stackOn = (list: TestServer[], extra: { services?: Record<string, unknown> } = {}) =>
   programStack({
     stateDir,
     stack: "fleet",
@@ -35,7 +36,7 @@ const stack = (count: number, extra: { services?: Record<string, unknown> } = {}
     config: {
       "pydeploy:target": "existing",
       // The test servers' one address is also their private one.
-      "pydeploy:hosts": servers.slice(0, count).map((s, i) => ({ address: s.host, port: 22, user: "root", hostKey: s.hostKey, ...(i === 0 ? { privateIp: s.host } : {}) })),
+      "pydeploy:hosts": list.map((s, i) => ({ address: s.host, port: 22, user: "root", hostKey: s.hostKey, ...(i === 0 ? { privateIp: s.host } : {}) })),
       "pydeploy:sshPrivateKey": KEYS.private,
       "pydeploy:app": appValue({ name: APP, dir: project.dir, publish: PORT }),
       "pydeploy:deploy": { healthTimeoutSeconds: 30, stopGraceSeconds: 10 },
@@ -215,4 +216,28 @@ describe("several servers behind a health-checked load balancer", { timeout: 40 
     assert.equal(answer, "cache ['+OK', '+PONG']", "the third server's app logged in to Redis on the first");
     assert.deepEqual(await versionsOn(3), Array(3).fill(hello("3.0.0")), "the three keep serving 3.0.0");
   });
+
+  test("replacing the second server by a new machine (the fourth, at its own address): the new one serves before the old one's app goes, the others untouched, 0 failed", async () => {
+    const images = ensureServiceImages();
+    const replaced = [servers[0], servers[3], servers[2]];
+    let r: RunResult | undefined;
+    const results = await underLoad(async () => {
+      r = mustSucceed(await stackOn(replaced, { services: { cache: { kind: "redis", version: 7, image: images.redis } } }).up(), "replacing the second server");
+    });
+    await assertNoFailure(results, "replacing a server");
+    const changed = ops(r!).filter((o) => !o.endsWith(":same"));
+    assert.deepEqual(
+      changed.sort(),
+      [`${member(1)}-host:create-replacement`, `${member(1)}-host:delete-replaced`, `${member(1)}-release:update`, `${member(1)}-ship:update`, `${member(2)}-release:update`],
+      "the second server's steps (its host step replaced, ship and release onto the new machine), and the third's release, whose earlier servers changed",
+    );
+    assert.match(stepOutput(r!, `${member(2)}-release`), /role web: \S+ already runs/, "the third server's release started nothing");
+    assert.doesNotMatch(stepOutput(r!, `${member(2)}-release`), /role web: starting/, "no new container there");
+    const order = ops(r!);
+    assert.ok(order.indexOf(`${member(1)}-release:update`) < order.indexOf(`${member(1)}-host:delete-replaced`), `the new machine serves before the old one is emptied: ${order.join(" ")}`);
+    assert.equal(await appContainersOn(servers[1]), "", "the old machine has no container of the app left");
+    await lb.waitForUp(["s1", "s3", "s4"]);
+    assert.deepEqual(await Promise.all(replaced.map((s) => waitForHttp200(`http://${s.host}:${PORT}/`))), Array(3).fill(hello("3.0.0")), "the three serve 3.0.0");
+  });
 });
+

@@ -472,6 +472,15 @@ describe("lookups", () => {
     assert.ok(!ignored?.includes("imageId"), `imageId not ignored, got ${JSON.stringify(ignored)}`);
   });
 
+  test("a pinned image with several servers is ignored on updates: a change would rebuild every system disk at once", async () => {
+    const recorder = recordChildren();
+    const { name } = await create({ ...PINNED, count: 2 }, { transformations: [recorder.transformation] });
+    for (const instance of [`${name}-instance`, `${name}-2-instance`]) {
+      const ignored = recorder.children.find((c) => c.name === instance)?.opts.ignoreChanges;
+      assert.deepEqual(ignored, ["userData", "imageId"], `${instance}: imageId ignored, got ${JSON.stringify(ignored)}`);
+    }
+  });
+
   test("nothing pinned: the zone is looked up first and the instance type in that zone", async () => {
     const { calls } = await create({});
     assert.deepEqual(tokensOf(calls()), [TOKENS.getImages, TOKENS.getInstanceTypes, TOKENS.getZones].sort(), "lookups");
