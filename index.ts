@@ -7,6 +7,7 @@ import { releasedBefore, releaseWaitsFor } from "./components/deploy/rollingOrde
 import { appUrls as urlsOf, hostPorts, proxySites, roleSpecs } from "./components/deploy/roles";
 import { ServiceCredentials } from "./components/deploy/services/serviceCredentials";
 import { serviceSecretsOf, serviceSettingsOf, serviceUrlEnv, serviceUrls, snapshotSettingsOf } from "./components/deploy/services/serviceSpec";
+import { zoneSwitchesOf } from "./components/config/server";
 import { sharedServicePort } from "./components/config/services";
 import { appDirOf } from "./components/deploy/spec";
 import { AppImage, requireDockerDaemon } from "./components/image/appImage";
@@ -71,6 +72,7 @@ if (config.target === "alicloud") {
     vpcId: s.vpcId,
     vswitchId: s.vswitchId,
     vswitchIds: s.vswitchIds,
+    zoneSwitches: s.zoneIds ? zoneSwitchesOf(s) : undefined,
     securityGroupId: s.securityGroupId,
     vpcCidr: s.vpcCidr,
     vswitchCidr: s.vswitchCidr,

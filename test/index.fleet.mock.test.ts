@@ -24,7 +24,7 @@ const CERTIFICATE_KEY = "-----BEGIN PRIVATE KEY-----\nMIIEshopkey\n-----END PRIV
 const DOMAIN_ROLES = { web: { command: ["python", "-m", "demo.web"], port: 8000, healthcheck: { path: "/health" } }, worker: { command: ["python", "-m", "demo.worker"] } };
 const runs: Record<string, FleetRun> = {};
 before(async () => {
-  const [one, two, three, threeByTwo, migrating, spread, https, withServices] = await Promise.all([
+  const [one, two, three, threeByTwo, migrating, spread, https, withServices, zones] = await Promise.all([
     runFleetProgram(1),
     runFleetProgram(2),
     runFleetProgram(3),
@@ -33,8 +33,9 @@ before(async () => {
     runFleetProgram(3, 1, { server: { vpcId: "vpc-given", vswitchIds: ["vsw-zonea", "vsw-zoneb"] } }),
     runFleetProgram(2, 1, { server: { loadBalancer: { certificate: CERTIFICATE } }, app: { domain: "shop.example.com", roles: DOMAIN_ROLES }, config: { "pydeploy:loadBalancerCertificateKey": CERTIFICATE_KEY } }),
     runFleetProgram(3, 2, { config: { "pydeploy:services": { db: { kind: "postgres", version: 16 }, cache: { kind: "redis", version: 7 } } } }),
+    runFleetProgram(3, 1, { server: { zoneIds: ["cn-hangzhou-h", "cn-hangzhou-i"] } }),
   ]);
-  Object.assign(runs, { one, two, three, threeByTwo, migrating, spread, https, withServices });
+  Object.assign(runs, { one, two, three, threeByTwo, migrating, spread, https, withServices, zones });
 });
 
 const ofType = (run: FleetRun, type: string) => run.resources.filter((r) => r.type === type);
@@ -185,6 +186,21 @@ describe("server.vswitchIds", () => {
     assert.deepEqual(byName, { "demo-instance": "vsw-zonea", "demo-2-instance": "vsw-zoneb", "demo-3-instance": "vsw-zonea" }, "one vSwitch after the other");
     assert.equal(run.resources.filter((r) => r.type === "alicloud:vpc/switch:Switch" || r.type === "alicloud:vpc/network:Network").length, 0, "the network is the user's");
     assert.deepEqual(run.resources.filter((r) => r.type === "alicloud:ecs/securityGroup:SecurityGroup").map((r) => r.inputs.vpcId), ["vpc-given"], "the group in their VPC");
+  });
+});
+
+describe("server.zoneIds", () => {
+  test("three servers over two zones: one new vSwitch per zone in the new VPC, the first under its old name; the servers round robin", () => {
+    const run = runs.zones;
+    const switches = run.resources.filter((r) => r.type === "alicloud:vpc/switch:Switch").map((r) => [r.name, r.inputs.zoneId, r.inputs.cidrBlock]);
+    assert.deepEqual(switches, [["demo-vswitch", "cn-hangzhou-h", "172.16.1.0/24"], ["demo-vswitch-2", "cn-hangzhou-i", "172.16.2.0/24"]], "a vSwitch per zone, the next block");
+    const byName = Object.fromEntries(ofType(run, T.instance).map((r) => [r.name, r.inputs.vswitchId]));
+    assert.deepEqual(byName, { "demo-instance": "demo-vswitch-id", "demo-2-instance": "demo-vswitch-2-id", "demo-3-instance": "demo-vswitch-id" }, "one zone after the other");
+    assert.deepEqual(ofType(runs.three, T.instance).map((r) => r.inputs.vswitchId), Array(3).fill("demo-vswitch-id"), "without zoneIds: one vSwitch for all");
+    const inputsOf = (r: FleetRun, name: string) => JSON.stringify(r.resources.find((x) => x.name === name)!.inputs);
+    for (const name of ["demo-vswitch", "demo-instance", "demo-3-instance"]) {
+      assert.equal(inputsOf(run, name), inputsOf(runs.three, name), `${name}: as in the one-zone stack whose zone comes first (moving to zones keeps it)`);
+    }
   });
 });
 

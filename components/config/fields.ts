@@ -80,6 +80,12 @@ export function cidrContains(outer: string, inner: string): boolean {
   const mask = oBits === 0 ? 0 : (~0 << (32 - oBits)) >>> 0;
   return ((oAddr & mask) >>> 0) === ((iAddr & mask) >>> 0);
 }
+/** The i-th block of the same size from `first` on (i = 0 is `first`): 172.16.1.0/24, 1 -> 172.16.2.0/24. */
+export function nthBlock(first: string, i: number): string {
+  const [addr, bits] = splitCidr(first);
+  const next = (addr + i * 2 ** (32 - bits)) >>> 0;
+  return `${[24, 16, 8, 0].map((shift) => (next >>> shift) & 255).join(".")}/${bits}`;
+}
 function splitCidr(c: string): [number, number] {
   const [addr, bits] = c.split("/");
   const n = addr.split(".").reduce((acc, octet) => (acc * 256 + Number(octet)) >>> 0, 0);

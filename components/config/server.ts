@@ -2,14 +2,17 @@
 // across its keys. The SSH CIDR default (0.0.0.0/0 outside production) is derived in resolve.ts.
 import { z } from "zod";
 import { describe, type Problem } from "./errors";
-import { boolean, cidr, cidrContains, integer, MAX_SERVERS, networkCidr, nonEmpty, pemCertificate, port, unixUser } from "./fields";
+import { boolean, cidr, cidrContains, integer, MAX_SERVERS, networkCidr, nonEmpty, nthBlock, pemCertificate, port, unixUser } from "./fields";
 
+const zoneIdSchema = z.string().regex(/^[a-z]{2}-[a-z0-9]+(-[a-z0-9]+)*$/, { error: "expected a zone id such as cn-hangzhou-h" });
 const vswitchIdSchema = z.string().regex(/^vsw-[a-z0-9]+$/, { error: "expected a vSwitch id such as vsw-bp1..." });
 
 export const serverSchema = z.strictObject({
   instanceType: z.string().regex(/^ecs\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$/, { error: "expected an ECS instance type such as ecs.t6-c1m2.large" }).optional(),
   imageId: z.string().regex(/^([A-Za-z0-9]+(_[A-Za-z0-9]+)*\.vhd|m-[a-z0-9]+)$/, { error: "expected an ECS image id such as ubuntu_22_04_x64_20G_alibase_20240508.vhd or m-bp1..." }).optional(),
-  zoneId: z.string().regex(/^[a-z]{2}-[a-z0-9]+(-[a-z0-9]+)*$/, { error: "expected a zone id such as cn-hangzhou-h" }).optional(),
+  zoneId: zoneIdSchema.optional(),
+  // Several servers spread over zones: one new vSwitch each, at vswitchCidr and the blocks after it.
+  zoneIds: z.array(zoneIdSchema).min(2, { error: "expected two or more zone ids (one is server.zoneId)" }).optional(),
   cpuCores: integer(1, 256, "a core count from 1 to 256").default(2),
   memoryGb: z.preprocess((v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v), z.number({ error: "expected GiB of memory, e.g. 4" }).positive({ error: "expected GiB of memory, e.g. 4" })).default(2),
   imageNameRegex: nonEmpty("a regular expression for system image names").default("^ubuntu_22_04_x64_20G_alibase_"),
@@ -93,6 +96,25 @@ export function checkAlicloudServer(
     if (!s.vpcId && !s.securityGroupId) problem("server.vpcId", "is needed with server.vswitchIds to create the security group in their VPC");
     if (s.count < s.vswitchIds.length) warnings.push(`${project}:server.vswitchIds lists ${s.vswitchIds.length} vSwitches for ${s.count} server(s): the last ${s.vswitchIds.length - s.count} get none.`);
   }
+  if (s.zoneIds) checkZoneIds(project, s, problem, warnings);
   if (s.publicKey && !o.sshPrivateKey) problem("sshPrivateKey", "is required with server.publicKey: the deployment logs in with its private key (pulumi config set --secret sshPrivateKey < key)");
   if (!s.publicKey && o.sshPrivateKey) problem("sshPrivateKey", "is set but server.publicKey is not: set both, or neither to have a key pair generated");
+}
+
+/** One new vSwitch per zone: the vSwitches are pydeploy's, each block inside the VPC. */
+function checkZoneIds(project: string, s: ParsedServer, problem: Problem, warnings: string[]): void {
+  const zones = s.zoneIds!;
+  for (const key of ["zoneId", "vswitchId", "vswitchIds"] as const) {
+    if (s[key] !== undefined) problem("server.zoneIds", `is set together with server.${key}: list the zones under zoneIds (a vSwitch is created in each), or give ${key === "zoneId" ? "one zone" : "your vSwitches"} alone`);
+  }
+  const twice = zones.filter((z, i) => zones.indexOf(z) !== i);
+  if (twice.length) problem("server.zoneIds", `lists ${[...new Set(twice)].join(", ")} twice: each zone once`);
+  const outside = zoneSwitchesOf(s).filter((z) => !cidrContains(s.vpcCidr, z.cidrBlock));
+  if (outside.length) problem("server.vswitchCidr", `gives the vSwitch blocks ${zoneSwitchesOf(s).map((z) => z.cidrBlock).join(", ")} for ${zones.length} zones, but ${outside.map((z) => z.cidrBlock).join(", ")} ${outside.length > 1 ? "are" : "is"} not inside server.vpcCidr (${s.vpcCidr}): pick a lower vswitchCidr or a larger vpcCidr`);
+  if (s.count < zones.length) warnings.push(`${project}:server.zoneIds lists ${zones.length} zones for ${s.count} server(s): the last ${zones.length - s.count} get none (their vSwitches are created anyway).`);
+}
+
+/** server.zoneIds: each zone's new vSwitch, the first at vswitchCidr and the next blocks of its size after it. */
+export function zoneSwitchesOf(s: Pick<ParsedServer, "zoneIds" | "vswitchCidr">): { zoneId: string; cidrBlock: string }[] {
+  return (s.zoneIds ?? []).map((zoneId, i) => ({ zoneId, cidrBlock: nthBlock(s.vswitchCidr, i) }));
 }

@@ -28,6 +28,8 @@ export interface AlicloudServerArgs {
   securityGroupId?: pulumi.Input<string>;
   vpcCidr: pulumi.Input<string>;
   vswitchCidr: pulumi.Input<string>;
+  /** Several servers over zones: one new vSwitch per zone (the first at vswitchCidr), the servers round robin. */
+  zoneSwitches?: { zoneId: string; cidrBlock: string }[];
   /** > 0 gives the instance a public IP, billed PayByTraffic. */
   internetMaxBandwidthOut: pulumi.Input<number>;
   systemDisk: pulumi.Input<{ category: string; sizeGb: number }>;
@@ -93,6 +95,8 @@ interface Placement {
 
 interface Network {
   vswitchId: pulumi.Output<string>;
+  /** With zoneSwitches: every vSwitch created, the first being vswitchId. */
+  zoneSwitchIds?: pulumi.Output<string>[];
   /** Looked up (or created) on first call only: most stacks never ask. */
   vpcId: () => pulumi.Output<string>;
   securityGroupId: pulumi.Output<string>;
@@ -138,6 +142,12 @@ export class AlicloudServer extends pulumi.ComponentResource {
       if (args.vswitchIds.length === 0) throw new Error(`AlicloudServer ${name}: vswitchIds is empty`);
       args = { ...args, vswitchId: args.vswitchIds[0] };
     }
+    if (args.zoneSwitches !== undefined) {
+      if (args.vswitchId !== undefined) throw new Error(`AlicloudServer ${name}: give zoneSwitches or a vSwitch, not both`);
+      if (args.zoneSwitches.length === 0) throw new Error(`AlicloudServer ${name}: zoneSwitches is empty`);
+      // Lookups (instance types) happen in the first zone.
+      args = { ...args, zoneId: args.zoneSwitches[0].zoneId };
+    }
     if ((args.publicKey === undefined) !== (args.privateKey === undefined)) {
       throw new Error(`AlicloudServer ${name}: give both publicKey and privateKey, or neither to generate a key`);
     }
@@ -149,7 +159,8 @@ export class AlicloudServer extends pulumi.ComponentResource {
     const { port, user } = args.ssh;
     const members = Array.from({ length: args.count ?? 1 }, (_, i) => {
       const member = fleetMemberName(name, i);
-      const vswitchId = args.vswitchIds ? pulumi.output(args.vswitchIds[i % args.vswitchIds.length]) : network.vswitchId;
+      const spread = args.vswitchIds?.map((id) => pulumi.output(id)) ?? network.zoneSwitchIds;
+      const vswitchId = spread ? spread[i % spread.length] : network.vswitchId;
       const { instance, hostKey } = this.createInstance(member, fleetMemberName(physicalName, i), args, placement, { ...network, vswitchId }, login);
       // Without a public IP (bandwidth 0) the deploy can only reach the private address.
       const host = pulumi.all([instance.publicIp, instance.privateIp]).apply(([pub, priv]) => pub || priv);
@@ -283,14 +294,24 @@ export class AlicloudServer extends pulumi.ComponentResource {
       return (vpcId = vpc.id);
     };
 
+    // The first vSwitch keeps its name, so a stack that spreads over zones later keeps it.
+    const zoneSwitchIds = args.zoneSwitches?.map(
+      (z, i) =>
+        new alicloud.vpc.Switch(
+          i === 0 ? `${name}-vswitch` : `${name}-vswitch-${i + 1}`,
+          { vpcId: resolveVpcId(), cidrBlock: z.cidrBlock, zoneId: z.zoneId, vswitchName: i === 0 ? physicalName : `${physicalName}-${i + 1}`, tags: args.tags },
+          parent,
+        ).id,
+    );
     const vswitchId: pulumi.Output<string> =
       args.vswitchId !== undefined
         ? pulumi.output(args.vswitchId)
-        : new alicloud.vpc.Switch(
+        : (zoneSwitchIds?.[0] ??
+          new alicloud.vpc.Switch(
             `${name}-vswitch`,
             { vpcId: resolveVpcId(), cidrBlock: args.vswitchCidr, zoneId: placement.zoneId(), vswitchName: physicalName, tags: args.tags },
             parent,
-          ).id;
+          ).id);
 
     const securityGroupId: pulumi.Output<string> =
       args.securityGroupId !== undefined
@@ -336,7 +357,7 @@ export class AlicloudServer extends pulumi.ComponentResource {
       );
     }
 
-    return { vswitchId, vpcId: resolveVpcId, securityGroupId, rules: [...rules.values()] };
+    return { vswitchId, zoneSwitchIds, vpcId: resolveVpcId, securityGroupId, rules: [...rules.values()] };
   }
 
   /** The login key pair: the given key, or a generated RSA one (Alibaba key pairs take RSA). */

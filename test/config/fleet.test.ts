@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConfigError, parseStackConfig, type StackConfig } from "../../components/config/schema";
+import { zoneSwitchesOf } from "../../components/config/server";
 import { REPO_ROOT } from "../support/docker/localEngine";
 
 type Values = Record<string, unknown>;
@@ -56,6 +57,22 @@ describe("server.count and the load balancer (target alicloud)", () => {
     refused(alicloud({ count: 21 }), "server.count", /expected a server count from 1 to 20, got 21/);
     refused(alicloud({ count: 1.5 }), "server.count", /expected a server count from 1 to 20/);
     refused(alicloud({ loadBalancer: { spec: "big" } }), "server.loadBalancer.spec", /expected a CLB spec such as slb\.s1\.small/);
+  });
+
+  it("zoneIds: a new vSwitch per zone, at vswitchCidr and the blocks after it, each zone once, inside the VPC, not with a zone or vSwitch of its own", () => {
+    const c = parse(alicloud({ count: 3, zoneIds: ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"] }));
+    assert.deepEqual(zoneSwitchesOf(c.server!), [
+      { zoneId: "cn-hangzhou-h", cidrBlock: "172.16.1.0/24" },
+      { zoneId: "cn-hangzhou-i", cidrBlock: "172.16.2.0/24" },
+      { zoneId: "cn-hangzhou-j", cidrBlock: "172.16.3.0/24" },
+    ], "one block of the same size after the other");
+    assert.deepEqual(zoneSwitchesOf(parse(alicloud({ count: 2, zoneIds: ["cn-hangzhou-h", "cn-hangzhou-i"], vswitchCidr: "10.0.255.0/24", vpcCidr: "10.0.0.0/8" })).server!).map((z) => z.cidrBlock), ["10.0.255.0/24", "10.1.0.0/24"], "across an octet");
+    refused(alicloud({ count: 2, zoneIds: ["cn-hangzhou-h"] }), "server.zoneIds", /expected two or more zone ids \(one is server\.zoneId\)/);
+    refused(alicloud({ count: 2, zoneIds: ["cn-hangzhou-h", "cn-hangzhou-h"] }), "server.zoneIds", /lists cn-hangzhou-h twice: each zone once/);
+    refused(alicloud({ count: 2, zoneId: "cn-hangzhou-h", zoneIds: ["cn-hangzhou-h", "cn-hangzhou-i"] }), "server.zoneIds", /is set together with server\.zoneId/);
+    refused(alicloud({ count: 2, vpcId: "vpc-a1", vswitchIds: ["vsw-a1", "vsw-b1"], zoneIds: ["cn-hangzhou-h", "cn-hangzhou-i"] }), "server.zoneIds", /is set together with server\.vswitchIds/);
+    refused(alicloud({ count: 2, zoneIds: ["cn-hangzhou-h", "cn-hangzhou-i"], vswitchCidr: "172.16.255.0/24" }), "server.vswitchCidr", /gives the vSwitch blocks 172\.16\.255\.0\/24, 172\.17\.0\.0\/24 for 2 zones, but 172\.17\.0\.0\/24 is not inside server\.vpcCidr \(172\.16\.0\.0\/16\)/);
+    assert.ok(parse(alicloud({ count: 1, zoneIds: ["cn-hangzhou-h", "cn-hangzhou-i"] })).warnings.some((w) => /server\.zoneIds lists 2 zones for 1 server\(s\): the last 1 get none/.test(w)), "more zones than servers: a warning");
   });
 
   it("vswitchIds: two or more existing vSwitches to spread over, each once, in a given VPC, not with vswitchId", () => {
