@@ -7,6 +7,7 @@
 //   ship     the image onto the host, verified (SSH: copied or pulled; local: tagged).
 //   services the service containers (PostgreSQL, Redis, accessories) on the app's network: runs
 //            only when their settings or secrets change, so an app deploy never restarts them.
+//            With several servers only the first runs them; the others reach them by host entries.
 //   release  the containers of this image, env and settings, health-gated, with rollback.
 // Every change is an in-place update of ship/services/release (their spec or stdin changed); ship
 // and release have no delete, so nothing of a running release is removed at the end of a
@@ -161,12 +162,12 @@ export class AppDeployment extends pulumi.ComponentResource {
     }));
     const ship = step("ship", shipSpec, secrets({ privateKey, registryPassword: args.registry?.password }), {}, [host]);
 
-    // Plain: whether there are services here is known now; only a fleet's private address is not.
-    const serviceNames = serviceSettingsOf(app.name, appDir, args.services ?? []).map((s) => ({ name: s.name, container: s.container, kind: s.kind, ready: s.ready }));
+    // Plain: which services run on this server is known now; only a fleet's private address is not.
+    const servicesHere = serviceSettingsOf(app.name, appDir, args.services ?? []).map((s) => ({ name: s.name, container: s.container, kind: s.kind, ready: s.ready }));
     const serviceSettings = pulumi
       .output(args.servicesPublishedOn)
       .apply((address) => serviceSettingsOf(app.name, appDir, args.services ?? [], address));
-    const network = serviceNames.length > 0 ? servicesNetworkOf(app.name) : undefined;
+    const network = servicesHere.length > 0 ? servicesNetworkOf(app.name) : undefined;
     let services: command.local.Command | undefined;
     if (network) {
       const servicesSpec: pulumi.Output<ServicesSpec> = pulumi.all([target, serviceSettings]).apply(([t, settings]) => ({
@@ -184,7 +185,7 @@ export class AppDeployment extends pulumi.ComponentResource {
     const snapshot = snapshotSettingsOf(app.name, appDir, args.services ?? []);
     const releaseServices = network && {
       network,
-      ready: serviceNames.map((s) => ({ name: s.name, container: s.container, kind: s.kind, ...(s.ready ? { command: s.ready } : {}) })),
+      ready: servicesHere.map((s) => ({ name: s.name, container: s.container, kind: s.kind, ...(s.ready ? { command: s.ready } : {}) })),
       ...(snapshot && app.release ? { snapshot } : {}),
     };
 
@@ -225,7 +226,7 @@ export class AppDeployment extends pulumi.ComponentResource {
       ...(s.serviceHosts ? { serviceHosts: s.serviceHosts } : {}),
       ...(releaseServices ? { services: releaseServices } : {}),
     }));
-    this.serviceContainers = pulumi.output(serviceNames.map((s) => s.container));
+    this.serviceContainers = pulumi.output(servicesHere.map((s) => s.container));
 
     const result = release.stdout.apply((out) => parseResult("release", releaseResultSchema, out));
     this.version = result.apply((r) => r.version);
