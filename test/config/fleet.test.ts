@@ -130,7 +130,7 @@ describe("what several servers refuse, before anything is created", () => {
 
   it("a volume (a SQLite database, say) with several servers, on either target", () => {
     const withVolume = app({ volumes: { db: { path: "/data", roles: ["web"] } } });
-    refused(alicloud({ count: 2 }, { app: withVolume }), "app.volumes.db", /lives on one server, but server\.count gives 2 servers: each would keep its own copy, so a SQLite database or uploads would split between them/);
+    refused(alicloud({ count: 2 }, { app: withVolume }), "app.volumes.db", /lives on one server, but server\.count gives 2 servers: each would keep its own copy, so a SQLite database or uploads would split between them\. Keep the data in a service/);
     refused(existing([host("203.0.113.5"), host("203.0.113.6")], { app: withVolume }), "app.volumes.db", /but hosts gives 2 servers/);
     assert.deepEqual(Object.keys(parse(alicloud({}, { app: withVolume })).app.volumes), ["db"], "one server keeps its volume");
   });
@@ -141,6 +141,8 @@ describe("what several servers refuse, before anything is created", () => {
     const hosts = [host("203.0.113.5", { privateIp: "10.0.0.5" }), host("203.0.113.6")];
     assert.equal(parse(existing(hosts, cache)).hosts[0].privateIp, "10.0.0.5", "the first host's private IP is kept");
     refused(existing([host("203.0.113.5"), host("203.0.113.6")], cache), "hosts[0].privateIp", /is required with 2 servers and the service cache: they run on the first host, and the others reach them at its private IP address/);
+    const both = { services: { db: { kind: "postgres", version: 16 }, cache: { kind: "redis", version: 7 } } };
+    refused(existing([host("203.0.113.5"), host("203.0.113.6")], both), "hosts[0].privateIp", /is required with 2 servers and the services db, cache: they run on the first host/);
     refused(existing([host("203.0.113.5", { privateIp: "db.internal" }), host("203.0.113.6")], cache), "hosts.0.privateIp", /expected the server's private IP address, such as 10\.0\.0\.5/);
     assert.equal(parse(existing([host("203.0.113.5")], cache)).hosts.length, 1, "one host needs no private IP");
     const quiet = { services: { sidecar: { kind: "accessory", image: "busybox:1" } } };
@@ -174,6 +176,17 @@ describe("HTTPS on the CLB (alicloud)", () => {
     refused(alicloud({ count: 2, loadBalancer: { certificate: CERT } }, { app: withDomain }), "loadBalancerCertificateKey", /is required with server\.loadBalancer\.certificate/);
     refused(alicloud({ count: 2 }, { app: withDomain, loadBalancerCertificateKey: KEY_PEM }), "loadBalancerCertificateKey", /is set but server\.loadBalancer\.certificate is not/);
     refused(alicloud({ count: 2, loadBalancer: { certificate: "not a pem" } }, { app: withDomain, loadBalancerCertificateKey: KEY_PEM }), "server.loadBalancer.certificate", /expected a PEM certificate/);
+  });
+
+  it("one server with a domain, balancer off, keeps ACME on the server: accepted, also with a second domain", () => {
+    const c = parse(alicloud({}, { app: withDomain }));
+    assert.deepEqual([c.server!.loadBalancer.enabled, c.app.roles.find((r) => r.name === "web")!.domain], [false, "shop.example.com"], "no balancer, the domain on the server");
+    const twoDomains = app({ roles: { web: { ...web, domain: "shop.example.com" }, api: { command: ["python", "-m", "demo.api"], port: 9000, domain: "api.example.com" } } });
+    assert.equal(parse(alicloud({}, { app: twoDomains })).app.roles.filter((r) => r.domain).length, 2, "two domains on one server");
+  });
+
+  it("the certificate's key on a target without a balancer is refused, naming what it belongs to", () => {
+    refused(existing([host("203.0.113.5")], { loadBalancerCertificateKey: KEY_PEM }), "loadBalancerCertificateKey", /is set but server\.loadBalancer\.certificate is not/);
   });
 
   it("a certificate without a domain, or without the balancer, and a second domain behind it are refused", () => {

@@ -30,7 +30,8 @@ export async function releaseInRoll(spec: ReleaseSpec, secrets: StepSecrets, ctx
     for (const peer of [...earlier].reverse()) {
       outcomes.push(await rollBackPeer(peerSpec(spec, peer), secrets, ctx).catch((e: Error) => `${peer.host}: could not be rolled back: ${e.message}`));
     }
-    const here = spec.target.kind === "ssh" ? spec.target.host : "this server";
+    // A roll has earlier servers only over SSH.
+    const here = (spec.target as SshTarget).host;
     throw new ReleaseError(`${(err as Error).message}. The roll stopped at ${here}; the servers released before it: ${outcomes.join("; ")}`);
   }
 }
@@ -49,7 +50,7 @@ export function peerSpec(spec: ReleaseSpec, peer: RollPeer): ReleaseSpec {
 }
 
 /** Every role of the release has a running container of `version`. */
-function runs(containers: ContainerInfo[], spec: ReleaseSpec, version: string): boolean {
+export function runs(containers: ContainerInfo[], spec: ReleaseSpec, version: string): boolean {
   return spec.settings.roles.every((r) => containers.some((c) => c.role === r.role && c.version === version && c.running));
 }
 
@@ -83,7 +84,7 @@ async function rollBackPeer(spec: ReleaseSpec, secrets: StepSecrets, ctx: RollCo
 }
 
 /** The version of the newest stopped container of each role, when it is one version for all roles. */
-function previousVersion(containers: ContainerInfo[], spec: ReleaseSpec, current: string): string | undefined {
+export function previousVersion(containers: ContainerInfo[], spec: ReleaseSpec, current: string): string | undefined {
   const versions = spec.settings.roles.map((r) => {
     const stopped = containers.filter((c) => c.role === r.role && !c.running && c.version !== undefined && c.version !== current);
     return stopped.sort((a, b) => Date.parse(b.finishedAt) - Date.parse(a.finishedAt))[0]?.version;

@@ -15,4 +15,11 @@ export const deployEquivalents: EquivalentMutant[] = [
     why: 'gateProbe: a TCP HealthGate has no path (its type has none, and roles.ts gateFor builds it as { kind: "tcp", port }), so gate.path is undefined for it too: the kind test only narrows the type.',
   },
   { file: "components/deploy/roles.ts", mutator: "ConditionalExpression", original: "r.port === undefined", replacement: "false", why: ROLE_PORT_GUARD },
+  {
+    file: "components/deploy/rollingOrder.ts",
+    mutator: "ArrayDeclaration",
+    original: "[]",
+    replacement: '["Stryker was here"]',
+    why: "releaseWaitsFor: every member, member 0 included, is in one batch, so the loop assigns waits[0] and each other index: the array's first element never survives.",
+  },
 ];

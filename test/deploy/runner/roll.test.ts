@@ -4,7 +4,8 @@
 // reach the services by host entries. The same release must keep each server's own shape.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { peerSpec, releaseInRoll } from "../../../components/deploy/runner/roll";
+import type { ContainerInfo } from "../../../components/deploy/runner/dockerState";
+import { peerSpec, previousVersion, releaseInRoll, runs } from "../../../components/deploy/runner/roll";
 import type { ReleaseSpec, RollPeer, SshTarget, Target } from "../../../components/deploy/spec";
 import { FakeDockerHost } from "../../support/docker/fakeDocker";
 import { DEMO_WEB_ROLE } from "../../support/deploy/releaseContainerSettings";
@@ -67,6 +68,7 @@ describe("a rolling release's earlier servers keep their own shape", () => {
     const connect = async (t: Target) => hosts.get((t as SshTarget).host)!;
     const result = await releaseInRoll(secondServersSpec(IMAGE), { env: { GREETING: "hi" } }, { connect, log: (l) => lines.push(l) });
     assert.match(lines.join("\n"), /10\.0\.0\.5, released before this server, does not run [0-9a-f]+: releasing it there first/, "the first server is caught up first");
+    assert.ok(lines.some((l) => /^\[10\.0\.0\.5\] release [0-9a-f]+ of demo is live/.test(l)), `the catch-up's lines carry the first server's address: ${lines.join("\n")}`);
     const [firstRun] = runArgs(hosts.get(FIRST.host)!);
     assert.deepEqual(flagValues(firstRun, "--network"), ["demo-services"], "on the first server: the services' network");
     assert.deepEqual(flagValues(firstRun, "--add-host"), [], "and no host entries");
@@ -99,6 +101,88 @@ describe("a rolling release's earlier servers keep their own shape", () => {
     assert.ok(back.argv.includes(OLD) && !back.argv.includes(NEW), `the first server runs the old image again: ${back.argv.join(" ")}`);
     assert.deepEqual(flagValues(back.argv, "--network"), ["demo-services"], "on the services' network, as it ran before");
     assert.deepEqual(running(second).map((c) => c.argv.includes(OLD)), [true], "the second kept the old one");
+  });
+});
+
+/** Fake hosts by address, each with both images; `failing` crashes NEW's web there. */
+function fleetOf(addresses: string[], o: { failing?: string; unreachableOnSecondConnect?: string } = {}) {
+  const hosts = new Map(addresses.map((a) => [a, new FakeDockerHost()]));
+  for (const h of hosts.values()) for (const tag of [OLD_IMAGE, IMAGE]) h.addImage({ tag, app: "demo" });
+  if (o.failing) hosts.get(o.failing)!.behaviour = ({ image }) => (image === IMAGE ? { kind: "exits", code: 1 } : { kind: "healthy" });
+  const connects = new Map<string, number>();
+  const lines: string[] = [];
+  const ctx = {
+    connect: async (t: Target) => {
+      const host = (t as SshTarget).host;
+      connects.set(host, (connects.get(host) ?? 0) + 1);
+      if (host === o.unreachableOnSecondConnect && connects.get(host)! > 1) throw new Error(`ssh: connect to host ${host} port 22: Connection refused`);
+      return hosts.get(host)!;
+    },
+    log: (l: string) => lines.push(l),
+  };
+  return { hosts, ctx, lines };
+}
+const OLD_IMAGE = "pydeploy/demo:0000000000aa";
+const SECRETS = { env: { GREETING: "hi" } };
+const at = (host: string): SshTarget => ({ kind: "ssh", host, port: 22, user: "root" });
+/** A plain fleet release (no services) of `image` on `host`, the servers in `earlier` released before it. */
+const plain = (image: string, host: string, earlier: string[]): ReleaseSpec => {
+  const { serviceHosts: _hosts, ...settings } = secondServersSpec(image).settings;
+  return { ...secondServersSpec(image), target: at(host), settings, earlier: earlier.map(at) };
+};
+
+describe("a failure in a roll: what each earlier server does", () => {
+  test("with no earlier server, the failure is the release's own, unchanged", async () => {
+    const { ctx } = fleetOf(["10.0.0.5"], { failing: "10.0.0.5" });
+    await assert.rejects(releaseInRoll(plain(IMAGE, "10.0.0.5", []), SECRETS, ctx), (err: Error) => !/The roll stopped/.test(err.message) && /role web did not become healthy/.test(err.message));
+  });
+
+  test("the third fails: the second goes back, then the first (last switched first), each named; their logs carry the server", async () => {
+    const servers = ["10.0.0.5", "10.0.0.6", "10.0.0.7"];
+    const { ctx, lines } = fleetOf(servers, { failing: "10.0.0.7" });
+    for (const [i, h] of servers.entries()) await releaseInRoll(plain(OLD_IMAGE, h, servers.slice(0, i)), SECRETS, ctx);
+    await releaseInRoll(plain(IMAGE, "10.0.0.5", []), SECRETS, ctx);
+    await releaseInRoll(plain(IMAGE, "10.0.0.6", ["10.0.0.5"]), SECRETS, ctx);
+    assert.ok(!lines.some((l) => /releasing it there first/.test(l)), "an earlier server that runs this release is not released again");
+    await assert.rejects(
+      releaseInRoll(plain(IMAGE, "10.0.0.7", ["10.0.0.5", "10.0.0.6"]), SECRETS, ctx),
+      /The roll stopped at 10\.0\.0\.7; the servers released before it: 10\.0\.0\.6 went back from [0-9a-f]+ to [0-9a-f]+; 10\.0\.0\.5 went back from/,
+    );
+    assert.ok(lines.some((l) => /^rolling 10\.0\.0\.6 back from [0-9a-f]+ to [0-9a-f]+$/.test(l)), `it says what it rolls back: ${lines.join("\n")}`);
+    assert.ok(lines.some((l) => /^\[10\.0\.0\.5\] role web: /.test(l)), "the peer's release lines carry its address");
+  });
+
+  test("a first server with nothing to go back to keeps the new version and says so; one that cannot be reached is named", async () => {
+    const { ctx } = fleetOf(["10.0.0.5", "10.0.0.6"], { failing: "10.0.0.6" });
+    await releaseInRoll(plain(IMAGE, "10.0.0.5", []), SECRETS, ctx);
+    await assert.rejects(releaseInRoll(plain(IMAGE, "10.0.0.6", ["10.0.0.5"]), SECRETS, ctx), /10\.0\.0\.5 keeps [0-9a-f]+: it holds no stopped containers of one earlier version for every role/);
+    const cut = fleetOf(["10.0.0.5", "10.0.0.6"], { failing: "10.0.0.6", unreachableOnSecondConnect: "10.0.0.5" });
+    await releaseInRoll(plain(IMAGE, "10.0.0.5", []), SECRETS, { ...cut.ctx, connect: async (t: Target) => cut.hosts.get((t as SshTarget).host)! });
+    await assert.rejects(releaseInRoll(plain(IMAGE, "10.0.0.6", ["10.0.0.5"]), SECRETS, cut.ctx), /10\.0\.0\.5: could not be rolled back: ssh: connect to host 10\.0\.0\.5 port 22: Connection refused/);
+  });
+});
+
+describe("runs and previousVersion: what a server runs, and what it ran before", () => {
+  const spec: ReleaseSpec = { ...secondServersSpec(IMAGE), settings: { ...secondServersSpec(IMAGE).settings, roles: [DEMO_WEB_ROLE, { ...DEMO_WEB_ROLE, role: "worker", ports: [], gate: { kind: "running" }, healthcheck: undefined }] } };
+  let n = 0;
+  const c = (role: string | undefined, version: string | undefined, running: boolean, finishedAt = "2026-12-06T10:00:00Z"): ContainerInfo => ({
+    id: `c${++n}`, name: `demo-${role}-${version}`, app: "demo", role, version, image: "sha256:x", status: running ? "running" : "exited", running, restartCount: 0, exitCode: 0, finishedAt,
+  } as ContainerInfo);
+
+  test("runs: every role has a running container of that version", () => {
+    assert.equal(runs([c("web", "v2", true), c("worker", "v2", true)], spec, "v2"), true, "both roles on v2");
+    assert.equal(runs([c("web", "v2", true), c("worker", "v1", true)], spec, "v2"), false, "the worker still on v1");
+    assert.equal(runs([c("web", "v2", true), c("worker", "v2", false)], spec, "v2"), false, "the worker's v2 stopped");
+    assert.equal(runs([c("web", "v2", true), c("web", "v2", true)], spec, "v2"), false, "no worker at all");
+  });
+
+  test("previousVersion: the newest stopped version of each role, when it is one for all roles", () => {
+    const t = (h: number) => `2026-12-06T${String(h).padStart(2, "0")}:00:00Z`;
+    const history = [c("web", "v0", false, t(1)), c("web", "v1", false, t(5)), c("worker", "v0", false, t(1)), c("worker", "v1", false, t(5)), c("web", "v2", true), c("worker", "v2", true)];
+    assert.equal(previousVersion(history, spec, "v2"), "v1", "the newest stopped, not the first listed");
+    assert.equal(previousVersion([...history, c("web", "v2", false, t(9)), c("web", undefined, false, t(9)), c("worker", "v9", true)], spec, "v2"), "v1", "not the current version, not an unlabelled container, not a running one");
+    assert.equal(previousVersion([...history, c("worker", "v3", false, t(9))], spec, "v2"), undefined, "the roles' newest stopped versions differ");
+    assert.equal(previousVersion([c("web", "v1", false, t(5)), c("web", "v2", true), c("worker", "v2", true)], spec, "v2"), undefined, "the worker has nothing to go back to");
   });
 });
 
