@@ -123,11 +123,6 @@ export function containerServiceUrl(s: ServiceConfig, password: string): string 
   return undefined;
 }
 
-/** Several servers: the names the other servers' app containers resolve to the first server's private address. */
-export function servicesReachedAt(services: ServiceConfig[], address: string): { name: string; address: string }[] {
-  return services.filter((s) => sharedServicePort(s) !== undefined).map((s) => ({ name: s.name, address }));
-}
-
 /** The app's env from the services' URLs: each URL under each of its service's urlEnv names. */
 export function serviceUrlEnv(services: ServiceConfig[], urls: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
