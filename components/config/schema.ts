@@ -86,9 +86,10 @@ function resolveStack(project: string, raw: RawStackConfig, v: ParsedStack): Sta
   const environment = resolveEnvironment(v.environment, raw.stack);
   const projectOnDisk = resolveProject(raw.baseDir, v.app, problem);
   const roles = resolveRoles(v.app);
+  const hostPorts = hostPortOwners(roles);
   checkApp(project, v.app, roles, v.secretEnv, problem);
   const services = resolveServices(v.app.name, v.services);
-  checkServices(services, { target: v.target, roles, hostPorts: hostPortOwners(roles), appEnv: v.app.env, secretEnv: v.secretEnv, appVolumes: Object.keys(v.app.volumes), workdir: v.app.workdir }, problem);
+  checkServices(services, { target: v.target, roles, hostPorts, appEnv: v.app.env, secretEnv: v.secretEnv, appVolumes: Object.keys(v.app.volumes), workdir: v.app.workdir }, problem);
   checkServerTarget(v.target, v.server, problem);
   checkHostTarget(v.target, { host: v.host, hosts: v.hosts }, problem);
 
@@ -96,15 +97,14 @@ function resolveStack(project: string, raw: RawStackConfig, v: ParsedStack): Sta
   if (v.target === "alicloud") {
     const parsedServer = v.server ?? serverSchema.parse({});
     server = resolveServer(project, parsedServer, environment, warnings);
-    const owners = hostPortOwners(roles);
-    checkAlicloudServer(project, parsedServer, { region: raw.providerConfig["alicloud:region"], environment, hostPortOwners: owners, sshPrivateKey: v.sshPrivateKey }, problems, warnings);
+    checkAlicloudServer(project, parsedServer, { region: raw.providerConfig["alicloud:region"], environment, hostPortOwners: hostPorts, sshPrivateKey: v.sshPrivateKey }, problems, warnings);
   }
   const hosts = v.target === "existing" ? existingHostsOf({ host: v.host, hosts: v.hosts }, problem) : [];
   if (v.target === "existing") checkExistingHost(project, { hosts, listed: v.hosts ? "hosts" : "host", sshPrivateKey: v.sshPrivateKey, environment }, problem, warnings);
   const fleet = v.target === "alicloud" ? { size: server!.count, sizeKey: "server.count" } : v.target === "existing" && v.hosts ? { size: hosts.length, sizeKey: "hosts" } : { size: 1, sizeKey: v.target === "local" ? "target local" : "host" };
   const ownDomains = Object.entries(v.app.roles).filter(([, r]) => r.domain !== undefined).map(([name]) => name);
   checkFleet(
-    { ...fleet, rollingBatch: v.deploy.rollingBatch, appVolumes: Object.keys(v.app.volumes), services, roles, hostPorts: hostPortOwners(roles), hosts: v.hosts ? hosts : undefined, ownDomains, loadBalancer: server?.loadBalancer, certificateKey: v.loadBalancerCertificateKey !== undefined },
+    { ...fleet, rollingBatch: v.deploy.rollingBatch, appVolumes: Object.keys(v.app.volumes), services, roles, hostPorts, hosts: v.hosts ? hosts : undefined, ownDomains, loadBalancer: server?.loadBalancer, certificateKey: v.loadBalancerCertificateKey !== undefined },
     problem,
   );
 

@@ -91,8 +91,8 @@ export function checkAlicloudServer(
   if (s.vswitchId && !s.vpcId && !s.securityGroupId) problem("server.vpcId", "is needed with server.vswitchId to create the security group in the same VPC");
   if (s.vswitchIds) {
     if (s.vswitchId) problem("server.vswitchIds", "is set together with server.vswitchId: list every vSwitch under vswitchIds, or one under vswitchId");
-    const twice = s.vswitchIds.filter((id, i) => s.vswitchIds!.indexOf(id) !== i);
-    if (twice.length) problem("server.vswitchIds", `lists ${[...new Set(twice)].join(", ")} twice: each vSwitch once`);
+    const twice = listedTwice(s.vswitchIds);
+    if (twice.length) problem("server.vswitchIds", `lists ${twice.join(", ")} twice: each vSwitch once`);
     if (!s.vpcId && !s.securityGroupId) problem("server.vpcId", "is needed with server.vswitchIds to create the security group in their VPC");
     if (s.count < s.vswitchIds.length) warnings.push(`${project}:server.vswitchIds lists ${s.vswitchIds.length} vSwitches for ${s.count} server(s): the last ${s.vswitchIds.length - s.count} get none.`);
   }
@@ -107,14 +107,20 @@ function checkZoneIds(project: string, s: ParsedServer, problem: Problem, warnin
   for (const key of ["zoneId", "vswitchId", "vswitchIds"] as const) {
     if (s[key] !== undefined) problem("server.zoneIds", `is set together with server.${key}: list the zones under zoneIds (a vSwitch is created in each), or give ${key === "zoneId" ? "one zone" : "your vSwitches"} alone`);
   }
-  const twice = zones.filter((z, i) => zones.indexOf(z) !== i);
-  if (twice.length) problem("server.zoneIds", `lists ${[...new Set(twice)].join(", ")} twice: each zone once`);
-  const outside = zoneSwitchesOf(s).filter((z) => !cidrContains(s.vpcCidr, z.cidrBlock));
-  if (outside.length) problem("server.vswitchCidr", `gives the vSwitch blocks ${zoneSwitchesOf(s).map((z) => z.cidrBlock).join(", ")} for ${zones.length} zones, but ${outside.map((z) => z.cidrBlock).join(", ")} ${outside.length > 1 ? "are" : "is"} not inside server.vpcCidr (${s.vpcCidr}): pick a lower vswitchCidr or a larger vpcCidr`);
+  const twice = listedTwice(zones);
+  if (twice.length) problem("server.zoneIds", `lists ${twice.join(", ")} twice: each zone once`);
+  const switches = zoneSwitchesOf(s);
+  const outside = switches.filter((z) => !cidrContains(s.vpcCidr, z.cidrBlock));
+  if (outside.length) problem("server.vswitchCidr", `gives the vSwitch blocks ${switches.map((z) => z.cidrBlock).join(", ")} for ${zones.length} zones, but ${outside.map((z) => z.cidrBlock).join(", ")} ${outside.length > 1 ? "are" : "is"} not inside server.vpcCidr (${s.vpcCidr}): pick a lower vswitchCidr or a larger vpcCidr`);
   if (s.count < zones.length) warnings.push(`${project}:server.zoneIds lists ${zones.length} zones for ${s.count} server(s): the last ${zones.length - s.count} get none (their vSwitches are created anyway).`);
 }
 
 /** server.zoneIds: each zone's new vSwitch, the first at vswitchCidr and the next blocks of its size after it. */
 export function zoneSwitchesOf(s: Pick<ParsedServer, "zoneIds" | "vswitchCidr">): { zoneId: string; cidrBlock: string }[] {
   return (s.zoneIds ?? []).map((zoneId, i) => ({ zoneId, cidrBlock: nthBlock(s.vswitchCidr, i) }));
+}
+
+/** The entries of `list` that appear more than once, each named once. */
+function listedTwice(list: string[]): string[] {
+  return [...new Set(list.filter((x, i) => list.indexOf(x) !== i))];
 }
