@@ -139,10 +139,10 @@ const appSecretEnv = services.length ? pulumi.secret(pulumi.all([secrets.env, ur
 const waitsFor = releaseWaitsFor(members.length, deploy.rollingBatch, { firstAlone: app.release !== undefined });
 const before = releasedBefore(members.length, deploy.rollingBatch);
 const deployments: AppDeployment[] = [];
-// The server that runs the service containers, and the address the others reach them at.
+// The server that runs the service containers (the first), and the address the others reach them at.
+const runsServices = (i: number) => i === 0;
 const servicesServer = sharedServices.length ? { address: members[0].privateIp!, names: sharedServices.map((s) => s.name) } : undefined;
 members.forEach((member, i) => {
-  const runsServices = i === 0;
   deployments.push(
     new AppDeployment(
       member.name,
@@ -154,15 +154,15 @@ members.forEach((member, i) => {
         repoDigest: image.repoDigest,
         registry: deploy.ship === "registry" && registryLogin ? registryLogin : undefined,
         secretEnv: appSecretEnv,
-        services: runsServices ? services : [],
-        serviceSecrets: runsServices ? pulumi.secret(pulumi.all([passwords, secrets.env]).apply(([p, env]) => serviceSecretsOf(services, p, env))) : undefined,
-        servicesPublishedOn: runsServices ? servicesServer?.address : undefined,
-        servicesOn: runsServices ? undefined : servicesServer,
+        services: runsServices(i) ? services : [],
+        serviceSecrets: runsServices(i) ? pulumi.secret(pulumi.all([passwords, secrets.env]).apply(([p, env]) => serviceSecretsOf(services, p, env))) : undefined,
+        servicesPublishedOn: runsServices(i) ? servicesServer?.address : undefined,
+        servicesOn: runsServices(i) ? undefined : servicesServer,
         dockerInstall: member.connection ? { mirror: deploy.dockerMirror, registryMirrors: deploy.registryMirrors } : undefined,
         proxyImage: image.proxy,
         dockerHost,
         roll: {
-          after: [...waitsFor[i].map((j) => deployments[j].release), ...(runsServices ? [] : [deployments[0].servicesStep].filter((r) => r !== undefined))],
+          after: [...waitsFor[i].map((j) => deployments[j].release), ...(runsServices(i) ? [] : [deployments[0].servicesStep].filter((r) => r !== undefined))],
           earlier: before[i].map((j) => deployments[j].rollPeer),
           releaseCommand: i === 0,
         },
@@ -188,13 +188,13 @@ const keyFile = `~/.ssh/pydeploy-${app.name}-${config.stack}`;
 const sshUserOf = (i: number) => config.server?.sshUser ?? config.hosts[i]?.user ?? "root";
 const sshPortOf = (i: number) => config.server?.sshPort ?? config.hosts[i]?.port ?? 22;
 const appDir = appDirOf(deploy.remoteDir, app.name);
-// psql, redis-cli and the snapshots are on the server that runs the services (the first).
+// psql, redis-cli and the snapshots are on the server that runs the services.
 const onServer = (i: number) => ({
   app: app.name,
   roles,
   hasLsof,
-  services: i === 0 ? serviceSettingsOf(app.name, appDir, services) : [],
-  snapshot: i === 0 && app.release ? snapshotSettingsOf(app.name, appDir, services) : undefined,
+  services: runsServices(i) ? serviceSettingsOf(app.name, appDir, services) : [],
+  snapshot: runsServices(i) && app.release ? snapshotSettingsOf(app.name, appDir, services) : undefined,
 });
 const remote = config.target !== "local";
 const commandsOf = (i: number) =>
