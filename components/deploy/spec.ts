@@ -11,8 +11,11 @@ import { MAX_LINE_BYTES, splitBytes } from "./outputLines";
 import { acmeOptionsSchema, proxySiteSchema, validateProxyConfig } from "./proxy/proxyConfig";
 import { serviceSecretsSchema, serviceSettingsSchema, snapshotSettingsSchema } from "./services/serviceSpec";
 
-/** The deployer, run by local.Command from the project directory (the provider's working directory). */
-export const RUNNER = "components/deploy/runner/main.ts";
+/**
+ * The deployer, run by local.Command from the project directory (the provider's working
+ * directory): main.ts, started from a bundle built once per version of the sources (launch.cjs).
+ */
+export const RUNNER = "components/deploy/runner/launch.cjs";
 /** The environment variable that carries a step's spec. */
 export const SPEC_ENV = "PYDEPLOY_SPEC";
 
@@ -21,7 +24,7 @@ export type StepName = (typeof STEPS)[number];
 
 /** The shell line a local.Command runs for a step. */
 export function runnerCommand(step: StepName): string {
-  return `node --import tsx ${RUNNER} ${step}`;
+  return `node ${RUNNER} ${step}`;
 }
 
 /**

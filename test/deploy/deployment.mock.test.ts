@@ -53,15 +53,15 @@ describe("AppDeployment (SSH target, registry mode)", () => {
 
   test("three steps: host, ship, release, run by the deployer", () => {
     assert.deepEqual(steps("ssh").map((r) => [r.name, r.inputs.create]), [
-      ["ssh-host", "node --import tsx components/deploy/runner/main.ts host"],
-      ["ssh-ship", "node --import tsx components/deploy/runner/main.ts ship"],
-      ["ssh-release", "node --import tsx components/deploy/runner/main.ts release"],
+      ["ssh-host", "node components/deploy/runner/launch.cjs host"],
+      ["ssh-ship", "node components/deploy/runner/launch.cjs ship"],
+      ["ssh-release", "node components/deploy/runner/launch.cjs release"],
     ], "the steps and their commands");
   });
 
   test("only the host step deletes (`remove`) and is replaced by a new host; ship and release change in place", () => {
     const [host, ship, release] = steps("ssh");
-    assert.equal(host.inputs.delete, "node --import tsx components/deploy/runner/main.ts remove", "host's delete removes the app");
+    assert.equal(host.inputs.delete, "node components/deploy/runner/launch.cjs remove", "host's delete removes the app");
     assert.deepEqual(host.inputs.triggers, ["203.0.113.20:2222"], "host is replaced when the machine changes, not the user");
     for (const r of [ship, release]) {
       assert.equal(r.inputs.delete, undefined, `${r.name} has no delete: nothing runs at the end of a deployment`);

@@ -54,7 +54,7 @@ test("the result line is the last pydeploy-result line of a step's output", () =
   assert.throws(() => parseResult("host", hostResultSchema, 'pydeploy-result: {"owner":""}'), /^Error: pydeploy host: the step's result is not what this version reads: owner: /, "an empty owner");
   assert.throws(() => parseResult("release", releaseResultSchema, "pydeploy-result: {nope"), /^Error: pydeploy release: the step's result is not JSON: /, "not JSON");
   assert.throws(() => parseResult("release", releaseResultSchema, 'pydeploy-result: {"version":"v1"}'), /^Error: pydeploy release: the step's result is not what this version reads: containers: /, "a key missing");
-  assert.equal(runnerCommand("ship"), "node --import tsx components/deploy/runner/main.ts ship", "the command line");
+  assert.equal(runnerCommand("ship"), "node components/deploy/runner/launch.cjs ship", "the command line");
 });
 
 test("the host step's trigger is the machine, not the user: another user on it is an update", () => {

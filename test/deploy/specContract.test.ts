@@ -30,7 +30,7 @@ function refusal(step: "host" | "ship" | "release", schema: Parameters<typeof pa
 describe("the runner's command line and environment", () => {
   test("six steps, each `node --import tsx <runner> <step>`, the spec in PYDEPLOY_SPEC", () => {
     assert.deepEqual([...STEPS], ["host", "ship", "services", "release", "remove", "remove-services"], "the steps");
-    for (const step of STEPS) assert.equal(runnerCommand(step), `node --import tsx components/deploy/runner/main.ts ${step}`, `${step}'s command`);
+    for (const step of STEPS) assert.equal(runnerCommand(step), `node components/deploy/runner/launch.cjs ${step}`, `${step}'s command`);
     assert.equal(SPEC_ENV, "PYDEPLOY_SPEC", "the variable the component sets");
   });
 });

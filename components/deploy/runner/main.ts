@@ -1,5 +1,7 @@
 // The deployer: what each pydeploy step's local.Command runs on the deployer's machine.
-// Usage: node --import tsx components/deploy/runner/main.ts <host|ship|services|release|remove|remove-services>
+// Usage: node components/deploy/runner/launch.cjs <host|ship|services|release|remove|remove-services>
+//   (or node --import tsx components/deploy/runner/main.ts <step>: stacks deployed before launch.cjs
+//   stored that delete command, so this file stays runnable directly)
 //   PYDEPLOY_SPEC  the step's spec (JSON, no secrets; see ../spec.ts)
 //   stdin          the step's secrets (JSON: privateKey, env, registryPassword, services)
 // Prints progress as "pydeploy: …" lines, each at most 4 KiB, and, last, "pydeploy-result: {…}"
@@ -64,9 +66,14 @@ async function run(step: StepName, specJson: string | undefined, stdin: string):
       const spec = parseSpec(step, shipSpecSchema, specJson);
       return onHost(await connect(spec.target, secrets, spec.connectTimeoutSeconds), async (host) => {
         const deployer = await localHost();
-        const app = await shipImage(host, deployer, spec, spec.image, secrets, log);
-        const proxy = spec.proxyImage && (await shipImage(host, deployer, spec, spec.proxyImage, secrets, log));
-        return { app, ...(proxy ? { proxy } : {}) };
+        // Side by side: the proxy's image is saved while the app's ships, and sent after it.
+        const app = shipImage(host, deployer, spec, spec.image, secrets, log);
+        const proxy = spec.proxyImage ? shipImage(host, deployer, spec, spec.proxyImage, secrets, log, { hostLayersAfter: app }) : undefined;
+        const [shippedApp, shippedProxy] = await Promise.allSettled([app, proxy]);
+        // The app's error first: the proxy's, then, only says it could not go after it.
+        if (shippedApp.status === "rejected") throw shippedApp.reason;
+        if (shippedProxy.status === "rejected") throw shippedProxy.reason;
+        return { app: shippedApp.value, ...(shippedProxy.value ? { proxy: shippedProxy.value } : {}) };
       });
     }
     case "services": {
@@ -115,7 +122,7 @@ async function run(step: StepName, specJson: string | undefined, stdin: string):
 async function main(): Promise<void> {
   const step = process.argv[2] as StepName;
   if (!STEPS.includes(step)) {
-    print(process.stderr, `usage: node --import tsx components/deploy/runner/main.ts <${STEPS.join("|")}>  (spec in $${SPEC_ENV}, secrets on stdin)`);
+    print(process.stderr, `usage: node components/deploy/runner/launch.cjs <${STEPS.join("|")}>  (spec in $${SPEC_ENV}, secrets on stdin)`);
     process.exit(2);
   }
   try {

@@ -33,6 +33,14 @@ export interface ShipResult {
   bytesSent: number;
 }
 
+export interface ShipOptions {
+  /**
+   * Ask the host which layers it holds only once this settles: the proxy's image shares the
+   * app's base, so it is saved beside the app's but sent after it, and its base is not sent twice.
+   */
+  hostLayersAfter?: Promise<unknown>;
+}
+
 export async function shipImage(
   host: DockerHost,
   deployer: LocalHost,
@@ -40,6 +48,7 @@ export async function shipImage(
   image: ShipImage,
   secrets: StepSecrets,
   log: (line: string) => void,
+  options: ShipOptions = {},
 ): Promise<ShipResult> {
   const tag = image.serverTag;
   const onHost = await inspectImage(host, tag);
@@ -62,7 +71,7 @@ export async function shipImage(
   }
   const local = await builtImage(deployer, image);
   const clock = new PhaseClock();
-  await copy(host, deployer, local, image, log, clock);
+  await copy(host, deployer, local, image, log, clock, options.hostLayersAfter);
   const bytesSent = host.bytesSent - before;
   log(`shipped ${tag}: ${(bytesSent / 1e6).toFixed(1)} MB sent; took ${clock.summary()}`);
   return { action: "copied", serverTag: tag, bytesSent };
@@ -86,11 +95,12 @@ async function builtImage(deployer: DockerHost, wanted: ShipImage): Promise<Imag
  * when it holds none); the rest goes, gzip'd, into `docker load`. If that load or its
  * verification fails (a layer evicted meanwhile, say), every layer goes.
  */
-async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, image: ShipImage, log: (line: string) => void, clock: PhaseClock): Promise<void> {
+async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, image: ShipImage, log: (line: string) => void, clock: PhaseClock, hostLayersAfter?: Promise<unknown>): Promise<void> {
   const tag = image.serverTag;
   // The host is asked, and pulls the base, while the deployer saves (settled here: a rejection
   // is read after the save).
-  const onHost = hostImageLayers(host)
+  const onHost = (hostLayersAfter ? clock.time("waiting for the image before", () => hostLayersAfter) : Promise.resolve())
+    .then(() => hostImageLayers(host))
     .then(async (layers) => {
       if (!image.base || presentPrefix(local.layers, layers) > 0) return layers;
       const base = await clock.time("base from mirror", () => pullBase(host, deployer, image.base!, log));
@@ -123,7 +133,7 @@ async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, ima
     const skip = presentPrefix(local.layers, held.layers);
     const send = async (from: number) => {
       const bytes = image.layers.slice(from).reduce((n, l) => n + l.size, 0);
-      log(`sending ${image.layers.length - from} of ${image.layers.length} layers (${(bytes / 1e6).toFixed(1)} MB before compression); the host has the first ${from}`);
+      log(`${tag}: sending ${image.layers.length - from} of ${image.layers.length} layers (${(bytes / 1e6).toFixed(1)} MB before compression); the host has the first ${from}`);
       const load = await clock.time("send and docker load", () => host.run(loadImage(), { stdin: layerArchive(image, tag, from), allowFailure: true }));
       for (const line of `${load.stdout}${load.stderr}`.split("\n")) if (line.trim()) log(`docker load: ${line.trim()}`);
       if (load.code !== 0) throw new Error(`docker load on ${host.description} exited ${load.code}`);

@@ -10,6 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { localHost } from "../../../components/deploy/runner/transport";
 import { DEFAULT_DOCKER_HOST } from "../../../components/image/dockerDaemon";
 import { LABEL_CLAIM } from "../../../components/deploy/dockerCommands";
+import { runnerCommand } from "../../../components/deploy/spec";
 import { docker, REPO_ROOT, run, uniqueName } from "../../support/docker/localEngine";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-context-"));
@@ -49,7 +50,7 @@ describe("the local host reaches the provider's daemon, not the docker context's
 
   test("the host step (local target) finds Docker usable, with the context selected in the config file", async () => {
     const spec = { specVersion: 1, target: { kind: "local" }, app: APP, appDir: `.pydeploy/${APP}`, connectTimeoutSeconds: 10, removeVolumes: false };
-    const r = await run("node", ["--import", "tsx", "components/deploy/runner/main.ts", "host"], {
+    const r = await run("sh", ["-c", runnerCommand("host")], {
       cwd: REPO_ROOT,
       env: withContext({ PYDEPLOY_SPEC: JSON.stringify(spec) }),
       input: "{}",

@@ -4,12 +4,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { MAX_LINE_BYTES } from "../../../components/deploy/outputLines";
+import { runnerCommand } from "../../../components/deploy/spec";
 import { REPO_ROOT, run } from "../../support/docker/localEngine";
 
 test("an error quoting a 100 KB value is printed in lines of at most 4 KiB, with the cut marked", async () => {
   // The spec's own error names the unknown key: a 100 KB one.
   const spec = { specVersion: 1, target: { kind: "local" }, app: "demo", appDir: ".pydeploy/demo", connectTimeoutSeconds: 10, removeVolumes: false, ["k".repeat(100_000)]: 1 };
-  const r = await run("node", ["--import", "tsx", "components/deploy/runner/main.ts", "host"], {
+  const r = await run("sh", ["-c", runnerCommand("host")], {
     cwd: REPO_ROOT,
     env: { ...process.env, PYDEPLOY_SPEC: JSON.stringify(spec) },
     input: "{}",

@@ -68,7 +68,7 @@ describe("shipImage, copy mode", { timeout: 120_000 }, () => {
     const r = await ship(host);
     assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
     assert.equal(r.result?.action, "copied", "copied");
-    assert.ok(r.lines.includes("sending 1 of 2 layers (0.0 MB before compression); the host has the first 1"), `one layer: ${r.lines.join("\n")}`);
+    assert.ok(r.lines.includes(`${image.serverTag}: sending 1 of 2 layers (0.0 MB before compression); the host has the first 1`), `one layer: ${r.lines.join("\n")}`);
     assert.equal(host.history.filter((a) => a[1] === "load").length, 1, "one load");
   });
 
@@ -82,7 +82,7 @@ describe("shipImage, copy mode", { timeout: 120_000 }, () => {
     const r = await ship(host);
     assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
     assert.ok(r.lines.some((l) => l.startsWith("the partial load failed")), "the fallback is logged");
-    assert.ok(r.lines.includes("sending 2 of 2 layers (0.0 MB before compression); the host has the first 0"), `then all layers: ${r.lines.join("\n")}`);
+    assert.ok(r.lines.includes(`${image.serverTag}: sending 2 of 2 layers (0.0 MB before compression); the host has the first 0`), `then all layers: ${r.lines.join("\n")}`);
     assert.equal(r.result?.bytesSent, host.bytesSent, "both archives are counted");
   });
 

@@ -8,7 +8,7 @@ import { PassThrough, Readable } from "node:stream";
 import { describe, test } from "node:test";
 import { createGunzip } from "node:zlib";
 import type { Argv } from "../../../components/deploy/dockerCommands";
-import { shipImage } from "../../../components/deploy/runner/ship";
+import { shipImage, type ShipOptions } from "../../../components/deploy/runner/ship";
 import type { LocalHost } from "../../../components/deploy/runner/transport";
 import type { ShipImage, ShipSpec, StepSecrets } from "../../../components/deploy/spec";
 import { FakeDockerHost } from "../../support/docker/fakeDocker";
@@ -60,10 +60,10 @@ const SSH: ShipSpec = {
   image: { name: BUILT, identity: "sha256:unused", serverTag: SERVER_TAG },
 };
 
-async function ship(host: FakeDockerHost, deployer: FakeDeployer, image: ShipImage, spec: ShipSpec = SSH, secrets: StepSecrets = {}) {
+async function ship(host: FakeDockerHost, deployer: FakeDeployer, image: ShipImage, spec: ShipSpec = SSH, secrets: StepSecrets = {}, options: ShipOptions = {}) {
   const lines: string[] = [];
   try {
-    const result = await shipImage(host, deployer as unknown as LocalHost, spec, image, secrets, (l) => lines.push(l));
+    const result = await shipImage(host, deployer as unknown as LocalHost, spec, image, secrets, (l) => lines.push(l), options);
     return { result, lines, error: undefined as Error | undefined };
   } catch (err) {
     return { result: undefined, lines, error: err as Error };
@@ -92,7 +92,7 @@ describe("shipImage, copy mode", { timeout: 30_000 }, () => {
     assert.deepEqual(
       r.lines.map((l) => l.replace(/\d+\.\d s/g, "N s")),
       [
-        "sending 1 of 2 layers (0.0 MB before compression); the host has the first 1",
+        `${SERVER_TAG}: sending 1 of 2 layers (0.0 MB before compression); the host has the first 1`,
         `docker load: Loaded image: ${SERVER_TAG}`,
         `verified ${SERVER_TAG}: 2 layers, it starts`,
         `shipped ${SERVER_TAG}: ${(host.lastStream!.length / 1e6).toFixed(1)} MB sent; took 0.0 s: docker save 0.0 s, send and docker load 0.0 s, verify 0.0 s`,
@@ -111,7 +111,7 @@ describe("shipImage, copy mode", { timeout: 30_000 }, () => {
     host.loads = [{ outcome: "ok", tag: SERVER_TAG, layers: diffIds }];
     const r = await ship(host, deployer, image);
     assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
-    assert.equal(r.lines[0], "sending 1 of 2 layers (0.0 MB before compression); the host has the first 1", "the 3 MB base layer is not counted");
+    assert.equal(r.lines[0], `${SERVER_TAG}: sending 1 of 2 layers (0.0 MB before compression); the host has the first 1`, "the 3 MB base layer is not counted");
     assert.equal(r.result?.bytesSent, host.bytesSent - 5_000_000, "only this ship's bytes");
   });
 
@@ -136,7 +136,7 @@ describe("shipImage, copy mode", { timeout: 30_000 }, () => {
     const r = await ship(host, deployer, image);
     assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
     assert.deepEqual(await sentLayers(host.lastStream!, diffIds), diffIds, "both layers");
-    assert.equal(r.lines[0], "sending 2 of 2 layers (0.0 MB before compression); the host has the first 0", "and says so");
+    assert.equal(r.lines[0], `${SERVER_TAG}: sending 2 of 2 layers (0.0 MB before compression); the host has the first 0`, "and says so");
   });
 
   test("when the partial load fails (a layer went meanwhile), every layer is sent", async () => {
@@ -154,6 +154,35 @@ describe("shipImage, copy mode", { timeout: 30_000 }, () => {
     assert.deepEqual(await sentLayers(host.lastStream!, diffIds), diffIds, "the second archive carries both layers");
     assert.equal(r.result?.bytesSent, host.bytesSent, "both archives are counted");
     assert.equal(loads(host), 2, "two loads");
+  });
+
+  test("after another image (hostLayersAfter): saved meanwhile, but the host is asked for its layers only once that image is there", async () => {
+    const { deployer, image, diffIds } = setUp();
+    const host = new FakeDockerHost();
+    host.loads = [{ outcome: "ok", tag: SERVER_TAG, layers: diffIds }];
+    let appShipped!: () => void;
+    const app = new Promise<void>((resolve) => (appShipped = resolve));
+    const shipping = ship(host, deployer, image, SSH, {}, { hostLayersAfter: app });
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(deployer.history.some((a) => a[1] === "tag"), "the deployer tagged the image to save it meanwhile");
+    assert.deepEqual(host.history.filter((a) => a.join(" ") === "docker image ls --quiet --no-trunc"), [], "the host's images are not listed yet");
+    assert.equal(loads(host), 0, "nothing is sent yet");
+    // The app's image, with the shared base layer, arrives; then this one goes.
+    host.addImage({ tag: "pydeploy/demo:app", app: "demo", layers: [diffIds[0]] });
+    appShipped();
+    const r = await shipping;
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
+    assert.deepEqual(await sentLayers(host.lastStream!, diffIds), [diffIds[1]], "only the layer the other image did not bring");
+    assert.match(r.lines.at(-1)!, /took \d+\.\d s: waiting for the image before \d+\.\d s, docker save/, `the wait is a phase of its own: ${r.lines.at(-1)}`);
+  });
+
+  test("after another image whose ship failed: nothing is sent, that error is the ship's, the deployer's tag goes", async () => {
+    const { deployer, image } = setUp();
+    const host = new FakeDockerHost();
+    const r = await ship(host, deployer, image, SSH, {}, { hostLayersAfter: Promise.reject(new Error("docker load on the host exited 1")) });
+    assert.equal(r.error?.message, "docker load on the host exited 1", "the other image's error");
+    assert.equal(loads(host), 0, "nothing was loaded");
+    assert.deepEqual(tagsOn(deployer), [BUILT], "the temporary tag is gone");
   });
 
   test("a failed load of every layer is not tried again", async () => {
@@ -262,7 +291,7 @@ describe("shipImage, copy mode with the base from the host's registry mirror", {
     assert.deepEqual(pulls(host), [PULL_BY_TAG], "one pull of the base, by its tag (the deployer knows no digest of it)");
     assert.deepEqual(await sentLayers(host.lastStream!, diffIds), [diffIds[1]], "the archive carries only the code layer");
     assert.equal(r.lines[0], `pulling the base ${BASE} on the fake Docker host through its registry mirror ${MIRROR}`, "says where the base comes from");
-    assert.equal(r.lines[1], "sending 1 of 2 layers (0.0 MB before compression); the host has the first 1", "then sends one layer");
+    assert.equal(r.lines[1], `${SERVER_TAG}: sending 1 of 2 layers (0.0 MB before compression); the host has the first 1`, "then sends one layer");
     assert.match(r.lines.at(-1)!, /; took \d+\.\d s: base from mirror \d+\.\d s, docker save \d+\.\d s, send and docker load/, "the pull is a phase of its own");
   });
 
