@@ -63,6 +63,8 @@ export const domainName = z
   .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, { error: "expected a lowercase domain name such as app.example.com" })
   .refine((d) => !/(^|\.)(localhost|local|internal|home\.arpa)$/.test(d), { error: "expected a public name: ACME certificate authorities do not issue for local names" });
 
+/** An IPv4 or IPv6 address: what Docker's `-p <ip>:` and `--add-host name:<ip>` take (no names). */
+export const ipAddress = (error = "expected an IP address") => z.union([z.ipv4(), z.ipv6()], { error });
 export const cidr = z.cidrv4({ error: "expected an IPv4 CIDR such as 203.0.113.0/24" });
 // A security group rule is identified by its CIDR as written: 10.1.2.3/8 would be a second
 // spelling of a network that another entry may already open.

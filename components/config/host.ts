@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { singleQuote } from "../shell";
 import type { Problem } from "./errors";
-import { MAX_SERVERS, port, unixUser } from "./fields";
+import { ipAddress, MAX_SERVERS, port, unixUser } from "./fields";
 import { HostKeyError, parseHostKeyLine } from "./hostKey";
 
 export const hostSchema = z.strictObject({
@@ -25,7 +25,7 @@ export const hostSchema = z.strictObject({
     .optional(),
   // Where the other hosts reach this one on your private network: with several hosts, the first
   // one's services (PostgreSQL, Redis) publish their ports on this address only.
-  privateIp: z.union([z.ipv4(), z.ipv6()], { error: "expected the server's private IP address, such as 10.0.0.5" }).optional(),
+  privateIp: ipAddress("expected the server's private IP address, such as 10.0.0.5").optional(),
 });
 
 // Several servers, each with its own host key; released in this order.

@@ -3,7 +3,7 @@
 import { quote } from "shell-quote";
 import { z } from "zod";
 import {
-  containerPath, healthcheckTimeoutSeconds, healthIntervalSeconds, healthRetries, healthStartPeriodSeconds, httpPath, IMAGE_REF, logMaxFiles, logSize, port, SLUG, stopGraceSeconds,
+  containerPath, healthcheckTimeoutSeconds, healthIntervalSeconds, healthRetries, healthStartPeriodSeconds, httpPath, IMAGE_REF, ipAddress, logMaxFiles, logSize, port, SLUG, stopGraceSeconds,
 } from "../config/fields";
 import { LABEL_APP } from "../image/labels";
 import { check } from "./check";
@@ -75,7 +75,7 @@ export const containerSettingsSchema = z.strictObject(
     /** The app's private network, where its services answer by name; unset: Docker's default bridge. */
     network: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: "expected a network name" }).optional(),
     /** Several servers: the services on the first server, by name at its private address (--add-host). */
-    serviceHosts: z.array(z.strictObject({ name: z.string().regex(SLUG), address: z.union([z.ipv4(), z.ipv6()]) })).optional(),
+    serviceHosts: z.array(z.strictObject({ name: z.string().regex(SLUG), address: ipAddress() })).optional(),
   },
   { error: (issue) => (issue.code === "invalid_type" ? "expected the container settings" : undefined) },
 );

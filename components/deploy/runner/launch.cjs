@@ -2,7 +2,8 @@
 // Starts the deployer (main.ts) from one bundled file, built by esbuild the first time a version
 // of the sources runs and kept in node_modules/.cache/pydeploy: `node --import tsx main.ts`
 // transforms and resolves every module on each step (about 0.8 s here), the bundle starts in
-// about 0.25 s. Packages stay external: they load from node_modules as under tsx.
+// about 0.25 s. Packages stay external: they load from node_modules as under tsx. Each module's
+// __dirname is its own folder, as under tsx: the deployer runs scripts that lie beside its modules.
 // @ts-check
 "use strict";
 const crypto = require("node:crypto");
@@ -32,16 +33,29 @@ function sourcesKey() {
   return hash.digest("hex").slice(0, 16);
 }
 
+/** Writes each component module's folder in place of its `__dirname`, which in a bundle would be the cache's. */
+const ownDirname = {
+  name: "own-dirname",
+  /** @param {import("esbuild").PluginBuild} b */
+  setup(b) {
+    b.onLoad({ filter: /\.ts$/ }, (args) => {
+      if (!args.path.startsWith(COMPONENTS + path.sep)) return undefined;
+      const source = fs.readFileSync(args.path, "utf8");
+      return { contents: source.replace(/\b__dirname\b/g, JSON.stringify(path.dirname(args.path))), loader: "ts" };
+    });
+  },
+};
+
 /**
  * Builds the bundle under a unique name and renames it into place: steps started side by side may race.
  * @param {string} bundle
  */
-function build(bundle) {
+async function build(bundle) {
   const esbuild = require("esbuild");
   const partial = `${bundle}.${process.pid}.partial`;
   fs.mkdirSync(CACHE, { recursive: true });
   try {
-    esbuild.buildSync({
+    await esbuild.build({
       entryPoints: [ENTRY],
       outfile: partial,
       bundle: true,
@@ -50,6 +64,7 @@ function build(bundle) {
       format: "cjs",
       packages: "external",
       logLevel: "silent",
+      plugins: [ownDirname],
     });
     fs.renameSync(partial, bundle);
   } catch (err) {
@@ -65,11 +80,11 @@ function build(bundle) {
   }
 }
 
-function main() {
+async function main() {
   let bundle;
   try {
     bundle = path.join(CACHE, `runner-${sourcesKey()}.cjs`);
-    if (!fs.existsSync(bundle)) build(bundle);
+    if (!fs.existsSync(bundle)) await build(bundle);
   } catch (err) {
     process.stderr.write(`pydeploy: error: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
@@ -78,4 +93,4 @@ function main() {
   require(bundle);
 }
 
-main();
+void main();

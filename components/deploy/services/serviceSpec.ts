@@ -2,7 +2,7 @@
 // app's private network (<app>-services), reached by the service's name, data on named volumes,
 // no port on a public interface. Pure: the component builds these, the runner and tests read them.
 import { z } from "zod";
-import { containerPath, envName, IMAGE_REF, port, SLUG } from "../../config/fields";
+import { containerPath, envName, IMAGE_REF, ipAddress, port, SLUG } from "../../config/fields";
 import type { ServiceConfig } from "../../config/services";
 import { SERVICE_PORTS, sharedServicePort } from "../../config/services";
 import { postgresUrl, redisUrl } from "../../server/managedServiceDefaults";
@@ -40,7 +40,7 @@ export const serviceSettingsSchema = z.strictObject({
   /** Published on the server's 127.0.0.1 only. */
   loopbackPort: z.strictObject({ host: port, container: port }).optional(),
   /** Several servers: published on this server's private address, where the other servers' app containers reach it. */
-  privatePort: z.strictObject({ address: z.union([z.ipv4(), z.ipv6()]), port }).optional(),
+  privatePort: z.strictObject({ address: ipAddress(), port }).optional(),
   /** Run inside the container; the service answers when it succeeds (and, for Redis, prints PONG or NOAUTH). */
   ready: z.array(z.string()).min(1).optional(),
   /** PostgreSQL: its major version, checked against the data directory's PG_VERSION before anything changes. */

@@ -40,6 +40,19 @@ describe("the deployer's launcher", () => {
     assert.match(bundles()[0], /^runner-[0-9a-f]{16}\.cjs$/, "named by the sources' hash");
   });
 
+  test("each module's __dirname stays its own folder, where the scripts it runs lie (wait-cloud-init.sh, drain.py)", () => {
+    const bundle = fs.readFileSync(path.join(cache, bundles()[0]), "utf8");
+    assert.doesNotMatch(bundle, /\b__dirname\b/, "no __dirname is left: in the cache it would name the cache");
+    const quoted = new RegExp(`"(${path.join(project, "components").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[^"]*)"`, "g");
+    const folders = [...new Set([...bundle.matchAll(quoted)].map((m) => m[1]))].sort();
+    assert.deepEqual(
+      folders.map((f) => path.relative(project, f)),
+      ["components/deploy/proxy", "components/deploy/runner", "components/image", "components/server"],
+      "the folders of the modules that use it",
+    );
+    assert.ok(fs.existsSync(path.join(project, "components/deploy/runner", "..", "host", "wait-cloud-init.sh")), "hostSetup.ts's script is found from its folder");
+  });
+
   test("the next start reuses it: the file is not written again", async () => {
     const [bundle] = bundles();
     const written = fs.statSync(path.join(cache, bundle)).mtimeMs;
