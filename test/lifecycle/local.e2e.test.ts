@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { docker, ensureBaseImage, waitForHttp200 } from "../support/docker/localEngine";
-import { appValue, assertSteps, ExampleProject, mustSucceed, programStack, ran, removeAppImages, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
+import { appValue, assertSteps, ExampleProject, mustSucceed, ops, programStack, ran, removeAppImages, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
 
 const APP = uniqueApp("loc");
 const PORT = randomInt(20_000, 30_000);
@@ -69,6 +69,22 @@ describe("lifecycle, target local (this machine's Docker engine)", { timeout: 20
     const same = mustSucceed(await stack().up(), "no-change up");
     assert.deepEqual(ran(same), [], "nothing ran");
     assert.deepEqual(await containers(), now, "nothing changed");
+  });
+
+  test("a stack whose steps an earlier pydeploy stored (main.ts under tsx) updates each step once to the launcher, and restarts nothing", async () => {
+    const file = path.join(stateDir, "local.json");
+    const state = fs.readFileSync(file, "utf8");
+    const earlier = state.replaceAll("node components/deploy/runner/launch.cjs", "node --import tsx components/deploy/runner/main.ts");
+    assert.notEqual(earlier, state, "the state holds the steps' commands");
+    fs.writeFileSync(file, earlier, { mode: 0o600 });
+    const before = await containers();
+    const r = mustSucceed(await stack().up(), "up after the upgrade");
+    assert.deepEqual(ops(r).filter((o) => !o.endsWith(":same")).sort(), [`${APP}-host:update`, `${APP}-release:update`, `${APP}-ship:update`], "the three steps update");
+    assert.match(stepOutput(r, `${APP}-ship`), /image \S+ is already on /, "the ship finds the image there");
+    assert.match(stepOutput(r, `${APP}-release`), /web: \S+ already runs/, "the release starts nothing");
+    assert.deepEqual(await containers(), before, "no container changed");
+    assert.doesNotMatch(fs.readFileSync(file, "utf8"), /--import tsx/, "the state now holds the launcher's commands");
+    assert.match(await waitForHttp200(url), /2\.0\.0/, "v2 still serves");
   });
 
   test("a failed health gate fails this up and the next one, and v2 keeps serving, until the code is fixed", async () => {

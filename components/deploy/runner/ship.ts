@@ -63,16 +63,14 @@ export async function shipImage(
     log(`tagged ${image.name} (${image.identity}) as ${tag}`);
     return { action: "tagged", serverTag: tag, bytesSent: 0 };
   }
-  const before = host.bytesSent;
   if (spec.registry) {
-    await pull(host, spec.registry, image, secrets, log);
+    const bytesSent = await pull(host, spec.registry, image, secrets, log);
     await verify(host, tag, (await inspectImage(deployer, image.identity))?.layers, log);
-    return { action: "pulled", serverTag: tag, bytesSent: host.bytesSent - before };
+    return { action: "pulled", serverTag: tag, bytesSent };
   }
   const local = await builtImage(deployer, image);
   const clock = new PhaseClock();
-  await copy(host, deployer, local, image, log, clock, options.hostLayersAfter);
-  const bytesSent = host.bytesSent - before;
+  const bytesSent = await copy(host, deployer, local, image, log, clock, options.hostLayersAfter);
   log(`shipped ${tag}: ${(bytesSent / 1e6).toFixed(1)} MB sent; took ${clock.summary()}`);
   return { action: "copied", serverTag: tag, bytesSent };
 }
@@ -93,9 +91,12 @@ async function builtImage(deployer: DockerHost, wanted: ShipImage): Promise<Imag
  * Ships only the layers the host lacks: `docker save` on the deployer, unpacked; the host's
  * images say which leading layers it already holds (after pulling the base through its mirrors,
  * when it holds none); the rest goes, gzip'd, into `docker load`. If that load or its
- * verification fails (a layer evicted meanwhile, say), every layer goes.
+ * verification fails (a layer evicted meanwhile, say), every layer goes. Returns the bytes of
+ * the archives sent (counted around each load: another image's ship shares the connection,
+ * but never sends while this one does).
  */
-async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, image: ShipImage, log: (line: string) => void, clock: PhaseClock, hostLayersAfter?: Promise<unknown>): Promise<void> {
+async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, image: ShipImage, log: (line: string) => void, clock: PhaseClock, hostLayersAfter?: Promise<unknown>): Promise<number> {
+  let bytesSent = 0;
   const tag = image.serverTag;
   // The host is asked, and pulls the base, while the deployer saves (settled here: a rejection
   // is read after the save).
@@ -134,7 +135,9 @@ async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, ima
     const send = async (from: number) => {
       const bytes = image.layers.slice(from).reduce((n, l) => n + l.size, 0);
       log(`${tag}: sending ${image.layers.length - from} of ${image.layers.length} layers (${(bytes / 1e6).toFixed(1)} MB before compression); the host has the first ${from}`);
+      const before = host.bytesSent;
       const load = await clock.time("send and docker load", () => host.run(loadImage(), { stdin: layerArchive(image, tag, from), allowFailure: true }));
+      bytesSent += host.bytesSent - before;
       for (const line of `${load.stdout}${load.stderr}`.split("\n")) if (line.trim()) log(`docker load: ${line.trim()}`);
       if (load.code !== 0) throw new Error(`docker load on ${host.description} exited ${load.code}`);
       await clock.time("verify", () => verify(host, tag, local.layers, log));
@@ -150,6 +153,7 @@ async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, ima
     saved?.dispose();
     await deployer.run(removeImages([tag]), { allowFailure: true });
   }
+  return bytesSent;
 }
 
 /** How long a host may take to pull the base through its mirrors before every layer is sent instead. */
@@ -194,14 +198,17 @@ async function hostImageLayers(host: DockerHost): Promise<string[][]> {
   return images.map((i) => i.RootFS.Layers ?? []);
 }
 
-async function pull(host: DockerHost, registry: NonNullable<ShipSpec["registry"]>, image: ShipImage, secrets: StepSecrets, log: (line: string) => void): Promise<void> {
+/** Returns the bytes it sent: the password, on the login's stdin (the layers come from the registry). */
+async function pull(host: DockerHost, registry: NonNullable<ShipSpec["registry"]>, image: ShipImage, secrets: StepSecrets, log: (line: string) => void): Promise<number> {
   if (!secrets.registryPassword) throw new Error(`the registry password for ${registry.server} was not given on stdin`);
   const configDir = (await host.run(makeTempDir())).stdout.trim();
   try {
     await host.run(registryLogin(configDir, registry.server, registry.username), { stdin: secrets.registryPassword });
+    const bytesSent = Buffer.byteLength(secrets.registryPassword);
     log(`pulling ${image.identity}`);
     await host.run(pullImage(configDir, image.identity));
     await host.run(tagImage(image.identity, image.serverTag));
+    return bytesSent;
   } finally {
     await host.run(registryLogout(configDir, registry.server), { allowFailure: true });
     await host.run(removePath(configDir), { allowFailure: true });

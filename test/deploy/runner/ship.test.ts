@@ -169,10 +169,12 @@ describe("shipImage, copy mode", { timeout: 30_000 }, () => {
     assert.equal(loads(host), 0, "nothing is sent yet");
     // The app's image, with the shared base layer, arrives; then this one goes.
     host.addImage({ tag: "pydeploy/demo:app", app: "demo", layers: [diffIds[0]] });
+    host.bytesSent += 7_000_000; // the app's archive, over the same connection
     appShipped();
     const r = await shipping;
     assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
     assert.deepEqual(await sentLayers(host.lastStream!, diffIds), [diffIds[1]], "only the layer the other image did not bring");
+    assert.equal(r.result?.bytesSent, host.lastStream!.length, "its own archive's bytes, not the app's sent meanwhile");
     assert.match(r.lines.at(-1)!, /took \d+\.\d s: waiting for the image before \d+\.\d s, docker save/, `the wait is a phase of its own: ${r.lines.at(-1)}`);
   });
 
