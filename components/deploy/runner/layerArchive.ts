@@ -22,6 +22,10 @@ export interface SavedLayer {
   size: number;
   /** The uncompressed layer tar on disk. */
   file: string;
+  /** Its path in the save, for errors. */
+  savedAs: string;
+  /** Whether the file was hashed and found to be `diffId` (a plain tar is hashed only when it is sent: checkLayers). */
+  checked: boolean;
 }
 
 /** A `docker save` unpacked on the deployer: its config and its layers, by diffID. */
@@ -43,8 +47,9 @@ const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 
 /**
  * Unpacks a `docker save` stream (the legacy layout of Docker ≤ 24, or the OCI + manifest.json
- * layout of Docker ≥ 25 and the containerd store, whose blobs may be gzip'd) into a temp dir and
- * checks every layer against the config's diff_ids.
+ * layout of Docker ≥ 25 and the containerd store, whose blobs may be gzip'd) into a temp dir.
+ * A gzip'd layer is unpacked and checked against the config's diff_ids here; a plain one, which
+ * is most of an image, only by checkLayers, when it is sent: the host's layers are never read.
  */
 export async function unpackSave(save: Readable): Promise<SavedImage> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pydeploy-save-"));
@@ -62,9 +67,10 @@ export async function unpackSave(save: Readable): Promise<SavedImage> {
     if (diffIds.length !== manifest[0].Layers.length) throw new Error(`docker save: ${manifest[0].Layers.length} layers, but the config lists ${diffIds.length}`);
     const layers: SavedLayer[] = [];
     for (const [i, layerPath] of manifest[0].Layers.entries()) {
-      const { file, digest, size } = await uncompressedLayer(path.join(raw, layerPath), path.join(dir, `layer-${i}.tar`));
-      if (digest !== diffIds[i]) throw new Error(`docker save: layer ${i} (${layerPath}) is ${digest}, not the config's ${diffIds[i]}`);
-      layers.push({ diffId: digest, size, file });
+      const layer = await uncompressedLayer(path.join(raw, layerPath), path.join(dir, `layer-${i}.tar`));
+      const saved = { diffId: diffIds[i], size: layer.size, file: layer.file, savedAs: layerPath, checked: layer.digest !== undefined };
+      if (layer.digest !== undefined) mustBeDiffId(i, saved, layer.digest);
+      layers.push(saved);
     }
     return { dir, configDigest, configFile, layers, dispose };
   } catch (err) {
@@ -73,11 +79,27 @@ export async function unpackSave(save: Readable): Promise<SavedImage> {
   }
 }
 
+/** Hashes the layers from `from` on that were not yet, each against its diffID. */
+export async function checkLayers(image: SavedImage, from: number): Promise<void> {
+  for (const [i, layer] of image.layers.entries()) {
+    if (i < from || layer.checked) continue;
+    const hash = createHash("sha256");
+    for await (const chunk of fs.createReadStream(layer.file)) hash.update(chunk as Buffer);
+    mustBeDiffId(i, layer, `sha256:${hash.digest("hex")}`);
+    layer.checked = true;
+  }
+}
+
+function mustBeDiffId(index: number, layer: SavedLayer, digest: string): void {
+  if (digest !== layer.diffId) throw new Error(`docker save: layer ${index} (${layer.savedAs}) is ${digest}, not the config's ${layer.diffId}`);
+}
+
 /**
- * The layer as an uncompressed tar on disk, hashed: a plain tar is used where it lies (an image
- * is mostly one big base layer: no second copy); a gzip'd blob is unpacked to `target`.
+ * The layer as an uncompressed tar on disk: a plain tar is used where it lies (an image is mostly
+ * one big base layer: no second copy, not read here); a gzip'd blob is unpacked to `target` and
+ * hashed on the way (its digest).
  */
-async function uncompressedLayer(source: string, target: string): Promise<{ file: string; digest: string; size: number }> {
+async function uncompressedLayer(source: string, target: string): Promise<{ file: string; digest?: string; size: number }> {
   const head = Buffer.alloc(2);
   const fd = fs.openSync(source, "r");
   fs.readSync(fd, head, 0, 2, 0);
@@ -97,8 +119,7 @@ async function uncompressedLayer(source: string, target: string): Promise<{ file
     }, fs.createWriteStream(target));
     return { file: target, digest: `sha256:${hash.digest("hex")}`, size };
   }
-  for await (const chunk of fs.createReadStream(source)) count(chunk as Buffer);
-  return { file: source, digest: `sha256:${hash.digest("hex")}`, size };
+  return { file: source, size: fs.statSync(source).size };
 }
 
 /**

@@ -66,9 +66,13 @@ async function run(step: StepName, specJson: string | undefined, stdin: string):
       const spec = parseSpec(step, shipSpecSchema, specJson);
       return onHost(await connect(spec.target, secrets, spec.connectTimeoutSeconds), async (host) => {
         const deployer = await localHost();
-        // Side by side: the proxy's image is saved while the app's ships, and sent after it.
-        const app = shipImage(host, deployer, spec, spec.image, secrets, log);
-        const proxy = spec.proxyImage ? shipImage(host, deployer, spec, spec.proxyImage, secrets, log, { hostLayersAfter: app }) : undefined;
+        // Side by side: the proxy's image is saved while the app's is sent, and sent after it.
+        let appSaved!: () => void;
+        const saved = new Promise<void>((resolve) => (appSaved = resolve));
+        const app = shipImage(host, deployer, spec, spec.image, secrets, log, { onSaved: appSaved });
+        // An app image that needs no save (already there, or failed before) lets the proxy's go.
+        app.then(appSaved, appSaved);
+        const proxy = spec.proxyImage ? shipImage(host, deployer, spec, spec.proxyImage, secrets, log, { saveAfter: saved, hostLayersAfter: app }) : undefined;
         const [shippedApp, shippedProxy] = await Promise.allSettled([app, proxy]);
         // The app's error first: the proxy's, then, only says it could not go after it.
         if (shippedApp.status === "rejected") throw shippedApp.reason;

@@ -21,7 +21,7 @@ import {
 } from "../dockerCommands";
 import type { ShipImage, ShipSpec, StepSecrets } from "../spec";
 import { ImageInfo, inspectImage } from "./dockerState";
-import { layerArchive, normalizedName, presentPrefix, SavedImage, unpackSave } from "./layerArchive";
+import { checkLayers, layerArchive, normalizedName, presentPrefix, SavedImage, unpackSave } from "./layerArchive";
 import { PhaseClock } from "./phaseClock";
 import type { DockerHost, LocalHost } from "./transport";
 
@@ -33,12 +33,18 @@ export interface ShipResult {
   bytesSent: number;
 }
 
+/**
+ * Two images shipped side by side (the app's and the proxy's, which shares its base): the second
+ * is saved while the first is sent, and sent after it, so the deployer runs one `docker save` at
+ * a time and the host never gets the shared layers twice.
+ */
 export interface ShipOptions {
-  /**
-   * Ask the host which layers it holds only once this settles: the proxy's image shares the
-   * app's base, so it is saved beside the app's but sent after it, and its base is not sent twice.
-   */
+  /** Start `docker save` once this settles. */
+  saveAfter?: Promise<unknown>;
+  /** Ask the host which layers it holds once this settles. */
   hostLayersAfter?: Promise<unknown>;
+  /** Called when this image's `docker save` is done (or failed). */
+  onSaved?: () => void;
 }
 
 export async function shipImage(
@@ -70,7 +76,7 @@ export async function shipImage(
   }
   const local = await builtImage(deployer, image);
   const clock = new PhaseClock();
-  const bytesSent = await copy(host, deployer, local, image, log, clock, options.hostLayersAfter);
+  const bytesSent = await copy(host, deployer, local, image, log, clock, options);
   log(`shipped ${tag}: ${(bytesSent / 1e6).toFixed(1)} MB sent; took ${clock.summary()}`);
   return { action: "copied", serverTag: tag, bytesSent };
 }
@@ -95,12 +101,13 @@ async function builtImage(deployer: DockerHost, wanted: ShipImage): Promise<Imag
  * the archives sent (counted around each load: another image's ship shares the connection,
  * but never sends while this one does).
  */
-async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, image: ShipImage, log: (line: string) => void, clock: PhaseClock, hostLayersAfter?: Promise<unknown>): Promise<number> {
+async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, image: ShipImage, log: (line: string) => void, clock: PhaseClock, order: ShipOptions): Promise<number> {
+  const { hostLayersAfter, saveAfter } = order;
   let bytesSent = 0;
   const tag = image.serverTag;
   // The host is asked, and pulls the base, while the deployer saves (settled here: a rejection
   // is read after the save).
-  const onHost = (hostLayersAfter ? clock.time("waiting for the image before", () => hostLayersAfter) : Promise.resolve())
+  const onHost = (hostLayersAfter ? clock.time("waiting to send", () => hostLayersAfter) : Promise.resolve())
     .then(() => hostImageLayers(host))
     .then(async (layers) => {
       if (!image.base || presentPrefix(local.layers, layers) > 0) return layers;
@@ -117,17 +124,22 @@ async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, ima
   await deployer.run(tagImage(local.id, tag));
   let saved: SavedImage | undefined;
   try {
-    const save = deployer.spawn(saveImage(tag));
-    save.stdin.end();
-    let saveErr = "";
-    save.stderr.on("data", (d: Buffer) => (saveErr += d));
-    const exited = new Promise<number | null>((resolve) => save.on("close", resolve));
-    saved = await clock.time("docker save", () =>
-      unpackSave(save.stdout).catch(async (err: Error) => {
-        throw new Error(`docker save ${tag} failed: ${(await exited) ? saveErr.trim() : err.message}`);
-      }),
-    );
-    if ((await exited) !== 0) throw new Error(`docker save ${tag} exited with an error: ${saveErr.trim()}`);
+    try {
+      if (saveAfter) await clock.time("waiting to save", () => saveAfter.catch(() => undefined));
+      const save = deployer.spawn(saveImage(tag));
+      save.stdin.end();
+      let saveErr = "";
+      save.stderr.on("data", (d: Buffer) => (saveErr += d));
+      const exited = new Promise<number | null>((resolve) => save.on("close", resolve));
+      saved = await clock.time("docker save", () =>
+        unpackSave(save.stdout).catch(async (err: Error) => {
+          throw new Error(`docker save ${tag} failed: ${(await exited) ? saveErr.trim() : err.message}`);
+        }),
+      );
+      if ((await exited) !== 0) throw new Error(`docker save ${tag} exited with an error: ${saveErr.trim()}`);
+    } finally {
+      order.onSaved?.();
+    }
     const image = saved;
     const held = await onHost;
     if ("error" in held) throw held.error;
@@ -135,6 +147,7 @@ async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, ima
     const send = async (from: number) => {
       const bytes = image.layers.slice(from).reduce((n, l) => n + l.size, 0);
       log(`${tag}: sending ${image.layers.length - from} of ${image.layers.length} layers (${(bytes / 1e6).toFixed(1)} MB before compression); the host has the first ${from}`);
+      await clock.time("check layers", () => checkLayers(image, from));
       const before = host.bytesSent;
       const load = await clock.time("send and docker load", () => host.run(loadImage(), { stdin: layerArchive(image, tag, from), allowFailure: true }));
       bytesSent += host.bytesSent - before;

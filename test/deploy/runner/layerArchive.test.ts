@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { Readable } from "node:stream";
 import { describe, test } from "node:test";
 import { createGunzip } from "node:zlib";
-import { layerArchive, normalizedName, presentPrefix, unpackSave } from "../../../components/deploy/runner/layerArchive";
+import { checkLayers, layerArchive, normalizedName, presentPrefix, unpackSave } from "../../../components/deploy/runner/layerArchive";
 import { readArchive, syntheticSave } from "../../support/docker/dockerSave";
 
 const L = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
@@ -52,7 +52,7 @@ describe("unpackSave: a `docker save` stream, unpacked and checked", () => {
     ["two images", { tag: "a:1", layers: ["x"], manifest: (e) => [e, e] }, /^docker save wrote 2 images; expected exactly one$/],
     ["no image", { tag: "a:1", layers: ["x"], manifest: () => [] }, /^docker save wrote 0 images; expected exactly one$/],
     ["a layer the config does not list", { tag: "a:1", layers: ["x", "y"], diffIds: (d) => d.slice(0, 1) }, /^docker save: 2 layers, but the config lists 1$/],
-    ["a layer that is not the config's", { tag: "a:1", layers: ["x", "y"], diffIds: (d) => [d[0], d[0]] }, /^docker save: layer 1 \(1\/layer\.tar\) is sha256:[0-9a-f]{64}, not the config's sha256:[0-9a-f]{64}$/],
+    ["a gzip'd layer that is not the config's", { tag: "a:1", layers: ["x", "y"], gzipped: [false, true], diffIds: (d) => [d[0], d[0]] }, /^docker save: layer 1 \(1\/layer\.tar\) is sha256:[0-9a-f]{64}, not the config's sha256:[0-9a-f]{64}$/],
   ];
   for (const [what, layout, message] of broken) {
     test(`refuses a save with ${what}, and leaves no files behind`, async () => {
@@ -61,6 +61,35 @@ describe("unpackSave: a `docker save` stream, unpacked and checked", () => {
       assert.equal(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("pydeploy-save-")).length, before, "its temp dir is gone");
     });
   }
+});
+
+describe("checkLayers: a plain layer is hashed only when it is sent", () => {
+  test("a plain layer that is not the config's is found when it is to be sent, not when the host has it", async () => {
+    const save = syntheticSave({ tag: "a:1", layers: ["x", "y"], diffIds: (d) => [d[1], d[1]] });
+    const saved = await unpackSave(Readable.from([save.archive]));
+    try {
+      assert.deepEqual(saved.layers.map((l) => l.checked), [false, false], "unpacked without reading the plain layers");
+      await checkLayers(saved, 1);
+      assert.deepEqual(saved.layers.map((l) => l.checked), [false, true], "only the layer to send was hashed");
+      await assert.rejects(checkLayers(saved, 0), { message: /^docker save: layer 0 \(0\/layer\.tar\) is sha256:[0-9a-f]{64}, not the config's sha256:[0-9a-f]{64}$/ }, "sending every layer finds the wrong one");
+    } finally {
+      saved.dispose();
+    }
+  });
+
+  test("a layer checked once is not read again", async () => {
+    const save = syntheticSave({ tag: "a:1", layers: ["x", "y"] });
+    const saved = await unpackSave(Readable.from([save.archive]));
+    try {
+      await checkLayers(saved, 0);
+      // Changed on disk after its check: a second check (the fallback's send of every layer) does not read it.
+      fs.writeFileSync(saved.layers[0].file, "changed");
+      await checkLayers(saved, 0);
+      assert.deepEqual(saved.layers.map((l) => l.checked), [true, true], "both checked");
+    } finally {
+      saved.dispose();
+    }
+  });
 });
 
 describe("layerArchive: what `docker load` gets on either image store", () => {

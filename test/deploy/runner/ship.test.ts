@@ -95,7 +95,7 @@ describe("shipImage, copy mode", { timeout: 30_000 }, () => {
         `${SERVER_TAG}: sending 1 of 2 layers (0.0 MB before compression); the host has the first 1`,
         `docker load: Loaded image: ${SERVER_TAG}`,
         `verified ${SERVER_TAG}: 2 layers, it starts`,
-        `shipped ${SERVER_TAG}: ${(host.lastStream!.length / 1e6).toFixed(1)} MB sent; took 0.0 s: docker save 0.0 s, send and docker load 0.0 s, verify 0.0 s`,
+        `shipped ${SERVER_TAG}: ${(host.lastStream!.length / 1e6).toFixed(1)} MB sent; took 0.0 s: docker save 0.0 s, check layers 0.0 s, send and docker load 0.0 s, verify 0.0 s`,
       ].map((l) => l.replace(/\d+\.\d s/g, "N s")),
       "what it sent, the load's answer, the check, and where the time went",
     );
@@ -175,7 +175,38 @@ describe("shipImage, copy mode", { timeout: 30_000 }, () => {
     assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
     assert.deepEqual(await sentLayers(host.lastStream!, diffIds), [diffIds[1]], "only the layer the other image did not bring");
     assert.equal(r.result?.bytesSent, host.lastStream!.length, "its own archive's bytes, not the app's sent meanwhile");
-    assert.match(r.lines.at(-1)!, /took \d+\.\d s: waiting for the image before \d+\.\d s, docker save/, `the wait is a phase of its own: ${r.lines.at(-1)}`);
+    assert.match(r.lines.at(-1)!, /took \d+\.\d s: .*waiting to send \d+\.\d s/, `the wait is a phase of its own: ${r.lines.at(-1)}`);
+  });
+
+  test("saveAfter: its docker save starts only once that settles, even when it fails; onSaved says when the save is done", async () => {
+    for (const outcome of ["resolves", "rejects"] as const) {
+      const { deployer, image, diffIds } = setUp();
+      const spawned: string[][] = [];
+      const spawn = deployer.spawn.bind(deployer);
+      deployer.spawn = (argv) => (spawned.push(argv), spawn(argv));
+      const host = new FakeDockerHost();
+      host.loads = [{ outcome: "ok", tag: SERVER_TAG, layers: diffIds }];
+      let settle!: () => void;
+      const before = new Promise<void>((resolve, reject) => (settle = outcome === "resolves" ? resolve : () => reject(new Error("the app's save failed"))));
+      const saves: number[] = [];
+      const shipping = ship(host, deployer, image, SSH, {}, { saveAfter: before, onSaved: () => saves.push(loads(host)) });
+      for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(spawned, [], `${outcome}: no docker save yet`);
+      settle();
+      const r = await shipping;
+      assert.equal(r.error, undefined, `${outcome}: no error: ${r.error?.message}`);
+      assert.deepEqual(spawned, [["docker", "save", SERVER_TAG]], `${outcome}: then one docker save`);
+      assert.deepEqual(saves, [0], `${outcome}: onSaved once, before anything was loaded`);
+    }
+  });
+
+  test("onSaved is called when the save fails too (the next image must not wait for ever)", async () => {
+    const { deployer, image } = setUp();
+    deployer.saveFailure = { stderr: "Error response from daemon: write /var/lib/docker/tmp: no space left on device", wroteArchive: false };
+    let saved = 0;
+    const r = await ship(new FakeDockerHost(), deployer, image, SSH, {}, { onSaved: () => saved++ });
+    assert.match(r.error?.message ?? "", /no space left on device/, "the save's error");
+    assert.equal(saved, 1, "onSaved was called");
   });
 
   test("after another image whose ship failed: nothing is sent, that error is the ship's, the deployer's tag goes", async () => {
@@ -294,7 +325,7 @@ describe("shipImage, copy mode with the base from the host's registry mirror", {
     assert.deepEqual(await sentLayers(host.lastStream!, diffIds), [diffIds[1]], "the archive carries only the code layer");
     assert.equal(r.lines[0], `pulling the base ${BASE} on the fake Docker host through its registry mirror ${MIRROR}`, "says where the base comes from");
     assert.equal(r.lines[1], `${SERVER_TAG}: sending 1 of 2 layers (0.0 MB before compression); the host has the first 1`, "then sends one layer");
-    assert.match(r.lines.at(-1)!, /; took \d+\.\d s: base from mirror \d+\.\d s, docker save \d+\.\d s, send and docker load/, "the pull is a phase of its own");
+    assert.match(r.lines.at(-1)!, /; took \d+\.\d s: base from mirror \d+\.\d s, docker save \d+\.\d s, check layers \d+\.\d s, send and docker load/, "the pull is a phase of its own");
   });
 
   test("a base the deployer pulled by digest is pulled by that digest, so its layers are the same", async () => {
