@@ -29,7 +29,7 @@ import { setUpHost } from "./hostSetup";
 import { releaseInRoll } from "./roll";
 import { removeApp } from "./remove";
 import { removeServices, runServices } from "./services";
-import { shipImage } from "./ship";
+import { shipImages } from "./ship";
 import { connectSsh, UnreachableError } from "./sshHost";
 import { DockerHost, localHost, onHost } from "./transport";
 
@@ -64,21 +64,7 @@ async function run(step: StepName, specJson: string | undefined, stdin: string):
     }
     case "ship": {
       const spec = parseSpec(step, shipSpecSchema, specJson);
-      return onHost(await connect(spec.target, secrets, spec.connectTimeoutSeconds), async (host) => {
-        const deployer = await localHost();
-        // Side by side: the proxy's image is saved while the app's is sent, and sent after it.
-        let appSaved!: () => void;
-        const saved = new Promise<void>((resolve) => (appSaved = resolve));
-        const app = shipImage(host, deployer, spec, spec.image, secrets, log, { onSaved: appSaved });
-        // An app image that needs no save (already there, or failed before) lets the proxy's go.
-        app.then(appSaved, appSaved);
-        const proxy = spec.proxyImage ? shipImage(host, deployer, spec, spec.proxyImage, secrets, log, { saveAfter: saved, hostLayersAfter: app }) : undefined;
-        const [shippedApp, shippedProxy] = await Promise.allSettled([app, proxy]);
-        // The app's error first: the proxy's, then, only says it could not go after it.
-        if (shippedApp.status === "rejected") throw shippedApp.reason;
-        if (shippedProxy.status === "rejected") throw shippedProxy.reason;
-        return { app: shippedApp.value, ...(shippedProxy.value ? { proxy: shippedProxy.value } : {}) };
-      });
+      return onHost(await connect(spec.target, secrets, spec.connectTimeoutSeconds), async (host) => shipImages(host, await localHost(), spec, secrets, log));
     }
     case "services": {
       const spec = parseSpec(step, servicesSpecSchema, specJson);

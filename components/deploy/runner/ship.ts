@@ -45,6 +45,40 @@ export interface ShipOptions {
   hostLayersAfter?: Promise<unknown>;
   /** Called when this image's `docker save` is done (or failed). */
   onSaved?: () => void;
+  /** Called when the host loaded this image's layers, before they are checked there. */
+  onLoaded?: () => void;
+}
+
+/**
+ * The app's image and, with roles behind the proxy, the proxy's, side by side: the proxy's is
+ * saved once the app's is, and asks the host for its layers once the app's layers are loaded
+ * there (or the app's ship ended without a load); an app ship that fails stops it.
+ */
+export async function shipImages(
+  host: DockerHost,
+  deployer: LocalHost,
+  spec: ShipSpec,
+  secrets: StepSecrets,
+  log: (line: string) => void,
+): Promise<{ app: ShipResult; proxy?: ShipResult }> {
+  const signal = () => {
+    let fire!: () => void;
+    const fired = new Promise<void>((resolve) => (fire = resolve));
+    return { fired, fire };
+  };
+  const saved = signal();
+  const loaded = signal();
+  const app = shipImage(host, deployer, spec, spec.image, secrets, log, { onSaved: saved.fire, onLoaded: loaded.fire });
+  app.then(saved.fire, saved.fire);
+  const appLoaded = Promise.race([loaded.fired, app]);
+  // Read only when the proxy's image is sent: a proxy already there must not leave it unhandled.
+  appLoaded.catch(() => undefined);
+  const proxy = spec.proxyImage ? shipImage(host, deployer, spec, spec.proxyImage, secrets, log, { saveAfter: saved.fired, hostLayersAfter: appLoaded }) : undefined;
+  const [shippedApp, shippedProxy] = await Promise.allSettled([app, proxy]);
+  // The app's error first: the proxy's then only repeats it.
+  if (shippedApp.status === "rejected") throw shippedApp.reason;
+  if (shippedProxy.status === "rejected") throw shippedProxy.reason;
+  return { app: shippedApp.value, ...(shippedProxy.value ? { proxy: shippedProxy.value } : {}) };
 }
 
 export async function shipImage(
@@ -153,6 +187,7 @@ async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, ima
       bytesSent += host.bytesSent - before;
       for (const line of `${load.stdout}${load.stderr}`.split("\n")) if (line.trim()) log(`docker load: ${line.trim()}`);
       if (load.code !== 0) throw new Error(`docker load on ${host.description} exited ${load.code}`);
+      order.onLoaded?.();
       await clock.time("verify", () => verify(host, tag, local.layers, log));
     };
     try {

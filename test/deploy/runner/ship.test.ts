@@ -8,7 +8,7 @@ import { PassThrough, Readable } from "node:stream";
 import { describe, test } from "node:test";
 import { createGunzip } from "node:zlib";
 import type { Argv } from "../../../components/deploy/dockerCommands";
-import { shipImage, type ShipOptions } from "../../../components/deploy/runner/ship";
+import { shipImage, shipImages, type ShipOptions } from "../../../components/deploy/runner/ship";
 import type { LocalHost } from "../../../components/deploy/runner/transport";
 import type { ShipImage, ShipSpec, StepSecrets } from "../../../components/deploy/spec";
 import { FakeDockerHost } from "../../support/docker/fakeDocker";
@@ -509,5 +509,91 @@ describe("shipImage, registry mode", () => {
     const r = await ship(host, deployer, image, REGISTRY, {});
     assert.equal(r.error?.message, "the registry password for registry.example.com was not given on stdin", "says what is missing");
     assert.deepEqual(host.history.map((a) => a.slice(0, 3).join(" ")), [`docker image inspect`], "only the look for the tag ran");
+  });
+});
+
+describe("shipImages: the app's image and the proxy's, which shares its base", { timeout: 30_000 }, () => {
+  const PROXY_BUILT = "pydeploy/demo-proxy:latest";
+  const PROXY_TAG = "pydeploy/demo-proxy:abcdef012345";
+
+  function setUpBoth() {
+    const appSave = syntheticSave({ tag: BUILT, layers: ["base\n", "code\n"] });
+    const proxySave = syntheticSave({ tag: PROXY_BUILT, layers: ["base\n", "caddy\n"] });
+    assert.equal(appSave.diffIds[0], proxySave.diffIds[0], "the two images share their base layer");
+    const deployer = new FakeDeployer();
+    const app = deployer.addImage({ tag: BUILT, app: "demo", layers: appSave.diffIds });
+    const proxy = deployer.addImage({ tag: PROXY_BUILT, app: "demo", layers: proxySave.diffIds });
+    deployer.saves.set(app.id, appSave.archive);
+    deployer.saves.set(proxy.id, proxySave.archive);
+    const events: string[] = [];
+    const spawn = deployer.spawn.bind(deployer);
+    deployer.spawn = (argv) => (events.push(`save ${argv[2]}`), spawn(argv));
+    const host = new FakeDockerHost();
+    const archives: Buffer[] = [];
+    const run = host.run.bind(host);
+    host.run = async (argv, opts) => {
+      const r = await run(argv, opts);
+      if (argv[1] === "load") {
+        events.push(`load ${r.stdout.trim()}`);
+        archives.push(host.lastStream!);
+      }
+      return r;
+    };
+    const spec: ShipSpec = {
+      ...SSH,
+      image: { name: BUILT, identity: app.id, serverTag: SERVER_TAG },
+      proxyImage: { name: PROXY_BUILT, identity: proxy.id, serverTag: PROXY_TAG },
+    };
+    return { deployer, host, spec, events, archives, appLayers: appSave.diffIds, proxyLayers: proxySave.diffIds };
+  }
+
+  test("one docker save at a time, the app's first; the proxy's layers go after the app's load, without the base", async () => {
+    const { deployer, host, spec, events, archives, appLayers, proxyLayers } = setUpBoth();
+    host.loads = [
+      { outcome: "ok", tag: SERVER_TAG, layers: appLayers },
+      { outcome: "ok", tag: PROXY_TAG, layers: proxyLayers },
+    ];
+    const lines: string[] = [];
+    const shipped = await shipImages(host, deployer as unknown as LocalHost, spec, {}, (l) => lines.push(l));
+    assert.deepEqual(
+      events.filter((e) => e.startsWith("save")),
+      [`save ${SERVER_TAG}`, `save ${PROXY_TAG}`],
+      "the app's image is saved first",
+    );
+    assert.deepEqual(events.filter((e) => e.startsWith("load")), [`load Loaded image: ${SERVER_TAG}`, `load Loaded image: ${PROXY_TAG}`], "and loaded first");
+    assert.deepEqual(await sentLayers(archives[0], appLayers), appLayers, "the app's archive carries the base and its code");
+    assert.deepEqual(await sentLayers(archives[1], proxyLayers), [proxyLayers[1]], "the proxy's only its own layer");
+    assert.equal(shipped.app.action, "copied", "the app's image was copied");
+    assert.equal(shipped.proxy?.action, "copied", "so was the proxy's");
+    assert.equal(shipped.app.bytesSent + shipped.proxy!.bytesSent, host.bytesSent, "each counts its own archive");
+    assert.ok(lines.includes(`${PROXY_TAG}: sending 1 of 2 layers (0.0 MB before compression); the host has the first 1`), lines.join("\n"));
+  });
+
+  test("an app image that fails to load stops the proxy's: the app's error, nothing of the proxy sent", async () => {
+    const { deployer, host, spec, events } = setUpBoth();
+    host.loads = [
+      { outcome: "fail", tag: SERVER_TAG, layers: [] },
+    ];
+    await assert.rejects(shipImages(host, deployer as unknown as LocalHost, spec, {}, () => undefined), { message: "docker load on the fake Docker host exited 1" }, "the app's error");
+    assert.deepEqual(events.filter((e) => e.startsWith("load")).length, 1, "one load: the app's");
+    assert.deepEqual(tagsOn(deployer), [BUILT, PROXY_BUILT].sort(), "both temporary tags are gone");
+  });
+
+  test("the proxy's image already on the host and the app's failing: the app's error alone", async () => {
+    const { deployer, host, spec, proxyLayers } = setUpBoth();
+    host.addImage({ tag: PROXY_TAG, app: "demo", layers: proxyLayers });
+    // The partial load (the host has the base) fails, then the load of every layer.
+    host.loads = [
+      { outcome: "fail", tag: SERVER_TAG, layers: [] },
+      { outcome: "fail", tag: SERVER_TAG, layers: [] },
+    ];
+    await assert.rejects(shipImages(host, deployer as unknown as LocalHost, spec, {}, () => undefined), { message: "docker load on the fake Docker host exited 1" }, "the app's error, and no unhandled rejection fails this process");
+  });
+
+  test("without a proxy image, only the app's", async () => {
+    const { deployer, host, spec, appLayers } = setUpBoth();
+    host.loads = [{ outcome: "ok", tag: SERVER_TAG, layers: appLayers }];
+    const shipped = await shipImages(host, deployer as unknown as LocalHost, { ...spec, proxyImage: undefined }, {}, () => undefined);
+    assert.deepEqual(Object.keys(shipped), ["app"], "no proxy result");
   });
 });
