@@ -93,6 +93,13 @@ export async function deployRelease(host: DockerHost, spec: ReleaseContainerSett
   // Before any role switches: a failure here leaves the running version alone.
   if (options.releaseCommand) await clock.time("release command", () => runAppReleaseCommandOnce(host, spec, options.releaseCommand!, options));
   const others = spec.roles.filter((r) => r.upstreams.length === 0);
+  const bootOthers = async () => {
+    for (const role of others) await clock.time(role.role, () => bootRole(host, spec, role, undo, options));
+  };
+  // The other roles stop their running container before the new one starts, so they wait for
+  // the serving roles' gates; with none running (a first release), nothing is disturbed by
+  // booting them beside those gates. Asked while the first roles boot.
+  const othersRunning = proxied.length > 0 && others.length > 0 ? othersStillRunning(host, spec, others) : Promise.resolve(true);
   let proxy: Proxy | undefined;
   try {
     // Serving roles first: each new container passes its gate while the old one still serves,
@@ -104,6 +111,9 @@ export async function deployRelease(host: DockerHost, spec: ReleaseContainerSett
       (async () => {
         for (const role of proxied) await clock.time(role.role, () => bootRole(host, spec, role, undo, options));
       })(),
+      (async () => {
+        if (!(await othersRunning)) await bootOthers();
+      })(),
     ]);
     // Then, side by side: their traffic moves over, and the other roles (in order) switch.
     await allOrFirstError([
@@ -111,7 +121,7 @@ export async function deployRelease(host: DockerHost, spec: ReleaseContainerSett
         for (const role of proxied) await clock.time(`switch ${role.role}`, () => switchTraffic(host, spec, role, proxy!, undo.switched, options));
       })(),
       (async () => {
-        for (const role of others) await clock.time(role.role, () => bootRole(host, spec, role, undo, options));
+        if (await othersRunning) await bootOthers();
       })(),
     ]);
     // Live only once each domain has its certificate: a CA that cannot reach the server fails it.
@@ -143,6 +153,12 @@ export async function deployRelease(host: DockerHost, spec: ReleaseContainerSett
 async function allOrFirstError(branches: Promise<void>[]): Promise<void> {
   const failed = (await Promise.allSettled(branches)).find((x): x is PromiseRejectedResult => x.status === "rejected");
   if (failed) throw failed.reason;
+}
+
+/** Whether any of `roles` has a running container of another release. */
+async function othersStillRunning(host: DockerHost, spec: ReleaseContainerSettings, roles: RoleSettings[]): Promise<boolean> {
+  const names = new Set(roles.map((r) => r.role));
+  return (await appContainers(host, spec.app)).some((c) => c.running && c.role !== undefined && names.has(c.role) && c.name !== containerName(spec.app, c.role, spec.version));
 }
 
 async function bootRole(host: DockerHost, spec: ReleaseContainerSettings, role: RoleSettings, undo: Undo, options: ReleaseOptions): Promise<void> {

@@ -13,6 +13,7 @@ const NET = "demo-proxy";
 const PROXY_IMAGE = "pydeploy/demo-proxy:0123456789ab";
 const WEB: RoleSettings = { role: "web", command: ["python", "-m", "demo.web"], ports: [], gate: { kind: "http", port: 8000, path: "/health" }, mounts: [], upstreams: [{ port: 8000, reach: { kind: "http", path: "/health" } }] };
 const API: RoleSettings = { role: "api", command: ["python", "-m", "demo.api"], ports: [], gate: { kind: "tcp", port: 9000 }, mounts: [], upstreams: [{ port: 9000, reach: { kind: "tcp" } }] };
+const WORKER: RoleSettings = { role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" }, mounts: [], upstreams: [] };
 const PROXY: ProxySettings = {
   image: PROXY_IMAGE,
   sites: [
@@ -53,6 +54,12 @@ function actions(host: FakeDockerHost, from = 0): string[] {
   });
 }
 
+/** The last command of the host's history that matches (ES2022 has no findLastIndex). */
+function lastIndexOf(host: FakeDockerHost, match: (argv: string[]) => boolean): number {
+  for (let i = host.history.length - 1; i >= 0; i--) if (match(host.history[i])) return i;
+  return -1;
+}
+
 describe("deployRelease behind the proxy", { timeout: 30_000 }, () => {
   test("the first release starts the proxy with the sites' ports, loads its config once, and routes each role by its alias", async () => {
     const host = fakeHost();
@@ -85,6 +92,36 @@ describe("deployRelease behind the proxy", { timeout: 30_000 }, () => {
     ], "both gated first, then each role switched and its old container retired");
     assert.deepEqual(host.aliasTargets(NET, "demo-web"), ["demo-web-v2"], "the alias names only the new web");
     assert.deepEqual(host.states(), { "demo-proxy": "running", "demo-web-v1": "exited", "demo-api-v1": "exited", "demo-web-v2": "running", "demo-api-v2": "running" }, "v1 kept for rollback");
+  });
+
+  test("a first release boots the worker beside the web's gate: nothing of it runs yet to disturb", async () => {
+    const host = fakeHost({ "pydeploy/demo:v1 web": { kind: "slow", failedProbes: 20 } });
+    const r = await release(host, spec("v1", [WEB, WORKER]));
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
+    const order = actions(host);
+    assert.ok(order.indexOf("run demo-worker-v1") < order.indexOf("connect demo-web-v1"), `the worker started before the web's switch: ${order.join(", ")}`);
+    const lastWebProbe = lastIndexOf(host, (a) => a[1] === "exec" && a[2] === "demo-web-v1");
+    const workerRun = host.history.findIndex((a) => a[1] === "run" && a.includes("demo-worker-v1"));
+    assert.ok(workerRun < lastWebProbe, "while the web was still under its gate");
+    assert.deepEqual(host.states(), { "demo-proxy": "running", "demo-web-v1": "running", "demo-worker-v1": "running" }, "both run");
+  });
+
+  test("a redeploy stops the running worker only once the new web passed its gate", async () => {
+    const host = fakeHost({ "pydeploy/demo:v2 web": { kind: "slow", failedProbes: 20 } });
+    await release(host, spec("v1", [WEB, WORKER]));
+    const from = host.history.length;
+    const r = await release(host, spec("v2", [WEB, WORKER]));
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
+    const lastWebProbe = lastIndexOf(host, (a) => a[1] === "exec" && a[2] === "demo-web-v2");
+    const workerStop = host.history.findIndex((a, i) => i >= from && a[1] === "stop" && a.includes("demo-worker-v1"));
+    assert.ok(lastWebProbe >= 0 && workerStop > lastWebProbe, `the old worker was stopped after the web's last probe: ${actions(host, from).join(", ")}`);
+  });
+
+  test("a first release whose web fails its gate leaves nothing running, the worker it booted included", async () => {
+    const host = fakeHost({ "pydeploy/demo:v1 web": { kind: "unhealthy" } });
+    const r = await release(host, spec("v1", [WEB, WORKER]));
+    assert.match(r.error?.message ?? "", /role web did not become healthy/, "the web's gate failed");
+    assert.deepEqual(Object.entries(host.states()).filter(([name]) => name !== "demo-proxy"), [], "no container of the app is left");
   });
 
   test("a new web that fails its gate never gets traffic: the old web is not touched", async () => {
