@@ -93,35 +93,30 @@ export async function deployRelease(host: DockerHost, spec: ReleaseContainerSett
   // Before any role switches: a failure here leaves the running version alone.
   if (options.releaseCommand) await clock.time("release command", () => runAppReleaseCommandOnce(host, spec, options.releaseCommand!, options));
   const others = spec.roles.filter((r) => r.upstreams.length === 0);
-  const bootOthers = async () => {
-    for (const role of others) await clock.time(role.role, () => bootRole(host, spec, role, undo, options));
-  };
-  // The other roles stop their running container before the new one starts, so they wait for
-  // the serving roles' gates; with none running (a first release), nothing is disturbed by
-  // booting them beside those gates. Asked while the first roles boot.
-  const othersRunning = proxied.length > 0 && others.length > 0 ? othersStillRunning(host, spec, others) : Promise.resolve(true);
   let proxy: Proxy | undefined;
   try {
-    // Serving roles first: each new container passes its gate while the old one still serves,
-    // and meanwhile the proxy is made sure of (new containers join its network only to switch).
+    // The proxy is made sure of while the serving roles boot: each new container passes its gate
+    // while the old one still serves; then their traffic moves over (a new container joins the
+    // proxy's network only to switch). The other roles stop their running container before the
+    // new one starts, so they wait for those gates and the proxy; when none of them runs (a
+    // first release), nothing is disturbed by booting them at once.
+    const proxyReady = (async () => {
+      if (options.proxy) proxy = await clock.time("proxy", () => ensureProxy(host, spec, options.proxy!.spec, options.proxy!.appDir, options.log));
+    })();
+    const servingGated = (async () => {
+      for (const role of proxied) await clock.time(role.role, () => bootRole(host, spec, role, undo, options));
+    })();
     await allOrFirstError([
+      proxyReady,
+      servingGated,
       (async () => {
-        if (options.proxy) proxy = await clock.time("proxy", () => ensureProxy(host, spec, options.proxy!.spec, options.proxy!.appDir, options.log));
-      })(),
-      (async () => {
-        for (const role of proxied) await clock.time(role.role, () => bootRole(host, spec, role, undo, options));
-      })(),
-      (async () => {
-        if (!(await othersRunning)) await bootOthers();
-      })(),
-    ]);
-    // Then, side by side: their traffic moves over, and the other roles (in order) switch.
-    await allOrFirstError([
-      (async () => {
+        await Promise.all([proxyReady, servingGated]);
         for (const role of proxied) await clock.time(`switch ${role.role}`, () => switchTraffic(host, spec, role, proxy!, undo.switched, options));
       })(),
       (async () => {
-        if (await othersRunning) await bootOthers();
+        if (others.length === 0) return;
+        if (proxied.length > 0 && (await othersStillRunning(host, spec, others))) await Promise.all([proxyReady, servingGated]);
+        for (const role of others) await clock.time(role.role, () => bootRole(host, spec, role, undo, options));
       })(),
     ]);
     // Live only once each domain has its certificate: a CA that cannot reach the server fails it.

@@ -104,6 +104,9 @@ describe("deployRelease behind the proxy", { timeout: 30_000 }, () => {
     const workerRun = host.history.findIndex((a) => a[1] === "run" && a.includes("demo-worker-v1"));
     assert.ok(workerRun < lastWebProbe, "while the web was still under its gate");
     assert.deepEqual(host.states(), { "demo-proxy": "running", "demo-web-v1": "running", "demo-worker-v1": "running" }, "both run");
+    const switched = r.lines.indexOf("role web: traffic goes to demo-web-v1");
+    const workerPassed = r.lines.findIndex((l) => l.startsWith("role worker: demo-worker-v1 passed running for"));
+    assert.ok(switched >= 0 && workerPassed > switched, `the web got its traffic without waiting for the worker's gate: ${r.lines.join("\n")}`);
   });
 
   test("a redeploy stops the running worker only once the new web passed its gate", async () => {
