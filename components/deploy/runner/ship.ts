@@ -3,6 +3,7 @@
 // (no registry); a host with registry mirrors first pulls the image's base there, so only the
 // app's own layers travel. Registry mode pulls by digest with a throwaway login. Images are
 // identified by their layer diffIDs, which are the same in the classic and the containerd store.
+import { pipeline, Transform } from "node:stream";
 import {
   allImageIds,
   inspectImages,
@@ -47,12 +48,15 @@ export interface ShipOptions {
   onSaved?: () => void;
   /** Called when the host loaded this image's layers, before they are checked there. */
   onLoaded?: () => void;
+  /** Called when the host pulled this image's base through its mirror, before the rest is sent. */
+  onBaseOnHost?: () => void;
 }
 
 /**
  * The app's image and, with roles behind the proxy, the proxy's, side by side: the proxy's is
- * saved once the app's is, and asks the host for its layers once the app's layers are loaded
- * there (or the app's ship ended without a load); an app ship that fails stops it.
+ * saved once the app's is, and asks the host for its layers once the base they share is there
+ * (pulled through the host's mirror, or loaded with the app's layers; or the app's ship ended
+ * without a load); an app ship that fails stops it.
  */
 export async function shipImages(
   host: DockerHost,
@@ -67,13 +71,13 @@ export async function shipImages(
     return { fired, fire };
   };
   const saved = signal();
-  const loaded = signal();
-  const app = shipImage(host, deployer, spec, spec.image, secrets, log, { onSaved: saved.fire, onLoaded: loaded.fire });
+  const baseThere = signal();
+  const app = shipImage(host, deployer, spec, spec.image, secrets, log, { onSaved: saved.fire, onLoaded: baseThere.fire, onBaseOnHost: baseThere.fire });
   app.then(saved.fire, saved.fire);
-  const appLoaded = Promise.race([loaded.fired, app]);
+  const baseOnHost = Promise.race([baseThere.fired, app]);
   // Read only when the proxy's image is sent: a proxy already there must not leave it unhandled.
-  appLoaded.catch(() => undefined);
-  const proxy = spec.proxyImage ? shipImage(host, deployer, spec, spec.proxyImage, secrets, log, { saveAfter: saved.fired, hostLayersAfter: appLoaded }) : undefined;
+  baseOnHost.catch(() => undefined);
+  const proxy = spec.proxyImage ? shipImage(host, deployer, spec, spec.proxyImage, secrets, log, { saveAfter: saved.fired, hostLayersAfter: baseOnHost }) : undefined;
   const [shippedApp, shippedProxy] = await Promise.allSettled([app, proxy]);
   // The app's error first: the proxy's then only repeats it.
   if (shippedApp.status === "rejected") throw shippedApp.reason;
@@ -132,8 +136,7 @@ async function builtImage(deployer: DockerHost, wanted: ShipImage): Promise<Imag
  * images say which leading layers it already holds (after pulling the base through its mirrors,
  * when it holds none); the rest goes, gzip'd, into `docker load`. If that load or its
  * verification fails (a layer evicted meanwhile, say), every layer goes. Returns the bytes of
- * the archives sent (counted around each load: another image's ship shares the connection,
- * but never sends while this one does).
+ * the archives sent.
  */
 async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, image: ShipImage, log: (line: string) => void, clock: PhaseClock, order: ShipOptions): Promise<number> {
   const { hostLayersAfter, saveAfter } = order;
@@ -148,6 +151,7 @@ async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, ima
       const base = await clock.time("base from mirror", () => pullBase(host, deployer, image.base!, log));
       if (!base) return layers;
       if (presentPrefix(local.layers, [base]) === 0) log(`the mirror's ${image.base} is not the one this image was built on (other layers); sending every layer`);
+      else order.onBaseOnHost?.();
       return [...layers, base];
     })
     .then(
@@ -182,9 +186,15 @@ async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, ima
       const bytes = image.layers.slice(from).reduce((n, l) => n + l.size, 0);
       log(`${tag}: sending ${image.layers.length - from} of ${image.layers.length} layers (${(bytes / 1e6).toFixed(1)} MB before compression); the host has the first ${from}`);
       await clock.time("check layers", () => checkLayers(image, from));
-      const before = host.bytesSent;
-      const load = await clock.time("send and docker load", () => host.run(loadImage(), { stdin: layerArchive(image, tag, from), allowFailure: true }));
-      bytesSent += host.bytesSent - before;
+      // Counted on the archive itself: the other image's may be sent at the same time.
+      const counted = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          bytesSent += chunk.length;
+          done(null, chunk);
+        },
+      });
+      const archive = pipeline(layerArchive(image, tag, from), counted, () => undefined);
+      const load = await clock.time("send and docker load", () => host.run(loadImage(), { stdin: archive, allowFailure: true }));
       for (const line of `${load.stdout}${load.stderr}`.split("\n")) if (line.trim()) log(`docker load: ${line.trim()}`);
       if (load.code !== 0) throw new Error(`docker load on ${host.description} exited ${load.code}`);
       order.onLoaded?.();

@@ -515,8 +515,10 @@ describe("shipImage, registry mode", () => {
 describe("shipImages: the app's image and the proxy's, which shares its base", { timeout: 30_000 }, () => {
   const PROXY_BUILT = "pydeploy/demo-proxy:latest";
   const PROXY_TAG = "pydeploy/demo-proxy:abcdef012345";
+  const BASE = "pydeploy/python-base:bookworm";
 
-  function setUpBoth() {
+  /** Both images on the deployer; a host whose loads go as `outcomes` says, per image, and are recorded. */
+  function setUpBoth(outcomes: { app: ("ok" | "fail")[]; proxy: ("ok" | "fail")[] }, o: { loadMs?: number } = {}) {
     const appSave = syntheticSave({ tag: BUILT, layers: ["base\n", "code\n"] });
     const proxySave = syntheticSave({ tag: PROXY_BUILT, layers: ["base\n", "caddy\n"] });
     assert.equal(appSave.diffIds[0], proxySave.diffIds[0], "the two images share their base layer");
@@ -529,14 +531,21 @@ describe("shipImages: the app's image and the proxy's, which shares its base", {
     const spawn = deployer.spawn.bind(deployer);
     deployer.spawn = (argv) => (events.push(`save ${argv[2]}`), spawn(argv));
     const host = new FakeDockerHost();
-    const archives: Buffer[] = [];
+    const archives = { app: [] as Buffer[], proxy: [] as Buffer[] };
     const run = host.run.bind(host);
     host.run = async (argv, opts) => {
-      const r = await run(argv, opts);
-      if (argv[1] === "load") {
-        events.push(`load ${r.stdout.trim()}`);
-        archives.push(host.lastStream!);
-      }
+      if (argv[1] !== "load" || !opts?.stdin || typeof opts.stdin === "string" || Buffer.isBuffer(opts.stdin)) return run(argv, opts);
+      const chunks: Buffer[] = [];
+      for await (const chunk of opts.stdin) chunks.push(chunk as Buffer);
+      const archive = Buffer.concat(chunks);
+      const which = (await sentLayers(archive, [proxySave.diffIds[1]])).length > 0 ? "proxy" : "app";
+      archives[which].push(archive);
+      events.push(`load ${which}`);
+      if (o.loadMs) await new Promise((resolve) => setTimeout(resolve, o.loadMs));
+      const outcome = outcomes[which].shift() ?? assert.fail(`an unexpected load of the ${which}'s image`);
+      host.loads.unshift({ outcome, tag: which === "app" ? SERVER_TAG : PROXY_TAG, layers: which === "app" ? appSave.diffIds : proxySave.diffIds });
+      const r = await run(argv, { ...opts, stdin: archive });
+      events.push(`loaded ${which}`);
       return r;
     };
     const spec: ShipSpec = {
@@ -547,52 +556,51 @@ describe("shipImages: the app's image and the proxy's, which shares its base", {
     return { deployer, host, spec, events, archives, appLayers: appSave.diffIds, proxyLayers: proxySave.diffIds };
   }
 
-  test("one docker save at a time, the app's first; the proxy's layers go after the app's load, without the base", async () => {
-    const { deployer, host, spec, events, archives, appLayers, proxyLayers } = setUpBoth();
-    host.loads = [
-      { outcome: "ok", tag: SERVER_TAG, layers: appLayers },
-      { outcome: "ok", tag: PROXY_TAG, layers: proxyLayers },
-    ];
+  test("one docker save at a time, the app's first; without a mirror the proxy's layers go after the app's load, without the base", async () => {
+    const { deployer, host, spec, events, archives, appLayers, proxyLayers } = setUpBoth({ app: ["ok"], proxy: ["ok"] });
     const lines: string[] = [];
     const shipped = await shipImages(host, deployer as unknown as LocalHost, spec, {}, (l) => lines.push(l));
-    assert.deepEqual(
-      events.filter((e) => e.startsWith("save")),
-      [`save ${SERVER_TAG}`, `save ${PROXY_TAG}`],
-      "the app's image is saved first",
-    );
-    assert.deepEqual(events.filter((e) => e.startsWith("load")), [`load Loaded image: ${SERVER_TAG}`, `load Loaded image: ${PROXY_TAG}`], "and loaded first");
-    assert.deepEqual(await sentLayers(archives[0], appLayers), appLayers, "the app's archive carries the base and its code");
-    assert.deepEqual(await sentLayers(archives[1], proxyLayers), [proxyLayers[1]], "the proxy's only its own layer");
+    assert.deepEqual(events.filter((e) => e.startsWith("save")), [`save ${SERVER_TAG}`, `save ${PROXY_TAG}`], "the app's image is saved first");
+    assert.deepEqual(events.filter((e) => e.startsWith("load ")), ["load app", "load proxy"], "and loaded first");
+    assert.ok(events.indexOf("loaded app") < events.indexOf("load proxy"), `the proxy's goes after the app's load: ${events.join(", ")}`);
+    assert.deepEqual(await sentLayers(archives.app[0], appLayers), appLayers, "the app's archive carries the base and its code");
+    assert.deepEqual(await sentLayers(archives.proxy[0], proxyLayers), [proxyLayers[1]], "the proxy's only its own layer");
     assert.equal(shipped.app.action, "copied", "the app's image was copied");
     assert.equal(shipped.proxy?.action, "copied", "so was the proxy's");
-    assert.equal(shipped.app.bytesSent + shipped.proxy!.bytesSent, host.bytesSent, "each counts its own archive");
+    assert.deepEqual([shipped.app.bytesSent, shipped.proxy!.bytesSent], [archives.app[0].length, archives.proxy[0].length], "each counts its own archive");
     assert.ok(lines.includes(`${PROXY_TAG}: sending 1 of 2 layers (0.0 MB before compression); the host has the first 1`), lines.join("\n"));
   });
 
+  test("with the base from the host's mirror, the proxy's layers go as soon as the base is there, beside the app's", async () => {
+    const { deployer, host, spec, events, archives, appLayers, proxyLayers } = setUpBoth({ app: ["ok"], proxy: ["ok"] }, { loadMs: 200 });
+    deployer.addImage({ tag: BASE, app: "base", labels: {}, layers: [appLayers[0]] });
+    host.registryMirrors = ["https://abc123.mirror.aliyuncs.com/"];
+    host.mirrorImages.set(BASE, [appLayers[0]]);
+    const withBase: ShipSpec = { ...spec, image: { ...spec.image, base: BASE }, proxyImage: { ...spec.proxyImage!, base: BASE } };
+    const shipped = await shipImages(host, deployer as unknown as LocalHost, withBase, {}, () => undefined);
+    assert.ok(events.indexOf("load proxy") < events.indexOf("loaded app"), `both loads at once: ${events.join(", ")}`);
+    assert.deepEqual(await sentLayers(archives.app[0], appLayers), [appLayers[1]], "the app's archive carries only its code");
+    assert.deepEqual(await sentLayers(archives.proxy[0], proxyLayers), [proxyLayers[1]], "the proxy's only its own layer");
+    assert.deepEqual([shipped.app.bytesSent, shipped.proxy!.bytesSent], [archives.app[0].length, archives.proxy[0].length], "each counts its own archive, though they went at once");
+    assert.equal(host.history.filter((a) => a[0] === "timeout").length, 1, "the base was pulled once");
+  });
+
   test("an app image that fails to load stops the proxy's: the app's error, nothing of the proxy sent", async () => {
-    const { deployer, host, spec, events } = setUpBoth();
-    host.loads = [
-      { outcome: "fail", tag: SERVER_TAG, layers: [] },
-    ];
+    const { deployer, host, spec, events } = setUpBoth({ app: ["fail"], proxy: [] });
     await assert.rejects(shipImages(host, deployer as unknown as LocalHost, spec, {}, () => undefined), { message: "docker load on the fake Docker host exited 1" }, "the app's error");
-    assert.deepEqual(events.filter((e) => e.startsWith("load")).length, 1, "one load: the app's");
+    assert.deepEqual(events.filter((e) => e.startsWith("load ")), ["load app"], "one load: the app's");
     assert.deepEqual(tagsOn(deployer), [BUILT, PROXY_BUILT].sort(), "both temporary tags are gone");
   });
 
   test("the proxy's image already on the host and the app's failing: the app's error alone", async () => {
-    const { deployer, host, spec, proxyLayers } = setUpBoth();
-    host.addImage({ tag: PROXY_TAG, app: "demo", layers: proxyLayers });
     // The partial load (the host has the base) fails, then the load of every layer.
-    host.loads = [
-      { outcome: "fail", tag: SERVER_TAG, layers: [] },
-      { outcome: "fail", tag: SERVER_TAG, layers: [] },
-    ];
+    const { deployer, host, spec, proxyLayers } = setUpBoth({ app: ["fail", "fail"], proxy: [] });
+    host.addImage({ tag: PROXY_TAG, app: "demo", layers: proxyLayers });
     await assert.rejects(shipImages(host, deployer as unknown as LocalHost, spec, {}, () => undefined), { message: "docker load on the fake Docker host exited 1" }, "the app's error, and no unhandled rejection fails this process");
   });
 
   test("without a proxy image, only the app's", async () => {
-    const { deployer, host, spec, appLayers } = setUpBoth();
-    host.loads = [{ outcome: "ok", tag: SERVER_TAG, layers: appLayers }];
+    const { deployer, host, spec } = setUpBoth({ app: ["ok"], proxy: [] });
     const shipped = await shipImages(host, deployer as unknown as LocalHost, { ...spec, proxyImage: undefined }, {}, () => undefined);
     assert.deepEqual(Object.keys(shipped), ["app"], "no proxy result");
   });
