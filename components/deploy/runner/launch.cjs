@@ -17,10 +17,11 @@ const CACHE = path.join(PROJECT, "node_modules", ".cache", "pydeploy");
 /** Bundles of other source versions are removed once this old (a run in progress may still use one). */
 const STALE_MS = 24 * 3600 * 1000;
 
-/** Every TypeScript file under components/, by path and content, with esbuild's version and tsconfig.json. */
+/** Every TypeScript file under components/, by path and content, with esbuild's version, tsconfig.json and this file (how it builds). */
 function sourcesKey() {
   const hash = crypto.createHash("sha256");
   hash.update(require("esbuild/package.json").version);
+  hash.update(fs.readFileSync(__filename));
   hash.update(fs.readFileSync(path.join(PROJECT, "tsconfig.json")));
   const files = fs
     .readdirSync(COMPONENTS, { recursive: true, encoding: "utf8" })

@@ -79,6 +79,20 @@ describe("the deployer's launcher", () => {
     }
   });
 
+  test("a change to the launcher itself (how it builds) gets a new bundle too", async () => {
+    const before = bundles();
+    const launcher = path.join(project, "components", "deploy", "runner", "launch.cjs");
+    const source = fs.readFileSync(launcher, "utf8");
+    fs.writeFileSync(launcher, source.replace('logLevel: "silent",', 'logLevel: "silent",\n      legalComments: "none",'));
+    try {
+      const r = await launch();
+      assert.match(r.stderr, /PYDEPLOY_SPEC is not set/, `it ran: ${r.stderr}`);
+      assert.equal(bundles().length, before.length + 1, `one more bundle: ${bundles().join(", ")}`);
+    } finally {
+      fs.writeFileSync(launcher, source);
+    }
+  });
+
   test("a source that does not compile fails the step, naming the file and the error; no bundle is written", async () => {
     const before = bundles();
     const file = path.join(project, "components", "deploy", "outputLines.ts");
