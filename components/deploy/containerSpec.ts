@@ -84,10 +84,18 @@ export type ContainerSettings = z.infer<typeof containerSettingsSchema>;
 export type ReleaseContainerSettings = ContainerSettings & {
   /** Names this release's containers: <app>-<role>-<version>. */
   version: string;
+  /**
+   * Per role, a hash of what its container holds: the image, env and shared settings, and its
+   * own. A running container with the same one is kept, not restarted (roleVersions()).
+   */
+  roleVersions?: Record<string, string>;
+  /** Per role, the container to run, whatever its name (a roll back to containers kept before). */
+  containers?: Record<string, string>;
 };
 
 export const LABEL_ROLE = "pydeploy.role";
 export const LABEL_VERSION = "pydeploy.version";
+export const LABEL_ROLE_VERSION = "pydeploy.role-version";
 export const LABEL_IMAGE = "pydeploy.image";
 
 // Docker names allow [a-zA-Z0-9][a-zA-Z0-9_.-]; the version is lowercase so names stay uniform.
@@ -180,6 +188,7 @@ export function dockerRunArgs(spec: ReleaseContainerSettings, role: RoleSettings
     "--label", `${LABEL_APP}=${spec.app}`,
     "--label", `${LABEL_ROLE}=${role.role}`,
     "--label", `${LABEL_VERSION}=${spec.version}`,
+    ...(spec.roleVersions?.[role.role] ? ["--label", `${LABEL_ROLE_VERSION}=${spec.roleVersions[role.role]}`] : []),
     "--label", `${LABEL_IMAGE}=${spec.imageIdentity}`,
     ...role.ports.flatMap((p) => ["-p", `${p.host}:${p.container}`]),
     ...mountArgs(role.mounts),

@@ -255,6 +255,14 @@ export function releaseVersion(settings: ContainerSettings, envFile: string, sal
   return createHash("sha256").update(JSON.stringify(settings)).update(envPrint).digest("hex").slice(0, 12);
 }
 
+/**
+ * Per role, the version its container alone would have: the shared settings, its own and the
+ * env. A change to one role's settings leaves the others' roleVersions as they were.
+ */
+export function roleVersions(settings: ContainerSettings, envFile: string, salt: string): Record<string, string> {
+  return Object.fromEntries(settings.roles.map((role) => [role.role, releaseVersion({ ...settings, roles: [role] }, envFile, salt)]));
+}
+
 /** The final stdout line of a step: what the component reads back as outputs. */
 export const RESULT_PREFIX = "pydeploy-result: ";
 /** A result too long for one line comes in pieces: these lines, then the RESULT_PREFIX line with the last piece. */

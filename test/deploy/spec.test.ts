@@ -1,7 +1,7 @@
 // The component ↔ deployer contract: release names, spec parsing errors, the result line.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { appDirOf, hostResultSchema, hostTrigger, hostSpecSchema, parseResult, parseSpec, releaseResultSchema, releaseSpecSchema, releaseVersion, runnerCommand } from "../../components/deploy/spec";
+import { appDirOf, hostResultSchema, hostTrigger, hostSpecSchema, parseResult, parseSpec, releaseResultSchema, releaseSpecSchema, releaseVersion, roleVersions, runnerCommand } from "../../components/deploy/spec";
 import { WORKER_SETTINGS } from "../support/deploy/workerSettings";
 
 const settings = WORKER_SETTINGS;
@@ -18,6 +18,33 @@ describe("releaseVersion", () => {
     assert.notEqual(releaseVersion(settings, "A=2\n", salt), v, "env change");
     assert.notEqual(releaseVersion({ ...settings, logMaxFiles: 4 }, "A=1\n", salt), v, "setting change");
     assert.notEqual(releaseVersion(settings, "A=1\n", "b".repeat(64)), v, "salt change");
+  });
+});
+
+describe("roleVersions", () => {
+  const salt = "a".repeat(64);
+  const web = { role: "web", command: ["python", "-m", "demo.web"], ports: [{ host: 80, container: 8000 }], gate: { kind: "http" as const, port: 8000, path: "/health" }, mounts: [], upstreams: [] };
+  const two = { ...settings, roles: [web, settings.roles[0]] };
+  test("a change to one role's settings changes only that role's version", () => {
+    const v = roleVersions(two, "A=1\n", salt);
+    assert.deepEqual(Object.keys(v), ["web", "worker"], "one per role");
+    assert.notEqual(v.web, v.worker, "each role has its own");
+    const changed = roleVersions({ ...two, roles: [{ ...web, gate: { ...web.gate, path: "/ready" } }, settings.roles[0]] }, "A=1\n", salt);
+    assert.notEqual(changed.web, v.web, "the web's gate changed");
+    assert.equal(changed.worker, v.worker, "the worker's did not");
+    assert.equal(roleVersions({ ...two, roles: [settings.roles[0], web] }, "A=1\n", salt).worker, v.worker, "nor does the roles' order");
+  });
+  test("the image, the env, a shared setting or the salt changes every role's version", () => {
+    const v = roleVersions(two, "A=1\n", salt);
+    for (const [what, other] of [
+      ["image", roleVersions({ ...two, imageIdentity: `sha256:${"5".repeat(64)}` }, "A=1\n", salt)],
+      ["env", roleVersions(two, "A=2\n", salt)],
+      ["shared setting", roleVersions({ ...two, stopGraceSeconds: 5 }, "A=1\n", salt)],
+      ["salt", roleVersions(two, "A=1\n", "b".repeat(64))],
+    ] as const) {
+      assert.notEqual(other.web, v.web, `${what}: web`);
+      assert.notEqual(other.worker, v.worker, `${what}: worker`);
+    }
   });
 });
 

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { docker, ensureBaseImage, waitForHttp200 } from "../support/docker/localEngine";
-import { appValue, assertSteps, ExampleProject, mustSucceed, ops, programStack, ran, removeAppImages, stepOutput, uniqueApp } from "../support/lifecycle/exampleProject";
+import { appValue, assertSteps, ExampleProject, mustSucceed, ops, programStack, ran, removeAppImages, stepOutput, uniqueApp, WEB_ROLE, WORKER_ROLE } from "../support/lifecycle/exampleProject";
 
 const APP = uniqueApp("loc");
 const PORT = randomInt(20_000, 30_000);
@@ -16,13 +16,13 @@ let project: ExampleProject;
 let stateDir: string;
 let appDir: string;
 
-const stack = () =>
+const stack = (extra?: Record<string, unknown>) =>
   programStack({
     stateDir,
     stack: "local",
     config: {
       "pydeploy:target": "local",
-      "pydeploy:app": appValue({ name: APP, dir: project.dir, publish: PORT }),
+      "pydeploy:app": appValue({ name: APP, dir: project.dir, publish: PORT, extra }),
       // The app's folder (env file, salt) in a temp dir instead of ~/.pydeploy.
       "pydeploy:deploy": { remoteDir: appDir, healthTimeoutSeconds: 20, stopGraceSeconds: 7 },
     },
@@ -85,6 +85,25 @@ describe("lifecycle, target local (this machine's Docker engine)", { timeout: 20
     assert.deepEqual(await containers(), before, "no container changed");
     assert.doesNotMatch(fs.readFileSync(file, "utf8"), /--import tsx/, "the state now holds the launcher's commands");
     assert.match(await waitForHttp200(url), /2\.0\.0/, "v2 still serves");
+  });
+
+  test("a change to the worker's settings alone restarts the worker only: the web's container runs on", async () => {
+    const before = await containers();
+    const web = Object.keys(before).find((n) => n.includes("-web-") && before[n] === "running")!;
+    const startedAt = async (name: string) => (await docker(["inspect", "--format", "{{.State.StartedAt}}", name])).stdout.trim();
+    const webStarted = await startedAt(web);
+    const r = mustSucceed(await stack({ roles: { web: { ...WEB_ROLE, publish: PORT }, worker: { command: ["python", "-u", "-m", "demo.worker"] } } }).up(), "worker change");
+    assert.deepEqual(ran(r), [`${APP}-release`], "only the release step runs");
+    assert.match(stepOutput(r, `${APP}-release`), new RegExp(`role web: ${web} keeps running: its image, env and settings did not change`), "the release says it keeps the web");
+    const now = await containers();
+    assert.equal(now[web], "running", "the same web container runs");
+    assert.equal(await startedAt(web), webStarted, "it was not restarted");
+    const worker = Object.keys(now).filter((n) => n.includes("-worker-") && now[n] === "running");
+    assert.equal(worker.length, 1, `one worker runs: ${JSON.stringify(now)}`);
+    assert.equal(before[worker[0]], undefined, "a new worker container");
+    assert.deepEqual((await docker(["inspect", "--format", "{{json .Config.Cmd}}", worker[0]])).stdout.trim(), JSON.stringify(["python", "-u", "-m", "demo.worker"]), "it runs the new command");
+    assert.match(await waitForHttp200(url), /2\.0\.0/, "v2 still serves");
+    mustSucceed(await stack({ roles: { web: { ...WEB_ROLE, publish: PORT }, worker: WORKER_ROLE } }).up(), "worker change back");
   });
 
   test("a failed health gate fails this up and the next one, and v2 keeps serving, until the code is fixed", async () => {

@@ -2,7 +2,7 @@
 // field names, the same on every version and image store).
 import { appContainerIds, appImageIds, inspectContainers, inspectImages } from "../dockerCommands";
 import { LABEL_APP } from "../../image/labels";
-import { LABEL_ROLE, LABEL_VERSION } from "../containerSpec";
+import { LABEL_ROLE, LABEL_ROLE_VERSION, LABEL_VERSION } from "../containerSpec";
 import type { DockerHost } from "./transport";
 
 export interface ContainerInfo {
@@ -11,6 +11,8 @@ export interface ContainerInfo {
   app?: string;
   role?: string;
   version?: string;
+  /** What its role's settings, image and env hashed to when it was created (roleVersions()). */
+  roleVersion?: string;
   /** The image ID the container runs. */
   image: string;
   /** created | running | restarting | paused | exited | dead */
@@ -63,6 +65,7 @@ function toContainer(raw: RawContainer): ContainerInfo {
     app: labels[LABEL_APP],
     role: labels[LABEL_ROLE],
     version: labels[LABEL_VERSION],
+    roleVersion: labels[LABEL_ROLE_VERSION],
     image: raw.Image,
     status: raw.State.Status,
     running: raw.State.Running,

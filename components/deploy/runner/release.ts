@@ -1,6 +1,7 @@
 // The release, Kamal's way: orchestration here on the deployer, small docker commands on the
 // host. Each role in boot order (serving roles first): stop the running container (kept for
-// rollback), start the new one, gate it; with a domain, its certificate must be in place. A
+// rollback), start the new one, gate it; with a domain, its certificate must be in place. A role
+// whose running container has its image, env and settings (its role version) is left running. A
 // failure shows why (the new container's logs, the CA's answer), removes what this release
 // started, starts the previous containers and restores the proxy's previous config. After
 // success: stop the roles the app dropped, keep the newest stopped container per role, prune
@@ -77,7 +78,8 @@ export class ReleaseError extends Error {
 }
 
 export async function deployRelease(host: DockerHost, spec: ReleaseContainerSettings, options: ReleaseOptions): Promise<ReleaseResult> {
-  const names = spec.roles.map((r) => containerName(spec.app, r.role, spec.version));
+  const targets = await targetContainers(host, spec, options.log);
+  const names = spec.roles.map((r) => targets.get(r.role)!);
   const undo: Undo = { created: [], restarted: [], previous: [], switched: [] };
   const clock = new PhaseClock();
   options.log(`release ${spec.version} of ${spec.app}: image ${spec.image} (${spec.imageIdentity})`);
@@ -104,19 +106,19 @@ export async function deployRelease(host: DockerHost, spec: ReleaseContainerSett
       if (options.proxy) proxy = await clock.time("proxy", () => ensureProxy(host, spec, options.proxy!.spec, options.proxy!.appDir, options.log));
     })();
     const servingGated = (async () => {
-      for (const role of proxied) await clock.time(role.role, () => bootRole(host, spec, role, undo, options));
+      for (const role of proxied) await clock.time(role.role, () => bootRole(host, spec, role, targets.get(role.role)!, undo, options));
     })();
     await allOrFirstError([
       proxyReady,
       servingGated,
       (async () => {
         await Promise.all([proxyReady, servingGated]);
-        for (const role of proxied) await clock.time(`switch ${role.role}`, () => switchTraffic(host, spec, role, proxy!, undo.switched, options));
+        for (const role of proxied) await clock.time(`switch ${role.role}`, () => switchTraffic(host, spec, role, targets.get(role.role)!, proxy!, undo.switched, options));
       })(),
       (async () => {
         if (others.length === 0) return;
-        if (proxied.length > 0 && (await othersStillRunning(host, spec, others))) await Promise.all([proxyReady, servingGated]);
-        for (const role of others) await clock.time(role.role, () => bootRole(host, spec, role, undo, options));
+        if (proxied.length > 0 && (await othersStillRunning(host, spec, others, targets))) await Promise.all([proxyReady, servingGated]);
+        for (const role of others) await clock.time(role.role, () => bootRole(host, spec, role, targets.get(role.role)!, undo, options));
       })(),
     ]);
     // Live only once each domain has its certificate: a CA that cannot reach the server fails it.
@@ -150,14 +152,35 @@ async function allOrFirstError(branches: Promise<void>[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
-/** Whether any of `roles` has a running container of another release. */
-async function othersStillRunning(host: DockerHost, spec: ReleaseContainerSettings, roles: RoleSettings[]): Promise<boolean> {
-  const names = new Set(roles.map((r) => r.role));
-  return (await appContainers(host, spec.app)).some((c) => c.running && c.role !== undefined && names.has(c.role) && c.name !== containerName(spec.app, c.role, spec.version));
+/**
+ * Per role, the container this release runs: the one given (a roll back), else the one named by
+ * this version when it runs, else a running one with the role's role version (kept), else the
+ * one named by this version.
+ */
+async function targetContainers(host: DockerHost, spec: ReleaseContainerSettings, log: (line: string) => void): Promise<Map<string, string>> {
+  const containers = await appContainers(host, spec.app);
+  const targets = new Map<string, string>();
+  for (const role of spec.roles) {
+    const given = spec.containers?.[role.role];
+    // Checked before anything changes: only a container named by this version can be created.
+    if (given && !containers.some((c) => c.name === given)) throw new ReleaseError(`role ${role.role}: container ${given} is gone, so the release cannot go back to it`);
+    const name = given ?? containerName(spec.app, role.role, spec.version);
+    const roleVersion = spec.roleVersions?.[role.role];
+    const same = given || containers.some((c) => c.name === name && c.running) ? undefined
+      : containers.find((c) => c.role === role.role && c.status === "running" && roleVersion !== undefined && c.roleVersion === roleVersion);
+    if (same) log(`role ${role.role}: ${same.name} keeps running: its image, env and settings did not change`);
+    targets.set(role.role, same?.name ?? name);
+  }
+  return targets;
 }
 
-async function bootRole(host: DockerHost, spec: ReleaseContainerSettings, role: RoleSettings, undo: Undo, options: ReleaseOptions): Promise<void> {
-  const name = containerName(spec.app, role.role, spec.version);
+/** Whether any of `roles` has a running container other than its target. */
+async function othersStillRunning(host: DockerHost, spec: ReleaseContainerSettings, roles: RoleSettings[], targets: Map<string, string>): Promise<boolean> {
+  const names = new Set(roles.map((r) => r.role));
+  return (await appContainers(host, spec.app)).some((c) => c.running && c.role !== undefined && names.has(c.role) && c.name !== targets.get(c.role));
+}
+
+async function bootRole(host: DockerHost, spec: ReleaseContainerSettings, role: RoleSettings, name: string, undo: Undo, options: ReleaseOptions): Promise<void> {
   const existing = await inspectContainer(host, name);
   if (existing?.running) {
     options.log(`role ${role.role}: ${name} already runs`);

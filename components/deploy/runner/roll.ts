@@ -6,7 +6,7 @@
 import type { ReleaseResult, ReleaseSpec, RollPeer, SshTarget, StepSecrets, Target } from "../spec";
 import { appContainers, type ContainerInfo } from "./dockerState";
 import { deployRelease, ReleaseError } from "./release";
-import { releaseOn, releaseOptions, versionOn } from "./releaseStep";
+import { releaseOn, releaseOptions, versionOn, type VersionOnHost } from "./releaseStep";
 import { type DockerHost, onHost } from "./transport";
 
 export interface RollContext {
@@ -49,16 +49,22 @@ export function peerSpec(spec: ReleaseSpec, peer: RollPeer): ReleaseSpec {
   };
 }
 
-/** Every role of the release has a running container of `version`. */
-export function runs(containers: ContainerInfo[], spec: ReleaseSpec, version: string): boolean {
-  return spec.settings.roles.every((r) => containers.some((c) => c.role === r.role && c.version === version && c.running));
+/** The role's running container in this release: one of its version, or one it kept (same role version). */
+function runningIn(containers: ContainerInfo[], role: string, release: VersionOnHost): ContainerInfo | undefined {
+  const roleVersion = release.roleVersions[role];
+  return containers.find((c) => c.role === role && c.running && (c.version === release.version || (roleVersion !== undefined && c.roleVersion === roleVersion)));
+}
+
+/** Every role of the release has a running container in it. */
+export function runs(containers: ContainerInfo[], spec: ReleaseSpec, release: VersionOnHost): boolean {
+  return spec.settings.roles.every((r) => runningIn(containers, r.role, release) !== undefined);
 }
 
 /** This release's version there, when that server does not run it. */
 async function versionBehind(spec: ReleaseSpec, secrets: StepSecrets, ctx: RollContext): Promise<string | undefined> {
   return onHost(await ctx.connect(spec.target), async (host) => {
-    const version = await versionOn(host, spec, secrets);
-    return runs(await appContainers(host, spec.app), spec, version) ? undefined : version;
+    const release = await versionOn(host, spec, secrets);
+    return runs(await appContainers(host, spec.app), spec, release) ? undefined : release.version;
   });
 }
 
@@ -68,26 +74,43 @@ async function catchUp(spec: ReleaseSpec, version: string, secrets: StepSecrets,
   await onHost(await ctx.connect(spec.target), (host) => releaseOn(host, spec, secrets, (line) => ctx.log(`[${name}] ${line}`)));
 }
 
-/** Back to the version whose stopped containers are newest, if the server runs this release; says what it did. */
+/** Back to the containers it ran before this release, if the server runs it; says what it did. */
 async function rollBackPeer(spec: ReleaseSpec, secrets: StepSecrets, ctx: RollContext): Promise<string> {
   const name = (spec.target as SshTarget).host;
   return onHost(await ctx.connect(spec.target), async (host) => {
-    const version = await versionOn(host, spec, secrets);
+    const release = await versionOn(host, spec, secrets);
     const containers = await appContainers(host, spec.app);
-    if (!runs(containers, spec, version)) return `${name} did not run ${version} yet, left as it was`;
-    const previous = previousVersion(containers, spec, version);
-    if (!previous) return `${name} keeps ${version}: it holds no stopped containers of one earlier version for every role`;
-    ctx.log(`rolling ${name} back from ${version} to ${previous}`);
-    await deployRelease(host, { ...spec.settings, version: previous }, releaseOptions(spec, (line) => ctx.log(`[${name}] ${line}`)));
-    return `${name} went back from ${version} to ${previous}`;
+    if (!runs(containers, spec, release)) return `${name} did not run ${release.version} yet, left as it was`;
+    const previous = previousContainers(containers, spec, release);
+    if (!previous) return `${name} keeps ${release.version}: a role it restarted holds no stopped container to go back to`;
+    const named = Object.values(previous.containers).join(" ");
+    if (previous.version === undefined) return `${name} keeps ${release.version}: the release restarted no role there (${named})`;
+    ctx.log(`rolling ${name} back from ${release.version} to ${previous.version}: ${named}`);
+    await deployRelease(host, { ...spec.settings, version: previous.version, containers: previous.containers }, releaseOptions(spec, (line) => ctx.log(`[${name}] ${line}`)));
+    return `${name} went back from ${release.version} to ${previous.version}`;
   });
 }
 
-/** The version of the newest stopped container of each role, when it is one version for all roles. */
-export function previousVersion(containers: ContainerInfo[], spec: ReleaseSpec, current: string): string | undefined {
-  const versions = spec.settings.roles.map((r) => {
-    const stopped = containers.filter((c) => c.role === r.role && !c.running && c.version !== undefined && c.version !== current);
-    return stopped.sort((a, b) => Date.parse(b.finishedAt) - Date.parse(a.finishedAt))[0]?.version;
-  });
-  return versions.every((v) => v !== undefined && v === versions[0]) ? versions[0] : undefined;
+/**
+ * What the server ran before `release`, per role: a role the release restarted goes back to its
+ * newest stopped container; a role it kept stays. `version`: the newest of the containers it
+ * goes back to (unset when the release restarted none). Unset when a restarted role has none.
+ */
+export function previousContainers(containers: ContainerInfo[], spec: ReleaseSpec, release: VersionOnHost): { version?: string; containers: Record<string, string> } | undefined {
+  const chosen: Record<string, string> = {};
+  let newest: ContainerInfo | undefined;
+  for (const { role } of spec.settings.roles) {
+    const current = runningIn(containers, role, release);
+    if (!current) return undefined;
+    if (current.version !== release.version) {
+      chosen[role] = current.name;
+      continue;
+    }
+    const stopped = containers.filter((c) => c.role === role && !c.running && c.version !== undefined && c.name !== current.name);
+    const previous = stopped.sort((a, b) => Date.parse(b.finishedAt) - Date.parse(a.finishedAt))[0];
+    if (!previous) return undefined;
+    chosen[role] = previous.name;
+    if (!newest || Date.parse(previous.finishedAt) > Date.parse(newest.finishedAt)) newest = previous;
+  }
+  return { version: newest?.version, containers: chosen };
 }

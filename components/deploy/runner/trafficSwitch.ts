@@ -1,7 +1,7 @@
 // The release's traffic switch, run on the Docker host: it executes the plans of ../proxy/ (the
 // proxy owns the app's published HTTP ports; a role's traffic moves with its network alias to
 // its new container; bench/proxy.ts measured why: no proxy reload during a deploy).
-import { containerName, type ReleaseContainerSettings, type RoleSettings } from "../containerSpec";
+import { type ReleaseContainerSettings, type RoleSettings } from "../containerSpec";
 import { connectNetwork, disconnectNetwork, readFile, removePath, startContainers, stopContainers, writePrivateFile } from "../dockerCommands";
 import { publishedPorts, renderCaddyfile } from "../proxy/proxyConfig";
 import { proxyConfigSteps, proxyNames, proxySetupSteps, upstreamAlias, type ProxyNames } from "../proxy/proxyContainer";
@@ -96,7 +96,7 @@ export async function restoreProxyConfig(host: DockerHost, proxy: Proxy, appDir:
 }
 
 /**
- * Sends the role's traffic to its container of this release: attach it under the role's alias
+ * Sends the role's traffic to `next`, its container in this release: attach it under the role's alias
  * (checked from the proxy), then retire the previous ones (refuse new connections, let the open
  * ones finish, take them off the network, stop them: kept for rollback).
  */
@@ -104,12 +104,12 @@ export async function switchTraffic(
   host: DockerHost,
   spec: ReleaseContainerSettings,
   role: RoleSettings,
+  next: string,
   proxy: Proxy,
   switched: Switched[],
   options: { log: (line: string) => void; reachSeconds?: number },
 ): Promise<void> {
   const log = options.log;
-  const next = containerName(spec.app, role.role, spec.version);
   const net = proxy.names.network;
   const current = await inspectContainer(host, next);
   if (!current?.running) throw new Error(`role ${role.role}: ${next} does not run, so no traffic can go to it`);

@@ -75,6 +75,54 @@ describe("deployRelease against a fake Docker host", { timeout: 30_000 }, () => 
     assert.deepEqual(stops, [["docker", "stop", "--time", "30", "demo-web-v1"], ["docker", "stop", "--time", "30", "demo-worker-v1"]], "each old container gets a graceful stop with the grace period");
   });
 
+  test("a role whose image, env and settings did not change keeps its container running; the changed one is released", async () => {
+    const host = fakeHost();
+    await release(host, { ...spec("v1", "pydeploy/demo:v1"), roleVersions: { web: "web-a", worker: "worker-a" } });
+    const webOnPath = { ...WEB, gate: { kind: "http" as const, port: 8000, path: "/ready" } };
+    const r = await release(host, { ...spec("v2", "pydeploy/demo:v1", [webOnPath, WORKER]), roleVersions: { web: "web-b", worker: "worker-a" } });
+    assert.equal(r.error, undefined, `no error expected: ${r.error?.message}`);
+    assert.deepEqual(r.result, { version: "v2", containers: ["demo-web-v2", "demo-worker-v1"] }, "the release names the worker it kept");
+    assert.deepEqual(runs(host), ["demo-web-v1", "demo-worker-v1", "demo-web-v2"], "only the web runs anew");
+    assert.ok(!host.history.some((a) => a[1] === "stop" && a.includes("demo-worker-v1")), "the worker is never stopped");
+    assert.deepEqual(host.states(), { "demo-web-v1": "exited", "demo-worker-v1": "running", "demo-web-v2": "running" }, "the old web kept for rollback, the worker of v1 runs");
+    assert.ok(r.lines.includes("role worker: demo-worker-v1 keeps running: its image, env and settings did not change"), `it says why: ${r.lines.join("\n")}`);
+    const labels = host.history.find((a) => a[1] === "run" && a.includes("demo-web-v2"))!;
+    assert.ok(labels.includes("pydeploy.role-version=web-b"), `the new container carries its role version: ${labels.join(" ")}`);
+  });
+
+  test("a running container of another role version, or of none (created before role versions), is restarted", async () => {
+    const host = fakeHost();
+    await release(host, spec("v1", "pydeploy/demo:v1"));
+    await release(host, { ...spec("v2", "pydeploy/demo:v1"), roleVersions: { web: "web-a", worker: "worker-a" } });
+    assert.deepEqual(runs(host), ["demo-web-v1", "demo-worker-v1", "demo-web-v2", "demo-worker-v2"], "unlabelled containers are replaced");
+    await release(host, { ...spec("v3", "pydeploy/demo:v1"), roleVersions: { web: "web-a", worker: "worker-b" } });
+    assert.deepEqual(host.states(), { "demo-web-v1": "exited", "demo-worker-v2": "exited", "demo-web-v2": "running", "demo-worker-v3": "running" }, "the worker of another role version is replaced, the web kept");
+  });
+
+  test("when the changed role fails its gate, it goes back and the kept role was never touched", async () => {
+    const host = fakeHost({ "pydeploy/demo:v2 web": { kind: "unhealthy" } });
+    await release(host, { ...spec("v1", "pydeploy/demo:v1"), roleVersions: { web: "web-a", worker: "worker-a" } });
+    const before = host.history.length;
+    const r = await release(host, { ...spec("v2", "pydeploy/demo:v2"), roleVersions: { web: "web-b", worker: "worker-a" } });
+    assert.match(r.error?.message ?? "", /role web did not become healthy/, "the web's failure is reported");
+    assert.deepEqual(host.states(), { "demo-web-v1": "running", "demo-worker-v1": "running" }, "v1's web runs again beside the worker");
+    assert.ok(!host.history.slice(before).some((a) => (a[1] === "stop" || a[1] === "start" || a[1] === "rm") && a.includes("demo-worker-v1")), "nothing was done to the worker");
+  });
+
+  test("given containers (a roll back): stopped ones start again, running ones stay; one that is gone fails before anything changes", async () => {
+    const host = fakeHost();
+    await release(host, { ...spec("v1", "pydeploy/demo:v1"), roleVersions: { web: "web-a", worker: "worker-a" } });
+    await release(host, { ...spec("v2", "pydeploy/demo:v2"), roleVersions: { web: "web-b", worker: "worker-a" } });
+    const back = await release(host, { ...spec("v1", "pydeploy/demo:v2"), containers: { web: "demo-web-v1", worker: "demo-worker-v1" } });
+    assert.equal(back.error, undefined, `no error expected: ${back.error?.message}`);
+    assert.deepEqual(host.states(), { "demo-web-v1": "running", "demo-worker-v1": "running", "demo-web-v2": "exited" }, "the web of v1 runs again; the worker stayed");
+    assert.ok(back.lines.includes("role worker: demo-worker-v1 already runs"), "the worker is left alone");
+    const before = host.history.length;
+    const gone = await release(host, { ...spec("v0", "pydeploy/demo:v2"), containers: { web: "demo-web-v1", worker: "demo-worker-v0" } });
+    assert.equal(gone.error?.message, "role worker: container demo-worker-v0 is gone, so the release cannot go back to it", "the missing container is named");
+    assert.ok(!host.history.slice(before).some((a) => ["run", "stop", "start", "rm"].includes(a[1])), "nothing was started, stopped or removed");
+  });
+
   test("an unhealthy web fails its gate: its logs are shown, it is removed, the previous web runs again, the worker is untouched", async () => {
     const host = fakeHost({ "pydeploy/demo:v2 web": { kind: "unhealthy" } });
     await release(host, spec("v1", "pydeploy/demo:v1"));

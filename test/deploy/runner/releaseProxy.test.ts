@@ -94,6 +94,17 @@ describe("deployRelease behind the proxy", { timeout: 30_000 }, () => {
     assert.deepEqual(host.states(), { "demo-proxy": "running", "demo-web-v1": "exited", "demo-api-v1": "exited", "demo-web-v2": "running", "demo-api-v2": "running" }, "v1 kept for rollback");
   });
 
+  test("a web the release keeps (same role version) keeps its traffic: no switch, no drain; the changed api is switched", async () => {
+    const host = fakeHost();
+    await release(host, { ...spec("v1"), roleVersions: { web: "web-a", api: "api-a" } });
+    const from = host.history.length;
+    const r = await release(host, { ...spec("v2"), roleVersions: { web: "web-a", api: "api-b" } });
+    assert.equal(r.error, undefined, `no error: ${r.error?.message}`);
+    assert.deepEqual(actions(host, from), ["run demo-api-v2", "connect demo-api-v2", "drain demo-api-v1", "disconnect demo-api-v1", "stop demo-api-v1"], "only the api is released");
+    assert.deepEqual(host.aliasTargets(NET, "demo-web"), ["demo-web-v1"], "the web's alias still names the web of v1");
+    assert.deepEqual(host.states(), { "demo-proxy": "running", "demo-web-v1": "running", "demo-api-v1": "exited", "demo-api-v2": "running" }, "the web of v1 runs on");
+  });
+
   test("a first release boots the worker beside the web's gate: nothing of it runs yet to disturb", async () => {
     const host = fakeHost({ "pydeploy/demo:v1 web": { kind: "slow", failedProbes: 20 } });
     const r = await release(host, spec("v1", [WEB, WORKER]));

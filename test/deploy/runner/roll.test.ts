@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { ContainerInfo } from "../../../components/deploy/runner/dockerState";
-import { peerSpec, previousVersion, releaseInRoll, runs } from "../../../components/deploy/runner/roll";
+import { peerSpec, previousContainers, releaseInRoll, runs } from "../../../components/deploy/runner/roll";
 import type { ReleaseSpec, RollPeer, SshTarget, Target } from "../../../components/deploy/spec";
 import { FakeDockerHost } from "../../support/docker/fakeDocker";
 import { DEMO_WEB_ROLE } from "../../support/deploy/releaseContainerSettings";
@@ -148,41 +148,55 @@ describe("a failure in a roll: what each earlier server does", () => {
       releaseInRoll(plain(IMAGE, "10.0.0.7", ["10.0.0.5", "10.0.0.6"]), SECRETS, ctx),
       /The roll stopped at 10\.0\.0\.7; the servers released before it: 10\.0\.0\.6 went back from [0-9a-f]+ to [0-9a-f]+; 10\.0\.0\.5 went back from/,
     );
-    assert.ok(lines.some((l) => /^rolling 10\.0\.0\.6 back from [0-9a-f]+ to [0-9a-f]+$/.test(l)), `it says what it rolls back: ${lines.join("\n")}`);
+    assert.ok(lines.some((l) => /^rolling 10\.0\.0\.6 back from [0-9a-f]+ to [0-9a-f]+: demo-web-[0-9a-f]+$/.test(l)), `it says what it rolls back: ${lines.join("\n")}`);
     assert.ok(lines.some((l) => /^\[10\.0\.0\.5\] role web: /.test(l)), "the peer's release lines carry its address");
   });
 
   test("a first server with nothing to go back to keeps the new version and says so; one that cannot be reached is named", async () => {
     const { ctx } = fleetOf(["10.0.0.5", "10.0.0.6"], { failing: "10.0.0.6" });
     await releaseInRoll(plain(IMAGE, "10.0.0.5", []), SECRETS, ctx);
-    await assert.rejects(releaseInRoll(plain(IMAGE, "10.0.0.6", ["10.0.0.5"]), SECRETS, ctx), /10\.0\.0\.5 keeps [0-9a-f]+: it holds no stopped containers of one earlier version for every role/);
+    await assert.rejects(releaseInRoll(plain(IMAGE, "10.0.0.6", ["10.0.0.5"]), SECRETS, ctx), /10\.0\.0\.5 keeps [0-9a-f]+: a role it restarted holds no stopped container to go back to/);
     const cut = fleetOf(["10.0.0.5", "10.0.0.6"], { failing: "10.0.0.6", unreachableOnSecondConnect: "10.0.0.5" });
     await releaseInRoll(plain(IMAGE, "10.0.0.5", []), SECRETS, { ...cut.ctx, connect: async (t: Target) => cut.hosts.get((t as SshTarget).host)! });
     await assert.rejects(releaseInRoll(plain(IMAGE, "10.0.0.6", ["10.0.0.5"]), SECRETS, cut.ctx), /10\.0\.0\.5: could not be rolled back: ssh: connect to host 10\.0\.0\.5 port 22: Connection refused/);
   });
 });
 
-describe("runs and previousVersion: what a server runs, and what it ran before", () => {
+describe("runs and previousContainers: what a server runs, and what it ran before", () => {
   const spec: ReleaseSpec = { ...secondServersSpec(IMAGE), settings: { ...secondServersSpec(IMAGE).settings, roles: [DEMO_WEB_ROLE, { ...DEMO_WEB_ROLE, role: "worker", ports: [], gate: { kind: "running" }, healthcheck: undefined }] } };
+  const V2 = { version: "v2", roleVersions: { web: "web-b", worker: "worker-a" } };
   let n = 0;
-  const c = (role: string | undefined, version: string | undefined, running: boolean, finishedAt = "2026-12-06T10:00:00Z"): ContainerInfo => ({
-    id: `c${++n}`, name: `demo-${role}-${version}`, app: "demo", role, version, image: "sha256:x", status: running ? "running" : "exited", running, restartCount: 0, exitCode: 0, finishedAt,
+  const c = (role: string | undefined, version: string | undefined, running: boolean, finishedAt = "2026-12-06T10:00:00Z", roleVersion?: string): ContainerInfo => ({
+    id: `c${++n}`, name: `demo-${role}-${version}`, app: "demo", role, version, roleVersion, image: "sha256:x", status: running ? "running" : "exited", running, restartCount: 0, exitCode: 0, finishedAt,
   } as ContainerInfo);
+  const t = (h: number) => `2026-12-06T${String(h).padStart(2, "0")}:00:00Z`;
 
-  test("runs: every role has a running container of that version", () => {
-    assert.equal(runs([c("web", "v2", true), c("worker", "v2", true)], spec, "v2"), true, "both roles on v2");
-    assert.equal(runs([c("web", "v2", true), c("worker", "v1", true)], spec, "v2"), false, "the worker still on v1");
-    assert.equal(runs([c("web", "v2", true), c("worker", "v2", false)], spec, "v2"), false, "the worker's v2 stopped");
-    assert.equal(runs([c("web", "v2", true), c("web", "v2", true)], spec, "v2"), false, "no worker at all");
+  test("runs: every role has a running container of that version, or one it kept", () => {
+    assert.equal(runs([c("web", "v2", true), c("worker", "v2", true)], spec, V2), true, "both roles on v2");
+    assert.equal(runs([c("web", "v2", true), c("worker", "v1", true)], spec, V2), false, "the worker still on v1, unlabelled");
+    assert.equal(runs([c("web", "v2", true), c("worker", "v1", true, t(1), "worker-a")], spec, V2), true, "the worker of v1 has v2's role version: kept");
+    assert.equal(runs([c("web", "v2", true), c("worker", "v1", true, t(1), "worker-old")], spec, V2), false, "the worker of v1 has another role version");
+    assert.equal(runs([c("web", "v2", true), c("worker", "v2", false)], spec, V2), false, "the worker's v2 stopped");
+    assert.equal(runs([c("web", "v2", true), c("web", "v2", true)], spec, V2), false, "no worker at all");
   });
 
-  test("previousVersion: the newest stopped version of each role, when it is one for all roles", () => {
-    const t = (h: number) => `2026-12-06T${String(h).padStart(2, "0")}:00:00Z`;
+  test("previousContainers: a restarted role goes back to its newest stopped container", () => {
     const history = [c("web", "v0", false, t(1)), c("web", "v1", false, t(5)), c("worker", "v0", false, t(1)), c("worker", "v1", false, t(5)), c("web", "v2", true), c("worker", "v2", true)];
-    assert.equal(previousVersion(history, spec, "v2"), "v1", "the newest stopped, not the first listed");
-    assert.equal(previousVersion([...history, c("web", "v2", false, t(9)), c("web", undefined, false, t(9)), c("worker", "v9", true)], spec, "v2"), "v1", "not the current version, not an unlabelled container, not a running one");
-    assert.equal(previousVersion([...history, c("worker", "v3", false, t(9))], spec, "v2"), undefined, "the roles' newest stopped versions differ");
-    assert.equal(previousVersion([c("web", "v1", false, t(5)), c("web", "v2", true), c("worker", "v2", true)], spec, "v2"), undefined, "the worker has nothing to go back to");
+    assert.deepEqual(previousContainers(history, spec, V2), { version: "v1", containers: { web: "demo-web-v1", worker: "demo-worker-v1" } }, "the newest stopped, not the first listed");
+    assert.deepEqual(
+      previousContainers([...history, c("web", undefined, false, t(9)), c("worker", "v9", true)], spec, V2),
+      { version: "v1", containers: { web: "demo-web-v1", worker: "demo-worker-v1" } },
+      "not an unlabelled container, not a running one",
+    );
+    assert.equal(previousContainers([c("web", "v1", false, t(5)), c("web", "v2", true), c("worker", "v2", true)], spec, V2), undefined, "the worker has nothing to go back to");
+    assert.equal(previousContainers([c("web", "v2", true)], spec, V2), undefined, "the worker does not run the release");
+  });
+
+  test("previousContainers: a role the release kept stays on its container", () => {
+    // v1 restarted both; v2 changed the web only, so the worker of v1 kept running.
+    const history = [c("web", "v0", false, t(1)), c("worker", "v0", false, t(1)), c("web", "v1", false, t(5)), c("worker", "v1", true, t(1), "worker-a"), c("web", "v2", true)];
+    assert.deepEqual(previousContainers(history, spec, V2), { version: "v1", containers: { web: "demo-web-v1", worker: "demo-worker-v1" } }, "the worker of v1 stays, not the older stopped one");
+    const nothingRestarted = [c("web", "v1", true, t(1), "web-b"), c("worker", "v1", true, t(1), "worker-a"), c("web", "v0", false, t(1))];
+    assert.deepEqual(previousContainers(nothingRestarted, spec, V2), { version: undefined, containers: { web: "demo-web-v1", worker: "demo-worker-v1" } }, "no role restarted: no version to go back to");
   });
 });
-
