@@ -104,22 +104,17 @@ async function uncompressedLayer(source: string, target: string): Promise<{ file
   const fd = fs.openSync(source, "r");
   fs.readSync(fd, head, 0, 2, 0);
   fs.closeSync(fd);
+  if (!head.equals(GZIP_MAGIC)) return { file: source, size: fs.statSync(source).size };
   const hash = createHash("sha256");
   let size = 0;
-  const count = (chunk: Buffer) => {
-    hash.update(chunk);
-    size += chunk.length;
-  };
-  if (head.equals(GZIP_MAGIC)) {
-    await pipeline(fs.createReadStream(source), createGunzip(), async function* (chunks: AsyncIterable<Buffer>) {
-      for await (const chunk of chunks) {
-        count(chunk);
-        yield chunk;
-      }
-    }, fs.createWriteStream(target));
-    return { file: target, digest: `sha256:${hash.digest("hex")}`, size };
-  }
-  return { file: source, size: fs.statSync(source).size };
+  await pipeline(fs.createReadStream(source), createGunzip(), async function* (chunks: AsyncIterable<Buffer>) {
+    for await (const chunk of chunks) {
+      hash.update(chunk);
+      size += chunk.length;
+      yield chunk;
+    }
+  }, fs.createWriteStream(target));
+  return { file: target, digest: `sha256:${hash.digest("hex")}`, size };
 }
 
 /**

@@ -139,64 +139,25 @@ async function builtImage(deployer: DockerHost, wanted: ShipImage): Promise<Imag
  * the archives sent.
  */
 async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, image: ShipImage, log: (line: string) => void, clock: PhaseClock, order: ShipOptions): Promise<number> {
-  const { hostLayersAfter, saveAfter } = order;
-  let bytesSent = 0;
   const tag = image.serverTag;
   // The host is asked, and pulls the base, while the deployer saves (settled here: a rejection
   // is read after the save).
-  const onHost = (hostLayersAfter ? clock.time("waiting to send", () => hostLayersAfter) : Promise.resolve())
-    .then(() => hostImageLayers(host))
-    .then(async (layers) => {
-      if (!image.base || presentPrefix(local.layers, layers) > 0) return layers;
-      const base = await clock.time("base from mirror", () => pullBase(host, deployer, image.base!, log));
-      if (!base) return layers;
-      if (presentPrefix(local.layers, [base]) === 0) log(`the mirror's ${image.base} is not the one this image was built on (other layers); sending every layer`);
-      else order.onBaseOnHost?.();
-      return [...layers, base];
-    })
-    .then(
-      (layers) => ({ layers }),
-      (error: Error) => ({ error }),
-    );
+  const onHost = layersOnHost(host, deployer, local, image, log, clock, order).then(
+    (layers) => ({ layers }),
+    (error: Error) => ({ error }),
+  );
   // Saved under the server tag, so the host's load names it the same on either image store.
   await deployer.run(tagImage(local.id, tag));
   let saved: SavedImage | undefined;
   try {
-    try {
-      if (saveAfter) await clock.time("waiting to save", () => saveAfter.catch(() => undefined));
-      const save = deployer.spawn(saveImage(tag));
-      save.stdin.end();
-      let saveErr = "";
-      save.stderr.on("data", (d: Buffer) => (saveErr += d));
-      const exited = new Promise<number | null>((resolve) => save.on("close", resolve));
-      saved = await clock.time("docker save", () =>
-        unpackSave(save.stdout).catch(async (err: Error) => {
-          throw new Error(`docker save ${tag} failed: ${(await exited) ? saveErr.trim() : err.message}`);
-        }),
-      );
-      if ((await exited) !== 0) throw new Error(`docker save ${tag} exited with an error: ${saveErr.trim()}`);
-    } finally {
-      order.onSaved?.();
-    }
-    const image = saved;
+    saved = await saveOnDeployer(deployer, tag, clock, order);
     const held = await onHost;
     if ("error" in held) throw held.error;
     const skip = presentPrefix(local.layers, held.layers);
+    const ready = saved;
+    let bytesSent = 0;
     const send = async (from: number) => {
-      const bytes = image.layers.slice(from).reduce((n, l) => n + l.size, 0);
-      log(`${tag}: sending ${image.layers.length - from} of ${image.layers.length} layers (${(bytes / 1e6).toFixed(1)} MB before compression); the host has the first ${from}`);
-      await clock.time("check layers", () => checkLayers(image, from));
-      // Counted on the archive itself: the other image's may be sent at the same time.
-      const counted = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          bytesSent += chunk.length;
-          done(null, chunk);
-        },
-      });
-      const archive = pipeline(layerArchive(image, tag, from), counted, () => undefined);
-      const load = await clock.time("send and docker load", () => host.run(loadImage(), { stdin: archive, allowFailure: true }));
-      for (const line of `${load.stdout}${load.stderr}`.split("\n")) if (line.trim()) log(`docker load: ${line.trim()}`);
-      if (load.code !== 0) throw new Error(`docker load on ${host.description} exited ${load.code}`);
+      await sendLayers(host, ready, tag, from, (n) => (bytesSent += n), log, clock);
       order.onLoaded?.();
       await clock.time("verify", () => verify(host, tag, local.layers, log));
     };
@@ -207,11 +168,65 @@ async function copy(host: DockerHost, deployer: LocalHost, local: ImageInfo, ima
       log(`the partial load failed (${(err as Error).message}); sending every layer`);
       await send(0);
     }
+    return bytesSent;
   } finally {
     saved?.dispose();
     await deployer.run(removeImages([tag]), { allowFailure: true });
   }
-  return bytesSent;
+}
+
+/** The host's images' layers, once `hostLayersAfter` settles; with none of this image's, its base pulled through the host's mirrors. */
+async function layersOnHost(host: DockerHost, deployer: LocalHost, local: ImageInfo, image: ShipImage, log: (line: string) => void, clock: PhaseClock, order: ShipOptions): Promise<string[][]> {
+  if (order.hostLayersAfter) await clock.time("waiting to send", () => order.hostLayersAfter!);
+  const layers = await hostImageLayers(host);
+  if (!image.base || presentPrefix(local.layers, layers) > 0) return layers;
+  const base = await clock.time("base from mirror", () => pullBase(host, deployer, image.base!, log));
+  if (!base) return layers;
+  if (presentPrefix(local.layers, [base]) === 0) log(`the mirror's ${image.base} is not the one this image was built on (other layers); sending every layer`);
+  else order.onBaseOnHost?.();
+  return [...layers, base];
+}
+
+/** `docker save` of `tag` on the deployer, unpacked, once `saveAfter` settles; `onSaved` is called either way. */
+async function saveOnDeployer(deployer: LocalHost, tag: string, clock: PhaseClock, order: ShipOptions): Promise<SavedImage> {
+  try {
+    if (order.saveAfter) await clock.time("waiting to save", () => order.saveAfter!.catch(() => undefined));
+    const save = deployer.spawn(saveImage(tag));
+    save.stdin.end();
+    let saveErr = "";
+    save.stderr.on("data", (d: Buffer) => (saveErr += d));
+    const exited = new Promise<number | null>((resolve) => save.on("close", resolve));
+    const saved = await clock.time("docker save", () =>
+      unpackSave(save.stdout).catch(async (err: Error) => {
+        throw new Error(`docker save ${tag} failed: ${(await exited) ? saveErr.trim() : err.message}`);
+      }),
+    );
+    if ((await exited) !== 0) {
+      saved.dispose();
+      throw new Error(`docker save ${tag} exited with an error: ${saveErr.trim()}`);
+    }
+    return saved;
+  } finally {
+    order.onSaved?.();
+  }
+}
+
+/** The layers from `from` on into the host's `docker load`; `count` gets the archive's bytes as they go, a failed load's too. */
+async function sendLayers(host: DockerHost, image: SavedImage, tag: string, from: number, count: (bytes: number) => void, log: (line: string) => void, clock: PhaseClock): Promise<void> {
+  const bytes = image.layers.slice(from).reduce((n, l) => n + l.size, 0);
+  log(`${tag}: sending ${image.layers.length - from} of ${image.layers.length} layers (${(bytes / 1e6).toFixed(1)} MB before compression); the host has the first ${from}`);
+  await clock.time("check layers", () => checkLayers(image, from));
+  // Counted on the archive itself: the other image's may be sent at the same time.
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      count(chunk.length);
+      done(null, chunk);
+    },
+  });
+  const archive = pipeline(layerArchive(image, tag, from), counted, () => undefined);
+  const load = await clock.time("send and docker load", () => host.run(loadImage(), { stdin: archive, allowFailure: true }));
+  for (const line of `${load.stdout}${load.stderr}`.split("\n")) if (line.trim()) log(`docker load: ${line.trim()}`);
+  if (load.code !== 0) throw new Error(`docker load on ${host.description} exited ${load.code}`);
 }
 
 /** How long a host may take to pull the base through its mirrors before every layer is sent instead. */
