@@ -78,7 +78,8 @@ export class ReleaseError extends Error {
 }
 
 export async function deployRelease(host: DockerHost, spec: ReleaseContainerSettings, options: ReleaseOptions): Promise<ReleaseResult> {
-  const targets = await targetContainers(host, spec, options.log);
+  const before = await appContainers(host, spec.app);
+  const targets = targetContainers(before, spec, options.log);
   const names = spec.roles.map((r) => targets.get(r.role)!);
   const undo: Undo = { created: [], restarted: [], previous: [], switched: [] };
   const clock = new PhaseClock();
@@ -117,7 +118,7 @@ export async function deployRelease(host: DockerHost, spec: ReleaseContainerSett
       })(),
       (async () => {
         if (others.length === 0) return;
-        if (proxied.length > 0 && (await othersStillRunning(host, spec, others, targets))) await Promise.all([proxyReady, servingGated]);
+        if (proxied.length > 0 && othersStillRunning(before, others, targets)) await Promise.all([proxyReady, servingGated]);
         for (const role of others) await clock.time(role.role, () => bootRole(host, spec, role, targets.get(role.role)!, undo, options));
       })(),
     ]);
@@ -153,31 +154,35 @@ async function allOrFirstError(branches: Promise<void>[]): Promise<void> {
 }
 
 /**
- * Per role, the container this release runs: the one given (a roll back), else the one named by
- * this version when it runs, else a running one with the role's role version (kept), else the
- * one named by this version.
+ * Per role, the container this release runs: the one given (a roll back); else the one named by
+ * this version when it runs; else a running one with the role's role version (kept); else the
+ * one named by this version. `containers`: the app's, before the release.
  */
-async function targetContainers(host: DockerHost, spec: ReleaseContainerSettings, log: (line: string) => void): Promise<Map<string, string>> {
-  const containers = await appContainers(host, spec.app);
+function targetContainers(containers: ContainerInfo[], spec: ReleaseContainerSettings, log: (line: string) => void): Map<string, string> {
   const targets = new Map<string, string>();
   for (const role of spec.roles) {
     const given = spec.containers?.[role.role];
-    // Checked before anything changes: only a container named by this version can be created.
-    if (given && !containers.some((c) => c.name === given)) throw new ReleaseError(`role ${role.role}: container ${given} is gone, so the release cannot go back to it`);
-    const name = given ?? containerName(spec.app, role.role, spec.version);
+    if (given !== undefined) {
+      // Checked before anything changes: only a container named by this version can be created.
+      if (!containers.some((c) => c.name === given)) throw new ReleaseError(`role ${role.role}: container ${given} is gone, so the release cannot go back to it`);
+      targets.set(role.role, given);
+      continue;
+    }
+    const name = containerName(spec.app, role.role, spec.version);
     const roleVersion = spec.roleVersions?.[role.role];
-    const same = given || containers.some((c) => c.name === name && c.running) ? undefined
-      : containers.find((c) => c.role === role.role && c.status === "running" && roleVersion !== undefined && c.roleVersion === roleVersion);
-    if (same) log(`role ${role.role}: ${same.name} keeps running: its image, env and settings did not change`);
-    targets.set(role.role, same?.name ?? name);
+    const kept = roleVersion === undefined || containers.some((c) => c.name === name && c.running)
+      ? undefined
+      : containers.find((c) => c.role === role.role && c.status === "running" && c.roleVersion === roleVersion);
+    if (kept) log(`role ${role.role}: ${kept.name} keeps running: its image, env and settings did not change`);
+    targets.set(role.role, kept?.name ?? name);
   }
   return targets;
 }
 
-/** Whether any of `roles` has a running container other than its target. */
-async function othersStillRunning(host: DockerHost, spec: ReleaseContainerSettings, roles: RoleSettings[], targets: Map<string, string>): Promise<boolean> {
+/** Whether any of `roles` had a running container other than its target. */
+function othersStillRunning(containers: ContainerInfo[], roles: RoleSettings[], targets: Map<string, string>): boolean {
   const names = new Set(roles.map((r) => r.role));
-  return (await appContainers(host, spec.app)).some((c) => c.running && c.role !== undefined && names.has(c.role) && c.name !== targets.get(c.role));
+  return containers.some((c) => c.running && c.role !== undefined && names.has(c.role) && c.name !== targets.get(c.role));
 }
 
 async function bootRole(host: DockerHost, spec: ReleaseContainerSettings, role: RoleSettings, name: string, undo: Undo, options: ReleaseOptions): Promise<void> {
