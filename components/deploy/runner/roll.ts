@@ -106,7 +106,7 @@ export function previousContainers(containers: ContainerInfo[], spec: ReleaseSpe
       chosen[role] = current.name;
       continue;
     }
-    const stopped = containers.filter((c) => c.role === role && !c.running && c.version !== undefined && c.name !== current.name);
+    const stopped = containers.filter((c) => c.role === role && !c.running && c.version !== undefined);
     const previous = stopped.sort((a, b) => Date.parse(b.finishedAt) - Date.parse(a.finishedAt))[0];
     if (!previous) return undefined;
     chosen[role] = previous.name;

@@ -100,11 +100,4 @@ export const runnerEquivalents: EquivalentMutant[] = [
       "with the pinned ed25519 key presents it either way, and hostVerifier still refuses any other key.",
   },
   { file: "components/deploy/runner/sshHost.ts", mutator: "EqualityOperator", original: "Date.now() - lastReport > 30_000", replacement: "Date.now() - lastReport >= 30_000", why: WALL_CLOCK },
-  {
-    file: "components/deploy/runner/roll.ts",
-    mutator: "ConditionalExpression",
-    original: "v !== undefined",
-    replacement: "true",
-    why: "previousVersion: when every role's newest stopped version is undefined, they all equal versions[0], which is undefined: the result is undefined either way.",
-  },
 ];

@@ -99,6 +99,16 @@ describe("deployRelease against a fake Docker host", { timeout: 30_000 }, () => 
     assert.deepEqual(host.states(), { "demo-web-v1": "exited", "demo-worker-v2": "exited", "demo-web-v2": "running", "demo-worker-v3": "running" }, "the worker of another role version is replaced, the web kept");
   });
 
+  test("a stopped container with the role's role version is not kept: the role gets a container of this version", async () => {
+    const host = fakeHost();
+    await release(host, { ...spec("v1", "pydeploy/demo:v1"), roleVersions: { web: "web-a", worker: "worker-a" } });
+    await release(host, { ...spec("v2", "pydeploy/demo:v1"), roleVersions: { web: "web-a", worker: "worker-b" } });
+    const r = await release(host, { ...spec("v3", "pydeploy/demo:v1"), roleVersions: { web: "web-a", worker: "worker-a" } });
+    assert.equal(r.error, undefined, `no error expected: ${r.error?.message}`);
+    assert.deepEqual(runs(host), ["demo-web-v1", "demo-worker-v1", "demo-worker-v2", "demo-worker-v3"], "the worker runs anew; the web of v1 throughout");
+    assert.ok(!r.lines.some((l) => l.startsWith("role worker:") && l.includes("keeps running")), `the stopped worker of v1 is not said to keep running: ${r.lines.join("\n")}`);
+  });
+
   test("when the changed role fails its gate, it goes back and the kept role was never touched", async () => {
     const host = fakeHost({ "pydeploy/demo:v2 web": { kind: "unhealthy" } });
     await release(host, { ...spec("v1", "pydeploy/demo:v1"), roleVersions: { web: "web-a", worker: "worker-a" } });

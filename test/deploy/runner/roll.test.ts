@@ -177,6 +177,7 @@ describe("runs and previousContainers: what a server runs, and what it ran befor
     assert.equal(runs([c("web", "v2", true), c("worker", "v1", true, t(1), "worker-a")], spec, V2), true, "the worker of v1 has v2's role version: kept");
     assert.equal(runs([c("web", "v2", true), c("worker", "v1", true, t(1), "worker-old")], spec, V2), false, "the worker of v1 has another role version");
     assert.equal(runs([c("web", "v2", true), c("worker", "v2", false)], spec, V2), false, "the worker's v2 stopped");
+    assert.equal(runs([c("web", "v2", true), c("worker", "v1", true)], spec, { version: "v2", roleVersions: { web: "web-b" } }), false, "no role version for the worker: an unlabelled worker of v1 is not this release's");
     assert.equal(runs([c("web", "v2", true), c("web", "v2", true)], spec, V2), false, "no worker at all");
   });
 
@@ -190,6 +191,10 @@ describe("runs and previousContainers: what a server runs, and what it ran befor
     );
     assert.equal(previousContainers([c("web", "v1", false, t(5)), c("web", "v2", true), c("worker", "v2", true)], spec, V2), undefined, "the worker has nothing to go back to");
     assert.equal(previousContainers([c("web", "v2", true)], spec, V2), undefined, "the worker does not run the release");
+    const mixed = [c("web", "v1", false, t(5)), c("worker", "v3", false, t(9)), c("worker", "v0", false, t(7)), c("web", "v2", true), c("worker", "v2", true)];
+    assert.deepEqual(previousContainers(mixed, spec, V2), { version: "v3", containers: { web: "demo-web-v1", worker: "demo-worker-v3" } }, "each role its own newest; the version is the newest of them");
+    const mixedOtherWay = [c("web", "v3", false, t(9)), c("worker", "v1", false, t(5)), c("web", "v2", true), c("worker", "v2", true)];
+    assert.equal(previousContainers(mixedOtherWay, spec, V2)?.version, "v3", "whichever role holds it");
   });
 
   test("previousContainers: a role the release kept stays on its container", () => {
