@@ -120,6 +120,22 @@ describe("deployRelease behind the proxy", { timeout: 30_000 }, () => {
     assert.ok(switched >= 0 && workerPassed > switched, `the web got its traffic without waiting for the worker's gate: ${r.lines.join("\n")}`);
   });
 
+  test("on a redeploy, a worker that does not run (added now, or dropped before) boots beside the web's gate", async () => {
+    const host = fakeHost({ "pydeploy/demo:v2 web": { kind: "slow", failedProbes: 20 }, "pydeploy/demo:v4 web": { kind: "slow", failedProbes: 20 } });
+    const bootedDuringGate = (version: string) => {
+      const lastWebProbe = lastIndexOf(host, (a) => a[1] === "exec" && a[2] === `demo-web-${version}`);
+      const workerRun = host.history.findIndex((a) => a[1] === "run" && a.includes(`demo-worker-${version}`));
+      return workerRun >= 0 && workerRun < lastWebProbe;
+    };
+    await release(host, spec("v1", [WEB]));
+    assert.equal((await release(host, spec("v2", [WEB, WORKER]))).error, undefined, "the worker is added");
+    assert.ok(bootedDuringGate("v2"), `the added worker started while the web was under its gate: ${actions(host).join(", ")}`);
+    await release(host, spec("v3", [WEB]));
+    assert.equal(host.states()["demo-worker-v2"], "exited", "the worker is dropped, its container kept stopped");
+    assert.equal((await release(host, spec("v4", [WEB, WORKER]))).error, undefined, "the worker is back");
+    assert.ok(bootedDuringGate("v4"), `with only a stopped worker, the new one started while the web was under its gate: ${actions(host).join(", ")}`);
+  });
+
   test("a redeploy stops the running worker only once the new web passed its gate", async () => {
     const host = fakeHost({ "pydeploy/demo:v2 web": { kind: "slow", failedProbes: 20 } });
     await release(host, spec("v1", [WEB, WORKER]));
