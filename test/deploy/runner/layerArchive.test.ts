@@ -19,6 +19,8 @@ test("presentPrefix: the longest run of leading layers some host image has in th
   assert.equal(presentPrefix([L(1), L(2), L(3)], [[L(1), L(2), L(4)]]), 2, "the same base, another code layer");
   assert.equal(presentPrefix([L(1), L(2), L(3)], [[L(2), L(3)]]), 0, "the same layers on other parents do not count");
   assert.equal(presentPrefix([L(1), L(2), L(3)], [[L(1)], [L(1), L(2), L(3), L(4)]]), 3, "all of it, from the best image");
+  assert.equal(presentPrefix([L(1), L(2)], [[L(1), L(2)]]), 2, "an image the host holds layer for layer");
+  assert.equal(presentPrefix([L(1), L(2), L(3)], [[L(1), L(2)]]), 2, "a host image that is our base");
 });
 
 test("normalizedName: what the containerd image store keys an archive's image by", () => {
