@@ -52,6 +52,20 @@ async function remove(host: FakeDockerHost, spec: RemoveSpec, owner: string | un
 const imageTags = (host: FakeDockerHost) => [...host.images.values()].flatMap((i) => i.tags).sort();
 
 describe("removeApp on a server: what goes and what stays", () => {
+  test("the app's services go too: their containers (named in the log) and their network; their data volumes stay", async () => {
+    const host = deployedHost();
+    container(host, "demo-db", { "pydeploy.service-of": "demo", "pydeploy.service": "db" });
+    container(host, "other-db", { "pydeploy.service-of": "other", "pydeploy.service": "db" });
+    host.networks.add("demo-services");
+    host.networkLabels.set("demo-services", { "pydeploy.service-of": "demo" });
+    host.addVolume("demo-db-data", { "pydeploy.app": "demo", "pydeploy.service": "db" });
+    const lines = await remove(host, SSH, MINE);
+    assert.deepEqual(host.states(), { "other-web-000000000001": "running", "other-db": "running" }, "the app's service container is gone, another app's stays");
+    assert.ok(lines.includes("removing the service containers demo-db"), `the log names them: ${lines.join("\n")}`);
+    assert.ok(!host.networks.has("demo-services"), "the services' network is gone");
+    assert.ok(host.volumes.has("demo-db-data"), "the service's data volume stays");
+  });
+
   test("its own claim: the app's containers, proxy, images, claim and folder go; data volumes and certificates stay, and it says why", async () => {
     const host = deployedHost();
     const lines = await remove(host, SSH, MINE);
