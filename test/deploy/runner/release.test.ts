@@ -12,6 +12,8 @@ const WEB: RoleSettings = { role: "web", command: ["python", "-m", "demo.web"], 
 const WORKER: RoleSettings = { role: "worker", command: ["python", "-m", "demo.worker"], ports: [], gate: { kind: "running" }, mounts: [], upstreams: [] };
 
 const spec = (version: string, image: string, roles: RoleSettings[] = [WEB, WORKER]): ReleaseContainerSettings => demoReleaseContainerSettings(version, image, roles);
+/** A release of web and worker whose containers carry these role versions. */
+const labelled = (version: string, image: string, web: string, worker: string): ReleaseContainerSettings => ({ ...spec(version, image), roleVersions: { web, worker } });
 
 function fakeHost(behaviours: Record<string, Behaviour> = {}): FakeDockerHost {
   const host = new FakeDockerHost();
@@ -77,7 +79,7 @@ describe("deployRelease against a fake Docker host", { timeout: 30_000 }, () => 
 
   test("a role whose image, env and settings did not change keeps its container running; the changed one is released", async () => {
     const host = fakeHost();
-    await release(host, { ...spec("v1", "pydeploy/demo:v1"), roleVersions: { web: "web-a", worker: "worker-a" } });
+    await release(host, labelled("v1", "pydeploy/demo:v1", "web-a", "worker-a"));
     const webOnPath = { ...WEB, gate: { kind: "http" as const, port: 8000, path: "/ready" } };
     const r = await release(host, { ...spec("v2", "pydeploy/demo:v1", [webOnPath, WORKER]), roleVersions: { web: "web-b", worker: "worker-a" } });
     assert.equal(r.error, undefined, `no error expected: ${r.error?.message}`);
@@ -93,17 +95,17 @@ describe("deployRelease against a fake Docker host", { timeout: 30_000 }, () => 
   test("a running container of another role version, or of none (created before role versions), is restarted", async () => {
     const host = fakeHost();
     await release(host, spec("v1", "pydeploy/demo:v1"));
-    await release(host, { ...spec("v2", "pydeploy/demo:v1"), roleVersions: { web: "web-a", worker: "worker-a" } });
+    await release(host, labelled("v2", "pydeploy/demo:v1", "web-a", "worker-a"));
     assert.deepEqual(runs(host), ["demo-web-v1", "demo-worker-v1", "demo-web-v2", "demo-worker-v2"], "unlabelled containers are replaced");
-    await release(host, { ...spec("v3", "pydeploy/demo:v1"), roleVersions: { web: "web-a", worker: "worker-b" } });
+    await release(host, labelled("v3", "pydeploy/demo:v1", "web-a", "worker-b"));
     assert.deepEqual(host.states(), { "demo-web-v1": "exited", "demo-worker-v2": "exited", "demo-web-v2": "running", "demo-worker-v3": "running" }, "the worker of another role version is replaced, the web kept");
   });
 
   test("a stopped container with the role's role version is not kept: the role gets a container of this version", async () => {
     const host = fakeHost();
-    await release(host, { ...spec("v1", "pydeploy/demo:v1"), roleVersions: { web: "web-a", worker: "worker-a" } });
-    await release(host, { ...spec("v2", "pydeploy/demo:v1"), roleVersions: { web: "web-a", worker: "worker-b" } });
-    const r = await release(host, { ...spec("v3", "pydeploy/demo:v1"), roleVersions: { web: "web-a", worker: "worker-a" } });
+    await release(host, labelled("v1", "pydeploy/demo:v1", "web-a", "worker-a"));
+    await release(host, labelled("v2", "pydeploy/demo:v1", "web-a", "worker-b"));
+    const r = await release(host, labelled("v3", "pydeploy/demo:v1", "web-a", "worker-a"));
     assert.equal(r.error, undefined, `no error expected: ${r.error?.message}`);
     assert.deepEqual(runs(host), ["demo-web-v1", "demo-worker-v1", "demo-worker-v2", "demo-worker-v3"], "the worker runs anew; the web of v1 throughout");
     assert.ok(!r.lines.some((l) => l.startsWith("role worker:") && l.includes("keeps running")), `the stopped worker of v1 is not said to keep running: ${r.lines.join("\n")}`);
@@ -111,9 +113,9 @@ describe("deployRelease against a fake Docker host", { timeout: 30_000 }, () => 
 
   test("when the changed role fails its gate, it goes back and the kept role was never touched", async () => {
     const host = fakeHost({ "pydeploy/demo:v2 web": { kind: "unhealthy" } });
-    await release(host, { ...spec("v1", "pydeploy/demo:v1"), roleVersions: { web: "web-a", worker: "worker-a" } });
+    await release(host, labelled("v1", "pydeploy/demo:v1", "web-a", "worker-a"));
     const before = host.history.length;
-    const r = await release(host, { ...spec("v2", "pydeploy/demo:v2"), roleVersions: { web: "web-b", worker: "worker-a" } });
+    const r = await release(host, labelled("v2", "pydeploy/demo:v2", "web-b", "worker-a"));
     assert.match(r.error?.message ?? "", /role web did not become healthy/, "the web's failure is reported");
     assert.deepEqual(host.states(), { "demo-web-v1": "running", "demo-worker-v1": "running" }, "v1's web runs again beside the worker");
     assert.ok(!host.history.slice(before).some((a) => (a[1] === "stop" || a[1] === "start" || a[1] === "rm") && a.includes("demo-worker-v1")), "nothing was done to the worker");
@@ -121,8 +123,8 @@ describe("deployRelease against a fake Docker host", { timeout: 30_000 }, () => 
 
   test("given containers (a roll back): stopped ones start again, running ones stay; one that is gone fails before anything changes", async () => {
     const host = fakeHost();
-    await release(host, { ...spec("v1", "pydeploy/demo:v1"), roleVersions: { web: "web-a", worker: "worker-a" } });
-    await release(host, { ...spec("v2", "pydeploy/demo:v2"), roleVersions: { web: "web-b", worker: "worker-a" } });
+    await release(host, labelled("v1", "pydeploy/demo:v1", "web-a", "worker-a"));
+    await release(host, labelled("v2", "pydeploy/demo:v2", "web-b", "worker-a"));
     const back = await release(host, { ...spec("v1", "pydeploy/demo:v2"), containers: { web: "demo-web-v1", worker: "demo-worker-v1" } });
     assert.equal(back.error, undefined, `no error expected: ${back.error?.message}`);
     assert.deepEqual(host.states(), { "demo-web-v1": "running", "demo-worker-v1": "running", "demo-web-v2": "exited" }, "the web of v1 runs again; the worker stayed");
